@@ -1,0 +1,622 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bridge: its ports and the event loop that forwards frames between
+ * them and serves the control socket.
+ *
+ * One loop turn: submit everything prepared and wait (until a completion
+ * or the FDB's next deadline), reap up to UB_BATCH_MAX completions, then
+ *   pass 1: each received frame is checked, its source learned, and its
+ *           destination decided (forward.c);
+ *   pass 2: each frame gets one send per egress port, all pointing at the
+ *           receive buffer, whose reference count is the number of sends;
+ * then housekeeping: publish returned buffers, age the FDB, re-arm
+ * receives that stopped for lack of buffers.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bridge_private.h"
+#include "log.h"
+
+/* A received frame between pass 1 and pass 2. */
+struct ub_rx {
+	struct ub_frame f;
+	uint32_t in_port;
+	struct ub_fwd fwd;
+};
+
+void ub_bridge_cfg_default(struct ub_bridge_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->name = UB_BRIDGE_DEFAULT;
+	cfg->ageing_ms = UB_FDB_DEFAULT_AGEING_MS;
+}
+
+void ub_bridge_clock(struct ub_bridge *br)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	br->now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
+		  br->warp_ms;
+}
+
+static uint32_t port_id(const struct ub_bridge *br, const struct ub_port *p)
+{
+	return (uint32_t)(p - br->ports);
+}
+
+/* ---- ports ---- */
+
+struct ub_port *ub_bridge_port_find(struct ub_bridge *br, const char *name)
+{
+	for (uint32_t i = 0; i < br->nports; i++) {
+		struct ub_port *p = &br->ports[br->fwd_ids[i]];
+
+		if (!strcmp(p->name, name))
+			return p;
+	}
+	return NULL;
+}
+
+static int port_arm_rx(struct ub_bridge *br, struct ub_port *p)
+{
+	int ret = p->io.ops->arm_rx(br->ring, &p->io,
+				    ub_ud_make(UB_OP_RX, port_id(br, p), 0));
+
+	p->rx_armed = ret == 0;
+	return ret;
+}
+
+int ub_bridge_port_add(struct ub_bridge *br, const char *ifname, char *err,
+		       size_t errlen)
+{
+	struct ub_port *p = NULL;
+	int ret;
+
+	if (ub_bridge_port_find(br, ifname)) {
+		snprintf(err, errlen, "%s is already a port of bridge %s",
+			 ifname, br->name);
+		return -EEXIST;
+	}
+	for (uint32_t i = 0; i < UB_PORTS_MAX && !p; i++)
+		if (br->ports[i].state == UB_PORT_FREE)
+			p = &br->ports[i];
+	if (!p) {
+		snprintf(err, errlen, "bridge %s has %d ports already", br->name,
+			 UB_PORTS_MAX);
+		return -ENOSPC;
+	}
+
+	memset(p, 0, sizeof(*p));
+	ret = ub_port_packet_ops.open(ifname, &p->io);
+	if (ret) {
+		if (ret == -ENODEV)
+			snprintf(err, errlen, "no such interface: %s", ifname);
+		else
+			snprintf(err, errlen, "cannot open %s: %s", ifname,
+				 strerror(-ret));
+		return ret;
+	}
+	ret = port_arm_rx(br, p);
+	if (ret) {
+		p->io.ops->close(&p->io);
+		snprintf(err, errlen, "cannot start receiving on %s: %s",
+			 ifname, strerror(-ret));
+		return ret;
+	}
+	snprintf(p->name, sizeof(p->name), "%s", ifname);
+	p->state = UB_PORT_FORWARDING;
+	br->fwd_ids[br->nports++] = port_id(br, p);
+	ub_log(UB_LOG_INFO, "%s: port %s attached (ifindex %d, mtu %u)",
+	       br->name, p->name, p->io.ifindex, p->io.mtu);
+	return 0;
+}
+
+/* A CLOSING port is freed once nothing of it is left in the ring. */
+static void port_maybe_free(struct ub_bridge *br, struct ub_port *p)
+{
+	if (p->state != UB_PORT_CLOSING || p->rx_armed || p->tx_inflight)
+		return;
+	p->io.ops->close(&p->io);
+	p->state = UB_PORT_FREE;
+}
+
+void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p)
+{
+	uint32_t id = port_id(br, p);
+
+	for (uint32_t i = 0; i < br->nports; i++) {
+		if (br->fwd_ids[i] == id) {
+			br->fwd_ids[i] = br->fwd_ids[--br->nports];
+			break;
+		}
+	}
+	p->state = UB_PORT_CLOSING;
+	ub_fdb_flush(br->fdb, id, true);
+	if (p->rx_armed)
+		ub_ring_cancel(br->ring, ub_ud_make(UB_OP_RX, id, 0));
+	ub_log(UB_LOG_INFO, "%s: port %s detached", br->name, p->name);
+	port_maybe_free(br, p);
+}
+
+/* ---- data path ---- */
+
+/* Queues one send of 'rx' on port 'p'; false if dropped instead. */
+static bool port_send(struct ub_bridge *br, struct ub_port *p,
+		      const struct ub_rx *rx)
+{
+	uint32_t id = port_id(br, p);
+
+	if (p->tx_inflight >= UB_PORT_TX_MAX) {
+		p->drops[UB_DROP_TX_BUSY]++;
+		return false;
+	}
+	if (p->io.ops->send(br->ring, &p->io, &rx->f,
+			    ub_ud_make(UB_OP_TX, id, rx->f.bid))) {
+		p->drops[UB_DROP_TX_ERROR]++;
+		return false;
+	}
+	p->tx_inflight++;
+	ub_ring_buf_get(br->ring, rx->f.bid, 1);
+	return true;
+}
+
+static void rx_error(struct ub_bridge *br, struct ub_port *p, int res)
+{
+	char ifname[IFNAMSIZ];
+
+	switch (res) {
+	case -ENOBUFS:
+		/* The pool ran dry: the multishot receive ended. Re-armed in
+		 * housekeeping once buffers came back. */
+		p->drops[UB_DROP_NOBUF]++;
+		p->rx_starved = true;
+		return;
+	case -ECANCELED:
+		return;
+	case -ENETDOWN:
+	case -ENXIO:
+	case -ENODEV:
+		/* The link went down, or away with its namespace. */
+		if (!if_indextoname((unsigned)p->io.ifindex, ifname)) {
+			ub_log(UB_LOG_WARN, "%s: port %s: interface is gone",
+			       br->name, p->name);
+			ub_bridge_port_del(br, p);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	ub_log_rl(UB_LOG_WARN, "%s: port %s: receive: %s", br->name, p->name,
+		  strerror(-res));
+}
+
+/* Checks, learns and classifies one received frame. True: it goes on to
+ * pass 2; false: it was dropped (and counted). */
+static bool rx_classify(struct ub_bridge *br, struct ub_port *p, int res,
+			struct ub_rx *rx)
+{
+	uint32_t id = port_id(br, p);
+	enum ub_rx_status st;
+	uint32_t len;
+
+	st = p->io.ops->rx_frame(br->ring, res, rx->f.bid, &rx->f);
+	if (st != UB_RX_OK) {
+		p->drops[st == UB_RX_TRUNCATED ? UB_DROP_TOO_BIG :
+						 UB_DROP_RUNT]++;
+		return false;
+	}
+	len = ub_frame_eth_len(&rx->f);
+	p->rx_packets++;
+	p->rx_bytes += len;
+	ub_forward_decide(br->fdb, ub_frame_eth(&rx->f), len, id, br->now,
+			  &rx->fwd);
+	if (rx->fwd.kind == UB_FWD_DROP) {
+		p->drops[rx->fwd.drop]++;
+		return false;
+	}
+	rx->in_port = id;
+	return true;
+}
+
+/* Pass 1 for one receive completion. True: 'rx' joins the batch. */
+static bool on_rx(struct ub_bridge *br, const struct ub_cqe *c,
+		  struct ub_rx *rx)
+{
+	struct ub_port *p = &br->ports[ub_ud_id(c->user_data)];
+	bool keep = false;
+
+	if (!ub_cqe_more(c))
+		p->rx_armed = false;
+	if (c->res < 0) {
+		rx_error(br, p, c->res);
+	} else if (ub_cqe_buf(c, &rx->f.bid)) {
+		keep = p->state == UB_PORT_FORWARDING &&
+		       rx_classify(br, p, c->res, rx);
+		/* Kept, the batch holds a reference until pass 2 is done. */
+		if (keep)
+			ub_ring_buf_get(br->ring, rx->f.bid, 1);
+		else
+			ub_ring_buf_put(br->ring, rx->f.bid);
+	}
+	if (!p->rx_armed) {
+		if (p->state != UB_PORT_FORWARDING)
+			port_maybe_free(br, p);
+		else if (!p->rx_starved && port_arm_rx(br, p))
+			p->rx_starved = true;
+	}
+	return keep;
+}
+
+static void on_tx(struct ub_bridge *br, const struct ub_cqe *c)
+{
+	struct ub_port *p = &br->ports[ub_ud_id(c->user_data)];
+
+	p->tx_inflight--;
+	if (c->res >= 0) {
+		p->tx_packets++;
+		p->tx_bytes += (uint32_t)c->res - UB_VNET_HLEN;
+	} else if (c->res == -EMSGSIZE) {
+		p->drops[UB_DROP_TX_TOO_BIG]++;
+	} else {
+		p->drops[UB_DROP_TX_ERROR]++;
+		ub_log_rl(UB_LOG_WARN, "%s: port %s: send: %s", br->name,
+			  p->name, strerror(-c->res));
+	}
+	ub_ring_buf_put(br->ring, (uint16_t)ub_ud_aux(c->user_data));
+	port_maybe_free(br, p);
+}
+
+/* Pass 2: every frame of the batch to its egress ports. */
+static void forward_batch(struct ub_bridge *br, struct ub_rx *batch,
+			  unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct ub_rx *rx = &batch[i];
+		struct ub_port *p;
+
+		if (rx->fwd.kind == UB_FWD_PORT) {
+			p = &br->ports[rx->fwd.port];
+			if (p->state == UB_PORT_FORWARDING)
+				port_send(br, p, rx);
+		} else {
+			for (uint32_t j = 0; j < br->nports; j++)
+				if (br->fwd_ids[j] != rx->in_port)
+					port_send(br, &br->ports[br->fwd_ids[j]],
+						  rx);
+		}
+		/* The batch's reference: frees the buffer if no send was
+		 * queued, else leaves it to the last send. */
+		ub_ring_buf_put(br->ring, rx->f.bid);
+	}
+}
+
+/* ---- control connections ---- */
+
+static void conn_close(struct ub_bridge *br, struct ub_conn *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	ub_ctl_reply_free(&c->reply);
+}
+
+static uint32_t conn_id(const struct ub_bridge *br, const struct ub_conn *c)
+{
+	return (uint32_t)(c - br->conns);
+}
+
+static void conn_send_rest(struct ub_bridge *br, struct ub_conn *c)
+{
+	if (ub_ring_send(br->ring, c->fd, c->reply.buf + c->sent,
+			 c->reply.len - c->sent,
+			 ub_ud_make(UB_OP_CONN_SEND, conn_id(br, c), 0)))
+		conn_close(br, c);
+}
+
+static bool conn_peer_allowed(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		return false;
+	return cred.uid == 0 || cred.uid == geteuid();
+}
+
+static void conn_serve(struct ub_bridge *br, struct ub_conn *c)
+{
+	char *argv[UB_CTL_ARGS_MAX];
+	int argc;
+
+	argc = ub_ctl_req_decode(c->req, c->req_len, argv, UB_CTL_ARGS_MAX);
+	if (argc == -E2BIG)
+		ub_ctl_reply_status(&c->reply, argc, "too many words (max %d)",
+				    UB_CTL_ARGS_MAX);
+	else if (argc < 0)
+		ub_ctl_reply_status(&c->reply, argc,
+				    "malformed request: one line of printable "
+				    "words separated by single spaces expected");
+	else
+		ub_cmd_run(br, argc, argv, &c->reply);
+	c->sent = 0;
+	conn_send_rest(br, c);
+}
+
+static void on_accept(struct ub_bridge *br, const struct ub_cqe *cqe)
+{
+	struct ub_conn *c = NULL;
+
+	if (!ub_cqe_more(cqe) &&
+	    ub_ring_accept(br->ring, br->ctl_fd, ub_ud_make(UB_OP_ACCEPT, 0, 0)))
+		ub_log(UB_LOG_ERR, "%s: cannot accept control connections",
+		       br->name);
+	if (cqe->res < 0)
+		return;
+	for (unsigned i = 0; i < UB_CONNS_MAX && !c; i++)
+		if (br->conns[i].fd < 0)
+			c = &br->conns[i];
+	if (!c || !conn_peer_allowed(cqe->res)) {
+		/* Busy or not allowed: the client sees the connection end. */
+		close(cqe->res);
+		return;
+	}
+	c->fd = cqe->res;
+	c->req_len = 0;
+	ub_ctl_reply_init(&c->reply);
+	if (ub_ring_recv(br->ring, c->fd, c->req, sizeof(c->req),
+			 ub_ud_make(UB_OP_CONN_RECV, conn_id(br, c), 0)))
+		conn_close(br, c);
+}
+
+static void on_conn_recv(struct ub_bridge *br, const struct ub_cqe *cqe)
+{
+	struct ub_conn *c = &br->conns[ub_ud_id(cqe->user_data)];
+
+	if (cqe->res <= 0) {
+		/* Error, or the client left before finishing its line. */
+		conn_close(br, c);
+		return;
+	}
+	c->req_len += (size_t)cqe->res;
+	if (memchr(c->req + c->req_len - cqe->res, '\n', (size_t)cqe->res)) {
+		conn_serve(br, c);
+	} else if (c->req_len == sizeof(c->req)) {
+		ub_ctl_reply_status(&c->reply, -EMSGSIZE,
+				    "request longer than %d bytes",
+				    UB_CTL_REQ_MAX);
+		c->sent = 0;
+		conn_send_rest(br, c);
+	} else if (ub_ring_recv(br->ring, c->fd, c->req + c->req_len,
+				sizeof(c->req) - c->req_len, cqe->user_data)) {
+		conn_close(br, c);
+	}
+}
+
+static void on_conn_send(struct ub_bridge *br, const struct ub_cqe *cqe)
+{
+	struct ub_conn *c = &br->conns[ub_ud_id(cqe->user_data)];
+
+	if (cqe->res <= 0) {
+		conn_close(br, c);
+		return;
+	}
+	c->sent += (size_t)cqe->res;
+	if (c->sent < c->reply.len)
+		conn_send_rest(br, c);
+	else
+		conn_close(br, c);
+}
+
+/* ---- the loop ---- */
+
+static int arm_signal(struct ub_bridge *br)
+{
+	return ub_ring_read(br->ring, br->sig_fd, &br->siginfo,
+			    sizeof(br->siginfo), ub_ud_make(UB_OP_SIGNAL, 0, 0));
+}
+
+static void housekeeping(struct ub_bridge *br)
+{
+	ub_ring_bufs_commit(br->ring);
+	if (br->now >= ub_fdb_next_deadline(br->fdb))
+		ub_fdb_age(br->fdb, br->now);
+	if (!ub_ring_bufs_free(br->ring))
+		return;
+	for (uint32_t i = 0; i < br->nports; i++) {
+		struct ub_port *p = &br->ports[br->fwd_ids[i]];
+
+		if (p->rx_starved && !p->rx_armed && !port_arm_rx(br, p))
+			p->rx_starved = false;
+	}
+}
+
+static int loop_timeout(const struct ub_bridge *br)
+{
+	uint64_t deadline = ub_fdb_next_deadline(br->fdb);
+
+	if (deadline == UB_FDB_NO_DEADLINE)
+		return -1;
+	if (deadline <= br->now)
+		return 0;
+	/* Ports starved of buffers are retried at least this often. */
+	return deadline - br->now > 1000 ? 1000 : (int)(deadline - br->now);
+}
+
+int ub_bridge_run(struct ub_bridge *br)
+{
+	struct ub_cqe cqes[UB_BATCH_MAX];
+	struct ub_rx batch[UB_BATCH_MAX];
+
+	while (!br->stop) {
+		unsigned n, nrx = 0;
+		int ret;
+
+		ret = ub_ring_submit_wait(br->ring, loop_timeout(br));
+		if (ret < 0 && ret != -EINTR && ret != -ETIME &&
+		    ret != -EAGAIN && ret != -EBUSY) {
+			ub_log(UB_LOG_ERR, "%s: io_uring: %s", br->name,
+			       strerror(-ret));
+			return ret;
+		}
+		ub_bridge_clock(br);
+		n = ub_ring_reap(br->ring, cqes, UB_BATCH_MAX);
+		for (unsigned i = 0; i < n; i++) {
+			const struct ub_cqe *c = &cqes[i];
+
+			switch (ub_ud_op(c->user_data)) {
+			case UB_OP_RX:
+				if (on_rx(br, c, &batch[nrx]))
+					nrx++;
+				break;
+			case UB_OP_TX:
+				on_tx(br, c);
+				break;
+			case UB_OP_ACCEPT:
+				on_accept(br, c);
+				break;
+			case UB_OP_CONN_RECV:
+				on_conn_recv(br, c);
+				break;
+			case UB_OP_CONN_SEND:
+				on_conn_send(br, c);
+				break;
+			case UB_OP_SIGNAL:
+				if (c->res == sizeof(br->siginfo)) {
+					ub_log(UB_LOG_INFO,
+					       "%s: %s, stopping", br->name,
+					       strsignal((int)br->siginfo.ssi_signo));
+					br->stop = true;
+				} else if (arm_signal(br)) {
+					return -EIO;
+				}
+				break;
+			default:
+				break;
+			}
+		}
+		forward_batch(br, batch, nrx);
+		housekeeping(br);
+	}
+	return 0;
+}
+
+/* ---- life cycle ---- */
+
+int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
+		  char *err, size_t errlen)
+{
+	struct ub_fdb_cfg fcfg;
+	struct ub_bridge *br;
+	sigset_t sigs;
+	int ret;
+
+	br = calloc(1, sizeof(*br));
+	if (!br) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	br->ctl_fd = br->sig_fd = -1;
+	for (unsigned i = 0; i < UB_CONNS_MAX; i++)
+		br->conns[i].fd = -1;
+
+	ret = ub_ctl_sock_path(cfg->name, br->sock_path, sizeof(br->sock_path));
+	if (ret) {
+		snprintf(err, errlen,
+			 "invalid bridge name \"%s\": 1 to %d characters of "
+			 "A-Z a-z 0-9 _ . -, not starting with . or -",
+			 cfg->name, UB_BRIDGE_NAME_MAX);
+		goto err;
+	}
+	snprintf(br->name, sizeof(br->name), "%s", cfg->name);
+
+	ub_fdb_cfg_default(&fcfg);
+	if (cfg->max_learned)
+		fcfg.max_learned = cfg->max_learned;
+	fcfg.ageing_ms = cfg->ageing_ms;
+	if (getrandom(&fcfg.secret, sizeof(fcfg.secret), 0) !=
+	    sizeof(fcfg.secret)) {
+		ret = -errno;
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+		goto err;
+	}
+	br->max_learned = fcfg.max_learned;
+	ret = ub_fdb_new(&fcfg, &br->fdb);
+	if (ret) {
+		snprintf(err, errlen, "cannot create the FDB: %s",
+			 strerror(-ret));
+		goto err;
+	}
+	ret = ub_ring_new(NULL, &br->ring);
+	if (ret) {
+		snprintf(err, errlen, "cannot set up io_uring: %s",
+			 strerror(-ret));
+		goto err;
+	}
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	br->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (br->sig_fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "signalfd: %s", strerror(errno));
+		goto err;
+	}
+
+	br->ctl_fd = ub_ctl_listen(br->sock_path);
+	if (br->ctl_fd < 0) {
+		ret = br->ctl_fd;
+		if (ret == -EADDRINUSE)
+			snprintf(err, errlen,
+				 "bridge %s is already running (%s answers)",
+				 br->name, br->sock_path);
+		else
+			snprintf(err, errlen, "cannot listen on %s: %s",
+				 br->sock_path, strerror(-ret));
+		goto err;
+	}
+	if ((ret = ub_ring_accept(br->ring, br->ctl_fd,
+				  ub_ud_make(UB_OP_ACCEPT, 0, 0))) ||
+	    (ret = arm_signal(br))) {
+		snprintf(err, errlen, "io_uring: %s", strerror(-ret));
+		goto err;
+	}
+	ub_bridge_clock(br);
+	*out = br;
+	return 0;
+err:
+	ub_bridge_free(br);
+	return ret;
+}
+
+void ub_bridge_free(struct ub_bridge *br)
+{
+	if (!br)
+		return;
+	for (uint32_t i = 0; i < UB_PORTS_MAX; i++)
+		if (br->ports[i].state != UB_PORT_FREE)
+			br->ports[i].io.ops->close(&br->ports[i].io);
+	for (unsigned i = 0; i < UB_CONNS_MAX; i++)
+		if (br->conns[i].fd >= 0)
+			conn_close(br, &br->conns[i]);
+	if (br->ctl_fd >= 0) {
+		unlink(br->sock_path);
+		close(br->ctl_fd);
+	}
+	if (br->sig_fd >= 0)
+		close(br->sig_fd);
+	ub_ring_free(br->ring);
+	ub_fdb_free(br->fdb);
+	free(br);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* The bridge's state, shared by the loop (bridge.c) and the control
+ * commands (cmd.c). */
+#ifndef UB_CORE_BRIDGE_PRIVATE_H
+#define UB_CORE_BRIDGE_PRIVATE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/signalfd.h>
+
+#include <ubridge/bridge.h>
+#include <ubridge/ctl.h>
+#include <ubridge/fdb.h>
+#include <ubridge/io.h>
+
+#include "forward.h"
+
+#define UB_PORTS_MAX 1024
+/* Completions handled per loop turn, and so frames per forwarding batch. */
+#define UB_BATCH_MAX 64
+/* Sends in flight per egress port; past it, frames for it are dropped. */
+#define UB_PORT_TX_MAX 512
+/* Control connections served at once. */
+#define UB_CONNS_MAX 16
+
+/* What a request's user_data says it is. 0: nobody cares (cancels). */
+enum ub_op {
+	UB_OP_NONE,
+	UB_OP_RX,      /* id: port */
+	UB_OP_TX,      /* id: port, aux: buffer */
+	UB_OP_ACCEPT,
+	UB_OP_CONN_RECV, /* id: connection */
+	UB_OP_CONN_SEND, /* id: connection */
+	UB_OP_SIGNAL,
+};
+
+enum ub_port_state {
+	UB_PORT_FREE,
+	UB_PORT_FORWARDING,
+	/* Detached: waits for its receive and sends to complete. */
+	UB_PORT_CLOSING,
+};
+
+struct ub_port {
+	struct ub_port_io io;
+	enum ub_port_state state;
+	char name[IFNAMSIZ];
+	bool rx_armed;   /* a receive is pending in the ring */
+	bool rx_starved; /* receive ended for lack of buffers: re-arm later */
+	uint32_t tx_inflight;
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t drops[UB_DROP__COUNT];
+};
+
+struct ub_conn {
+	int fd; /* -1: slot free */
+	size_t req_len;
+	size_t sent;
+	struct ub_ctl_reply reply;
+	char req[UB_CTL_REQ_MAX];
+};
+
+struct ub_bridge {
+	char name[UB_BRIDGE_NAME_MAX + 1];
+	char sock_path[108];
+	struct ub_ring *ring;
+	struct ub_fdb *fdb;
+	uint32_t max_learned;
+	uint64_t now;     /* ms, read once per loop turn; includes warp_ms */
+	uint64_t warp_ms; /* added by "time warp", for tests */
+	bool stop;
+	int ctl_fd;
+	int sig_fd;
+	struct signalfd_siginfo siginfo;
+	uint32_t nports;  /* ports in FORWARDING state */
+	/* Ids of the FORWARDING ports, for flooding. */
+	uint32_t fwd_ids[UB_PORTS_MAX];
+	struct ub_port ports[UB_PORTS_MAX];
+	struct ub_conn conns[UB_CONNS_MAX];
+};
+
+struct ub_port *ub_bridge_port_find(struct ub_bridge *br, const char *name);
+/* Starts detaching port 'p'; it is gone from every listing at once. */
+void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p);
+/* Re-reads the clock (plus warp) into br->now. */
+void ub_bridge_clock(struct ub_bridge *br);
+
+/* Runs one control request (argv from the wire) and fills 'r' with the
+ * records and the status line. */
+void ub_cmd_run(struct ub_bridge *br, int argc, char **argv,
+		struct ub_ctl_reply *r);
+
+#endif

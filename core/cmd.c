@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket's commands: one registry of (object, verb, argument
+ * counts, handler). A handler either succeeds (records written, returns
+ * 0) or writes the status line with its reason and returns -errno; the
+ * daemon keeps forwarding either way.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge_private.h"
+
+struct ub_cmd {
+	const char *obj;
+	const char *verb;
+	int min_args; /* after obj and verb */
+	int max_args;
+	const char *usage;
+	int (*fn)(struct ub_bridge *br, int argc, char **argv,
+		  struct ub_ctl_reply *r);
+};
+
+static int fail(struct ub_ctl_reply *r, int err, const char *fmt, ...)
+	UB_PRINTF(3, 4);
+
+static int fail(struct ub_ctl_reply *r, int err, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ub_ctl_reply_status(r, err, "%s", msg);
+	return err;
+}
+
+/* A decimal number in [0, max]: digits only, no sign, no spaces. */
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (errno || *end || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+static struct ub_port *port_arg(struct ub_bridge *br, const char *name,
+				struct ub_ctl_reply *r)
+{
+	struct ub_port *p = ub_bridge_port_find(br, name);
+
+	if (!p)
+		fail(r, -ENOENT, "%s is not a port of bridge %s", name,
+		     br->name);
+	return p;
+}
+
+/* A MAC address argument; a bad one gets the status line. */
+static int mac_arg(const char *s, struct ub_mac *mac, struct ub_ctl_reply *r)
+{
+	if (ub_mac_parse(s, mac))
+		return fail(r, -EINVAL,
+			    "invalid MAC address \"%s\" (expected "
+			    "aa:bb:cc:dd:ee:ff)", s);
+	return 0;
+}
+
+static int vlan_arg(int argc, char **argv, int i, uint16_t *vid,
+		    struct ub_ctl_reply *r)
+{
+	uint64_t v;
+
+	*vid = 0;
+	if (i == argc)
+		return 0;
+	if (strcmp(argv[i], "vlan") || i + 2 != argc)
+		return fail(r, -EINVAL, "unexpected \"%s\"; expected "
+			    "\"vlan VID\"", argv[i]);
+	if (parse_u64(argv[i + 1], 4094, &v))
+		return fail(r, -EINVAL,
+			    "invalid VLAN id \"%s\" (expected 0 to 4094)",
+			    argv[i + 1]);
+	*vid = (uint16_t)v;
+	return 0;
+}
+
+/* ---- port ---- */
+
+static int cmd_port_add(struct ub_bridge *br, int argc, char **argv,
+			struct ub_ctl_reply *r)
+{
+	char err[200];
+	int ret = ub_bridge_port_add(br, argv[0], err, sizeof(err));
+
+	return ret ? fail(r, ret, "%s", err) : 0;
+}
+
+static int cmd_port_del(struct ub_bridge *br, int argc, char **argv,
+			struct ub_ctl_reply *r)
+{
+	struct ub_port *p = port_arg(br, argv[0], r);
+
+	if (!p)
+		return -ENOENT;
+	ub_bridge_port_del(br, p);
+	return 0;
+}
+
+static int cmd_port_show(struct ub_bridge *br, int argc, char **argv,
+			 struct ub_ctl_reply *r)
+{
+	for (uint32_t i = 0; i < br->nports; i++) {
+		const struct ub_port *p = &br->ports[br->fwd_ids[i]];
+		char drops[UB_DROP__COUNT * 40], *d = drops;
+
+		for (int k = 0; k < UB_DROP__COUNT; k++)
+			d += sprintf(d, " %s=%llu", ub_drop_names[k],
+				     (unsigned long long)p->drops[k]);
+		ub_ctl_reply_record(r,
+				    "name=%s ifindex=%d mtu=%u state=forwarding "
+				    "rx_packets=%llu rx_bytes=%llu "
+				    "tx_packets=%llu tx_bytes=%llu%s",
+				    p->name, p->io.ifindex, p->io.mtu,
+				    (unsigned long long)p->rx_packets,
+				    (unsigned long long)p->rx_bytes,
+				    (unsigned long long)p->tx_packets,
+				    (unsigned long long)p->tx_bytes, drops);
+	}
+	return 0;
+}
+
+/* ---- fdb ---- */
+
+struct fdb_show_ctx {
+	struct ub_bridge *br;
+	struct ub_ctl_reply *r;
+};
+
+static int fdb_show_one(const struct ub_fdb_entry_info *e, void *arg)
+{
+	struct fdb_show_ctx *ctx = arg;
+	const char *port = ctx->br->ports[e->port].name;
+	char mac[UB_MAC_STRLEN];
+
+	ub_mac_fmt(&e->mac, mac);
+	if (e->is_static)
+		ub_ctl_reply_record(ctx->r, "mac=%s vlan=%u port=%s type=static",
+				    mac, e->vid, port);
+	else
+		ub_ctl_reply_record(ctx->r,
+				    "mac=%s vlan=%u port=%s type=learned age=%llu",
+				    mac, e->vid, port,
+				    (unsigned long long)(ctx->br->now -
+							 e->last_seen) / 1000);
+	return 0;
+}
+
+static int cmd_fdb_show(struct ub_bridge *br, int argc, char **argv,
+			struct ub_ctl_reply *r)
+{
+	struct fdb_show_ctx ctx = { br, r };
+
+	ub_fdb_foreach(br->fdb, fdb_show_one, &ctx);
+	return 0;
+}
+
+static int cmd_fdb_add(struct ub_bridge *br, int argc, char **argv,
+		       struct ub_ctl_reply *r)
+{
+	struct ub_port *p;
+	struct ub_mac mac;
+	uint16_t vid;
+	int ret;
+
+	if ((ret = mac_arg(argv[0], &mac, r)))
+		return ret;
+	if (ub_mac_is_mcast(&mac) || ub_mac_is_zero(&mac))
+		return fail(r, -EINVAL,
+			    "%s is not a unicast address", argv[0]);
+	if (strcmp(argv[1], "dev"))
+		return fail(r, -EINVAL, "unexpected \"%s\"; expected "
+			    "\"dev IFNAME\"", argv[1]);
+	if ((ret = vlan_arg(argc, argv, 3, &vid, r)))
+		return ret;
+	if (!(p = port_arg(br, argv[2], r)))
+		return -ENOENT;
+	ret = ub_fdb_add_static(br->fdb, &mac, vid, (uint32_t)(p - br->ports));
+	if (ret)
+		return fail(r, ret, "no room for another static entry");
+	return 0;
+}
+
+static int cmd_fdb_del(struct ub_bridge *br, int argc, char **argv,
+		       struct ub_ctl_reply *r)
+{
+	struct ub_mac mac;
+	uint16_t vid;
+	int ret;
+
+	if ((ret = mac_arg(argv[0], &mac, r)) ||
+	    (ret = vlan_arg(argc, argv, 1, &vid, r)))
+		return ret;
+	if (ub_fdb_del(br->fdb, &mac, vid))
+		return fail(r, -ENOENT, "no FDB entry for %s vlan %u", argv[0],
+			    vid);
+	return 0;
+}
+
+static int cmd_fdb_flush(struct ub_bridge *br, int argc, char **argv,
+			 struct ub_ctl_reply *r)
+{
+	uint32_t port = UB_FDB_PORT_ANY;
+	struct ub_port *p;
+
+	if (argc) {
+		if (argc != 2 || strcmp(argv[0], "dev"))
+			return fail(r, -EINVAL, "expected \"dev IFNAME\"");
+		if (!(p = port_arg(br, argv[1], r)))
+			return -ENOENT;
+		port = (uint32_t)(p - br->ports);
+	}
+	ub_fdb_flush(br->fdb, port, false);
+	return 0;
+}
+
+/* ---- settings, statistics, debugging ---- */
+
+static int cmd_set_ageing(struct ub_bridge *br, int argc, char **argv,
+			  struct ub_ctl_reply *r)
+{
+	uint64_t s;
+
+	/* The Linux bridge's limit is about 11.9 days; ours is a round 1e6 s. */
+	if (parse_u64(argv[0], 1000000, &s))
+		return fail(r, -EINVAL, "invalid ageing time \"%s\" (expected "
+			    "seconds, 0 to 1000000)", argv[0]);
+	ub_fdb_set_ageing(br->fdb, s * 1000);
+	return 0;
+}
+
+static int cmd_stats(struct ub_bridge *br, int argc, char **argv,
+		     struct ub_ctl_reply *r)
+{
+	struct ub_fdb_stats st;
+
+	ub_fdb_get_stats(br->fdb, &st);
+	ub_ctl_reply_record(r,
+			    "bridge=%s ports=%u ageing=%llu max_learned=%u "
+			    "fdb_learned_entries=%u fdb_static_entries=%u "
+			    "fdb_learned=%llu fdb_moved=%llu fdb_aged=%llu "
+			    "fdb_evicted=%llu fdb_static_refused=%llu "
+			    "bufs_free=%u",
+			    br->name, br->nports,
+			    (unsigned long long)ub_fdb_get_ageing(br->fdb) / 1000,
+			    br->max_learned, st.learned_entries,
+			    st.static_entries, (unsigned long long)st.learned,
+			    (unsigned long long)st.moved,
+			    (unsigned long long)st.aged,
+			    (unsigned long long)st.evicted,
+			    (unsigned long long)st.static_refused,
+			    ub_ring_bufs_free(br->ring));
+	return 0;
+}
+
+static int cmd_time_warp(struct ub_bridge *br, int argc, char **argv,
+			 struct ub_ctl_reply *r)
+{
+	uint64_t ms;
+
+	if (parse_u64(argv[0], UINT32_MAX, &ms))
+		return fail(r, -EINVAL, "invalid time \"%s\" (expected "
+			    "milliseconds)", argv[0]);
+	br->warp_ms += ms;
+	ub_bridge_clock(br);
+	ub_fdb_age(br->fdb, br->now);
+	return 0;
+}
+
+static const struct ub_cmd cmds[] = {
+	{ "port", "add", 1, 1, "port add IFNAME", cmd_port_add },
+	{ "port", "del", 1, 1, "port del IFNAME", cmd_port_del },
+	{ "port", "show", 0, 0, "port show", cmd_port_show },
+	{ "fdb", "show", 0, 0, "fdb show", cmd_fdb_show },
+	{ "fdb", "add", 3, 5, "fdb add MAC dev IFNAME [vlan VID]", cmd_fdb_add },
+	{ "fdb", "del", 1, 3, "fdb del MAC [vlan VID]", cmd_fdb_del },
+	{ "fdb", "flush", 0, 2, "fdb flush [dev IFNAME]", cmd_fdb_flush },
+	{ "set", "ageing", 1, 1, "set ageing SECONDS", cmd_set_ageing },
+	{ "stats", NULL, 0, 0, "stats", cmd_stats },
+	{ "time", "warp", 1, 1, "time warp MILLISECONDS", cmd_time_warp },
+};
+
+void ub_cmd_run(struct ub_bridge *br, int argc, char **argv,
+		struct ub_ctl_reply *r)
+{
+	for (size_t i = 0; i < UB_ARRAY_SIZE(cmds); i++) {
+		const struct ub_cmd *c = &cmds[i];
+		int skip = c->verb ? 2 : 1, n = argc - skip;
+
+		if (strcmp(argv[0], c->obj) ||
+		    (c->verb && (argc < 2 || strcmp(argv[1], c->verb))))
+			continue;
+		if (n < c->min_args || n > c->max_args) {
+			fail(r, -EINVAL, "usage: %s", c->usage);
+			return;
+		}
+		if (c->fn(br, n, argv + skip, r) == 0)
+			ub_ctl_reply_status(r, 0, NULL);
+		return;
+	}
+	fail(r, -EINVAL, "unknown command \"%s%s%s\"", argv[0],
+	     argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+}

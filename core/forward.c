@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "forward.h"
+
+const char *const ub_drop_names[UB_DROP__COUNT] = {
+	[UB_DROP_RUNT] = "rx_drop_runt",
+	[UB_DROP_BAD_SRC] = "rx_drop_bad_src",
+	[UB_DROP_LINK_LOCAL] = "rx_drop_link_local",
+	[UB_DROP_SAME_PORT] = "rx_drop_same_port",
+	[UB_DROP_TOO_BIG] = "rx_drop_too_big",
+	[UB_DROP_NOBUF] = "rx_drop_nobuf",
+	[UB_DROP_TX_BUSY] = "tx_drop_busy",
+	[UB_DROP_TX_TOO_BIG] = "tx_drop_too_big",
+	[UB_DROP_TX_ERROR] = "tx_drop_error",
+};
+
+/* The VLAN id of a tagged frame (C-tag or S-tag outermost), else 0. */
+static uint16_t frame_vid__(const uint8_t *eth, uint32_t len)
+{
+	uint16_t type, tci;
+
+	if (len < UB_ETH_HLEN + UB_VLAN_HLEN)
+		return 0;
+	type = (uint16_t)(eth[12] << 8 | eth[13]);
+	if (type != UB_ETH_P_8021Q && type != UB_ETH_P_8021AD)
+		return 0;
+	tci = (uint16_t)(eth[14] << 8 | eth[15]);
+	return tci & UB_VLAN_VID_MASK;
+}
+
+static void drop__(struct ub_fwd *out, enum ub_drop why)
+{
+	out->kind = UB_FWD_DROP;
+	out->drop = why;
+}
+
+void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
+		       uint32_t in_port, uint64_t now, struct ub_fwd *out)
+{
+	struct ub_mac dst, src;
+
+	memset(out, 0, sizeof(*out));
+	if (len < UB_ETH_HLEN)
+		return drop__(out, UB_DROP_RUNT);
+	memcpy(dst.b, eth, UB_ETH_ALEN);
+	memcpy(src.b, eth + UB_ETH_ALEN, UB_ETH_ALEN);
+
+	/* Ingress checks first: only a frame that passes them teaches us
+	 * where its source lives. */
+	if (ub_mac_is_mcast(&src) || ub_mac_is_zero(&src))
+		return drop__(out, UB_DROP_BAD_SRC);
+	out->vid = frame_vid__(eth, len);
+	out->learn = ub_fdb_learn(fdb, &src, out->vid, in_port, now);
+
+	if (ub_mac_is_link_local(&dst))
+		return drop__(out, UB_DROP_LINK_LOCAL);
+	if (ub_mac_is_mcast(&dst) ||
+	    !ub_fdb_lookup(fdb, &dst, out->vid, &out->port)) {
+		out->kind = UB_FWD_FLOOD;
+		return;
+	}
+	if (out->port == in_port)
+		return drop__(out, UB_DROP_SAME_PORT);
+	out->kind = UB_FWD_PORT;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-frame forwarding decision (IEEE 802.1D rules), apart from any
+ * I/O so that unit tests and fuzzers can drive it directly.
+ */
+#ifndef UB_CORE_FORWARD_H
+#define UB_CORE_FORWARD_H
+
+#include <stdint.h>
+
+#include <ubridge/fdb.h>
+
+/* Why a frame was dropped; each reason is a per-port counter. */
+enum ub_drop {
+	UB_DROP_RUNT,        /* shorter than an Ethernet header */
+	UB_DROP_BAD_SRC,     /* multicast or all-zero source */
+	UB_DROP_LINK_LOCAL,  /* to 01:80:c2:00:00:0x, never forwarded */
+	UB_DROP_SAME_PORT,   /* destination sits behind the ingress port */
+	UB_DROP_TOO_BIG,     /* larger than a receive buffer */
+	UB_DROP_NOBUF,       /* receive stopped: buffer pool empty */
+	UB_DROP_TX_BUSY,     /* egress had too many sends in flight */
+	UB_DROP_TX_TOO_BIG,  /* egress refused the size (EMSGSIZE) */
+	UB_DROP_TX_ERROR,    /* any other send failure */
+	UB_DROP__COUNT,
+};
+
+/* The counter names used on the control socket, e.g. "rx_drop_runt". */
+extern const char *const ub_drop_names[UB_DROP__COUNT];
+
+enum ub_fwd_kind {
+	UB_FWD_DROP,
+	UB_FWD_PORT,  /* known unicast: one egress port */
+	UB_FWD_FLOOD, /* every forwarding port but the ingress one */
+};
+
+struct ub_fwd {
+	enum ub_fwd_kind kind;
+	enum ub_drop drop;  /* UB_FWD_DROP */
+	uint32_t port;      /* UB_FWD_PORT */
+	uint16_t vid;       /* 0 when untagged */
+	enum ub_fdb_learn_result learn;
+};
+
+/*
+ * Decides what happens to the Ethernet frame eth[0..len) that arrived on
+ * 'in_port' at 'now', and learns its source on the way.
+ */
+void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
+		       uint32_t in_port, uint64_t now, struct ub_fwd *out);
+
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bridge: ports, the forwarding loop, the control socket's commands,
+ * and the daemon's log. Only tools/ubridge.c uses this header.
+ */
+#ifndef UBRIDGE_BRIDGE_H
+#define UBRIDGE_BRIDGE_H
+
+#include <stdint.h>
+
+#include <ubridge/compiler.h>
+
+struct ub_bridge;
+
+struct ub_bridge_cfg {
+	const char *name;      /* bridge name: socket /run/ubridge/<name>.sock */
+	uint32_t max_learned;  /* FDB cap on learned entries; 0: default */
+	uint64_t ageing_ms;    /* FDB ageing time */
+};
+
+/* Fills 'cfg' with defaults: bridge "ub0", ageing 300 s. */
+void ub_bridge_cfg_default(struct ub_bridge_cfg *cfg);
+
+/*
+ * Creates the bridge and starts serving its control socket. On failure
+ * returns -errno and writes a one-line reason into 'err'.
+ */
+int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
+		  char *err, size_t errlen);
+void ub_bridge_free(struct ub_bridge *br);
+
+/* Attaches interface 'ifname' as a port. On failure returns -errno and
+ * writes the reason into 'err'. */
+int ub_bridge_port_add(struct ub_bridge *br, const char *ifname, char *err,
+		       size_t errlen);
+
+/* Forwards until SIGINT or SIGTERM. Returns 0 or -errno. */
+int ub_bridge_run(struct ub_bridge *br);
+
+enum ub_log_level {
+	UB_LOG_ERR,
+	UB_LOG_WARN,
+	UB_LOG_INFO,
+	UB_LOG_DEBUG,
+};
+
+void ub_log_set_level(enum ub_log_level level);
+void ub_log(enum ub_log_level level, const char *fmt, ...) UB_PRINTF(2, 3);
+
+#endif

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control-socket protocol, shared by the daemon and ubctl.
+ *
+ * Transport: a Unix stream socket at /run/ubridge/<bridge>.sock, mode 0600.
+ * One request per connection: the client connects, writes one request
+ * line, reads the reply until end of file.
+ *
+ * Request: the command's words separated by single spaces, ending in '\n',
+ * at most UB_CTL_REQ_MAX bytes and UB_CTL_ARGS_MAX words. A word is one or
+ * more printable ASCII characters other than space (e.g. "fdb add
+ * 02:00:00:00:00:01 dev veth0\n").
+ *
+ * Reply: zero or more record lines, then exactly one status line.
+ *   record: "key=value key=value ...\n"; keys are [a-z0-9_]+, values are
+ *           printable ASCII without spaces; the first key is never "errno".
+ *   status: "errno=N\n" on success (N = 0) or "errno=N message\n", where N
+ *           is a positive errno value and message a one-line explanation.
+ *
+ * Functions return 0 (or a count) on success and -errno on failure.
+ */
+#ifndef UBRIDGE_CTL_H
+#define UBRIDGE_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <ubridge/compiler.h>
+
+#define UB_CTL_RUNDIR "/run/ubridge"
+#define UB_CTL_REQ_MAX 4096
+#define UB_CTL_ARGS_MAX 32
+#define UB_BRIDGE_DEFAULT "ub0"
+/* Same limit as an interface name, so a bridge name can become one. */
+#define UB_BRIDGE_NAME_MAX 15
+
+/*
+ * Checks a bridge name (1 to UB_BRIDGE_NAME_MAX characters of [A-Za-z0-9_.-],
+ * not starting with '.' or '-') and writes its socket path into 'buf'.
+ * Returns 0, -EINVAL or -ENAMETOOLONG.
+ */
+int ub_ctl_sock_path(const char *bridge, char *buf, size_t len);
+
+/*
+ * Daemon side: creates UB_CTL_RUNDIR if needed, binds 'path' with mode
+ * 0600 and listens. A stale socket (nobody answers) is replaced; a live one
+ * gives -EADDRINUSE. Returns the listening fd (SOCK_CLOEXEC) or -errno.
+ */
+int ub_ctl_listen(const char *path);
+
+/* Client side: connects to 'path'. Returns an fd or -errno (-ENOENT or
+ * -ECONNREFUSED when no daemon runs). */
+int ub_ctl_connect(const char *path);
+
+/*
+ * Encodes argv as one request line (with its '\n', NUL-terminated) into
+ * 'buf'. Returns the line's length, -EINVAL for an empty word or one with
+ * a space or a non-printable character, -E2BIG when it does not fit or has
+ * more than UB_CTL_ARGS_MAX words.
+ */
+int ub_ctl_req_encode(int argc, char *const argv[], char *buf, size_t len);
+
+/*
+ * Decodes the request line in buf[0..len) in place: the line must end in
+ * '\n' and follow the grammar above. Fills argv (NUL-terminated words
+ * inside 'buf') and returns argc (>= 1), -EINVAL or -E2BIG.
+ */
+int ub_ctl_req_decode(char *buf, size_t len, char *argv[], int max);
+
+/* A growing reply buffer. Allocation failure is sticky: 'oom' is set and
+ * the reply is replaced by an ENOMEM status when it is finished. */
+struct ub_ctl_reply {
+	char *buf;
+	size_t len;
+	size_t cap;
+	bool oom;
+};
+
+void ub_ctl_reply_init(struct ub_ctl_reply *r);
+void ub_ctl_reply_free(struct ub_ctl_reply *r);
+
+/* Appends one record line; 'fmt' yields the "key=value ..." pairs, the
+ * function adds the '\n'. */
+void ub_ctl_reply_record(struct ub_ctl_reply *r, const char *fmt, ...)
+	UB_PRINTF(2, 3);
+
+/*
+ * Appends the status line. 'err' is 0 or -errno; 'fmt' (may be NULL when
+ * err is 0) gives the message. Call once, last.
+ */
+void ub_ctl_reply_status(struct ub_ctl_reply *r, int err, const char *fmt, ...)
+	UB_PRINTF(3, 4);
+
+struct ub_ctl_kv {
+	const char *key;
+	const char *val;
+};
+
+/*
+ * Splits one record line (without its '\n', NUL-terminated) in place into
+ * key/value pairs. Returns the count, -EINVAL on a malformed pair or
+ * -E2BIG when there are more than 'max'.
+ */
+int ub_ctl_record_decode(char *line, struct ub_ctl_kv *kv, int max);
+
+/*
+ * If 'line' (without '\n') is a status line, returns true with '*err' set
+ * to 0 or -errno and '*msg' to the message ("" when none).
+ */
+bool ub_ctl_status_decode(const char *line, int *err, const char **msg);
+
+/*
+ * Client side, all in one: connects to bridge 'bridge', sends argv, reads
+ * the whole reply into a malloc'd NUL-terminated string '*reply'.
+ * Returns 0 or -errno for a transport failure (the status line inside the
+ * reply carries the command's own result).
+ */
+int ub_ctl_call(const char *bridge, int argc, char *const argv[], char **reply);
+
+#endif

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The forwarding database: {MAC, VLAN id} -> port id.
+ *
+ * Design:
+ * - A chained hash table over a power-of-two bucket array, hashed with a
+ *   per-table secret so that crafted source MACs cannot pile into a few
+ *   chains. Entries come from a pool allocated once in ub_fdb_new(): the
+ *   data path never calls malloc.
+ * - Learned entries sit on an LRU list ordered by last_seen. A refresh
+ *   only writes (and moves the entry to the tail) when the coarse time
+ *   (UB_FDB_TICK_MS) changed, so a busy flow costs a read per frame.
+ *   ub_fdb_age() pops from the head until the first live entry: O(expired).
+ * - The number of learned entries is capped; past the cap, learning a new
+ *   address evicts the least recently used learned entry.
+ * - Static entries never age and are never moved by learning. They have a
+ *   capacity of their own (cfg->max_static).
+ * - An ageing time of 0 means "never remember": nothing is learned and
+ *   every unicast floods, as with the Linux bridge.
+ *
+ * The table is pure: no I/O, no clock (time is the 'now' argument, in
+ * milliseconds of any monotonic clock), no logging, no locks. The client's
+ * port ids are opaque numbers; the table never interprets them.
+ */
+#ifndef UBRIDGE_FDB_H
+#define UBRIDGE_FDB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ubridge/eth.h>
+
+#define UB_FDB_DEFAULT_MAX 8192
+#define UB_FDB_DEFAULT_MAX_STATIC 1024
+#define UB_FDB_DEFAULT_AGEING_MS (300 * 1000)
+/* Resolution of last_seen: refreshes within one tick do not write. */
+#define UB_FDB_TICK_MS 1000
+/* "No port": a wildcard for ub_fdb_flush(). */
+#define UB_FDB_PORT_ANY UINT32_MAX
+/* ub_fdb_next_deadline() when nothing can expire. */
+#define UB_FDB_NO_DEADLINE UINT64_MAX
+
+struct ub_fdb;
+
+struct ub_fdb_key {
+	struct ub_mac mac;
+	uint16_t vid;
+};
+
+/* Hash function, replaceable for tests (degenerate hashes). */
+typedef uint32_t (*ub_fdb_hash_fn)(const struct ub_fdb_key *key,
+				   uint64_t secret);
+
+struct ub_fdb_cfg {
+	uint32_t max_learned;  /* cap on learned entries; 0: UB_FDB_DEFAULT_MAX */
+	uint32_t max_static;   /* 0: UB_FDB_DEFAULT_MAX_STATIC */
+	uint64_t ageing_ms;    /* initial ageing time; see ub_fdb_set_ageing() */
+	uint64_t secret;       /* hash secret; the caller supplies randomness */
+	ub_fdb_hash_fn hash;   /* NULL: the built-in keyed hash */
+};
+
+/* Fills 'cfg' with the defaults (ageing 300 s, caps as above, secret 0). */
+void ub_fdb_cfg_default(struct ub_fdb_cfg *cfg);
+
+/* Returns 0, -EINVAL (bad cfg) or -ENOMEM. */
+int ub_fdb_new(const struct ub_fdb_cfg *cfg, struct ub_fdb **out);
+/* Accepts NULL. */
+void ub_fdb_free(struct ub_fdb *fdb);
+
+enum ub_fdb_learn_result {
+	UB_FDB_LEARN_NONE,    /* known on this port (refreshed if due), or not learned (ageing 0) */
+	UB_FDB_LEARN_NEW,     /* a new entry (may have evicted the LRU one) */
+	UB_FDB_LEARN_MOVED,   /* the address moved here from another port */
+	UB_FDB_LEARN_STATIC,  /* a static entry names another port: not moved */
+};
+
+/*
+ * Learns that 'mac' in VLAN 'vid' was seen on 'port' at 'now'. The caller
+ * has already refused multicast and all-zero sources.
+ */
+enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
+				      const struct ub_mac *mac, uint16_t vid,
+				      uint32_t port, uint64_t now);
+
+/* True and '*port' set when the address is known. Never writes. */
+bool ub_fdb_lookup(const struct ub_fdb *fdb, const struct ub_mac *mac,
+		   uint16_t vid, uint32_t *port);
+
+/*
+ * Adds a static entry, or turns an existing entry into a static one on
+ * 'port'. Returns 0 or -ENOSPC when max_static entries exist already.
+ */
+int ub_fdb_add_static(struct ub_fdb *fdb, const struct ub_mac *mac,
+		      uint16_t vid, uint32_t port);
+
+/* Removes one entry, learned or static. Returns 0 or -ENOENT. */
+int ub_fdb_del(struct ub_fdb *fdb, const struct ub_mac *mac, uint16_t vid);
+
+/*
+ * Removes the learned entries of 'port' (UB_FDB_PORT_ANY: of every port),
+ * and the static ones too when 'with_static'. Returns how many it removed.
+ */
+uint32_t ub_fdb_flush(struct ub_fdb *fdb, uint32_t port, bool with_static);
+
+/* Removes the learned entries unseen for the ageing time. Returns how many. */
+uint32_t ub_fdb_age(struct ub_fdb *fdb, uint64_t now);
+
+/* When ub_fdb_age() next has work to do; UB_FDB_NO_DEADLINE if never. */
+uint64_t ub_fdb_next_deadline(const struct ub_fdb *fdb);
+
+/*
+ * Sets the ageing time. 0 flushes the learned entries and stops learning.
+ * Entries already learned keep their last_seen: the next ub_fdb_age()
+ * applies the new time to them.
+ */
+void ub_fdb_set_ageing(struct ub_fdb *fdb, uint64_t ageing_ms);
+uint64_t ub_fdb_get_ageing(const struct ub_fdb *fdb);
+
+struct ub_fdb_entry_info {
+	struct ub_mac mac;
+	uint16_t vid;
+	uint32_t port;
+	bool is_static;
+	uint64_t last_seen; /* learned entries: the 'now' of the last refresh */
+};
+
+/*
+ * Calls 'fn' once per entry, in no particular order. 'fn' must not change
+ * the table. Stops early, returning fn's value, when fn returns non-zero.
+ */
+int ub_fdb_foreach(const struct ub_fdb *fdb,
+		   int (*fn)(const struct ub_fdb_entry_info *e, void *arg),
+		   void *arg);
+
+struct ub_fdb_stats {
+	uint32_t learned_entries; /* now in the table */
+	uint32_t static_entries;  /* now in the table */
+	uint64_t learned;         /* new entries, ever */
+	uint64_t moved;           /* MAC moves between ports */
+	uint64_t aged;            /* removed by ub_fdb_age() */
+	uint64_t evicted;         /* removed to make room past the cap */
+	uint64_t static_refused;  /* learns refused by a static entry */
+};
+
+void ub_fdb_get_stats(const struct ub_fdb *fdb, struct ub_fdb_stats *st);
+
+#endif

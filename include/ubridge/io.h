@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Moving bytes: the io_uring ring, its provided-buffer pool, completion
+ * batches, and the port back ends (AF_PACKET today) behind ub_port_ops.
+ * This module never decides where a frame goes: core does.
+ *
+ * Buffers. One pool of UB_BUF_COUNT buffers of UB_BUF_SIZE bytes serves the
+ * receives of every port (one io_uring provided-buffer group). A buffer
+ * holds one received frame preceded by what the receive wrote before it;
+ * sends point into the same buffer, so a flooded frame is never copied. A
+ * buffer carries a reference count: one per pending send, and it goes back
+ * to the pool when the last send completes. Each buffer fits a 64 KiB GSO
+ * super-frame with its virtio-net header, so a TCP stream costs one
+ * receive and one send per 64 KiB, not per MTU-sized segment.
+ *
+ * Frames. Every port carries the offload state of a frame across with a
+ * virtio-net header (PACKET_VNET_HDR): a frame handed to core is
+ * [struct virtio_net_hdr][Ethernet frame as on the wire]. A VLAN tag the
+ * kernel stripped into packet metadata is put back into the frame before
+ * core sees it.
+ *
+ * user_data: every request carries (op, id, aux) packed in 64 bits, so a
+ * completion finds its owner without a lookup; see ub_ud_*().
+ */
+#ifndef UBRIDGE_IO_H
+#define UBRIDGE_IO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <linux/virtio_net.h>
+
+#include <ubridge/eth.h>
+
+#define UB_BUF_COUNT 512
+/* 64 KiB GSO frame + virtio-net header + Ethernet/VLAN headers + what the
+ * receive puts in front of it, rounded up to pages. */
+#define UB_BUF_SIZE (68 * 1024)
+#define UB_VNET_HLEN ((uint32_t)sizeof(struct virtio_net_hdr))
+
+struct ub_ring;
+
+struct ub_ring_cfg {
+	uint32_t sq_entries; /* 0: a default sized for full batches */
+};
+
+int ub_ring_new(const struct ub_ring_cfg *cfg, struct ub_ring **out);
+void ub_ring_free(struct ub_ring *ring);
+
+/* ---- user_data ---- */
+
+static inline uint64_t ub_ud_make(uint8_t op, uint32_t id, uint32_t aux)
+{
+	return (uint64_t)op << 56 | (uint64_t)(id & 0xffffff) << 32 | aux;
+}
+
+static inline uint8_t ub_ud_op(uint64_t ud)
+{
+	return ud >> 56;
+}
+
+static inline uint32_t ub_ud_id(uint64_t ud)
+{
+	return (ud >> 32) & 0xffffff;
+}
+
+static inline uint32_t ub_ud_aux(uint64_t ud)
+{
+	return (uint32_t)ud;
+}
+
+/* ---- completions ---- */
+
+/* A completion, copied out of the CQ so the CQ can be released at once. */
+struct ub_cqe {
+	uint64_t user_data;
+	int32_t res;
+	uint32_t flags;
+};
+
+/* The receive was multishot and stays armed. */
+bool ub_cqe_more(const struct ub_cqe *c);
+/* The completion used a pool buffer; returns true and its id. */
+bool ub_cqe_buf(const struct ub_cqe *c, uint16_t *bid);
+
+/*
+ * Submits everything prepared and waits until at least one completion is
+ * there or 'timeout_ms' passed (-1: no limit). Returns 0, or -errno
+ * (-EINTR, -ETIME are normal wake-ups).
+ */
+int ub_ring_submit_wait(struct ub_ring *ring, int timeout_ms);
+
+/* Copies up to 'max' completions into 'out', releases them from the CQ
+ * with one advance, and returns how many. */
+unsigned ub_ring_reap(struct ub_ring *ring, struct ub_cqe *out, unsigned max);
+
+/* ---- buffers ---- */
+
+void *ub_ring_buf(struct ub_ring *ring, uint16_t bid);
+/* Adds 'n' references (pending sends) to buffer 'bid'. */
+void ub_ring_buf_get(struct ub_ring *ring, uint16_t bid, uint16_t n);
+/* Drops one reference; at zero the buffer goes back to the pool. */
+void ub_ring_buf_put(struct ub_ring *ring, uint16_t bid);
+/* Buffers now in the kernel's hands for receives. */
+uint32_t ub_ring_bufs_free(const struct ub_ring *ring);
+/* Publishes returned buffers to the kernel; call once per loop turn. */
+void ub_ring_bufs_commit(struct ub_ring *ring);
+
+/* ---- generic requests (control socket, signals) ---- */
+
+int ub_ring_accept(struct ub_ring *ring, int fd, uint64_t ud);
+int ub_ring_recv(struct ub_ring *ring, int fd, void *buf, size_t len,
+		 uint64_t ud);
+int ub_ring_send(struct ub_ring *ring, int fd, const void *buf, size_t len,
+		 uint64_t ud);
+int ub_ring_read(struct ub_ring *ring, int fd, void *buf, size_t len,
+		 uint64_t ud);
+/* Cancels every request carrying 'ud'. */
+int ub_ring_cancel(struct ub_ring *ring, uint64_t ud);
+
+/* ---- ports ---- */
+
+struct ub_port_io {
+	int fd;
+	int ifindex;
+	uint32_t mtu;
+	struct ub_mac mac;
+	const struct ub_port_ops *ops;
+};
+
+/* A received frame, ready for core: starts with the virtio-net header. */
+struct ub_frame {
+	uint8_t *data;
+	uint32_t len;   /* virtio-net header + Ethernet frame */
+	uint16_t bid;
+};
+
+static inline uint8_t *ub_frame_eth(const struct ub_frame *f)
+{
+	return f->data + UB_VNET_HLEN;
+}
+
+static inline uint32_t ub_frame_eth_len(const struct ub_frame *f)
+{
+	return f->len - UB_VNET_HLEN;
+}
+
+enum ub_rx_status {
+	UB_RX_OK,
+	UB_RX_TRUNCATED, /* larger than a buffer: dropped */
+	UB_RX_MALFORMED, /* shorter than its headers: dropped */
+};
+
+struct ub_port_ops {
+	const char *kind;
+	/* Opens the port on interface 'ifname'; fills 'p'. */
+	int (*open)(const char *ifname, struct ub_port_io *p);
+	void (*close)(struct ub_port_io *p);
+	/* Arms the (multishot) receive into the buffer pool. */
+	int (*arm_rx)(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud);
+	/* Turns a receive completion's buffer into a frame. */
+	enum ub_rx_status (*rx_frame)(struct ub_ring *ring, int res,
+				      uint16_t bid, struct ub_frame *f);
+	/* Queues a send of 'f' (the buffer's reference is the caller's). */
+	int (*send)(struct ub_ring *ring, struct ub_port_io *p,
+		    const struct ub_frame *f, uint64_t ud);
+};
+
+extern const struct ub_port_ops ub_port_packet_ops;
+
+#endif

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared between the ring and the port back ends of io/; not public. */
+#ifndef UB_IO_PRIVATE_H
+#define UB_IO_PRIVATE_H
+
+#include <sys/socket.h>
+
+#include <ubridge/io.h>
+
+/* Buffer group id of the shared receive pool. */
+#define UB_BGID 0
+
+/*
+ * Arms a multishot recvmsg on 'fd' into the pool. 'tmpl' gives the name
+ * and control lengths the kernel lays out in front of each payload; it
+ * must live as long as the receive.
+ */
+int ub_ring_recvmsg_pool__(struct ub_ring *ring, int fd,
+			   const struct msghdr *tmpl, uint64_t ud);
+
+#endif

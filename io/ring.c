@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The io_uring ring and the shared pool of receive buffers.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <liburing.h>
+
+#include <ubridge/compiler.h>
+#include "io_private.h"
+
+#define UB_SQ_DEFAULT 2048
+
+struct ub_ring {
+	struct io_uring uring;
+	struct io_uring_buf_ring *br;
+	uint8_t *bufs;
+	uint16_t refs[UB_BUF_COUNT];
+	uint32_t nfree;    /* buffers the kernel may fill */
+	uint32_t pending;  /* returned, not yet published */
+};
+
+static size_t bufs_bytes__(void)
+{
+	return (size_t)UB_BUF_COUNT * UB_BUF_SIZE;
+}
+
+static size_t br_bytes__(void)
+{
+	return UB_BUF_COUNT * sizeof(struct io_uring_buf);
+}
+
+int ub_ring_new(const struct ub_ring_cfg *cfg, struct ub_ring **out)
+{
+	struct io_uring_params p = { 0 };
+	struct io_uring_buf_reg reg = { 0 };
+	struct ub_ring *r;
+	uint32_t entries;
+	int ret;
+
+	entries = cfg && cfg->sq_entries ? cfg->sq_entries : UB_SQ_DEFAULT;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+
+	/* A roomy CQ: multishot receives of many ports plus their sends. */
+	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL |
+		  IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
+	p.cq_entries = entries * 4;
+	ret = io_uring_queue_init_params(entries, &r->uring, &p);
+	if (ret < 0)
+		goto err_free;
+
+	/* MAP_NORESERVE: pages become resident only as frames land in them. */
+	r->bufs = mmap(NULL, bufs_bytes__(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->bufs == MAP_FAILED) {
+		ret = -errno;
+		goto err_uring;
+	}
+	r->br = mmap(NULL, br_bytes__(), PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r->br == MAP_FAILED) {
+		ret = -errno;
+		goto err_bufs;
+	}
+	io_uring_buf_ring_init(r->br);
+	reg.ring_addr = (unsigned long)r->br;
+	reg.ring_entries = UB_BUF_COUNT;
+	reg.bgid = UB_BGID;
+	ret = io_uring_register_buf_ring(&r->uring, &reg, 0);
+	if (ret < 0)
+		goto err_br;
+
+	for (uint16_t i = 0; i < UB_BUF_COUNT; i++)
+		io_uring_buf_ring_add(r->br, ub_ring_buf(r, i), UB_BUF_SIZE, i,
+				      io_uring_buf_ring_mask(UB_BUF_COUNT), i);
+	io_uring_buf_ring_advance(r->br, UB_BUF_COUNT);
+	r->nfree = UB_BUF_COUNT;
+	*out = r;
+	return 0;
+
+err_br:
+	munmap(r->br, br_bytes__());
+err_bufs:
+	munmap(r->bufs, bufs_bytes__());
+err_uring:
+	io_uring_queue_exit(&r->uring);
+err_free:
+	free(r);
+	return ret;
+}
+
+void ub_ring_free(struct ub_ring *r)
+{
+	if (!r)
+		return;
+	io_uring_queue_exit(&r->uring);
+	munmap(r->br, br_bytes__());
+	munmap(r->bufs, bufs_bytes__());
+	free(r);
+}
+
+/* An SQE, flushing the SQ to the kernel first when it is full. */
+static struct io_uring_sqe *get_sqe__(struct ub_ring *r)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->uring);
+
+	if (ub_unlikely(!sqe)) {
+		io_uring_submit(&r->uring);
+		sqe = io_uring_get_sqe(&r->uring);
+	}
+	return sqe;
+}
+
+bool ub_cqe_more(const struct ub_cqe *c)
+{
+	return c->flags & IORING_CQE_F_MORE;
+}
+
+bool ub_cqe_buf(const struct ub_cqe *c, uint16_t *bid)
+{
+	if (!(c->flags & IORING_CQE_F_BUFFER))
+		return false;
+	*bid = c->flags >> IORING_CQE_BUFFER_SHIFT;
+	return true;
+}
+
+int ub_ring_submit_wait(struct ub_ring *r, int timeout_ms)
+{
+	struct __kernel_timespec ts;
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (timeout_ms < 0) {
+		ret = io_uring_submit_and_wait(&r->uring, 1);
+		return ret < 0 ? ret : 0;
+	}
+	ts.tv_sec = timeout_ms / 1000;
+	ts.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
+	ret = io_uring_submit_and_wait_timeout(&r->uring, &cqe, 1, &ts, NULL);
+	return ret < 0 ? ret : 0;
+}
+
+unsigned ub_ring_reap(struct ub_ring *r, struct ub_cqe *out, unsigned max)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe(&r->uring, head, cqe) {
+		if (n == max)
+			break;
+		out[n].user_data = cqe->user_data;
+		out[n].res = cqe->res;
+		out[n].flags = cqe->flags;
+		/* A completion with a buffer hands it to us until put. */
+		if (cqe->flags & IORING_CQE_F_BUFFER)
+			r->nfree--;
+		n++;
+	}
+	io_uring_cq_advance(&r->uring, n);
+	return n;
+}
+
+void *ub_ring_buf(struct ub_ring *r, uint16_t bid)
+{
+	return r->bufs + (size_t)bid * UB_BUF_SIZE;
+}
+
+void ub_ring_buf_get(struct ub_ring *r, uint16_t bid, uint16_t n)
+{
+	r->refs[bid] += n;
+}
+
+void ub_ring_buf_put(struct ub_ring *r, uint16_t bid)
+{
+	if (r->refs[bid] > 1) {
+		r->refs[bid]--;
+		return;
+	}
+	r->refs[bid] = 0;
+	io_uring_buf_ring_add(r->br, ub_ring_buf(r, bid), UB_BUF_SIZE, bid,
+			      io_uring_buf_ring_mask(UB_BUF_COUNT), r->pending);
+	r->pending++;
+}
+
+uint32_t ub_ring_bufs_free(const struct ub_ring *r)
+{
+	return r->nfree;
+}
+
+void ub_ring_bufs_commit(struct ub_ring *r)
+{
+	if (!r->pending)
+		return;
+	io_uring_buf_ring_advance(r->br, r->pending);
+	r->nfree += r->pending;
+	r->pending = 0;
+}
+
+/* Prepares a plain request: 'prep' has already filled the SQE's op. */
+static int queue__(struct io_uring_sqe *sqe, uint64_t ud)
+{
+	if (!sqe)
+		return -EBUSY;
+	io_uring_sqe_set_data64(sqe, ud);
+	return 0;
+}
+
+int ub_ring_accept(struct ub_ring *r, int fd, uint64_t ud)
+{
+	struct io_uring_sqe *sqe = get_sqe__(r);
+
+	if (sqe)
+		io_uring_prep_multishot_accept(sqe, fd, NULL, NULL,
+					       SOCK_CLOEXEC);
+	return queue__(sqe, ud);
+}
+
+int ub_ring_recv(struct ub_ring *r, int fd, void *buf, size_t len, uint64_t ud)
+{
+	struct io_uring_sqe *sqe = get_sqe__(r);
+
+	if (sqe)
+		io_uring_prep_recv(sqe, fd, buf, len, 0);
+	return queue__(sqe, ud);
+}
+
+int ub_ring_send(struct ub_ring *r, int fd, const void *buf, size_t len,
+		 uint64_t ud)
+{
+	struct io_uring_sqe *sqe = get_sqe__(r);
+
+	if (sqe)
+		io_uring_prep_send(sqe, fd, buf, len, MSG_NOSIGNAL);
+	return queue__(sqe, ud);
+}
+
+int ub_ring_read(struct ub_ring *r, int fd, void *buf, size_t len, uint64_t ud)
+{
+	struct io_uring_sqe *sqe = get_sqe__(r);
+
+	if (sqe)
+		io_uring_prep_read(sqe, fd, buf, len, 0);
+	return queue__(sqe, ud);
+}
+
+int ub_ring_cancel(struct ub_ring *r, uint64_t ud)
+{
+	struct io_uring_sqe *sqe = get_sqe__(r);
+
+	if (sqe)
+		io_uring_prep_cancel64(sqe, ud, IORING_ASYNC_CANCEL_ALL);
+	/* The cancel's own completion is of no interest: op 0. */
+	return queue__(sqe, 0);
+}
+
+int ub_ring_recvmsg_pool__(struct ub_ring *r, int fd, const struct msghdr *tmpl,
+			   uint64_t ud)
+{
+	struct io_uring_sqe *sqe = get_sqe__(r);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_recvmsg_multishot(sqe, fd, (struct msghdr *)tmpl, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = UB_BGID;
+	return queue__(sqe, ud);
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ubridge: the userspace bridge daemon. Parses options, then hands over
+ * to core.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ubridge/bridge.h>
+#include <ubridge/ctl.h>
+#include <ubridge/fdb.h>
+
+#define UB_PORTS_ARG_MAX 64
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: ubridge [OPTIONS]\n"
+"\n"
+"A userspace Ethernet bridge. It attaches to network interfaces (the host\n"
+"ends of veth pairs, typically) with AF_PACKET sockets, learns where each\n"
+"MAC address lives, and forwards frames between its ports through io_uring:\n"
+"known unicast to its port, unknown unicast, broadcast and multicast to all\n"
+"other ports, never back out of the port a frame came in on, and never the\n"
+"IEEE 802.1D reserved group addresses 01:80:c2:00:00:00-0f. Offload state\n"
+"(partial checksums, TSO/GSO) and VLAN tags cross the bridge intact.\n"
+"\n"
+"ubctl(8) controls a running bridge through its socket\n"
+"%s/NAME.sock (mode 0600).\n"
+"\n"
+"Options:\n"
+"  -n, --name NAME        bridge name (default %s); several bridges run\n"
+"                         side by side under different names\n"
+"  -p, --port IFNAME      attach IFNAME at start (repeatable); more can be\n"
+"                         added later with \"ubctl port add\"\n"
+"  -a, --ageing SECONDS   FDB ageing time (default %d; 0: never learn,\n"
+"                         always flood)\n"
+"  -m, --max-learned N    cap on learned FDB entries; past it the least\n"
+"                         recently seen is evicted (default %d)\n"
+"  -f, --foreground       stay in the foreground (for systemd and tests);\n"
+"                         without it ubridge detaches once its socket is\n"
+"                         ready\n"
+"  -v, --verbose          log more (repeat for debug messages)\n"
+"  -q, --quiet            log errors only\n"
+"  -h, --help             show this help\n"
+"  -V, --version          show the version\n"
+"\n"
+"Logs go to standard error. SIGINT or SIGTERM stop the bridge: its ports\n"
+"are released and its socket removed.\n"
+"\n"
+"Examples:\n"
+"  ubridge -f                        # bridge ub0 in the foreground\n"
+"  ubridge -n lab -p veth1 -p veth2  # bridge \"lab\" with two ports\n"
+"  ubctl port add veth-ns1           # attach one more port to ub0\n"
+"\n"
+"Exit status: 0 after a clean stop, 1 on a start-up error, 2 on a usage\n"
+"error.\n",
+		UB_CTL_RUNDIR, UB_BRIDGE_DEFAULT,
+		UB_FDB_DEFAULT_AGEING_MS / 1000, UB_FDB_DEFAULT_MAX);
+}
+
+static int parse_num(const char *opt, const char *s, unsigned long max,
+		     unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end || errno || *out > max) {
+		fprintf(stderr, "ubridge: invalid %s \"%s\" (0 to %lu)\n", opt,
+			s, max);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Detaches from the terminal. The parent waits until the child reports
+ * that the bridge is up (or why not), so that "ubridge && ubctl ..." works.
+ * Returns in the child with the pipe's write end in *notify_fd.
+ */
+static void daemonize(int *notify_fd)
+{
+	int pfd[2], null;
+	char status = 1;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) || (pid = fork()) < 0) {
+		perror("ubridge: fork");
+		exit(1);
+	}
+	if (pid > 0) {
+		close(pfd[1]);
+		if (read(pfd[0], &status, 1) != 1)
+			status = 1;
+		exit(status);
+	}
+	close(pfd[0]);
+	setsid();
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		close(null);
+	}
+	*notify_fd = pfd[1];
+}
+
+static void notify(int *fd, char status)
+{
+	if (*fd < 0)
+		return;
+	if (write(*fd, &status, 1) != 1)
+		perror("ubridge: notify");
+	close(*fd);
+	*fd = -1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "ageing", required_argument, NULL, 'a' },
+		{ "max-learned", required_argument, NULL, 'm' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const char *ports[UB_PORTS_ARG_MAX];
+	int nports = 0, level = UB_LOG_INFO, notify_fd = -1, opt, ret;
+	bool foreground = false;
+	struct ub_bridge_cfg cfg;
+	struct ub_bridge *br;
+	unsigned long v;
+	char err[256];
+
+	ub_bridge_cfg_default(&cfg);
+	while ((opt = getopt_long(argc, argv, "n:p:a:m:fvqhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'n':
+			cfg.name = optarg;
+			break;
+		case 'p':
+			if (nports == UB_PORTS_ARG_MAX) {
+				fprintf(stderr, "ubridge: at most %d --port "
+					"options\n", UB_PORTS_ARG_MAX);
+				return 2;
+			}
+			ports[nports++] = optarg;
+			break;
+		case 'a':
+			if (parse_num("ageing time", optarg, 1000000, &v))
+				return 2;
+			cfg.ageing_ms = (uint64_t)v * 1000;
+			break;
+		case 'm':
+			if (parse_num("entry cap", optarg, 1U << 24, &v))
+				return 2;
+			cfg.max_learned = (uint32_t)v;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'v':
+			level = level < UB_LOG_DEBUG ? level + 1 : level;
+			break;
+		case 'q':
+			level = UB_LOG_ERR;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("ubridge %s\n", UB_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ubridge: unexpected argument \"%s\"\n",
+			argv[optind]);
+		return 2;
+	}
+	ub_log_set_level((enum ub_log_level)level);
+
+	if (!foreground)
+		daemonize(&notify_fd);
+	ret = ub_bridge_new(&cfg, &br, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "ubridge: %s\n", err);
+		notify(&notify_fd, 1);
+		return 1;
+	}
+	for (int i = 0; i < nports; i++) {
+		if (ub_bridge_port_add(br, ports[i], err, sizeof(err))) {
+			fprintf(stderr, "ubridge: %s\n", err);
+			ub_bridge_free(br);
+			notify(&notify_fd, 1);
+			return 1;
+		}
+	}
+	ub_log(UB_LOG_INFO, "%s: bridge up, %d port(s)", cfg.name, nports);
+	notify(&notify_fd, 0);
+	ret = ub_bridge_run(br);
+	ub_bridge_free(br);
+	return ret ? 1 : 0;
+}
