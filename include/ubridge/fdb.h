@@ -62,7 +62,10 @@ struct ub_fdb_cfg {
 /* Fills 'cfg' with the defaults (ageing 300 s, caps as above, secret 0). */
 void ub_fdb_cfg_default(struct ub_fdb_cfg *cfg);
 
-/* Returns 0, -EINVAL (bad cfg) or -ENOMEM. */
+/*
+ * Returns 0, -EINVAL (NULL 'cfg' or 'out', or more than 2^24 entries in
+ * all) or -ENOMEM.
+ */
 int ub_fdb_new(const struct ub_fdb_cfg *cfg, struct ub_fdb **out);
 /* Accepts NULL. */
 void ub_fdb_free(struct ub_fdb *fdb);
@@ -76,7 +79,8 @@ enum ub_fdb_learn_result {
 
 /*
  * Learns that 'mac' in VLAN 'vid' was seen on 'port' at 'now'. The caller
- * has already refused multicast and all-zero sources.
+ * has already refused multicast and all-zero sources. 'now' should not go
+ * back; if it does, a write stamps the latest time already seen instead.
  */
 enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 				      const struct ub_mac *mac, uint16_t vid,
@@ -102,7 +106,10 @@ int ub_fdb_del(struct ub_fdb *fdb, const struct ub_mac *mac, uint16_t vid);
  */
 uint32_t ub_fdb_flush(struct ub_fdb *fdb, uint32_t port, bool with_static);
 
-/* Removes the learned entries unseen for the ageing time. Returns how many. */
+/*
+ * Removes the learned entries unseen for the ageing time, i.e. those with
+ * now >= last_seen + ageing_ms. Returns how many.
+ */
 uint32_t ub_fdb_age(struct ub_fdb *fdb, uint64_t now);
 
 /* When ub_fdb_age() next has work to do; UB_FDB_NO_DEADLINE if never. */

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The forwarding database. See include/ubridge/fdb.h for the design.
+ *
+ * Entries live in two parallel arrays indexed by the same entry id: 'nodes'
+ * holds what a lookup reads (key, port, hash chain) and 'ages' what a
+ * refresh writes (last_seen, LRU links). A lookup thus walks 16-byte nodes,
+ * four to a cache line, that refreshes never dirty. Links are 32-bit ids,
+ * FDB_NIL ending a list, which is what keeps a node at 16 bytes.
+ *
+ * Invariants:
+ * - Every entry is either on the free list (through nodes[].next) or on
+ *   exactly one hash chain.
+ * - Learned entries, and only they, are on the LRU list, sorted by
+ *   last_seen, oldest at the head.
+ * - learned_entries <= max_learned and static_entries <= max_static. The
+ *   pool holds max_learned + max_static entries, so the free list is never
+ *   empty while a count is below its cap.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ubridge/compiler.h>
+#include <ubridge/fdb.h>
+
+#define FDB_NIL UINT32_MAX
+/* Ids must stay clear of FDB_NIL and the bucket count must fit 32 bits. */
+#define FDB_MAX_ENTRIES (1u << 24)
+
+/* Read by every lookup; written only when an entry is added or moves. */
+struct fdb_node {
+	struct ub_fdb_key key;
+	uint32_t port;
+	uint32_t next; /* hash chain, or the free list */
+};
+
+/* Written by refreshes; never read by ub_fdb_lookup(). */
+struct fdb_age {
+	uint64_t last_seen;
+	uint32_t prev, next; /* LRU list; unused by static entries */
+	bool is_static;
+};
+
+struct ub_fdb {
+	/* Read-mostly: what a lookup needs. */
+	struct fdb_node *nodes;
+	uint32_t *buckets; /* chain heads */
+	uint32_t bucket_mask;
+	uint64_t secret;
+	ub_fdb_hash_fn hash;
+	struct fdb_age *ages;
+	uint64_t ageing_ms;
+	uint32_t max_learned, max_static;
+
+	/* Written by learning. */
+	uint32_t free_head;
+	uint32_t lru_head, lru_tail; /* learned entries, oldest first */
+	struct ub_fdb_stats st;
+};
+
+/*
+ * The built-in keyed hash: the key packed into 64 bits, mixed with the
+ * secret twice by multiply and xorshift rounds. The secret goes in before
+ * the first multiply and again before the second, so which keys collide
+ * depends on it non-linearly. The top half of the last product is the best
+ * mixed, so that is what we return for the caller to mask.
+ */
+static uint32_t fdb_hash__(const struct ub_fdb_key *key, uint64_t secret)
+{
+	const uint8_t *m = key->mac.b;
+	uint64_t x = (uint64_t)m[0] | (uint64_t)m[1] << 8 |
+		     (uint64_t)m[2] << 16 | (uint64_t)m[3] << 24 |
+		     (uint64_t)m[4] << 32 | (uint64_t)m[5] << 40 |
+		     (uint64_t)key->vid << 48;
+
+	x ^= secret;
+	x *= 0x9e3779b97f4a7c15ull;
+	x ^= x >> 29;
+	x += secret >> 32 | secret << 32;
+	x *= 0xd1b54a32d192ed03ull;
+	x ^= x >> 31;
+	return (uint32_t)(x >> 32);
+}
+
+static inline bool fdb_key_eq__(const struct ub_fdb_key *a,
+				const struct ub_fdb_key *b)
+{
+	return a->vid == b->vid && ub_mac_eq(&a->mac, &b->mac);
+}
+
+static inline uint32_t fdb_bucket__(const struct ub_fdb *fdb,
+				    const struct ub_fdb_key *key)
+{
+	return fdb->hash(key, fdb->secret) & fdb->bucket_mask;
+}
+
+/* The chain link that points at 'key' in bucket 'b', or at FDB_NIL. */
+static uint32_t *fdb_find__(const struct ub_fdb *fdb, uint32_t b,
+			    const struct ub_fdb_key *key)
+{
+	uint32_t *link = &fdb->buckets[b];
+
+	while (*link != FDB_NIL && !fdb_key_eq__(&fdb->nodes[*link].key, key))
+		link = &fdb->nodes[*link].next;
+	return link;
+}
+
+/* When a learned entry stamped 'last_seen' expires; it is dead from then on. */
+static uint64_t fdb_deadline__(const struct ub_fdb *fdb, uint64_t last_seen)
+{
+	if (fdb->ageing_ms > UB_FDB_NO_DEADLINE - last_seen)
+		return UB_FDB_NO_DEADLINE;
+	return last_seen + fdb->ageing_ms;
+}
+
+static void fdb_lru_unlink__(struct ub_fdb *fdb, uint32_t i)
+{
+	struct fdb_age *a = &fdb->ages[i];
+
+	if (a->prev != FDB_NIL)
+		fdb->ages[a->prev].next = a->next;
+	else
+		fdb->lru_head = a->next;
+	if (a->next != FDB_NIL)
+		fdb->ages[a->next].prev = a->prev;
+	else
+		fdb->lru_tail = a->prev;
+}
+
+/*
+ * Stamps learned entry 'i' (not on the list) and appends it to the LRU
+ * tail. Should the caller's clock go back, 'now' is raised to the tail's
+ * stamp: the list stays sorted, and ub_fdb_age() can stop at the first
+ * live entry.
+ */
+static void fdb_lru_push__(struct ub_fdb *fdb, uint32_t i, uint64_t now)
+{
+	struct fdb_age *a = &fdb->ages[i];
+	uint32_t t = fdb->lru_tail;
+
+	if (t != FDB_NIL && fdb->ages[t].last_seen > now)
+		now = fdb->ages[t].last_seen;
+	a->last_seen = now;
+	a->prev = t;
+	a->next = FDB_NIL;
+	if (t != FDB_NIL)
+		fdb->ages[t].next = i;
+	else
+		fdb->lru_head = i;
+	fdb->lru_tail = i;
+}
+
+/* Takes a free entry and links it at the head of bucket 'b'. */
+static uint32_t fdb_alloc__(struct ub_fdb *fdb, uint32_t b,
+			    const struct ub_fdb_key *key, uint32_t port,
+			    bool is_static)
+{
+	uint32_t i = fdb->free_head;
+	struct fdb_node *n = &fdb->nodes[i];
+
+	fdb->free_head = n->next;
+	n->key = *key;
+	n->port = port;
+	n->next = fdb->buckets[b];
+	fdb->buckets[b] = i;
+	fdb->ages[i].is_static = is_static;
+	return i;
+}
+
+/* Removes the entry '*link' points at from every list, and frees it. */
+static void fdb_unlink__(struct ub_fdb *fdb, uint32_t *link)
+{
+	uint32_t i = *link;
+
+	*link = fdb->nodes[i].next;
+	if (fdb->ages[i].is_static) {
+		fdb->st.static_entries--;
+	} else {
+		fdb_lru_unlink__(fdb, i);
+		fdb->st.learned_entries--;
+	}
+	fdb->nodes[i].next = fdb->free_head;
+	fdb->free_head = i;
+}
+
+/* Removes the LRU head (there must be one), for ageing and eviction. */
+static void fdb_unlink_oldest__(struct ub_fdb *fdb)
+{
+	uint32_t i = fdb->lru_head;
+	uint32_t *link = &fdb->buckets[fdb_bucket__(fdb, &fdb->nodes[i].key)];
+
+	while (*link != i)
+		link = &fdb->nodes[*link].next;
+	fdb_unlink__(fdb, link);
+}
+
+void ub_fdb_cfg_default(struct ub_fdb_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_learned = UB_FDB_DEFAULT_MAX;
+	cfg->max_static = UB_FDB_DEFAULT_MAX_STATIC;
+	cfg->ageing_ms = UB_FDB_DEFAULT_AGEING_MS;
+}
+
+int ub_fdb_new(const struct ub_fdb_cfg *cfg, struct ub_fdb **out)
+{
+	uint32_t max_learned, max_static, total, nbuckets, i;
+	struct ub_fdb *fdb;
+
+	if (!cfg || !out)
+		return -EINVAL;
+	max_learned = cfg->max_learned ? cfg->max_learned : UB_FDB_DEFAULT_MAX;
+	max_static =
+		cfg->max_static ? cfg->max_static : UB_FDB_DEFAULT_MAX_STATIC;
+	if (max_learned > FDB_MAX_ENTRIES || max_static > FDB_MAX_ENTRIES ||
+	    max_learned + max_static > FDB_MAX_ENTRIES)
+		return -EINVAL;
+	total = max_learned + max_static;
+	/* Load factor between 1/4 and 1/2 when full. */
+	for (nbuckets = 1; nbuckets < 2 * total; nbuckets <<= 1)
+		;
+
+	fdb = calloc(1, sizeof(*fdb));
+	if (!fdb)
+		return -ENOMEM;
+	fdb->nodes = calloc(total, sizeof(*fdb->nodes));
+	fdb->ages = calloc(total, sizeof(*fdb->ages));
+	fdb->buckets = malloc(nbuckets * sizeof(*fdb->buckets));
+	if (!fdb->nodes || !fdb->ages || !fdb->buckets) {
+		ub_fdb_free(fdb);
+		return -ENOMEM;
+	}
+
+	memset(fdb->buckets, 0xff, nbuckets * sizeof(*fdb->buckets));
+	fdb->bucket_mask = nbuckets - 1;
+	for (i = 0; i < total; i++)
+		fdb->nodes[i].next = i + 1 < total ? i + 1 : FDB_NIL;
+	fdb->free_head = 0;
+	fdb->lru_head = fdb->lru_tail = FDB_NIL;
+	fdb->max_learned = max_learned;
+	fdb->max_static = max_static;
+	fdb->ageing_ms = cfg->ageing_ms;
+	fdb->secret = cfg->secret;
+	fdb->hash = cfg->hash ? cfg->hash : fdb_hash__;
+	*out = fdb;
+	return 0;
+}
+
+void ub_fdb_free(struct ub_fdb *fdb)
+{
+	if (!fdb)
+		return;
+	free(fdb->nodes);
+	free(fdb->ages);
+	free(fdb->buckets);
+	free(fdb);
+}
+
+enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
+				      const struct ub_mac *mac, uint16_t vid,
+				      uint32_t port, uint64_t now)
+{
+	struct ub_fdb_key key = {.mac = *mac, .vid = vid};
+	uint32_t b, i;
+
+	/* As with the Linux bridge's hold_time() == 0: do not even look. */
+	if (fdb->ageing_ms == 0)
+		return UB_FDB_LEARN_NONE;
+
+	b = fdb_bucket__(fdb, &key);
+	i = *fdb_find__(fdb, b, &key);
+	if (ub_likely(i != FDB_NIL)) {
+		struct fdb_node *n = &fdb->nodes[i];
+		struct fdb_age *a = &fdb->ages[i];
+
+		if (a->is_static) {
+			if (n->port == port)
+				return UB_FDB_LEARN_NONE;
+			fdb->st.static_refused++;
+			return UB_FDB_LEARN_STATIC;
+		}
+		/* The busy flow: a read, no write, per frame. */
+		if (ub_likely(n->port == port) &&
+		    now / UB_FDB_TICK_MS <= a->last_seen / UB_FDB_TICK_MS)
+			return UB_FDB_LEARN_NONE;
+		fdb_lru_unlink__(fdb, i);
+		fdb_lru_push__(fdb, i, now);
+		if (n->port == port)
+			return UB_FDB_LEARN_NONE;
+		n->port = port;
+		fdb->st.moved++;
+		return UB_FDB_LEARN_MOVED;
+	}
+
+	if (fdb->st.learned_entries >= fdb->max_learned) {
+		/* It may leave bucket 'b'; we still insert at b's head. */
+		fdb_unlink_oldest__(fdb);
+		fdb->st.evicted++;
+	}
+	i = fdb_alloc__(fdb, b, &key, port, false);
+	fdb_lru_push__(fdb, i, now);
+	fdb->st.learned_entries++;
+	fdb->st.learned++;
+	return UB_FDB_LEARN_NEW;
+}
+
+bool ub_fdb_lookup(const struct ub_fdb *fdb, const struct ub_mac *mac,
+		   uint16_t vid, uint32_t *port)
+{
+	struct ub_fdb_key key = {.mac = *mac, .vid = vid};
+	uint32_t i = *fdb_find__(fdb, fdb_bucket__(fdb, &key), &key);
+
+	if (i == FDB_NIL)
+		return false;
+	*port = fdb->nodes[i].port;
+	return true;
+}
+
+int ub_fdb_add_static(struct ub_fdb *fdb, const struct ub_mac *mac,
+		      uint16_t vid, uint32_t port)
+{
+	struct ub_fdb_key key = {.mac = *mac, .vid = vid};
+	uint32_t b = fdb_bucket__(fdb, &key);
+	uint32_t i = *fdb_find__(fdb, b, &key);
+
+	if (i != FDB_NIL && fdb->ages[i].is_static) {
+		fdb->nodes[i].port = port;
+		return 0;
+	}
+	if (fdb->st.static_entries >= fdb->max_static)
+		return -ENOSPC;
+	if (i != FDB_NIL) {
+		/* Learned: it leaves the LRU and the learned count. */
+		fdb_lru_unlink__(fdb, i);
+		fdb->st.learned_entries--;
+		fdb->ages[i].is_static = true;
+		fdb->nodes[i].port = port;
+	} else {
+		fdb_alloc__(fdb, b, &key, port, true);
+	}
+	fdb->st.static_entries++;
+	return 0;
+}
+
+int ub_fdb_del(struct ub_fdb *fdb, const struct ub_mac *mac, uint16_t vid)
+{
+	struct ub_fdb_key key = {.mac = *mac, .vid = vid};
+	uint32_t *link = fdb_find__(fdb, fdb_bucket__(fdb, &key), &key);
+
+	if (*link == FDB_NIL)
+		return -ENOENT;
+	fdb_unlink__(fdb, link);
+	return 0;
+}
+
+uint32_t ub_fdb_flush(struct ub_fdb *fdb, uint32_t port, bool with_static)
+{
+	uint32_t b, removed = 0;
+
+	for (b = 0; b <= fdb->bucket_mask; b++) {
+		uint32_t *link = &fdb->buckets[b];
+
+		while (*link != FDB_NIL) {
+			uint32_t i = *link;
+
+			if ((port == UB_FDB_PORT_ANY ||
+			     fdb->nodes[i].port == port) &&
+			    (with_static || !fdb->ages[i].is_static)) {
+				fdb_unlink__(fdb, link);
+				removed++;
+			} else {
+				link = &fdb->nodes[i].next;
+			}
+		}
+	}
+	return removed;
+}
+
+/*
+ * An entry is dead from last_seen + ageing_ms on (the '>=' the Linux
+ * bridge uses), so ub_fdb_next_deadline() is the first 'now' at which
+ * ub_fdb_age() removes something.
+ */
+uint32_t ub_fdb_age(struct ub_fdb *fdb, uint64_t now)
+{
+	uint32_t removed = 0;
+
+	while (fdb->lru_head != FDB_NIL) {
+		uint64_t d =
+			fdb_deadline__(fdb, fdb->ages[fdb->lru_head].last_seen);
+
+		if (d == UB_FDB_NO_DEADLINE || now < d)
+			break;
+		fdb_unlink_oldest__(fdb);
+		removed++;
+	}
+	fdb->st.aged += removed;
+	return removed;
+}
+
+/* Ageing 0 needs no test here: it leaves no learned entry. */
+uint64_t ub_fdb_next_deadline(const struct ub_fdb *fdb)
+{
+	if (fdb->lru_head == FDB_NIL)
+		return UB_FDB_NO_DEADLINE;
+	return fdb_deadline__(fdb, fdb->ages[fdb->lru_head].last_seen);
+}
+
+void ub_fdb_set_ageing(struct ub_fdb *fdb, uint64_t ageing_ms)
+{
+	fdb->ageing_ms = ageing_ms;
+	if (ageing_ms == 0)
+		ub_fdb_flush(fdb, UB_FDB_PORT_ANY, false);
+}
+
+uint64_t ub_fdb_get_ageing(const struct ub_fdb *fdb)
+{
+	return fdb->ageing_ms;
+}
+
+int ub_fdb_foreach(const struct ub_fdb *fdb,
+		   int (*fn)(const struct ub_fdb_entry_info *e, void *arg),
+		   void *arg)
+{
+	uint32_t b, i;
+	int ret;
+
+	for (b = 0; b <= fdb->bucket_mask; b++) {
+		for (i = fdb->buckets[b]; i != FDB_NIL;
+		     i = fdb->nodes[i].next) {
+			const struct fdb_age *a = &fdb->ages[i];
+			struct ub_fdb_entry_info info = {
+				.mac = fdb->nodes[i].key.mac,
+				.vid = fdb->nodes[i].key.vid,
+				.port = fdb->nodes[i].port,
+				.is_static = a->is_static,
+				.last_seen = a->is_static ? 0 : a->last_seen,
+			};
+
+			ret = fn(&info, arg);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+void ub_fdb_get_stats(const struct ub_fdb *fdb, struct ub_fdb_stats *st)
+{
+	*st = fdb->st;
+}

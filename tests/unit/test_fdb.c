@@ -1,0 +1,1118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for the forwarding database. Time is a parameter, so ageing
+ * is tested to the millisecond without sleeping. The LRU order, which the
+ * API does not show directly, is observed through which entry an eviction
+ * or ub_fdb_age() removes first.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <ubridge/compiler.h>
+#include <ubridge/fdb.h>
+
+#define T UB_FDB_TICK_MS
+#define SECRET 0x0123456789abcdefull
+
+/* 02:00:nn:nn:nn:nn, a locally administered unicast address. */
+static struct ub_mac mac_n(uint32_t n)
+{
+	struct ub_mac m = {{0x02, 0x00, (uint8_t)(n >> 24), (uint8_t)(n >> 16),
+			    (uint8_t)(n >> 8), (uint8_t)n}};
+
+	return m;
+}
+
+static uint32_t mac_id(const struct ub_mac *m)
+{
+	return (uint32_t)m->b[2] << 24 | (uint32_t)m->b[3] << 16 |
+	       (uint32_t)m->b[4] << 8 | m->b[5];
+}
+
+/* Every key in one chain. */
+static uint32_t const_hash(const struct ub_fdb_key *key, uint64_t secret)
+{
+	return 42;
+}
+
+/* The low MAC bytes as they are: ignores the VLAN and the secret. */
+static uint32_t ident_hash(const struct ub_fdb_key *key, uint64_t secret)
+{
+	return mac_id(&key->mac);
+}
+
+static struct ub_fdb *mk(uint32_t max_learned, uint32_t max_static,
+			 uint64_t ageing_ms, ub_fdb_hash_fn hash)
+{
+	struct ub_fdb_cfg cfg;
+	struct ub_fdb *fdb = NULL;
+
+	ub_fdb_cfg_default(&cfg);
+	cfg.max_learned = max_learned;
+	cfg.max_static = max_static;
+	cfg.ageing_ms = ageing_ms;
+	cfg.secret = SECRET;
+	cfg.hash = hash;
+	assert_int_equal(ub_fdb_new(&cfg, &fdb), 0);
+	assert_non_null(fdb);
+	return fdb;
+}
+
+static enum ub_fdb_learn_result learn(struct ub_fdb *fdb, uint32_t n,
+				      uint16_t vid, uint32_t port, uint64_t now)
+{
+	struct ub_mac m = mac_n(n);
+
+	return ub_fdb_learn(fdb, &m, vid, port, now);
+}
+
+static bool has(const struct ub_fdb *fdb, uint32_t n, uint16_t vid)
+{
+	struct ub_mac m = mac_n(n);
+	uint32_t port;
+
+	return ub_fdb_lookup(fdb, &m, vid, &port);
+}
+
+/* The port of an entry that must exist. */
+static uint32_t port_of(const struct ub_fdb *fdb, uint32_t n, uint16_t vid)
+{
+	struct ub_mac m = mac_n(n);
+	uint32_t port = 0xdeadbeef;
+
+	assert_true(ub_fdb_lookup(fdb, &m, vid, &port));
+	return port;
+}
+
+static int add_static(struct ub_fdb *fdb, uint32_t n, uint16_t vid,
+		      uint32_t port)
+{
+	struct ub_mac m = mac_n(n);
+
+	return ub_fdb_add_static(fdb, &m, vid, port);
+}
+
+static int del(struct ub_fdb *fdb, uint32_t n, uint16_t vid)
+{
+	struct ub_mac m = mac_n(n);
+
+	return ub_fdb_del(fdb, &m, vid);
+}
+
+static struct ub_fdb_stats stats(const struct ub_fdb *fdb)
+{
+	struct ub_fdb_stats st;
+
+	memset(&st, 0xa5, sizeof(st));
+	ub_fdb_get_stats(fdb, &st);
+	return st;
+}
+
+static void test_new_invalid(void **state)
+{
+	struct ub_fdb_cfg cfg;
+	struct ub_fdb *fdb = NULL;
+
+	ub_fdb_cfg_default(&cfg);
+	assert_int_equal(ub_fdb_new(NULL, &fdb), -EINVAL);
+	assert_int_equal(ub_fdb_new(&cfg, NULL), -EINVAL);
+	cfg.max_learned = UINT32_MAX;
+	assert_int_equal(ub_fdb_new(&cfg, &fdb), -EINVAL);
+	/* Each half is fine, the sum wraps. */
+	cfg.max_learned = 0x80000000u;
+	cfg.max_static = 0x80000000u;
+	assert_int_equal(ub_fdb_new(&cfg, &fdb), -EINVAL);
+	cfg.max_learned = 1u << 24;
+	cfg.max_static = 1;
+	assert_int_equal(ub_fdb_new(&cfg, &fdb), -EINVAL);
+	assert_null(fdb);
+	ub_fdb_free(NULL);
+}
+
+static void test_cfg_default(void **state)
+{
+	struct ub_fdb_cfg cfg;
+	struct ub_fdb *fdb;
+	uint32_t i;
+
+	memset(&cfg, 0x5a, sizeof(cfg));
+	ub_fdb_cfg_default(&cfg);
+	assert_int_equal(cfg.max_learned, UB_FDB_DEFAULT_MAX);
+	assert_int_equal(cfg.max_static, UB_FDB_DEFAULT_MAX_STATIC);
+	assert_int_equal(cfg.ageing_ms, UB_FDB_DEFAULT_AGEING_MS);
+	assert_int_equal(cfg.secret, 0);
+	assert_null(cfg.hash);
+
+	/* Caps of 0 mean the defaults. */
+	fdb = mk(0, 0, UB_FDB_DEFAULT_AGEING_MS, NULL);
+	assert_int_equal(ub_fdb_get_ageing(fdb), UB_FDB_DEFAULT_AGEING_MS);
+	for (i = 0; i < UB_FDB_DEFAULT_MAX; i++)
+		assert_int_equal(learn(fdb, i, 1, 1, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(stats(fdb).evicted, 0);
+	assert_int_equal(learn(fdb, i, 1, 1, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(stats(fdb).evicted, 1);
+	for (i = 0; i < UB_FDB_DEFAULT_MAX_STATIC; i++)
+		assert_int_equal(add_static(fdb, 100000 + i, 1, 1), 0);
+	assert_int_equal(add_static(fdb, 100000 + i, 1, 1), -ENOSPC);
+	ub_fdb_free(fdb);
+}
+
+static void test_learn_lookup(void **state)
+{
+	struct ub_fdb *fdb = mk(16, 4, 10000, NULL);
+	struct ub_mac m = mac_n(1);
+	struct ub_fdb_stats st;
+	uint32_t port = 77;
+
+	assert_false(ub_fdb_lookup(fdb, &m, 1, &port));
+	assert_int_equal(port, 77); /* untouched on a miss */
+	assert_int_equal(learn(fdb, 1, 1, 5, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(port_of(fdb, 1, 1), 5);
+	assert_int_equal(learn(fdb, 1, 1, 5, 10), UB_FDB_LEARN_NONE);
+	assert_int_equal(learn(fdb, 2, 1, 6, 10), UB_FDB_LEARN_NEW);
+	assert_int_equal(port_of(fdb, 1, 1), 5);
+	assert_int_equal(port_of(fdb, 2, 1), 6);
+	assert_false(has(fdb, 3, 1));
+
+	st = stats(fdb);
+	assert_int_equal(st.learned_entries, 2);
+	assert_int_equal(st.static_entries, 0);
+	assert_int_equal(st.learned, 2);
+	assert_int_equal(st.moved, 0);
+	assert_int_equal(st.aged, 0);
+	assert_int_equal(st.evicted, 0);
+	assert_int_equal(st.static_refused, 0);
+	ub_fdb_free(fdb);
+}
+
+static void check_vlans(ub_fdb_hash_fn hash)
+{
+	struct ub_fdb *fdb = mk(16, 4, 10000, hash);
+
+	assert_int_equal(learn(fdb, 1, 10, 1, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(learn(fdb, 1, 20, 2, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(port_of(fdb, 1, 10), 1);
+	assert_int_equal(port_of(fdb, 1, 20), 2);
+	assert_false(has(fdb, 1, 30));
+	assert_int_equal(stats(fdb).learned_entries, 2);
+	assert_int_equal(stats(fdb).moved, 0);
+
+	assert_int_equal(del(fdb, 1, 10), 0);
+	assert_false(has(fdb, 1, 10));
+	assert_int_equal(port_of(fdb, 1, 20), 2);
+	ub_fdb_free(fdb);
+}
+
+static void test_vlans_are_separate(void **state)
+{
+	check_vlans(NULL);
+	check_vlans(ident_hash); /* both VLANs in one chain */
+}
+
+static void test_move(void **state)
+{
+	struct ub_fdb *fdb = mk(16, 4, 10000, NULL);
+	struct ub_fdb_stats st;
+
+	assert_int_equal(learn(fdb, 1, 1, 1, 0), UB_FDB_LEARN_NEW);
+	/* Same tick: a move still stamps the entry. */
+	assert_int_equal(learn(fdb, 1, 1, 2, 500), UB_FDB_LEARN_MOVED);
+	assert_int_equal(port_of(fdb, 1, 1), 2);
+	st = stats(fdb);
+	assert_int_equal(st.moved, 1);
+	assert_int_equal(st.learned, 1);
+	assert_int_equal(st.learned_entries, 1);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 10500);
+	assert_int_equal(ub_fdb_age(fdb, 10499), 0);
+	assert_int_equal(ub_fdb_age(fdb, 10500), 1);
+	ub_fdb_free(fdb);
+
+	/* A move goes to the LRU tail, even within a tick. */
+	fdb = mk(2, 4, 10000, NULL);
+	learn(fdb, 1, 1, 1, 0);
+	learn(fdb, 2, 1, 1, 0);
+	assert_int_equal(learn(fdb, 1, 1, 2, 100), UB_FDB_LEARN_MOVED);
+	assert_int_equal(learn(fdb, 3, 1, 1, 200), UB_FDB_LEARN_NEW);
+	assert_false(has(fdb, 2, 1));
+	assert_int_equal(port_of(fdb, 1, 1), 2);
+	assert_int_equal(stats(fdb).evicted, 1);
+	ub_fdb_free(fdb);
+}
+
+static void test_refresh_tick(void **state)
+{
+	struct ub_fdb *fdb;
+
+	/* Refresh in the same tick: A stays the LRU entry and is evicted. */
+	fdb = mk(2, 4, 100000, NULL);
+	learn(fdb, 1, 1, 1, 0);
+	learn(fdb, 2, 1, 1, 500);
+	assert_int_equal(learn(fdb, 1, 1, 1, T - 1), UB_FDB_LEARN_NONE);
+	assert_int_equal(learn(fdb, 3, 1, 1, T + 500), UB_FDB_LEARN_NEW);
+	assert_false(has(fdb, 1, 1));
+	assert_true(has(fdb, 2, 1));
+	ub_fdb_free(fdb);
+
+	/* Refresh in the next tick: A moves to the tail, B is evicted. */
+	fdb = mk(2, 4, 100000, NULL);
+	learn(fdb, 1, 1, 1, 0);
+	learn(fdb, 2, 1, 1, 500);
+	assert_int_equal(learn(fdb, 1, 1, 1, T), UB_FDB_LEARN_NONE);
+	assert_int_equal(learn(fdb, 3, 1, 1, T + 500), UB_FDB_LEARN_NEW);
+	assert_true(has(fdb, 1, 1));
+	assert_false(has(fdb, 2, 1));
+	ub_fdb_free(fdb);
+
+	/* Refreshing the middle of the list: order A C B, then evict A, C. */
+	fdb = mk(3, 4, 100000, NULL);
+	learn(fdb, 1, 1, 1, 0);
+	learn(fdb, 2, 1, 1, 100);
+	learn(fdb, 3, 1, 1, 200);
+	learn(fdb, 2, 1, 1, T);
+	learn(fdb, 4, 1, 1, T + 100);
+	assert_false(has(fdb, 1, 1));
+	assert_true(has(fdb, 2, 1) && has(fdb, 3, 1));
+	learn(fdb, 5, 1, 1, T + 100);
+	assert_false(has(fdb, 3, 1));
+	assert_true(has(fdb, 2, 1) && has(fdb, 4, 1) && has(fdb, 5, 1));
+	ub_fdb_free(fdb);
+
+	/* The same through ageing: the deadline moves only per tick. */
+	fdb = mk(4, 4, 10000, NULL);
+	learn(fdb, 1, 1, 1, 0);
+	learn(fdb, 1, 1, 1, T - 1);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 10000);
+	learn(fdb, 1, 1, 1, T);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 10000 + T);
+	learn(fdb, 1, 1, 1, 2 * T - 1);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 10000 + T);
+	assert_int_equal(ub_fdb_age(fdb, 10000 + T - 1), 0);
+	assert_int_equal(ub_fdb_age(fdb, 10000 + T), 1);
+	ub_fdb_free(fdb);
+}
+
+static void test_ageing_boundary(void **state)
+{
+	struct ub_fdb *fdb = mk(16, 4, 10000, NULL);
+	uint32_t i;
+
+	assert_true(ub_fdb_next_deadline(fdb) == UB_FDB_NO_DEADLINE);
+	assert_int_equal(ub_fdb_age(fdb, 1000000), 0);
+	learn(fdb, 1, 1, 1, 1234);
+	learn(fdb, 2, 1, 1, 2000);
+	learn(fdb, 3, 1, 1, 5000);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 11234);
+
+	assert_int_equal(ub_fdb_age(fdb, 11233), 0);
+	assert_true(has(fdb, 1, 1));
+	assert_int_equal(ub_fdb_age(fdb, 11234), 1);
+	assert_false(has(fdb, 1, 1));
+	assert_true(has(fdb, 2, 1));
+	assert_int_equal(ub_fdb_next_deadline(fdb), 12000);
+	assert_int_equal(ub_fdb_age(fdb, 14999), 1);
+	assert_true(has(fdb, 3, 1));
+	assert_int_equal(ub_fdb_next_deadline(fdb), 15000);
+	assert_int_equal(ub_fdb_age(fdb, 15000), 1);
+	assert_true(ub_fdb_next_deadline(fdb) == UB_FDB_NO_DEADLINE);
+	assert_int_equal(stats(fdb).aged, 3);
+	assert_int_equal(stats(fdb).learned_entries, 0);
+
+	/* Several at once; the count is what was removed. */
+	for (i = 10; i < 15; i++)
+		learn(fdb, i, 1, 1, 20000 + i);
+	learn(fdb, 99, 1, 1, 40000);
+	assert_int_equal(ub_fdb_age(fdb, 30014), 5);
+	assert_int_equal(ub_fdb_age(fdb, 30014), 0);
+	assert_true(has(fdb, 99, 1));
+	assert_int_equal(stats(fdb).aged, 8);
+	ub_fdb_free(fdb);
+}
+
+static int min_last_seen_fn(const struct ub_fdb_entry_info *e, void *arg)
+{
+	uint64_t *min = arg;
+
+	if (!e->is_static && e->last_seen < *min)
+		*min = e->last_seen;
+	return 0;
+}
+
+/*
+ * If the caller's clock goes back, the LRU list stays sorted: no entry
+ * is due before ub_fdb_next_deadline(), and none expired survives
+ * ub_fdb_age().
+ */
+static void test_clock_back(void **state)
+{
+	struct ub_fdb *fdb = mk(2, 4, 10000, NULL);
+	uint64_t min = UINT64_MAX;
+
+	learn(fdb, 1, 1, 1, 5000);
+	learn(fdb, 2, 1, 1, 3000);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 15000);
+	assert_int_equal(ub_fdb_age(fdb, 13000), 0);
+	ub_fdb_foreach(fdb, min_last_seen_fn, &min);
+	assert_int_equal(min, 5000);
+	assert_int_equal(ub_fdb_age(fdb, 14999), 0);
+	assert_int_equal(ub_fdb_age(fdb, 15000), 2);
+	ub_fdb_free(fdb);
+
+	/* A learn from an earlier tick is no refresh: 1 stays the LRU. */
+	fdb = mk(2, 4, 10000, NULL);
+	learn(fdb, 1, 1, 1, 5000);
+	learn(fdb, 2, 1, 1, 6000);
+	assert_int_equal(learn(fdb, 1, 1, 1, 2000), UB_FDB_LEARN_NONE);
+	learn(fdb, 3, 1, 1, 6000);
+	assert_false(has(fdb, 1, 1));
+	assert_true(has(fdb, 2, 1));
+	ub_fdb_free(fdb);
+}
+
+static void test_set_ageing(void **state)
+{
+	struct ub_fdb *fdb = mk(16, 4, 300000, NULL);
+
+	assert_int_equal(ub_fdb_get_ageing(fdb), 300000);
+	learn(fdb, 1, 1, 1, 0);
+	learn(fdb, 2, 1, 1, 5000);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 300000);
+
+	/* Shorter: applies to the entries already there. */
+	ub_fdb_set_ageing(fdb, 10000);
+	assert_int_equal(ub_fdb_get_ageing(fdb), 10000);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 10000);
+	assert_int_equal(ub_fdb_age(fdb, 9999), 0);
+	assert_int_equal(ub_fdb_age(fdb, 10000), 1);
+	assert_true(has(fdb, 2, 1));
+
+	/* Longer: B, due at 15000, lives on. */
+	ub_fdb_set_ageing(fdb, 50000);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 55000);
+	assert_int_equal(ub_fdb_age(fdb, 54999), 0);
+	assert_true(has(fdb, 2, 1));
+	assert_int_equal(ub_fdb_age(fdb, 55000), 1);
+
+	/* A huge ageing time saturates instead of wrapping. */
+	ub_fdb_set_ageing(fdb, UINT64_MAX - 10);
+	learn(fdb, 3, 1, 1, 100000);
+	assert_true(ub_fdb_next_deadline(fdb) == UB_FDB_NO_DEADLINE);
+	assert_int_equal(ub_fdb_age(fdb, UINT64_MAX - 1), 0);
+	ub_fdb_free(fdb);
+}
+
+static void test_ageing_zero(void **state)
+{
+	struct ub_fdb *fdb = mk(16, 4, 10000, NULL);
+	struct ub_fdb_stats st;
+
+	learn(fdb, 1, 1, 1, 0);
+	learn(fdb, 2, 1, 1, 0);
+	assert_int_equal(add_static(fdb, 3, 1, 7), 0);
+	ub_fdb_set_ageing(fdb, 0);
+	assert_int_equal(ub_fdb_get_ageing(fdb), 0);
+	assert_false(has(fdb, 1, 1));
+	assert_false(has(fdb, 2, 1));
+	assert_int_equal(port_of(fdb, 3, 1), 7);
+	st = stats(fdb);
+	assert_int_equal(st.learned_entries, 0);
+	assert_int_equal(st.static_entries, 1);
+	assert_int_equal(st.aged, 0);
+
+	/* Nothing is learned, not even checked against static entries. */
+	assert_int_equal(learn(fdb, 1, 1, 1, 100), UB_FDB_LEARN_NONE);
+	assert_false(has(fdb, 1, 1));
+	assert_int_equal(learn(fdb, 3, 1, 2, 100), UB_FDB_LEARN_NONE);
+	assert_int_equal(port_of(fdb, 3, 1), 7);
+	st = stats(fdb);
+	assert_int_equal(st.learned, 2);
+	assert_int_equal(st.learned_entries, 0);
+	assert_int_equal(st.static_refused, 0);
+	assert_true(ub_fdb_next_deadline(fdb) == UB_FDB_NO_DEADLINE);
+	assert_int_equal(ub_fdb_age(fdb, UINT64_MAX - 1), 0);
+
+	/* Static entries still work. */
+	assert_int_equal(add_static(fdb, 4, 1, 8), 0);
+	assert_int_equal(port_of(fdb, 4, 1), 8);
+	assert_int_equal(del(fdb, 3, 1), 0);
+
+	ub_fdb_set_ageing(fdb, 10000);
+	assert_int_equal(learn(fdb, 1, 1, 1, 200), UB_FDB_LEARN_NEW);
+	assert_true(has(fdb, 1, 1));
+	ub_fdb_free(fdb);
+
+	/* Ageing 0 from the start. */
+	fdb = mk(16, 4, 0, NULL);
+	assert_int_equal(learn(fdb, 1, 1, 1, 0), UB_FDB_LEARN_NONE);
+	assert_false(has(fdb, 1, 1));
+	assert_int_equal(stats(fdb).learned, 0);
+	ub_fdb_free(fdb);
+}
+
+static void test_static(void **state)
+{
+	struct ub_fdb *fdb = mk(4, 4, 10000, NULL);
+	struct ub_fdb_stats st;
+	uint32_t i;
+
+	assert_int_equal(add_static(fdb, 1, 1, 1), 0);
+	assert_int_equal(learn(fdb, 1, 1, 2, 0), UB_FDB_LEARN_STATIC);
+	assert_int_equal(port_of(fdb, 1, 1), 1);
+	assert_int_equal(stats(fdb).static_refused, 1);
+	assert_int_equal(learn(fdb, 1, 1, 1, 0), UB_FDB_LEARN_NONE);
+	st = stats(fdb);
+	assert_int_equal(st.static_refused, 1);
+	assert_int_equal(st.static_entries, 1);
+	assert_int_equal(st.learned_entries, 0);
+	assert_int_equal(st.learned, 0);
+	assert_int_equal(st.moved, 0);
+
+	/* Never ages. */
+	assert_true(ub_fdb_next_deadline(fdb) == UB_FDB_NO_DEADLINE);
+	assert_int_equal(ub_fdb_age(fdb, UINT64_MAX - 1), 0);
+	assert_true(has(fdb, 1, 1));
+
+	/* Not counted against, nor evicted by, the learned cap. */
+	for (i = 100; i < 200; i++)
+		learn(fdb, i, 1, 3, i * T);
+	st = stats(fdb);
+	assert_int_equal(st.learned_entries, 4);
+	assert_int_equal(st.evicted, 96);
+	assert_int_equal(port_of(fdb, 1, 1), 1);
+	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, false), 4);
+	assert_int_equal(port_of(fdb, 1, 1), 1);
+
+	/* Re-adding sets the port. */
+	assert_int_equal(add_static(fdb, 1, 1, 3), 0);
+	assert_int_equal(port_of(fdb, 1, 1), 3);
+	assert_int_equal(stats(fdb).static_entries, 1);
+	ub_fdb_free(fdb);
+}
+
+static void test_static_capacity(void **state)
+{
+	struct ub_fdb *fdb = mk(4, 3, 10000, NULL);
+
+	assert_int_equal(add_static(fdb, 1, 1, 1), 0);
+	assert_int_equal(add_static(fdb, 2, 1, 1), 0);
+	assert_int_equal(add_static(fdb, 3, 1, 1), 0);
+	assert_int_equal(add_static(fdb, 4, 1, 1), -ENOSPC);
+	assert_false(has(fdb, 4, 1));
+	assert_int_equal(stats(fdb).static_entries, 3);
+
+	/* An existing static entry takes no room. */
+	assert_int_equal(add_static(fdb, 2, 1, 9), 0);
+	assert_int_equal(port_of(fdb, 2, 1), 9);
+
+	/* A learned one cannot convert; it stays learned, and ages. */
+	learn(fdb, 5, 1, 2, 0);
+	assert_int_equal(add_static(fdb, 5, 1, 1), -ENOSPC);
+	assert_int_equal(port_of(fdb, 5, 1), 2);
+	assert_int_equal(stats(fdb).learned_entries, 1);
+	assert_int_equal(ub_fdb_age(fdb, 10000), 1);
+	assert_false(has(fdb, 5, 1));
+
+	/* Learned entries do not use static room. */
+	learn(fdb, 6, 1, 2, 0);
+	learn(fdb, 7, 1, 2, 0);
+	assert_int_equal(del(fdb, 1, 1), 0);
+	assert_int_equal(add_static(fdb, 4, 1, 1), 0);
+	assert_int_equal(add_static(fdb, 8, 1, 1), -ENOSPC);
+	ub_fdb_free(fdb);
+}
+
+static void test_static_convert(void **state)
+{
+	struct ub_fdb *fdb = mk(2, 4, 10000, NULL);
+	struct ub_fdb_stats st;
+
+	learn(fdb, 1, 1, 1, 0);
+	learn(fdb, 2, 1, 1, 500);
+	assert_int_equal(add_static(fdb, 1, 1, 3), 0);
+	assert_int_equal(port_of(fdb, 1, 1), 3);
+	st = stats(fdb);
+	assert_int_equal(st.learned_entries, 1);
+	assert_int_equal(st.static_entries, 1);
+
+	/* Off the LRU: B is the head now, and A outlives it. */
+	assert_int_equal(ub_fdb_next_deadline(fdb), 10500);
+	assert_int_equal(ub_fdb_age(fdb, 100000), 1);
+	assert_false(has(fdb, 2, 1));
+	assert_int_equal(port_of(fdb, 1, 1), 3);
+	assert_true(ub_fdb_next_deadline(fdb) == UB_FDB_NO_DEADLINE);
+	assert_int_equal(learn(fdb, 1, 1, 1, 100000), UB_FDB_LEARN_STATIC);
+
+	/* It gave back its learned slot: two more fit without eviction. */
+	learn(fdb, 3, 1, 1, 100000);
+	learn(fdb, 4, 1, 1, 100000);
+	assert_int_equal(stats(fdb).evicted, 0);
+	learn(fdb, 5, 1, 1, 100000);
+	assert_int_equal(stats(fdb).evicted, 1);
+	assert_int_equal(port_of(fdb, 1, 1), 3);
+
+	assert_int_equal(del(fdb, 1, 1), 0);
+	assert_int_equal(stats(fdb).static_entries, 0);
+	ub_fdb_free(fdb);
+}
+
+static void test_del(void **state)
+{
+	struct ub_fdb *fdb = mk(8, 4, 10000, NULL);
+	uint32_t i;
+
+	learn(fdb, 1, 1, 1, 0);
+	learn(fdb, 2, 1, 1, 100);
+	learn(fdb, 3, 1, 1, 200);
+	assert_int_equal(add_static(fdb, 4, 1, 1), 0);
+
+	assert_int_equal(del(fdb, 2, 1), 0); /* middle of the LRU */
+	assert_int_equal(del(fdb, 2, 1), -ENOENT);
+	assert_false(has(fdb, 2, 1));
+	assert_true(has(fdb, 1, 1) && has(fdb, 3, 1));
+	assert_int_equal(del(fdb, 4, 1), 0);
+	assert_int_equal(del(fdb, 4, 1), -ENOENT);
+	assert_int_equal(del(fdb, 99, 1), -ENOENT);
+	assert_int_equal(del(fdb, 1, 2), -ENOENT); /* other VLAN */
+	assert_true(has(fdb, 1, 1));
+	assert_int_equal(stats(fdb).learned_entries, 2);
+	assert_int_equal(stats(fdb).static_entries, 0);
+
+	/* LRU head, then ageing still finds the rest in order. */
+	assert_int_equal(ub_fdb_next_deadline(fdb), 10000);
+	assert_int_equal(del(fdb, 1, 1), 0);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 10200);
+	assert_int_equal(ub_fdb_age(fdb, 10200), 1);
+	assert_true(ub_fdb_next_deadline(fdb) == UB_FDB_NO_DEADLINE);
+	assert_int_equal(stats(fdb).aged, 1);
+
+	/* Deleted entries go back to the pool. */
+	for (i = 10; i < 18; i++)
+		assert_int_equal(learn(fdb, i, 1, 1, 20000), UB_FDB_LEARN_NEW);
+	for (i = 20; i < 24; i++)
+		assert_int_equal(add_static(fdb, i, 1, 1), 0);
+	assert_int_equal(stats(fdb).evicted, 0);
+	ub_fdb_free(fdb);
+}
+
+static void test_flush(void **state)
+{
+	struct ub_fdb *fdb = mk(64, 16, 10000, NULL);
+	uint32_t i;
+
+	for (i = 0; i < 30; i++)
+		learn(fdb, i, 1, i % 3 + 1, i * 100);
+	for (i = 100; i < 106; i++)
+		assert_int_equal(add_static(fdb, i, 1, i % 3 + 1), 0);
+
+	assert_int_equal(ub_fdb_flush(fdb, 2, false), 10);
+	for (i = 0; i < 30; i++)
+		assert_int_equal(has(fdb, i, 1), i % 3 + 1 != 2);
+	assert_true(has(fdb, 100, 1) && has(fdb, 103, 1));
+	assert_int_equal(ub_fdb_flush(fdb, 2, false), 0);
+	assert_int_equal(ub_fdb_flush(fdb, 2, true), 2);
+	assert_false(has(fdb, 100, 1) || has(fdb, 103, 1));
+	assert_int_equal(ub_fdb_flush(fdb, 9, true), 0);
+
+	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, false), 20);
+	assert_int_equal(stats(fdb).learned_entries, 0);
+	assert_int_equal(stats(fdb).static_entries, 4);
+	assert_true(ub_fdb_next_deadline(fdb) == UB_FDB_NO_DEADLINE);
+
+	/* The LRU list is sound after a flush. */
+	learn(fdb, 50, 1, 1, 5000);
+	learn(fdb, 51, 1, 1, 6000);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 15000);
+	assert_int_equal(ub_fdb_age(fdb, 15000), 1);
+
+	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, true), 5);
+	assert_int_equal(stats(fdb).learned_entries, 0);
+	assert_int_equal(stats(fdb).static_entries, 0);
+	assert_int_equal(stats(fdb).aged, 1);
+	assert_int_equal(stats(fdb).evicted, 0);
+	ub_fdb_free(fdb);
+}
+
+static void test_cap_eviction(void **state)
+{
+	struct ub_fdb *fdb = mk(8, 2, 1000000, NULL);
+	struct ub_fdb_stats st;
+	uint32_t i;
+
+	for (i = 0; i < 8; i++)
+		assert_int_equal(learn(fdb, i, 1, 1, i * T), UB_FDB_LEARN_NEW);
+	assert_int_equal(learn(fdb, 2, 1, 1, 10 * T), UB_FDB_LEARN_NONE);
+	assert_int_equal(learn(fdb, 5, 1, 1, 10 * T), UB_FDB_LEARN_NONE);
+	/* A move does not evict. */
+	assert_int_equal(learn(fdb, 6, 1, 2, 10 * T), UB_FDB_LEARN_MOVED);
+	assert_int_equal(stats(fdb).evicted, 0);
+
+	/* LRU order now 0 1 3 4 7 2 5 6. */
+	for (i = 8; i < 11; i++)
+		assert_int_equal(learn(fdb, i, 1, 1, 11 * T), UB_FDB_LEARN_NEW);
+	for (i = 0; i < 11; i++)
+		assert_int_equal(has(fdb, i, 1), i != 0 && i != 1 && i != 3);
+	st = stats(fdb);
+	assert_int_equal(st.evicted, 3);
+	assert_int_equal(st.learned_entries, 8);
+	assert_int_equal(st.learned, 11);
+
+	/* A flood of new addresses: bounded, and the newest 8 survive. */
+	for (i = 1000; i < 3000; i++) {
+		learn(fdb, i, 1, 1, 12 * T + i);
+		assert_true(stats(fdb).learned_entries <= 8);
+	}
+	for (i = 0; i < 3000; i++)
+		assert_int_equal(has(fdb, i, 1), i >= 2992);
+	st = stats(fdb);
+	assert_int_equal(st.evicted, 2003);
+	assert_int_equal(st.learned_entries, 8);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 12 * T + 2992 + 1000000);
+	ub_fdb_free(fdb);
+}
+
+/* 1000 entries through every operation, whatever the hash. */
+static void check_many(ub_fdb_hash_fn hash)
+{
+	const uint32_t n = 1000;
+	struct ub_fdb *fdb = mk(n, 64, 5000, hash);
+	uint32_t i, expect;
+
+	/* Key i: MAC i / 2 in VLAN i % 2 + 1, on port i % 7. */
+	for (i = 0; i < n; i++)
+		assert_int_equal(learn(fdb, i / 2, i % 2 + 1, i % 7, i * 10),
+				 UB_FDB_LEARN_NEW);
+	for (i = 0; i < n; i++)
+		assert_int_equal(port_of(fdb, i / 2, i % 2 + 1), i % 7);
+	assert_false(has(fdb, n, 1));
+
+	for (i = 0; i < n; i += 3)
+		assert_int_equal(del(fdb, i / 2, i % 2 + 1), 0);
+	for (i = 0; i < n; i += 3)
+		assert_int_equal(del(fdb, i / 2, i % 2 + 1), -ENOENT);
+	for (i = 0; i < n; i++)
+		assert_int_equal(has(fdb, i / 2, i % 2 + 1), i % 3 != 0);
+
+	/* Dead when i * 10 + 5000 <= 10000, i.e. i <= 500. */
+	for (expect = 0, i = 0; i <= 500; i++)
+		expect += i % 3 != 0;
+	assert_int_equal(ub_fdb_age(fdb, 10000), expect);
+	for (i = 0; i < n; i++)
+		assert_int_equal(has(fdb, i / 2, i % 2 + 1),
+				 i > 500 && i % 3 != 0);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 502 * 10 + 5000);
+
+	/* Move the survivors, then fill up to the cap and past it. */
+	for (i = 501; i < n; i++)
+		if (i % 3)
+			assert_int_equal(
+				learn(fdb, i / 2, i % 2 + 1, 100, 20000),
+				UB_FDB_LEARN_MOVED);
+	for (i = 0; i < 64; i++)
+		assert_int_equal(add_static(fdb, 5000 + i, 1, 200), 0);
+	for (i = n; i < 2 * n; i++)
+		learn(fdb, i / 2, i % 2 + 1, 300, 30000);
+	assert_int_equal(stats(fdb).learned_entries, n);
+	/* Evicted: the 332 moved survivors, the oldest. */
+	assert_int_equal(stats(fdb).evicted, 332);
+	for (i = 501; i < n; i++)
+		assert_false(has(fdb, i / 2, i % 2 + 1));
+	for (i = n; i < 2 * n; i++)
+		assert_int_equal(port_of(fdb, i / 2, i % 2 + 1), 300);
+	for (i = 0; i < 64; i++)
+		assert_int_equal(port_of(fdb, 5000 + i, 1), 200);
+
+	assert_int_equal(ub_fdb_flush(fdb, 300, false), n);
+	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, true), 64);
+	assert_int_equal(stats(fdb).learned_entries, 0);
+	assert_int_equal(stats(fdb).static_entries, 0);
+	ub_fdb_free(fdb);
+}
+
+static void test_degenerate_hashes(void **state)
+{
+	check_many(NULL);
+	check_many(const_hash);
+	check_many(ident_hash);
+}
+
+struct visit {
+	uint8_t seen[256];
+	uint32_t calls;
+	uint32_t stop_after;
+	int stop_ret;
+};
+
+static int visit_fn(const struct ub_fdb_entry_info *e, void *arg)
+{
+	struct visit *v = arg;
+	uint32_t id = mac_id(&e->mac);
+
+	assert_true(id < UB_ARRAY_SIZE(v->seen));
+	assert_int_equal(e->vid, 1);
+	v->seen[id]++;
+	if (id >= 100) {
+		assert_true(e->is_static);
+		assert_int_equal(e->port, 9);
+	} else {
+		assert_false(e->is_static);
+		assert_int_equal(e->port, id % 5);
+		assert_int_equal(e->last_seen, id * 100);
+	}
+	return ++v->calls == v->stop_after ? v->stop_ret : 0;
+}
+
+static void test_foreach(void **state)
+{
+	struct ub_fdb *fdb = mk(64, 16, 10000, NULL);
+	struct visit v;
+	uint32_t i;
+
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(ub_fdb_foreach(fdb, visit_fn, &v), 0);
+	assert_int_equal(v.calls, 0);
+
+	for (i = 0; i < 40; i++)
+		learn(fdb, i, 1, i % 5, i * 100);
+	for (i = 100; i < 110; i++)
+		add_static(fdb, i, 1, 9);
+	del(fdb, 7, 1);
+
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(ub_fdb_foreach(fdb, visit_fn, &v), 0);
+	assert_int_equal(v.calls, 49);
+	for (i = 0; i < UB_ARRAY_SIZE(v.seen); i++)
+		assert_int_equal(v.seen[i],
+				 (i < 40 && i != 7) || (i >= 100 && i < 110));
+
+	memset(&v, 0, sizeof(v));
+	v.stop_after = 5;
+	v.stop_ret = 7;
+	assert_int_equal(ub_fdb_foreach(fdb, visit_fn, &v), 7);
+	assert_int_equal(v.calls, 5);
+
+	memset(&v, 0, sizeof(v));
+	v.stop_after = 1;
+	v.stop_ret = -3;
+	assert_int_equal(ub_fdb_foreach(fdb, visit_fn, &v), -3);
+	assert_int_equal(v.calls, 1);
+	ub_fdb_free(fdb);
+}
+
+/*
+ * A reference model: one slot per key, LRU order by a sequence number
+ * stamped at every move to the tail. Obviously right, and slow.
+ */
+#define M_MACS 24
+#define M_KEYS (2 * M_MACS)
+#define M_CAP 12
+#define M_STATIC 5
+#define M_PORTS 4
+
+struct m_ent {
+	bool present, is_static;
+	uint32_t port;
+	uint64_t last_seen, seq;
+};
+
+struct model {
+	struct m_ent e[M_KEYS];
+	uint64_t ageing, seq;
+	struct ub_fdb_stats st;
+};
+
+/* Key k: MAC k / 2 in VLAN k % 2 + 1. */
+static uint32_t k_mac(uint32_t k)
+{
+	return k / 2;
+}
+
+static uint16_t k_vid(uint32_t k)
+{
+	return (uint16_t)(k % 2 + 1);
+}
+
+static void m_remove(struct model *m, uint32_t k)
+{
+	if (m->e[k].is_static)
+		m->st.static_entries--;
+	else
+		m->st.learned_entries--;
+	m->e[k].present = false;
+}
+
+static void m_stamp(struct model *m, uint32_t k, uint64_t now)
+{
+	m->e[k].last_seen = now;
+	m->e[k].seq = ++m->seq;
+}
+
+static enum ub_fdb_learn_result m_learn(struct model *m, uint32_t k,
+					uint32_t port, uint64_t now)
+{
+	struct m_ent *e = &m->e[k];
+
+	if (m->ageing == 0)
+		return UB_FDB_LEARN_NONE;
+	if (e->present && e->is_static) {
+		if (e->port == port)
+			return UB_FDB_LEARN_NONE;
+		m->st.static_refused++;
+		return UB_FDB_LEARN_STATIC;
+	}
+	if (e->present && e->port == port) {
+		if (now / T != e->last_seen / T)
+			m_stamp(m, k, now);
+		return UB_FDB_LEARN_NONE;
+	}
+	if (e->present) {
+		e->port = port;
+		m_stamp(m, k, now);
+		m->st.moved++;
+		return UB_FDB_LEARN_MOVED;
+	}
+	if (m->st.learned_entries == M_CAP) {
+		uint32_t j, lru = M_KEYS;
+
+		for (j = 0; j < M_KEYS; j++)
+			if (m->e[j].present && !m->e[j].is_static &&
+			    (lru == M_KEYS || m->e[j].seq < m->e[lru].seq))
+				lru = j;
+		m_remove(m, lru);
+		m->st.evicted++;
+	}
+	e->present = true;
+	e->is_static = false;
+	e->port = port;
+	m_stamp(m, k, now);
+	m->st.learned_entries++;
+	m->st.learned++;
+	return UB_FDB_LEARN_NEW;
+}
+
+static int m_add_static(struct model *m, uint32_t k, uint32_t port)
+{
+	struct m_ent *e = &m->e[k];
+
+	if (!(e->present && e->is_static)) {
+		if (m->st.static_entries == M_STATIC)
+			return -ENOSPC;
+		if (e->present)
+			m->st.learned_entries--;
+		m->st.static_entries++;
+	}
+	e->present = true;
+	e->is_static = true;
+	e->port = port;
+	return 0;
+}
+
+static uint32_t m_flush(struct model *m, uint32_t port, bool with_static)
+{
+	uint32_t k, n = 0;
+
+	for (k = 0; k < M_KEYS; k++) {
+		struct m_ent *e = &m->e[k];
+
+		if (e->present &&
+		    (port == UB_FDB_PORT_ANY || e->port == port) &&
+		    (with_static || !e->is_static)) {
+			m_remove(m, k);
+			n++;
+		}
+	}
+	return n;
+}
+
+static uint32_t m_age(struct model *m, uint64_t now)
+{
+	uint32_t k, n = 0;
+
+	for (k = 0; k < M_KEYS; k++) {
+		struct m_ent *e = &m->e[k];
+
+		if (e->present && !e->is_static &&
+		    now - e->last_seen >= m->ageing) {
+			m_remove(m, k);
+			n++;
+		}
+	}
+	m->st.aged += n;
+	return n;
+}
+
+static uint64_t m_deadline(const struct model *m)
+{
+	uint64_t d = UB_FDB_NO_DEADLINE;
+	uint32_t k;
+
+	if (m->ageing == 0)
+		return d;
+	for (k = 0; k < M_KEYS; k++)
+		if (m->e[k].present && !m->e[k].is_static &&
+		    m->e[k].last_seen + m->ageing < d)
+			d = m->e[k].last_seen + m->ageing;
+	return d;
+}
+
+static void check_stats(const struct ub_fdb *fdb, const struct model *m)
+{
+	struct ub_fdb_stats st = stats(fdb);
+
+	assert_int_equal(st.learned_entries, m->st.learned_entries);
+	assert_int_equal(st.static_entries, m->st.static_entries);
+	assert_int_equal(st.learned, m->st.learned);
+	assert_int_equal(st.moved, m->st.moved);
+	assert_int_equal(st.aged, m->st.aged);
+	assert_int_equal(st.evicted, m->st.evicted);
+	assert_int_equal(st.static_refused, m->st.static_refused);
+}
+
+struct m_visit {
+	const struct model *m;
+	uint8_t seen[M_KEYS];
+};
+
+static int m_visit_fn(const struct ub_fdb_entry_info *info, void *arg)
+{
+	struct m_visit *v = arg;
+	uint32_t k = mac_id(&info->mac) * 2 + info->vid - 1;
+	const struct m_ent *e;
+
+	assert_true(k < M_KEYS);
+	e = &v->m->e[k];
+	assert_true(e->present);
+	assert_int_equal(info->is_static, e->is_static);
+	assert_int_equal(info->port, e->port);
+	if (!e->is_static)
+		assert_int_equal(info->last_seen, e->last_seen);
+	v->seen[k]++;
+	return 0;
+}
+
+static void check_all(const struct ub_fdb *fdb, const struct model *m)
+{
+	struct m_visit v = {.m = m};
+	uint32_t k;
+
+	for (k = 0; k < M_KEYS; k++) {
+		assert_int_equal(has(fdb, k_mac(k), k_vid(k)), m->e[k].present);
+		if (m->e[k].present)
+			assert_int_equal(port_of(fdb, k_mac(k), k_vid(k)),
+					 m->e[k].port);
+	}
+	assert_int_equal(ub_fdb_foreach(fdb, m_visit_fn, &v), 0);
+	for (k = 0; k < M_KEYS; k++)
+		assert_int_equal(v.seen[k], m->e[k].present);
+}
+
+/* xorshift64: fixed seed, so a failure replays. */
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void check_random(ub_fdb_hash_fn hash, uint64_t seed)
+{
+	static const uint64_t ageings[] = {0, 3000, 8000, 20000};
+	struct ub_fdb *fdb = mk(M_CAP, M_STATIC, 8000, hash);
+	struct model m;
+	uint64_t now = 1000;
+	uint32_t op;
+
+	memset(&m, 0, sizeof(m));
+	m.ageing = 8000;
+	for (op = 0; op < 20000; op++) {
+		uint32_t k = (uint32_t)(rnd(&seed) % M_KEYS);
+		uint32_t port = (uint32_t)(rnd(&seed) % M_PORTS);
+		uint32_t r = (uint32_t)(rnd(&seed) % 100);
+
+		now += rnd(&seed) % 1200;
+		if (r < 55) {
+			assert_int_equal(
+				learn(fdb, k_mac(k), k_vid(k), port, now),
+				m_learn(&m, k, port, now));
+		} else if (r < 70) {
+			uint32_t got = M_PORTS;
+			struct ub_mac mac = mac_n(k_mac(k));
+			bool found = ub_fdb_lookup(fdb, &mac, k_vid(k), &got);
+
+			assert_int_equal(found, m.e[k].present);
+			if (found)
+				assert_int_equal(got, m.e[k].port);
+		} else if (r < 78) {
+			int want = m.e[k].present ? 0 : -ENOENT;
+
+			if (!want)
+				m_remove(&m, k);
+			assert_int_equal(del(fdb, k_mac(k), k_vid(k)), want);
+		} else if (r < 90) {
+			assert_int_equal(ub_fdb_age(fdb, now), m_age(&m, now));
+		} else if (r < 95) {
+			assert_int_equal(
+				add_static(fdb, k_mac(k), k_vid(k), port),
+				m_add_static(&m, k, port));
+		} else if (r < 98) {
+			bool ws = rnd(&seed) & 1;
+
+			if (rnd(&seed) & 1)
+				port = UB_FDB_PORT_ANY;
+			assert_int_equal(ub_fdb_flush(fdb, port, ws),
+					 m_flush(&m, port, ws));
+		} else {
+			m.ageing = ageings[rnd(&seed) % 4];
+			if (m.ageing == 0)
+				m_flush(&m, UB_FDB_PORT_ANY, false);
+			ub_fdb_set_ageing(fdb, m.ageing);
+		}
+		assert_true(ub_fdb_next_deadline(fdb) == m_deadline(&m));
+		check_stats(fdb, &m);
+		if (op % 16 == 0)
+			check_all(fdb, &m);
+	}
+	check_all(fdb, &m);
+	/* The run must have exercised every path. */
+	assert_true(m.st.evicted > 100 && m.st.aged > 100 && m.st.moved > 100 &&
+		    m.st.static_refused > 100);
+	ub_fdb_free(fdb);
+}
+
+static void test_random_vs_model(void **state)
+{
+	check_random(NULL, 0x9e3779b97f4a7c15ull);
+	check_random(const_hash, 0x1234567);
+	check_random(ident_hash, 0xfeedface);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new_invalid),
+		cmocka_unit_test(test_cfg_default),
+		cmocka_unit_test(test_learn_lookup),
+		cmocka_unit_test(test_vlans_are_separate),
+		cmocka_unit_test(test_move),
+		cmocka_unit_test(test_refresh_tick),
+		cmocka_unit_test(test_ageing_boundary),
+		cmocka_unit_test(test_clock_back),
+		cmocka_unit_test(test_set_ageing),
+		cmocka_unit_test(test_ageing_zero),
+		cmocka_unit_test(test_static),
+		cmocka_unit_test(test_static_capacity),
+		cmocka_unit_test(test_static_convert),
+		cmocka_unit_test(test_del),
+		cmocka_unit_test(test_flush),
+		cmocka_unit_test(test_cap_eviction),
+		cmocka_unit_test(test_degenerate_hashes),
+		cmocka_unit_test(test_foreach),
+		cmocka_unit_test(test_random_vs_model),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

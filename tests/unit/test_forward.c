@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/* The per-frame forwarding decision: 802.1D rules over a real FDB. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "forward.h"
+
+#define NOW 1000000
+
+static const struct ub_mac mac_a = { { 0x02, 0, 0, 0, 0, 0xa } };
+static const struct ub_mac mac_b = { { 0x02, 0, 0, 0, 0, 0xb } };
+static const struct ub_mac bcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+
+static int setup(void **state)
+{
+	struct ub_fdb_cfg cfg;
+	struct ub_fdb *fdb;
+
+	ub_fdb_cfg_default(&cfg);
+	cfg.secret = 42;
+	assert_int_equal(ub_fdb_new(&cfg, &fdb), 0);
+	*state = fdb;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	ub_fdb_free(*state);
+	return 0;
+}
+
+/* Builds a 60-byte frame dst <- src, tagged with 'vid' when vid >= 0. */
+static uint32_t frame(uint8_t *buf, const struct ub_mac *dst,
+		      const struct ub_mac *src, int vid)
+{
+	memset(buf, 0, 60);
+	memcpy(buf, dst->b, 6);
+	memcpy(buf + 6, src->b, 6);
+	if (vid >= 0) {
+		buf[12] = 0x81;
+		buf[13] = 0x00;
+		buf[14] = (uint8_t)(vid >> 8);
+		buf[15] = (uint8_t)vid;
+		buf[16] = 0x08;
+	} else {
+		buf[12] = 0x08;
+	}
+	return 60;
+}
+
+static void decide(struct ub_fdb *fdb, const struct ub_mac *dst,
+		   const struct ub_mac *src, int vid, uint32_t in,
+		   struct ub_fwd *out)
+{
+	uint8_t buf[60];
+	uint32_t len = frame(buf, dst, src, vid);
+
+	ub_forward_decide(fdb, buf, len, in, NOW, out);
+}
+
+static void test_runt(void **state)
+{
+	uint8_t buf[60];
+	struct ub_fwd f;
+
+	frame(buf, &bcast, &mac_a, -1);
+	for (uint32_t len = 0; len < UB_ETH_HLEN; len++) {
+		ub_forward_decide(*state, buf, len, 1, NOW, &f);
+		assert_int_equal(f.kind, UB_FWD_DROP);
+		assert_int_equal(f.drop, UB_DROP_RUNT);
+	}
+	/* Exactly a header is a (tiny) frame, not a runt. */
+	ub_forward_decide(*state, buf, UB_ETH_HLEN, 1, NOW, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+}
+
+static void test_bad_source_not_learned(void **state)
+{
+	const struct ub_mac zero = { { 0 } };
+	const struct ub_mac mcast = { { 0x01, 0, 0x5e, 0, 0, 1 } };
+	struct ub_fwd f;
+	uint32_t port;
+
+	decide(*state, &mac_b, &zero, -1, 1, &f);
+	assert_int_equal(f.kind, UB_FWD_DROP);
+	assert_int_equal(f.drop, UB_DROP_BAD_SRC);
+	decide(*state, &mac_b, &mcast, -1, 1, &f);
+	assert_int_equal(f.drop, UB_DROP_BAD_SRC);
+	decide(*state, &mac_b, &bcast, -1, 1, &f);
+	assert_int_equal(f.drop, UB_DROP_BAD_SRC);
+	assert_false(ub_fdb_lookup(*state, &zero, 0, &port));
+	assert_false(ub_fdb_lookup(*state, &mcast, 0, &port));
+	assert_false(ub_fdb_lookup(*state, &bcast, 0, &port));
+}
+
+static void test_link_local_never_forwarded(void **state)
+{
+	struct ub_mac dst = { { 0x01, 0x80, 0xc2, 0, 0, 0 } };
+	struct ub_fwd f;
+
+	for (int i = 0; i <= 0x0f; i++) {
+		dst.b[5] = (uint8_t)i;
+		decide(*state, &dst, &mac_a, -1, 1, &f);
+		assert_int_equal(f.kind, UB_FWD_DROP);
+		assert_int_equal(f.drop, UB_DROP_LINK_LOCAL);
+	}
+	/* Just past the reserved range: ordinary multicast. */
+	dst.b[5] = 0x10;
+	decide(*state, &dst, &mac_a, -1, 1, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+}
+
+static void test_flood_then_unicast(void **state)
+{
+	struct ub_fwd f;
+
+	/* B unknown: A's frame floods, and A is learned on port 1. */
+	decide(*state, &mac_b, &mac_a, -1, 1, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	assert_int_equal(f.learn, UB_FDB_LEARN_NEW);
+	/* B answers from port 2: known unicast to port 1. */
+	decide(*state, &mac_a, &mac_b, -1, 2, &f);
+	assert_int_equal(f.kind, UB_FWD_PORT);
+	assert_int_equal(f.port, 1);
+	/* Now A -> B goes to port 2 only. */
+	decide(*state, &mac_b, &mac_a, -1, 1, &f);
+	assert_int_equal(f.kind, UB_FWD_PORT);
+	assert_int_equal(f.port, 2);
+	assert_int_equal(f.learn, UB_FDB_LEARN_NONE);
+	/* Broadcast floods even with everyone known. */
+	decide(*state, &bcast, &mac_a, -1, 1, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+}
+
+static void test_same_port_dropped(void **state)
+{
+	struct ub_fwd f;
+
+	decide(*state, &bcast, &mac_b, -1, 3, &f);
+	/* A frame for B arriving on B's own port is not sent back. */
+	decide(*state, &mac_b, &mac_a, -1, 3, &f);
+	assert_int_equal(f.kind, UB_FWD_DROP);
+	assert_int_equal(f.drop, UB_DROP_SAME_PORT);
+}
+
+static void test_move(void **state)
+{
+	struct ub_fwd f;
+
+	decide(*state, &bcast, &mac_a, -1, 1, &f);
+	decide(*state, &bcast, &mac_a, -1, 4, &f);
+	assert_int_equal(f.learn, UB_FDB_LEARN_MOVED);
+	decide(*state, &mac_a, &mac_b, -1, 2, &f);
+	assert_int_equal(f.kind, UB_FWD_PORT);
+	assert_int_equal(f.port, 4);
+}
+
+static void test_vlan_keyed(void **state)
+{
+	struct ub_fwd f;
+	uint32_t port;
+
+	decide(*state, &bcast, &mac_a, 100, 1, &f);
+	assert_int_equal(f.vid, 100);
+	assert_true(ub_fdb_lookup(*state, &mac_a, 100, &port));
+	assert_false(ub_fdb_lookup(*state, &mac_a, 0, &port));
+	/* Known in VLAN 100, unknown untagged: the untagged frame floods. */
+	decide(*state, &mac_a, &mac_b, -1, 2, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	decide(*state, &mac_a, &mac_b, 100, 2, &f);
+	assert_int_equal(f.kind, UB_FWD_PORT);
+	assert_int_equal(f.port, 1);
+	/* The priority bits are not part of the VLAN id. */
+	decide(*state, &mac_a, &mac_b, 0xe000 | 100, 2, &f);
+	assert_int_equal(f.vid, 100);
+}
+
+static void test_static_wins(void **state)
+{
+	struct ub_fwd f;
+
+	assert_int_equal(ub_fdb_add_static(*state, &mac_b, 0, 7), 0);
+	decide(*state, &bcast, &mac_b, -1, 2, &f);
+	assert_int_equal(f.learn, UB_FDB_LEARN_STATIC);
+	decide(*state, &mac_b, &mac_a, -1, 1, &f);
+	assert_int_equal(f.kind, UB_FWD_PORT);
+	assert_int_equal(f.port, 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_runt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_source_not_learned,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_local_never_forwarded,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flood_then_unicast, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_same_port_dropped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vlan_keyed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_static_wins, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
