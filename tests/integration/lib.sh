@@ -1,0 +1,349 @@
+# SPDX-License-Identifier: MIT
+#
+# Sourced by every integration test. It gives:
+#   - strict mode, `step` logging, `fail` and assertions that print what was
+#     expected and what was seen;
+#   - a unique prefix $P (test id + PID), so tests can run in parallel: every
+#     namespace, veth and bridge name starts with it;
+#   - `cleanup` on EXIT: stops the daemons and background jobs this test
+#     started (by PID) and deletes the namespaces and veths it made, also on
+#     failure;
+#   - start_bridge, make_ns, in_ns, recv_start/recv_wait, wait_until, ...
+#
+# Each test sets UBT_ID (2 letters) before sourcing it. The binaries come
+# from the environment: UBRIDGE, UBCTL, UBT_FRAME (ctest sets them).
+# Exit 77 means skipped: not root, or no network namespaces.
+
+set -Eeuo pipefail
+shopt -s inherit_errexit 2>/dev/null || true
+
+UBT_TEST=$(basename "$0" .sh)
+: "${UBT_ID:=${UBT_TEST:0:2}}"
+# u + 2 letters + PID (7 digits at most) + a suffix of 3: within IFNAMSIZ.
+P=u${UBT_ID}$$
+BR=
+UBT_TMP=
+declare -a UBT_NS=() UBT_LINKS=() UBT_BGPIDS=() UBT_RECVPIDS=()
+declare -A UBT_BRPID=() HOSTIF=() MAC=() IP=()
+UBT_NPORTS=0
+UBT_DONE=0
+
+step() { printf '==> %s\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+
+fail()
+{
+	printf 'FAIL: %s: %s\n' "$UBT_TEST" "$*" >&2
+	exit 1
+}
+
+skip()
+{
+	printf 'SKIP: %s: %s\n' "$UBT_TEST" "$*" >&2
+	exit 77
+}
+
+# Strict mode ends the script on an unchecked failing command: say which.
+ubt_on_err()
+{
+	local rc=$1 cmd=$2 i where=
+
+	for ((i = 0; i < ${#BASH_LINENO[@]} - 1; i++)); do
+		where+=" $(basename "${BASH_SOURCE[i + 1]}"):${BASH_LINENO[i]}"
+	done
+	printf 'FAIL: %s: command failed (exit %s) at%s: %s\n' \
+		"$UBT_TEST" "$rc" "$where" "$cmd" >&2
+}
+trap 'ubt_on_err "$?" "$BASH_COMMAND"' ERR
+
+[[ $EUID -eq 0 ]] || skip "needs root"
+for v in UBRIDGE UBCTL UBT_FRAME; do
+	[[ -n ${!v:-} && -x ${!v} ]] || fail "\$$v is not set to an executable (run through ctest)"
+done
+for t in ip jq socat timeout; do
+	command -v "$t" >/dev/null || fail "needs '$t' installed"
+done
+ip netns add "${P}probe" 2>/dev/null || skip "cannot create network namespaces"
+ip netns del "${P}probe"
+
+UBT_TMP=$(mktemp -d "/tmp/ubt-$UBT_TEST.XXXXXX")
+
+# Stops a daemon by PID: SIGTERM, then up to 5 s, then SIGKILL. Returns its
+# exit status (137 when it had to be killed).
+stop_bridge()
+{
+	local name=$1 pid=${UBT_BRPID[$1]:-} rc=0 i
+
+	[[ -n $pid ]] || return 0
+	unset "UBT_BRPID[$name]"
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		printf 'ubridge %s (pid %s) ignored SIGTERM for 5 s, killing it\n' \
+			"$name" "$pid" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	return "$rc"
+}
+
+cleanup()
+{
+	local rc=$? name pid ns link st
+
+	set +eE
+	trap - ERR
+	for pid in "${UBT_BGPIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	# A daemon that died during the test, or does not stop cleanly on
+	# SIGTERM (exit 0), fails the test.
+	for name in "${!UBT_BRPID[@]}"; do
+		if ! kill -0 "${UBT_BRPID[$name]}" 2>/dev/null; then
+			echo "FAIL: $UBT_TEST: ubridge $name had already exited" >&2
+			((rc)) || rc=1
+		fi
+		stop_bridge "$name"
+		st=$?
+		if ((st != 0)); then
+			echo "FAIL: $UBT_TEST: ubridge $name exited with $st on SIGTERM" >&2
+			((rc)) || rc=1
+		fi
+	done
+	for ns in "${UBT_NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	for link in "${UBT_LINKS[@]}"; do
+		ip link del "$link" 2>/dev/null
+	done
+	for pid in "${UBT_BGPIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	if ((rc != 0 && rc != 77)) && [[ -n $UBT_TMP ]]; then
+		for f in "$UBT_TMP"/*.log; do
+			[[ -s $f ]] || continue
+			echo "---- last lines of $(basename "$f") ----" >&2
+			tail -n 40 "$f" >&2
+		done
+	fi
+	[[ -n $UBT_TMP ]] && rm -rf "$UBT_TMP"
+	if ((rc == 0)); then
+		((UBT_DONE)) || { echo "FAIL: $UBT_TEST: ended before test_done" >&2; rc=1; }
+	fi
+	((rc == 0)) && echo "PASS: $UBT_TEST"
+	exit "$rc"
+}
+trap cleanup EXIT
+# Interrupted (Ctrl-C, kill): still clean up.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Called last by every test, so an early `exit 0` cannot pass silently.
+test_done() { UBT_DONE=1; }
+
+# wait_until SECONDS DESCRIPTION CMD...: polls CMD every 0.1 s until it
+# succeeds; fails the test with DESCRIPTION after SECONDS.
+wait_until()
+{
+	local secs=$1 what=$2 end
+	shift 2
+	end=$((SECONDS + secs))
+	while ! "$@"; do
+		((SECONDS < end)) || fail "timed out after ${secs}s waiting for: $what"
+		sleep 0.1
+	done
+}
+
+# Like wait_until, but returns 1 instead of failing.
+poll_until()
+{
+	local secs=$1 end
+	shift
+	end=$((SECONDS + secs))
+	until "$@" 2>/dev/null; do
+		((SECONDS < end)) || return 1
+		sleep 0.1
+	done
+}
+
+expect_eq()
+{
+	local what=$1 want=$2 got=$3
+	[[ $got == "$want" ]] || fail "$what: expected '$want', saw '$got'"
+}
+
+sock_path() { echo "/run/ubridge/$1.sock"; }
+
+ubt_bridge_up()
+{
+	local name=$1 pid=$2
+	if ! kill -0 "$pid" 2>/dev/null; then
+		local rc=0
+		wait "$pid" 2>/dev/null || rc=$?
+		unset "UBT_BRPID[$name]"
+		fail "ubridge -n $name exited early with status $rc: $(tail -n 5 "$UBT_TMP/$name.log")"
+	fi
+	[[ -S $(sock_path "$name") ]]
+}
+
+# start_bridge NAME: runs the daemon in the background (stderr to
+# $UBT_TMP/NAME.log), waits for its socket and makes NAME the current $BR.
+start_bridge()
+{
+	local name=$1 pid
+
+	step "start ubridge -n $name"
+	[[ ! -e $(sock_path "$name") ]] || fail "$(sock_path "$name") exists before the daemon starts"
+	# A background job of a script starts with SIGINT ignored; a daemon
+	# started from a terminal would not, so put it back to the default.
+	env --default-signal=INT,QUIT "$UBRIDGE" -f -n "$name" 2>"$UBT_TMP/$name.log" &
+	pid=$!
+	UBT_BRPID[$name]=$pid
+	BR=$name
+	wait_until 5 "socket of ubridge -n $name" ubt_bridge_up "$name" "$pid"
+}
+
+# Fails the test if the daemon for NAME (default $BR) is not running.
+bridge_alive()
+{
+	local name=${1:-$BR}
+	kill -0 "${UBT_BRPID[$name]}" 2>/dev/null ||
+		fail "ubridge -n $name is no longer running: $(tail -n 5 "$UBT_TMP/$name.log")"
+}
+
+ubctl() { "$UBCTL" -n "$BR" "$@"; }
+
+in_ns()
+{
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# make_ns NAME [CIDR] [MTU]: namespace $P$NAME with eth0 (IPv6 off, up,
+# address CIDR), its veth peer $P h<i> up in the root namespace, attached to
+# $BR. Sets HOSTIF[NAME], MAC[NAME] and IP[NAME] (the address without /len).
+make_ns()
+{
+	local name=$1 cidr=${2:-} mtu=${3:-1500} ns=$P$1 host
+
+	UBT_NPORTS=$((UBT_NPORTS + 1))
+	host=${P}h$UBT_NPORTS
+	((${#host} <= 15)) || fail "interface name $host too long"
+	step "namespace $ns, veth $host <-> eth0${cidr:+, $cidr}, mtu $mtu"
+	ip netns add "$ns"
+	UBT_NS+=("$ns")
+	in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	ip link add "$host" mtu "$mtu" type veth peer name eth0 mtu "$mtu" netns "$ns"
+	UBT_LINKS+=("$host")
+	sysctl -qw "net.ipv6.conf.$host.disable_ipv6=1"
+	ip link set "$host" up
+	in_ns "$ns" ip link set lo up
+	if [[ -n $cidr ]]; then
+		in_ns "$ns" ip addr add "$cidr" dev eth0
+		IP[$name]=${cidr%/*}
+	fi
+	in_ns "$ns" ip link set eth0 up
+	HOSTIF[$name]=$host
+	MAC[$name]=$(in_ns "$ns" cat /sys/class/net/eth0/address)
+	ubctl port add "$host" || fail "ubctl port add $host failed"
+}
+
+# ping_ok FROM TO [COUNT]: FROM and TO are make_ns names.
+ping_ok()
+{
+	local from=$1 to=$2 count=${3:-2}
+	in_ns "$P$from" ping -q -c "$count" -i 0.2 -W 1 "${IP[$to]}" >/dev/null ||
+		fail "ping $from -> $to (${IP[$to]}) failed"
+}
+
+# bg_ns NS CMD...: runs CMD in namespace NS in the background; cleanup stops it.
+# Sets UBT_LASTPID.
+bg_ns()
+{
+	local ns=$1
+	shift
+	# A plain command, not a function: no ERR trap in the background job.
+	ip netns exec "$P$ns" "$@" &
+	UBT_LASTPID=$!
+	UBT_BGPIDS+=("$UBT_LASTPID")
+}
+
+# recv_start NAME OUT [ubt-frame recv options]: captures frames on NAME's
+# eth0 into OUT (one line a frame) in the background; returns once the
+# socket listens. Default timeout 1500 ms.
+recv_start()
+{
+	local name=$1 out=$2
+	shift 2
+	rm -f "$out.ready"
+	bg_ns "$name" "$UBT_FRAME" recv eth0 --timeout 1500 "$@" --ready "$out.ready" >"$out"
+	UBT_RECVPIDS+=("$UBT_LASTPID")
+	wait_until 5 "ubt-frame recv on $name to listen" test -e "$out.ready"
+}
+
+# Waits for every recv_start capture to end (each has its own timeout).
+recv_wait()
+{
+	local pid rc
+	for pid in "${UBT_RECVPIDS[@]}"; do
+		rc=0
+		wait "$pid" || rc=$?
+		((rc == 0)) || fail "ubt-frame recv (pid $pid) exited with $rc"
+	done
+	UBT_RECVPIDS=()
+}
+
+# send NAME [ubt-frame send options]: writes frames out of NAME's eth0.
+send()
+{
+	local name=$1
+	shift
+	in_ns "$P$name" "$UBT_FRAME" send eth0 "$@" || fail "ubt-frame send on $name $* failed"
+}
+
+# count FILE REGEX: lines of FILE matching the extended REGEX.
+count() { grep -cE -- "$2" "$1" || true; }
+
+# expect_frames WHAT FILE ID N: FILE holds each of the frames with id ID,
+# sequence numbers 0..N-1, exactly once (N=0: none at all).
+expect_frames()
+{
+	local what=$1 file=$2 id=$3 n=$4 total uniq
+	total=$(count "$file" " id=$id seq=")
+	uniq=$(grep -E -- " id=$id seq=" "$file" | sort -u | wc -l || true)
+	if ((total != n || uniq != n)); then
+		echo "---- $file ----" >&2
+		cat "$file" >&2
+		fail "$what: expected $n frames with id=$id once each, saw $total ($uniq distinct)"
+	fi
+}
+
+# JSON views of the daemon's tables.
+fdb_port_of()
+{
+	ubctl -j fdb show | jq -r --arg m "$1" '[.[] | select(.mac == $m) | .port] | join(",")'
+}
+
+expect_fdb()
+{
+	local mac=$1 want=$2 got
+	got=$(fdb_port_of "$mac")
+	[[ $got == "$want" ]] ||
+		fail "fdb entry for $mac: expected port '${want:-<none>}', saw '${got:-<none>}' in: $(ubctl fdb show 2>&1)"
+}
+
+port_listed() { ubctl -j port show | jq -e --arg p "$1" 'any(.[]; .name == $p)' >/dev/null; }
+
+# port_stat PORT COUNTER: one counter of `port show -s`.
+port_stat()
+{
+	ubctl -j port show -s | jq -r --arg p "$1" --arg c "$2" \
+		'.[] | select(.name == $p) | .[$c] // "missing"'
+}
+
+# tcp_listening NAME PORT: something listens on TCP PORT in NAME.
+tcp_listening() { in_ns "$P$1" ss -Hltn "sport = :$2" | grep -q .; }
