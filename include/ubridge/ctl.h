@@ -42,9 +42,12 @@
 int ub_ctl_sock_path(const char *bridge, char *buf, size_t len);
 
 /*
- * Daemon side: creates UB_CTL_RUNDIR if needed, binds 'path' with mode
- * 0600 and listens. A stale socket (nobody answers) is replaced; a live one
- * gives -EADDRINUSE. Returns the listening fd (SOCK_CLOEXEC) or -errno.
+ * Daemon side: creates the directory holding 'path' if needed (mode 0755,
+ * one level: UB_CTL_RUNDIR for a real bridge), binds 'path' with mode 0600
+ * whatever the umask, and listens. A stale socket (nobody answers) is
+ * replaced; a live one gives -EADDRINUSE; a file that is not a socket is
+ * left alone and gives -EEXIST. Returns the listening fd (SOCK_STREAM,
+ * SOCK_CLOEXEC) or -errno.
  */
 int ub_ctl_listen(const char *path);
 
@@ -80,13 +83,15 @@ void ub_ctl_reply_init(struct ub_ctl_reply *r);
 void ub_ctl_reply_free(struct ub_ctl_reply *r);
 
 /* Appends one record line; 'fmt' yields the "key=value ..." pairs, the
- * function adds the '\n'. */
+ * function adds the '\n'. Control characters in the result become '?', so
+ * no value can break the framing. */
 void ub_ctl_reply_record(struct ub_ctl_reply *r, const char *fmt, ...)
 	UB_PRINTF(2, 3);
 
 /*
- * Appends the status line. 'err' is 0 or -errno; 'fmt' (may be NULL when
- * err is 0) gives the message. Call once, last.
+ * Appends the status line. 'err' is 0 or -errno; 'fmt' gives the message,
+ * ignored when err is 0; NULL (or "") stands for strerror(-err). Control
+ * characters in the message become '?'. Call once, last.
  */
 void ub_ctl_reply_status(struct ub_ctl_reply *r, int err, const char *fmt, ...)
 	UB_PRINTF(3, 4);
@@ -98,22 +103,28 @@ struct ub_ctl_kv {
 
 /*
  * Splits one record line (without its '\n', NUL-terminated) in place into
- * key/value pairs. Returns the count, -EINVAL on a malformed pair or
- * -E2BIG when there are more than 'max'.
+ * key/value pairs. A value may be empty and may contain '='. Returns the
+ * count, -EINVAL on a malformed line (an empty line, a bad pair, a first
+ * key "errno") or -E2BIG when there are more than 'max'.
  */
 int ub_ctl_record_decode(char *line, struct ub_ctl_kv *kv, int max);
 
 /*
  * If 'line' (without '\n') is a status line, returns true with '*err' set
- * to 0 or -errno and '*msg' to the message ("" when none).
+ * to 0 or -errno and '*msg' to the message ("" when none), which points
+ * into 'line'. N must be plain decimal, at most 4095; the message must be
+ * printable ASCII.
  */
 bool ub_ctl_status_decode(const char *line, int *err, const char **msg);
 
 /*
  * Client side, all in one: connects to bridge 'bridge', sends argv, reads
- * the whole reply into a malloc'd NUL-terminated string '*reply'.
- * Returns 0 or -errno for a transport failure (the status line inside the
- * reply carries the command's own result).
+ * the whole reply into a malloc'd NUL-terminated string '*reply' (NULL on
+ * failure). Returns 0 or -errno for a transport failure: those of
+ * ub_ctl_sock_path(), ub_ctl_req_encode() and ub_ctl_connect(),
+ * -ETIMEDOUT after 10 s in all, -EMSGSIZE for a reply of 64 MiB or more,
+ * -EPROTO for a reply with a NUL in it. The reply's own grammar is left to
+ * the caller; its status line carries the command's result.
  */
 int ub_ctl_call(const char *bridge, int argc, char *const argv[], char **reply);
 
