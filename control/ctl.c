@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <ubridge/ctl.h>
+#include <ubridge/eth.h>
 
 /* How long a client waits for the daemon, in total: connect, send, reply. */
 #define UB_CTL_TIMEOUT_MS 10000
@@ -669,4 +670,50 @@ int ub_ctl_call(const char *bridge, int argc, char *const argv[], char **reply)
 cleanup:
 	close(fd);
 	return ret;
+}
+
+int ub_ctl_word_encode(const char *in, char *out, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+		bool plain = *p > 0x20 && *p < 0x7f && *p != '%';
+
+		if (n + (plain ? 1 : 3) >= len)
+			return -E2BIG;
+		if (plain) {
+			out[n++] = (char)*p;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[*p >> 4];
+			out[n++] = hex[*p & 0xf];
+		}
+	}
+	if (n >= len)
+		return -E2BIG;
+	out[n] = '\0';
+	return (int)n;
+}
+
+int ub_ctl_word_decode(char *s)
+{
+	char *w = s;
+
+	for (const char *r = s; *r; r++) {
+		int hi, lo;
+
+		if (*r != '%') {
+			*w++ = *r;
+			continue;
+		}
+		hi = ub_hex_digit(r[1]);
+		lo = hi < 0 ? -1 : ub_hex_digit(r[2]);
+		if (lo < 0 || (hi | lo) == 0)
+			return -EINVAL;
+		*w++ = (char)(hi << 4 | lo);
+		r += 2;
+	}
+	*w = '\0';
+	return 0;
 }

@@ -141,6 +141,7 @@ void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p)
 	}
 	p->state = UB_PORT_CLOSING;
 	ub_fdb_flush(br->fdb, id, true);
+	ub_cap_stop_port(br, id);
 	if (p->rx_armed)
 		ub_ring_cancel(br->ring, ub_ud_make(UB_OP_RX, id, 0));
 	ub_log(UB_LOG_INFO, "%s: port %s detached", br->name, p->name);
@@ -166,6 +167,8 @@ static bool port_send(struct ub_bridge *br, struct ub_port *p,
 	}
 	p->tx_inflight++;
 	ub_ring_buf_get(br->ring, rx->f.bid, 1);
+	if (ub_unlikely(br->ncaps))
+		ub_cap_frame(br, id, UB_CAP_OUT, &rx->f);
 	return true;
 }
 
@@ -216,6 +219,8 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p, int res,
 		return false;
 	}
 	len = ub_frame_eth_len(&rx->f);
+	if (ub_unlikely(br->ncaps))
+		ub_cap_frame(br, id, UB_CAP_IN, &rx->f);
 	p->rx_packets++;
 	p->rx_bytes += len;
 	ub_forward_decide(br->fdb, ub_frame_eth(&rx->f), len, id, br->now,
@@ -427,6 +432,8 @@ static int arm_signal(struct ub_bridge *br)
 static void housekeeping(struct ub_bridge *br)
 {
 	ub_ring_bufs_commit(br->ring);
+	if (br->ncaps)
+		ub_cap_reap(br);
 	if (br->now >= ub_fdb_next_deadline(br->fdb))
 		ub_fdb_age(br->fdb, br->now);
 	if (!ub_ring_bufs_free(br->ring))
@@ -468,6 +475,8 @@ int ub_bridge_run(struct ub_bridge *br)
 			return ret;
 		}
 		ub_bridge_clock(br);
+		if (br->ncaps)
+			clock_gettime(CLOCK_REALTIME, &br->wall);
 		n = ub_ring_reap(br->ring, cqes, UB_BATCH_MAX);
 		for (unsigned i = 0; i < n; i++) {
 			const struct ub_cqe *c = &cqes[i];
@@ -604,6 +613,7 @@ void ub_bridge_free(struct ub_bridge *br)
 {
 	if (!br)
 		return;
+	ub_cap_stop_port(br, UB_CAP_ALL);
 	for (uint32_t i = 0; i < UB_PORTS_MAX; i++)
 		if (br->ports[i].state != UB_PORT_FREE)
 			br->ports[i].io.ops->close(&br->ports[i].io);

@@ -23,6 +23,12 @@
 #define UB_PORT_TX_MAX 512
 /* Control connections served at once. */
 #define UB_CONNS_MAX 16
+/* Captures running at once. */
+#define UB_CAPTURES_MAX 16
+/* A capture's port when it covers every port. */
+#define UB_CAP_ALL UINT32_MAX
+#define UB_CAP_IN 1
+#define UB_CAP_OUT 2
 
 /* What a request's user_data says it is. 0: nobody cares (cancels). */
 enum ub_op {
@@ -61,6 +67,16 @@ struct ub_conn {
 	char req[UB_CTL_REQ_MAX];
 };
 
+struct ub_cap_slot {
+	struct ub_capture *cap; /* NULL: slot free */
+	uint32_t id;            /* as ubctl shows it */
+	uint32_t port;          /* port id, or UB_CAP_ALL */
+	uint8_t dir;            /* UB_CAP_IN | UB_CAP_OUT */
+	char port_name[IFNAMSIZ];
+	char path[512];
+	char filter[512];
+};
+
 struct ub_bridge {
 	char name[UB_BRIDGE_NAME_MAX + 1];
 	char sock_path[108];
@@ -78,6 +94,10 @@ struct ub_bridge {
 	uint32_t fwd_ids[UB_PORTS_MAX];
 	struct ub_port ports[UB_PORTS_MAX];
 	struct ub_conn conns[UB_CONNS_MAX];
+	uint32_t ncaps;        /* captures running */
+	uint32_t next_cap_id;
+	struct timespec wall;  /* capture timestamps, read per loop turn */
+	struct ub_cap_slot caps[UB_CAPTURES_MAX];
 };
 
 struct ub_port *ub_bridge_port_find(struct ub_bridge *br, const char *name);
@@ -85,6 +105,27 @@ struct ub_port *ub_bridge_port_find(struct ub_bridge *br, const char *name);
 void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p);
 /* Re-reads the clock (plus warp) into br->now. */
 void ub_bridge_clock(struct ub_bridge *br);
+
+/* core/capture.c */
+struct ub_cap_req {
+	const char *port; /* interface name or "all" */
+	uint8_t dir;
+	struct ub_capture_cfg cfg;
+};
+/* Starts a capture; returns its slot, or NULL with the reason in 'err'
+ * and -errno in '*ret'. */
+struct ub_cap_slot *ub_cap_start(struct ub_bridge *br,
+				 const struct ub_cap_req *req, int *ret,
+				 char *err, size_t errlen);
+/* Writes out what the capture holds, closes its file, frees the slot. */
+void ub_cap_stop(struct ub_bridge *br, struct ub_cap_slot *s);
+/* Stops the captures of port 'port' (UB_CAP_ALL: every capture). */
+void ub_cap_stop_port(struct ub_bridge *br, uint32_t port);
+/* Data path: offers a frame seen on 'port' in direction 'dir'. */
+void ub_cap_frame(struct ub_bridge *br, uint32_t port, uint8_t dir,
+		  const struct ub_frame *f);
+/* Housekeeping: ends captures that reached their count. */
+void ub_cap_reap(struct ub_bridge *br);
 
 /* Runs one control request (argv from the wire) and fills 'r' with the
  * records and the status line. */

@@ -283,6 +283,126 @@ static int cmd_time_warp(struct ub_bridge *br, int argc, char **argv,
 	return 0;
 }
 
+/* ---- captures ---- */
+
+/* One "KEY VALUE" option of "capture start". */
+static int cap_opt(struct ub_cap_req *req, char *key, char *val,
+		   struct ub_ctl_reply *r)
+{
+	struct ub_capture_cfg *cfg = &req->cfg;
+	uint64_t v;
+
+	if (!strcmp(key, "dir")) {
+		if (!strcmp(val, "in"))
+			req->dir = UB_CAP_IN;
+		else if (!strcmp(val, "out"))
+			req->dir = UB_CAP_OUT;
+		else if (!strcmp(val, "both"))
+			req->dir = UB_CAP_IN | UB_CAP_OUT;
+		else
+			return fail(r, -EINVAL, "invalid direction \"%s\" "
+				    "(in, out or both)", val);
+		return 0;
+	}
+	if (!strcmp(key, "filter")) {
+		if (ub_ctl_word_decode(val))
+			return fail(r, -EINVAL, "badly encoded filter");
+		cfg->filter = val;
+		return 0;
+	}
+	if (parse_u64(val, UINT32_MAX, &v) || !v)
+		return fail(r, -EINVAL, "invalid %s \"%s\" (a number, 1 or more)",
+			    key, val);
+	if (!strcmp(key, "snaplen"))
+		cfg->snaplen = (uint32_t)v;
+	else if (!strcmp(key, "count"))
+		cfg->count = v;
+	else if (!strcmp(key, "rotate-size"))
+		cfg->rotate_bytes = v << 20;
+	else if (!strcmp(key, "rotate-files"))
+		cfg->rotate_files = (uint32_t)v;
+	else
+		return fail(r, -EINVAL, "unknown capture option \"%s\"", key);
+	return 0;
+}
+
+static int cmd_capture_start(struct ub_bridge *br, int argc, char **argv,
+			     struct ub_ctl_reply *r)
+{
+	struct ub_cap_req req = { .port = argv[0] };
+	struct ub_cap_slot *s;
+	char err[300];
+	int ret;
+
+	if (ub_ctl_word_decode(argv[1]) || argv[1][0] != '/')
+		return fail(r, -EINVAL, "the file must be an absolute path");
+	req.cfg.path = argv[1];
+	if (argc % 2)
+		return fail(r, -EINVAL, "capture options come in pairs: "
+			    "KEY VALUE");
+	for (int i = 2; i < argc; i += 2)
+		if ((ret = cap_opt(&req, argv[i], argv[i + 1], r)))
+			return ret;
+	if (req.cfg.rotate_files && !req.cfg.rotate_bytes)
+		return fail(r, -EINVAL, "rotate-files needs rotate-size");
+	if (req.cfg.rotate_bytes && !req.cfg.rotate_files)
+		req.cfg.rotate_files = 10;
+	s = ub_cap_start(br, &req, &ret, err, sizeof(err));
+	if (!s)
+		return fail(r, ret, "%s", err);
+	ub_ctl_reply_record(r, "id=%u", s->id);
+	return 0;
+}
+
+static int cmd_capture_stop(struct ub_bridge *br, int argc, char **argv,
+			    struct ub_ctl_reply *r)
+{
+	uint64_t id;
+
+	if (!strcmp(argv[0], "all")) {
+		ub_cap_stop_port(br, UB_CAP_ALL);
+		return 0;
+	}
+	if (parse_u64(argv[0], UINT32_MAX, &id))
+		return fail(r, -EINVAL, "invalid capture id \"%s\"", argv[0]);
+	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
+		if (br->caps[i].cap && br->caps[i].id == id) {
+			ub_cap_stop(br, &br->caps[i]);
+			return 0;
+		}
+	}
+	return fail(r, -ENOENT, "no capture %s", argv[0]);
+}
+
+static int cmd_capture_show(struct ub_bridge *br, int argc, char **argv,
+			    struct ub_ctl_reply *r)
+{
+	static const char *const dirs[] = { "", "in", "out", "both" };
+
+	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
+		const struct ub_cap_slot *s = &br->caps[i];
+		struct ub_capture_stats st;
+		char path[3 * sizeof(s->path)], filter[3 * sizeof(s->filter)];
+
+		if (!s->cap)
+			continue;
+		ub_capture_get_stats(s->cap, &st);
+		ub_ctl_word_encode(s->path, path, sizeof(path));
+		ub_ctl_word_encode(s->filter[0] ? s->filter : "-", filter,
+				   sizeof(filter));
+		ub_ctl_reply_record(r,
+				    "id=%u port=%s dir=%s file=%s filter=%s "
+				    "frames=%llu bytes=%llu dropped=%llu%s%s",
+				    s->id, s->port_name, dirs[s->dir], path,
+				    filter, (unsigned long long)st.written,
+				    (unsigned long long)st.bytes,
+				    (unsigned long long)st.dropped,
+				    st.error ? " error=" : "",
+				    st.error ? "write-failed" : "");
+	}
+	return 0;
+}
+
 static const struct ub_cmd cmds[] = {
 	{ "port", "add", 1, 1, "port add IFNAME", cmd_port_add },
 	{ "port", "del", 1, 1, "port del IFNAME", cmd_port_del },
@@ -293,6 +413,12 @@ static const struct ub_cmd cmds[] = {
 	{ "fdb", "flush", 0, 2, "fdb flush [dev IFNAME]", cmd_fdb_flush },
 	{ "set", "ageing", 1, 1, "set ageing SECONDS", cmd_set_ageing },
 	{ "stats", NULL, 0, 0, "stats", cmd_stats },
+	{ "capture", "start", 2, 2 + 2 * 6,
+	  "capture start PORT|all FILE [dir in|out|both] [filter EXPR] "
+	  "[snaplen N] [count N] [rotate-size MB] [rotate-files K]",
+	  cmd_capture_start },
+	{ "capture", "stop", 1, 1, "capture stop ID|all", cmd_capture_stop },
+	{ "capture", "show", 0, 0, "capture show", cmd_capture_show },
 	{ "time", "warp", 1, 1, "time warp MILLISECONDS", cmd_time_warp },
 };
 

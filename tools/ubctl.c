@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <ubridge/compiler.h>
 #include <ubridge/ctl.h>
@@ -73,6 +74,12 @@ struct ubctl_verb {
 	const char *args;
 	const char *help;
 	ubctl_show_fn show; /* NULL: the command prints nothing */
+	/*
+	 * Rewrites the command's words (argv[0] is the object) into what the
+	 * daemon expects, in place of the grammar check. Returns -1 to go
+	 * on, or an exit status.
+	 */
+	int (*prepare)(int *argc, char **argv);
 };
 
 struct ubctl_object {
@@ -515,36 +522,165 @@ static int ubctl_show_stats(const struct ubctl_reply *rep,
 	return UBCTL_EXIT_OK;
 }
 
+/* Values the daemon percent-encodes (file names, filters), decoded for
+ * display; an undecodable one is shown as sent. */
+static void ubctl_decode_vals(const struct ubctl_reply *rep,
+			      const char *const *keys, size_t nkeys)
+{
+	for (size_t i = 0; i < rep->nrecs; i++) {
+		for (int k = 0; k < rep->recs[i].n; k++) {
+			struct ub_ctl_kv *kv = &rep->recs[i].kv[k];
+
+			for (size_t j = 0; j < nkeys; j++)
+				if (!strcmp(kv->key, keys[j]))
+					ub_ctl_word_decode((char *)kv->val);
+		}
+	}
+}
+
+static int ubctl_show_captures(const struct ubctl_reply *rep,
+			       const struct ubctl_opts *o)
+{
+	static const char *const encoded[] = { "file", "filter" };
+	static const char *const cols[] = { "id", "port", "dir", "frames",
+					    "bytes", "dropped", "file",
+					    "filter" };
+
+	ubctl_decode_vals(rep, encoded, UB_ARRAY_SIZE(encoded));
+	if (o->json) {
+		ubctl_json_array(rep, NULL, o);
+		return UBCTL_EXIT_OK;
+	}
+	if (!rep->nrecs)
+		return UBCTL_EXIT_OK;
+	printf("%-4s %-15s %-5s %10s %12s %8s  %s  %s\n", "ID", "PORT", "DIR",
+	       "FRAMES", "BYTES", "DROPPED", "FILE", "FILTER");
+	for (size_t i = 0; i < rep->nrecs; i++) {
+		const char *v[UB_ARRAY_SIZE(cols)];
+		const char *err = ubctl_rec_get(&rep->recs[i], "error");
+
+		for (size_t k = 0; k < UB_ARRAY_SIZE(cols); k++) {
+			v[k] = ubctl_rec_get(&rep->recs[i], cols[k]);
+			v[k] = v[k] ? v[k] : "-";
+		}
+		printf("%-4s %-15s %-5s %10s %12s %8s  %s  %s%s%s\n", v[0],
+		       v[1], v[2], v[3], v[4], v[5], v[6], v[7],
+		       err ? "  error: " : "", err ? err : "");
+	}
+	return UBCTL_EXIT_OK;
+}
+
+/* "capture start" prints the new capture's id alone, for scripts. */
+static int ubctl_show_id(const struct ubctl_reply *rep,
+			 const struct ubctl_opts *o)
+{
+	const char *id = rep->nrecs ? ubctl_rec_get(&rep->recs[0], "id") : NULL;
+
+	if (o->json)
+		return ubctl_show_stats(rep, o);
+	if (id)
+		printf("%s\n", id);
+	return UBCTL_EXIT_OK;
+}
+
+/*
+ * "capture start PORT|all FILE [--dir D] [--filter EXPR] [--snaplen N]
+ * [--count N] [--rotate-size MB] [--rotate-files K]" (dashes optional)
+ * becomes the daemon's "capture start PORT FILE KEY VALUE...": FILE made
+ * absolute (the daemon has its own working directory), FILE and EXPR
+ * percent-encoded, since they may hold spaces.
+ */
+static int ubctl_capture_prepare(int *argc, char **argv)
+{
+	static const char *const keys[] = { "dir", "filter", "snaplen",
+					    "count", "rotate-size",
+					    "rotate-files" };
+	static char path[3 * 4096], filter[3 * 1024];
+	char abs[4096], cwd[2048];
+
+	if (*argc < 4 || *argc % 2) {
+		ubctl_err("usage: ubctl capture start PORT|all FILE [--dir "
+			  "in|out|both] [--filter EXPR] [--snaplen N] "
+			  "[--count N] [--rotate-size MB] [--rotate-files K]");
+		return UBCTL_EXIT_USAGE;
+	}
+	if (argv[3][0] != '/' && !getcwd(cwd, sizeof(cwd))) {
+		ubctl_err("cannot tell the current directory: %s",
+			  strerror(errno));
+		return UBCTL_EXIT_FAIL;
+	}
+	snprintf(abs, sizeof(abs), "%s%s%s", argv[3][0] == '/' ? "" : cwd,
+		 argv[3][0] == '/' ? "" : "/", argv[3]);
+	if (ub_ctl_word_encode(abs, path, sizeof(path)) < 0) {
+		ubctl_err("file name too long");
+		return UBCTL_EXIT_USAGE;
+	}
+	argv[3] = path;
+	for (int i = 4; i < *argc; i += 2) {
+		size_t k;
+
+		argv[i] += strspn(argv[i], "-");
+		for (k = 0; k < UB_ARRAY_SIZE(keys); k++)
+			if (!strcmp(argv[i], keys[k]))
+				break;
+		if (k == UB_ARRAY_SIZE(keys)) {
+			ubctl_err("unknown capture option \"%s\"; try "
+				  "\"ubctl capture help\"", argv[i]);
+			return UBCTL_EXIT_USAGE;
+		}
+		if (!strcmp(argv[i], "filter")) {
+			if (ub_ctl_word_encode(argv[i + 1], filter,
+					       sizeof(filter)) < 0) {
+				ubctl_err("filter too long");
+				return UBCTL_EXIT_USAGE;
+			}
+			argv[i + 1] = filter;
+		}
+	}
+	return -1;
+}
+
 /* ---- the command tables ---- */
 
 static const struct ubctl_verb ubctl_port_verbs[] = {
-	{ "add", "IFNAME", "attach interface IFNAME to the bridge", NULL },
-	{ "del", "IFNAME", "detach interface IFNAME", NULL },
+	{ "add", "IFNAME", "attach interface IFNAME to the bridge", NULL, NULL },
+	{ "del", "IFNAME", "detach interface IFNAME", NULL, NULL },
 	{ "show", "", "list the ports (-s: with counters)",
-	  ubctl_show_ports },
+	  ubctl_show_ports, NULL },
 };
 
 static const struct ubctl_verb ubctl_fdb_verbs[] = {
-	{ "show", "", "list the learned and static entries", ubctl_show_fdb },
-	{ "add", "MAC dev IFNAME [vlan VID]", "add a static entry", NULL },
-	{ "del", "MAC [vlan VID]", "delete an entry", NULL },
+	{ "show", "", "list the learned and static entries", ubctl_show_fdb, NULL },
+	{ "add", "MAC dev IFNAME [vlan VID]", "add a static entry", NULL, NULL },
+	{ "del", "MAC [vlan VID]", "delete an entry", NULL, NULL },
 	{ "flush", "[dev IFNAME]",
-	  "forget learned entries (all, or IFNAME's)", NULL },
+	  "forget learned entries (all, or IFNAME's)", NULL, NULL },
 };
 
 static const struct ubctl_verb ubctl_set_verbs[] = {
 	{ "ageing", "SECONDS",
-	  "set the ageing time (0: learn nothing)", NULL },
+	  "set the ageing time (0: learn nothing)", NULL, NULL },
 };
 
 static const struct ubctl_verb ubctl_stats_verbs[] = {
 	{ NULL, "", "show settings and FDB counters",
-	  ubctl_show_stats },
+	  ubctl_show_stats, NULL },
+};
+
+static const struct ubctl_verb ubctl_capture_verbs[] = {
+	{ "start",
+	  "PORT|all FILE [--dir in|out|both] [--filter EXPR] [--snaplen N] "
+	  "[--count N] [--rotate-size MB] [--rotate-files K]",
+	  "capture frames of PORT (both directions) or of all ports (as "
+	  "they enter) into a pcap FILE; prints the capture's id",
+	  ubctl_show_id, ubctl_capture_prepare },
+	{ "stop", "ID|all", "write out and close a capture (or all)", NULL, NULL },
+	{ "show", "", "list the running captures", ubctl_show_captures, NULL },
 };
 
 static const struct ubctl_verb ubctl_time_verbs[] = {
 	{ "warp", "MILLISECONDS",
-	  "advance the daemon's clock (for tests)", NULL },
+	  "advance the daemon's clock (for tests)", NULL, NULL },
 };
 
 #define UBCTL_OBJECT(n, h, d, v) { n, h, d, v, UB_ARRAY_SIZE(v) }
@@ -556,6 +692,8 @@ static const struct ubctl_object ubctl_objects[] = {
 	UBCTL_OBJECT("set", "The bridge's settings.", NULL, ubctl_set_verbs),
 	UBCTL_OBJECT("stats", "The bridge's statistics.", NULL,
 		     ubctl_stats_verbs),
+	UBCTL_OBJECT("capture", "Packet captures to pcap files.", "show",
+		     ubctl_capture_verbs),
 	UBCTL_OBJECT("time", "The daemon's clock, for tests.", NULL,
 		     ubctl_time_verbs),
 };
@@ -566,12 +704,16 @@ static void ubctl_print_verbs(FILE *f, const struct ubctl_object *obj)
 {
 	for (size_t i = 0; i < obj->nverbs; i++) {
 		const struct ubctl_verb *v = &obj->verbs[i];
-		char cmd[80];
+		char cmd[200];
 
 		snprintf(cmd, sizeof(cmd), "%s%s%s%s%s", obj->name,
 			 v->name ? " " : "", v->name ? v->name : "",
 			 v->args[0] ? " " : "", v->args);
-		fprintf(f, "  %-35s %s\n", cmd, v->help);
+		/* A long synopsis gets its help on the next line. */
+		if (strlen(cmd) > 35)
+			fprintf(f, "  %s\n  %-35s %s\n", cmd, "", v->help);
+		else
+			fprintf(f, "  %-35s %s\n", cmd, v->help);
 	}
 }
 
@@ -580,7 +722,7 @@ static void ubctl_usage_short(FILE *f)
 	fputs("Usage: ubctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
 	      "       ubctl OBJECT help\n"
 	      "       ubctl --help\n"
-	      "OBJECT := { port | fdb | set | stats | time }\n",
+	      "OBJECT := { port | fdb | capture | set | stats | time }\n",
 	      f);
 }
 
@@ -614,6 +756,8 @@ static void ubctl_help(void)
 	      "  ubctl fdb add 02:00:00:00:00:01 dev veth0 vlan 10\n"
 	      "  ubctl -j port show -s          ports and counters as JSON\n"
 	      "  ubctl -n br1 set ageing 60     bridge br1 forgets after 60 s\n"
+	      "  ubctl capture start veth0 /tmp/veth0.pcap --filter 'icmp'\n"
+	      "  ubctl capture stop all         finish every capture's file\n"
 	      "\n"
 	      "Exit status:\n"
 	      "  0  success\n"
@@ -840,7 +984,12 @@ static int ubctl_run(const struct ubctl_opts *o, int argc, char **argv)
 		}
 		nargs = argc - 2;
 	}
-	if (!ubctl_args_match(v->args, nargs, argv + argc - nargs)) {
+	if (v->prepare) {
+		int ret = v->prepare(&argc, argv);
+
+		if (ret >= 0)
+			return ret;
+	} else if (!ubctl_args_match(v->args, nargs, argv + argc - nargs)) {
 		ubctl_err("wrong arguments for \"%s%s%s\"; usage: ubctl %s%s%s%s%s",
 			  obj->name, v->name ? " " : "", v->name ? v->name : "",
 			  obj->name, v->name ? " " : "", v->name ? v->name : "",

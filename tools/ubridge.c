@@ -38,6 +38,11 @@ static void usage(FILE *out)
 "                         side by side under different names\n"
 "  -p, --port IFNAME      attach IFNAME at start (repeatable); more can be\n"
 "                         added later with \"ubctl port add\"\n"
+"  -c, --capture PORT:FILE\n"
+"                         capture PORT's frames (both directions), or with\n"
+"                         PORT \"all\" every frame once as it enters, into\n"
+"                         the pcap FILE from the start (repeatable); see\n"
+"                         \"ubctl capture\" for more options\n"
 "  -a, --ageing SECONDS   FDB ageing time (default %d; 0: never learn,\n"
 "                         always flood)\n"
 "  -m, --max-learned N    cap on learned FDB entries; past it the least\n"
@@ -126,6 +131,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "capture", required_argument, NULL, 'c' },
 		{ "ageing", required_argument, NULL, 'a' },
 		{ "max-learned", required_argument, NULL, 'm' },
 		{ "foreground", no_argument, NULL, 'f' },
@@ -136,7 +142,8 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	const char *ports[UB_PORTS_ARG_MAX];
-	int nports = 0, level = UB_LOG_INFO, notify_fd = -1, opt, ret;
+	char *caps[UB_PORTS_ARG_MAX];
+	int nports = 0, ncaps = 0, level = UB_LOG_INFO, notify_fd = -1, opt, ret;
 	bool foreground = false;
 	struct ub_bridge_cfg cfg;
 	struct ub_bridge *br;
@@ -144,7 +151,7 @@ int main(int argc, char **argv)
 	char err[256];
 
 	ub_bridge_cfg_default(&cfg);
-	while ((opt = getopt_long(argc, argv, "n:p:a:m:fvqhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:p:c:a:m:fvqhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			cfg.name = optarg;
@@ -156,6 +163,15 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			ports[nports++] = optarg;
+			break;
+		case 'c':
+			if (ncaps == UB_PORTS_ARG_MAX || !strchr(optarg, ':')) {
+				fprintf(stderr, "ubridge: --capture takes "
+					"PORT:FILE (at most %d times)\n",
+					UB_PORTS_ARG_MAX);
+				return 2;
+			}
+			caps[ncaps++] = optarg;
 			break;
 		case 'a':
 			if (parse_num("ageing time", optarg, 1000000, &v))
@@ -202,13 +218,19 @@ int main(int argc, char **argv)
 		notify(&notify_fd, 1);
 		return 1;
 	}
-	for (int i = 0; i < nports; i++) {
-		if (ub_bridge_port_add(br, ports[i], err, sizeof(err))) {
-			fprintf(stderr, "ubridge: %s\n", err);
-			ub_bridge_free(br);
-			notify(&notify_fd, 1);
-			return 1;
-		}
+	for (int i = 0; i < nports && !ret; i++)
+		ret = ub_bridge_port_add(br, ports[i], err, sizeof(err));
+	for (int i = 0; i < ncaps && !ret; i++) {
+		char *file = strchr(caps[i], ':');
+
+		*file++ = '\0';
+		ret = ub_bridge_capture(br, caps[i], file, err, sizeof(err));
+	}
+	if (ret) {
+		fprintf(stderr, "ubridge: %s\n", err);
+		ub_bridge_free(br);
+		notify(&notify_fd, 1);
+		return 1;
 	}
 	ub_log(UB_LOG_INFO, "%s: bridge up, %d port(s)", cfg.name, nports);
 	notify(&notify_fd, 0);

@@ -34,6 +34,14 @@ void ub_bridge_free(struct ub_bridge *br);
 int ub_bridge_port_add(struct ub_bridge *br, const char *ifname, char *err,
 		       size_t errlen);
 
+/*
+ * Starts a capture of port 'port' (both directions) or of "all" ports (each
+ * frame once, as it enters) into the pcap file 'path'. On failure returns
+ * -errno and writes the reason into 'err'.
+ */
+int ub_bridge_capture(struct ub_bridge *br, const char *port, const char *path,
+		      char *err, size_t errlen);
+
 /* Forwards until SIGINT or SIGTERM. Returns 0 or -errno. */
 int ub_bridge_run(struct ub_bridge *br);
 

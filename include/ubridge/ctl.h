@@ -70,6 +70,15 @@ int ub_ctl_req_encode(int argc, char *const argv[], char *buf, size_t len);
  */
 int ub_ctl_req_decode(char *buf, size_t len, char *argv[], int max);
 
+/*
+ * A value that may hold any byte (a file name, a filter expression with
+ * spaces) travels as one word, percent-encoded: bytes outside 0x21-0x7e
+ * and '%' itself become "%XX". Encode returns the length or -E2BIG;
+ * decode works in place and returns 0 or -EINVAL (bad or "%00" escape).
+ */
+int ub_ctl_word_encode(const char *in, char *out, size_t len);
+int ub_ctl_word_decode(char *s);
+
 /* A growing reply buffer. Allocation failure is sticky: 'oom' is set and
  * the reply is replaced by an ENOMEM status when it is finished. */
 struct ub_ctl_reply {

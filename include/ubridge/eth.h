@@ -59,7 +59,8 @@ static inline bool ub_mac_is_link_local(const struct ub_mac *m)
 	       m->b[3] == 0x00 && m->b[4] == 0x00 && (m->b[5] & 0xf0) == 0;
 }
 
-static inline int ub_hexval__(char c)
+/* The value of hex digit 'c', or -1. */
+static inline int ub_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -76,7 +77,7 @@ static inline int ub_mac_parse(const char *s, struct ub_mac *out)
 	struct ub_mac m;
 
 	for (int i = 0; i < UB_ETH_ALEN; i++, s += 3) {
-		int hi = ub_hexval__(s[0]), lo = hi < 0 ? -1 : ub_hexval__(s[1]);
+		int hi = ub_hex_digit(s[0]), lo = hi < 0 ? -1 : ub_hex_digit(s[1]);
 
 		if (lo < 0 || s[2] != (i == UB_ETH_ALEN - 1 ? '\0' : ':'))
 			return -EINVAL;

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <time.h>
 #include <linux/virtio_net.h>
 
 #include <ubridge/eth.h>
@@ -167,5 +168,50 @@ struct ub_port_ops {
 };
 
 extern const struct ub_port_ops ub_port_packet_ops;
+
+/* ---- captures ---- */
+
+/*
+ * A pcap file (libpcap format, nanosecond timestamps) fed from the data
+ * path. The data path filters and copies frames into a ring; a writer
+ * thread of the capture's own writes them out, flushing at least twice a
+ * second. When the ring is full the frame is dropped for the capture and
+ * counted; forwarding never waits.
+ */
+struct ub_capture;
+
+struct ub_capture_cfg {
+	const char *path;      /* rotated files are PATH.0, PATH.1, ... */
+	const char *filter;    /* a libpcap filter expression; NULL: all */
+	uint32_t snaplen;      /* bytes kept per frame; 0: 262144 */
+	uint64_t count;        /* stop after this many frames; 0: never */
+	uint64_t rotate_bytes; /* start the next file past this size; 0: never */
+	uint32_t rotate_files; /* with rotation: files kept, then reused */
+};
+
+struct ub_capture_stats {
+	uint64_t written; /* frames in the file(s) */
+	uint64_t bytes;   /* their length on the wire */
+	uint64_t dropped; /* frames lost because the writer fell behind */
+	int error;        /* 0, or the first write error (-errno) */
+};
+
+/* Compiles the filter, creates the (first) file and starts the writer.
+ * On failure returns -errno with a one-line reason in 'err'. */
+int ub_capture_new(const struct ub_capture_cfg *cfg, struct ub_capture **out,
+		   char *err, size_t errlen);
+/* Data path: offers one Ethernet frame. True when the capture took it. */
+bool ub_capture_offer(struct ub_capture *c, const struct timespec *ts,
+		      const uint8_t *frame, uint32_t len);
+/* True once 'count' frames were taken. */
+bool ub_capture_complete(const struct ub_capture *c);
+/* Asks the writer to write what it holds, close the file and finish. */
+void ub_capture_stop(struct ub_capture *c);
+/* True once the writer finished after ub_capture_stop(). */
+bool ub_capture_finished(const struct ub_capture *c);
+void ub_capture_get_stats(const struct ub_capture *c,
+			  struct ub_capture_stats *st);
+/* Stops the capture if needed, waits for its writer, frees it. */
+void ub_capture_free(struct ub_capture *c);
 
 #endif

@@ -189,17 +189,19 @@ ubt_bridge_up()
 	[[ -S $(sock_path "$name") ]]
 }
 
-# start_bridge NAME: runs the daemon in the background (stderr to
-# $UBT_TMP/NAME.log), waits for its socket and makes NAME the current $BR.
+# start_bridge NAME [ARGS...]: runs the daemon (with ARGS) in the
+# background (stderr to $UBT_TMP/NAME.log), waits for its socket and makes
+# NAME the current $BR.
 start_bridge()
 {
 	local name=$1 pid
+	shift
 
 	step "start ubridge -n $name"
 	[[ ! -e $(sock_path "$name") ]] || fail "$(sock_path "$name") exists before the daemon starts"
 	# A background job of a script starts with SIGINT ignored; a daemon
 	# started from a terminal would not, so put it back to the default.
-	env --default-signal=INT,QUIT "$UBRIDGE" -f -n "$name" 2>"$UBT_TMP/$name.log" &
+	env --default-signal=INT,QUIT "$UBRIDGE" -f -n "$name" "$@" 2>"$UBT_TMP/$name.log" &
 	pid=$!
 	UBT_BRPID[$name]=$pid
 	BR=$name

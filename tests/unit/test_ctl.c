@@ -927,9 +927,57 @@ static void test_call_reply_unread_request(void **state)
 	free(reply);
 }
 
+/* Percent-encoded words: any byte string survives the trip as one word. */
+static void test_word_roundtrip(void **state)
+{
+	const char *in[] = { "plain", "tcp port 80", "/tmp/a b/c%d.pcap",
+			     "tab\there", "100%", "\x01\x7f\xff" };
+	char enc[64], dec[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		char *argv[1] = { enc }, line[80];
+
+		assert_true(ub_ctl_word_encode(in[i], enc, sizeof(enc)) > 0);
+		/* The encoding is a valid protocol word. */
+		assert_true(ub_ctl_req_encode(1, argv, line, sizeof(line)) > 0);
+		strcpy(dec, enc);
+		assert_int_equal(ub_ctl_word_decode(dec), 0);
+		assert_string_equal(dec, in[i]);
+	}
+	assert_int_equal(ub_ctl_word_encode("a b", enc, sizeof(enc)), 5);
+	assert_string_equal(enc, "a%20b");
+	assert_int_equal(ub_ctl_word_encode("%", enc, sizeof(enc)), 3);
+	assert_string_equal(enc, "%25");
+}
+
+static void test_word_limits(void **state)
+{
+	char buf[8];
+
+	(void)state;
+	assert_int_equal(ub_ctl_word_encode("abcdefg", buf, sizeof(buf)), 7);
+	assert_int_equal(ub_ctl_word_encode("abcdefgh", buf, sizeof(buf)),
+			 -E2BIG);
+	/* An escape needs three bytes, all of them. */
+	assert_int_equal(ub_ctl_word_encode("abcde f", buf, sizeof(buf)),
+			 -E2BIG);
+	strcpy(buf, "a%2");
+	assert_int_equal(ub_ctl_word_decode(buf), -EINVAL);
+	strcpy(buf, "a%zz");
+	assert_int_equal(ub_ctl_word_decode(buf), -EINVAL);
+	strcpy(buf, "a%00b");
+	assert_int_equal(ub_ctl_word_decode(buf), -EINVAL);
+	strcpy(buf, "%41%62");
+	assert_int_equal(ub_ctl_word_decode(buf), 0);
+	assert_string_equal(buf, "Ab");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_word_roundtrip),
+		cmocka_unit_test(test_word_limits),
 		cmocka_unit_test(test_sock_path_good),
 		cmocka_unit_test(test_sock_path_bad),
 		cmocka_unit_test(test_req_roundtrip),

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Captures on the bridge: which frames go to which capture. The files
+ * themselves are io/capture.c's business.
+ *
+ * A frame is offered where the bridge sees it: on receive, as it came in
+ * (direction "in"), and for each port it is sent out of, when the send is
+ * queued (direction "out"). Frames are offered as on the wire: VLAN tags
+ * back in place, no virtio-net header.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bridge_private.h"
+#include "log.h"
+
+struct ub_cap_slot *ub_cap_start(struct ub_bridge *br,
+				 const struct ub_cap_req *req, int *ret,
+				 char *err, size_t errlen)
+{
+	struct ub_cap_slot *s = NULL;
+	uint32_t port = UB_CAP_ALL;
+
+	if (strcmp(req->port, "all")) {
+		struct ub_port *p = ub_bridge_port_find(br, req->port);
+
+		if (!p) {
+			snprintf(err, errlen, "%s is not a port of bridge %s",
+				 req->port, br->name);
+			*ret = -ENOENT;
+			return NULL;
+		}
+		port = (uint32_t)(p - br->ports);
+	}
+	for (unsigned i = 0; i < UB_CAPTURES_MAX && !s; i++)
+		if (!br->caps[i].cap)
+			s = &br->caps[i];
+	if (!s) {
+		snprintf(err, errlen, "%d captures are running already",
+			 UB_CAPTURES_MAX);
+		*ret = -ENOSPC;
+		return NULL;
+	}
+	*ret = ub_capture_new(&req->cfg, &s->cap, err, errlen);
+	if (*ret)
+		return NULL;
+	s->id = ++br->next_cap_id;
+	s->port = port;
+	/* By default a port's capture sees both directions, and "all" each
+	 * frame once, as it enters the bridge. */
+	s->dir = req->dir ? req->dir :
+		 port == UB_CAP_ALL ? UB_CAP_IN : UB_CAP_IN | UB_CAP_OUT;
+	snprintf(s->port_name, sizeof(s->port_name), "%s", req->port);
+	snprintf(s->path, sizeof(s->path), "%s", req->cfg.path);
+	snprintf(s->filter, sizeof(s->filter), "%s",
+		 req->cfg.filter ? req->cfg.filter : "");
+	if (!br->ncaps++)
+		clock_gettime(CLOCK_REALTIME, &br->wall);
+	ub_log(UB_LOG_INFO, "%s: capture %u on %s to %s", br->name, s->id,
+	       s->port_name, s->path);
+	return s;
+}
+
+void ub_cap_stop(struct ub_bridge *br, struct ub_cap_slot *s)
+{
+	ub_capture_free(s->cap);
+	s->cap = NULL;
+	br->ncaps--;
+	ub_log(UB_LOG_INFO, "%s: capture %u stopped", br->name, s->id);
+}
+
+void ub_cap_stop_port(struct ub_bridge *br, uint32_t port)
+{
+	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
+		struct ub_cap_slot *s = &br->caps[i];
+
+		if (s->cap && (port == UB_CAP_ALL || s->port == port))
+			ub_cap_stop(br, s);
+	}
+}
+
+void ub_cap_frame(struct ub_bridge *br, uint32_t port, uint8_t dir,
+		  const struct ub_frame *f)
+{
+	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
+		struct ub_cap_slot *s = &br->caps[i];
+
+		if (s->cap && (s->dir & dir) &&
+		    (s->port == UB_CAP_ALL || s->port == port))
+			ub_capture_offer(s->cap, &br->wall, ub_frame_eth(f),
+					 ub_frame_eth_len(f));
+	}
+}
+
+void ub_cap_reap(struct ub_bridge *br)
+{
+	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
+		struct ub_cap_slot *s = &br->caps[i];
+
+		if (s->cap && ub_capture_complete(s->cap))
+			ub_cap_stop(br, s);
+	}
+}
+
+int ub_bridge_capture(struct ub_bridge *br, const char *port,
+		      const char *path, char *err, size_t errlen)
+{
+	struct ub_cap_req req = { .port = port, .cfg.path = path };
+	int ret = 0;
+
+	ub_cap_start(br, &req, &ret, err, errlen);
+	return ret;
+}

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packet captures: libpcap files written off the data path.
+ *
+ * The forwarding thread filters a frame (libpcap's BPF, compiled once) and
+ * copies it into a single-producer single-consumer ring; a writer thread
+ * per capture drains the ring into libpcap's dumper, flushes at least every
+ * UB_CAP_FLUSH_MS and rotates files. A full ring drops the frame for the
+ * capture and counts it: forwarding never waits for the disk.
+ */
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ubridge/compiler.h>
+#include <ubridge/io.h>
+
+#define UB_CAP_RING_BYTES (8u << 20)
+#define UB_CAP_FLUSH_MS 500
+#define UB_CAP_IDLE_NS (20 * 1000 * 1000)
+#define UB_CAP_SNAPLEN_DEFAULT 262144
+/* A record marking the end of the ring's used space: start over at 0. */
+#define UB_CAP_WRAP UINT32_MAX
+
+struct cap_rec {
+	uint32_t len;    /* on the wire */
+	uint32_t caplen; /* stored; UB_CAP_WRAP: skip to the ring's start */
+	int64_t sec;
+	uint32_t nsec;
+	uint32_t pad;
+};
+
+struct ub_capture {
+	/* Set up once, read by both threads. */
+	pcap_t *pcap;
+	struct bpf_program prog;
+	bool has_prog;
+	uint32_t snaplen;
+	uint64_t count;
+	uint64_t rotate_bytes;
+	uint32_t rotate_files;
+	char *path;
+
+	/* The ring: the forwarding thread owns 'head', the writer 'tail'. */
+	uint8_t *ring;
+	size_t ring_size;
+	_Atomic uint64_t head;
+	_Atomic uint64_t tail;
+
+	/* Forwarding thread only. */
+	uint64_t accepted;
+
+	/* Writer thread only. */
+	pcap_dumper_t *dumper;
+	uint32_t file_index;
+
+	_Atomic bool stop;
+	_Atomic bool finished;
+	_Atomic uint64_t written;
+	_Atomic uint64_t bytes;
+	_Atomic uint64_t dropped;
+	_Atomic int error; /* first write error, -errno */
+	pthread_t thread;
+};
+
+static size_t rec_size(uint32_t caplen)
+{
+	return (sizeof(struct cap_rec) + caplen + 7) & ~(size_t)7;
+}
+
+/* The name of rotated file number 'i': PATH.i; without rotation, PATH. */
+static void file_name(const struct ub_capture *c, uint32_t i, char *buf,
+		      size_t len)
+{
+	if (c->rotate_bytes)
+		snprintf(buf, len, "%s.%u", c->path, i);
+	else
+		snprintf(buf, len, "%s", c->path);
+}
+
+static int open_file(struct ub_capture *c, char *err, size_t errlen)
+{
+	char name[4096];
+
+	file_name(c, c->file_index, name, sizeof(name));
+	c->dumper = pcap_dump_open(c->pcap, name);
+	if (!c->dumper) {
+		/* libpcap's message names the file. */
+		snprintf(err, errlen, "cannot write the capture: %s",
+			 pcap_geterr(c->pcap));
+		return -EIO;
+	}
+	return 0;
+}
+
+static void writer_dump(struct ub_capture *c, const struct cap_rec *r)
+{
+	struct pcap_pkthdr h = { .caplen = r->caplen, .len = r->len };
+	char err[256];
+
+	if (!c->dumper)
+		return;
+	if (c->rotate_bytes &&
+	    (uint64_t)pcap_dump_ftell64(c->dumper) + sizeof(h) + r->caplen >
+		    c->rotate_bytes) {
+		pcap_dump_close(c->dumper);
+		c->file_index = (c->file_index + 1) % c->rotate_files;
+		if (open_file(c, err, sizeof(err))) {
+			atomic_store(&c->error, -EIO);
+			c->dumper = NULL;
+			return;
+		}
+	}
+	/* In nanosecond mode libpcap reads tv_usec as nanoseconds. */
+	h.ts.tv_sec = (time_t)r->sec;
+	h.ts.tv_usec = (suseconds_t)r->nsec;
+	pcap_dump((u_char *)c->dumper, &h, (const u_char *)(r + 1));
+	if (ferror(pcap_dump_file(c->dumper)) && !atomic_load(&c->error))
+		atomic_store(&c->error, -EIO);
+	atomic_fetch_add_explicit(&c->written, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->bytes, r->len, memory_order_relaxed);
+}
+
+/* Drains what the ring holds now; returns whether there was anything. */
+static bool writer_drain(struct ub_capture *c)
+{
+	uint64_t head = atomic_load_explicit(&c->head, memory_order_acquire);
+	uint64_t tail = atomic_load_explicit(&c->tail, memory_order_relaxed);
+	bool any = tail != head;
+
+	while (tail != head) {
+		size_t off = tail % c->ring_size;
+		const struct cap_rec *r = (const void *)(c->ring + off);
+
+		if (r->caplen == UB_CAP_WRAP) {
+			tail += c->ring_size - off;
+			continue;
+		}
+		writer_dump(c, r);
+		tail += rec_size(r->caplen);
+	}
+	atomic_store_explicit(&c->tail, tail, memory_order_release);
+	return any;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void *writer_main(void *arg)
+{
+	struct ub_capture *c = arg;
+	const struct timespec idle = { .tv_nsec = UB_CAP_IDLE_NS };
+	uint64_t flushed = mono_ms();
+	bool dirty = false;
+
+	for (;;) {
+		/* Read 'stop' first: what was offered before it is drained. */
+		bool stopping = atomic_load(&c->stop);
+
+		if (writer_drain(c))
+			dirty = true;
+		if (stopping)
+			break;
+		if (dirty && mono_ms() - flushed >= UB_CAP_FLUSH_MS) {
+			if (c->dumper)
+				pcap_dump_flush(c->dumper);
+			flushed = mono_ms();
+			dirty = false;
+		}
+		nanosleep(&idle, NULL);
+	}
+	if (c->dumper)
+		pcap_dump_close(c->dumper);
+	c->dumper = NULL;
+	atomic_store(&c->finished, true);
+	return NULL;
+}
+
+int ub_capture_new(const struct ub_capture_cfg *cfg, struct ub_capture **out,
+		   char *err, size_t errlen)
+{
+	struct ub_capture *c;
+	int ret;
+
+	if (cfg->rotate_bytes && cfg->rotate_files < 1) {
+		snprintf(err, errlen, "rotation needs at least one file");
+		return -EINVAL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->path = strdup(cfg->path))) {
+		free(c);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->snaplen = cfg->snaplen ? cfg->snaplen : UB_CAP_SNAPLEN_DEFAULT;
+	c->count = cfg->count;
+	c->rotate_bytes = cfg->rotate_bytes;
+	c->rotate_files = cfg->rotate_files;
+	c->ring_size = UB_CAP_RING_BYTES;
+	ret = -ENOMEM;
+	c->ring = malloc(c->ring_size);
+	c->pcap = pcap_open_dead_with_tstamp_precision(
+		DLT_EN10MB, (int)c->snaplen, PCAP_TSTAMP_PRECISION_NANO);
+	if (!c->ring || !c->pcap) {
+		snprintf(err, errlen, "out of memory");
+		goto err;
+	}
+	if (cfg->filter && *cfg->filter) {
+		if (pcap_compile(c->pcap, &c->prog, cfg->filter, 1,
+				 PCAP_NETMASK_UNKNOWN)) {
+			snprintf(err, errlen, "bad filter \"%s\": %s",
+				 cfg->filter, pcap_geterr(c->pcap));
+			ret = -EINVAL;
+			goto err;
+		}
+		c->has_prog = true;
+	}
+	ret = open_file(c, err, errlen);
+	if (ret)
+		goto err;
+	ret = -pthread_create(&c->thread, NULL, writer_main, c);
+	if (ret) {
+		snprintf(err, errlen, "cannot start the writer: %s",
+			 strerror(-ret));
+		pcap_dump_close(c->dumper);
+		goto err;
+	}
+	*out = c;
+	return 0;
+err:
+	if (c->has_prog)
+		pcap_freecode(&c->prog);
+	if (c->pcap)
+		pcap_close(c->pcap);
+	free(c->ring);
+	free(c->path);
+	free(c);
+	return ret;
+}
+
+/* Room for 'need' contiguous bytes at the head, wrapping if it must. */
+static uint8_t *ring_reserve(struct ub_capture *c, size_t need)
+{
+	uint64_t head = atomic_load_explicit(&c->head, memory_order_relaxed);
+	uint64_t tail = atomic_load_explicit(&c->tail, memory_order_acquire);
+	size_t off = head % c->ring_size, to_end = c->ring_size - off;
+	size_t used = head - tail;
+
+	if (need > to_end) {
+		/* Mark the end unused and start over at the ring's start. */
+		if (used + to_end + need > c->ring_size)
+			return NULL;
+		((struct cap_rec *)(c->ring + off))->caplen = UB_CAP_WRAP;
+		atomic_store_explicit(&c->head, head + to_end,
+				      memory_order_release);
+		return c->ring;
+	}
+	if (used + need > c->ring_size)
+		return NULL;
+	return c->ring + off;
+}
+
+bool ub_capture_offer(struct ub_capture *c, const struct timespec *ts,
+		      const uint8_t *frame, uint32_t len)
+{
+	uint32_t caplen = len < c->snaplen ? len : c->snaplen;
+	struct pcap_pkthdr h = { .caplen = caplen, .len = len };
+	struct cap_rec *r;
+
+	if (c->count && c->accepted >= c->count)
+		return false;
+	if (c->has_prog && !pcap_offline_filter(&c->prog, &h, frame))
+		return false;
+	r = (struct cap_rec *)ring_reserve(c, rec_size(caplen));
+	if (!r) {
+		atomic_fetch_add_explicit(&c->dropped, 1, memory_order_relaxed);
+		return false;
+	}
+	r->len = len;
+	r->caplen = caplen;
+	r->sec = ts->tv_sec;
+	r->nsec = (uint32_t)ts->tv_nsec;
+	memcpy(r + 1, frame, caplen);
+	atomic_store_explicit(&c->head,
+			      atomic_load_explicit(&c->head,
+						   memory_order_relaxed) +
+				      rec_size(caplen),
+			      memory_order_release);
+	c->accepted++;
+	return true;
+}
+
+bool ub_capture_complete(const struct ub_capture *c)
+{
+	return c->count && c->accepted >= c->count;
+}
+
+void ub_capture_stop(struct ub_capture *c)
+{
+	atomic_store(&c->stop, true);
+}
+
+bool ub_capture_finished(const struct ub_capture *c)
+{
+	return atomic_load(&c->finished);
+}
+
+void ub_capture_get_stats(const struct ub_capture *c,
+			  struct ub_capture_stats *st)
+{
+	st->written = atomic_load_explicit(&c->written, memory_order_relaxed);
+	st->bytes = atomic_load_explicit(&c->bytes, memory_order_relaxed);
+	st->dropped = atomic_load_explicit(&c->dropped, memory_order_relaxed);
+	st->error = atomic_load(&c->error);
+}
+
+void ub_capture_free(struct ub_capture *c)
+{
+	if (!c)
+		return;
+	ub_capture_stop(c);
+	pthread_join(c->thread, NULL);
+	if (c->has_prog)
+		pcap_freecode(&c->prog);
+	pcap_close(c->pcap);
+	free(c->ring);
+	free(c->path);
+	free(c);
+}
