@@ -539,8 +539,8 @@ bool ub_ctl_status_decode(const char *line, int *err, const char **msg)
 }
 
 /*
- * Writes all of buf, then half-closes. 'deadline' bounds the whole call:
- * SO_SNDTIMEO is set by the connect, and poll() covers the rest.
+ * Writes all of buf. 'deadline' bounds the whole call: SO_SNDTIMEO is set
+ * by the connect, and poll() covers the rest.
  */
 static int ub_ctl_send_all__(int fd, const char *buf, size_t len,
 			     int64_t deadline)
@@ -560,8 +560,6 @@ static int ub_ctl_send_all__(int fd, const char *buf, size_t len,
 		if (ub_ctl_now_ms__() > deadline)
 			return -ETIMEDOUT;
 	}
-	if (shutdown(fd, SHUT_WR))
-		return -errno;
 	return 0;
 }
 
@@ -665,9 +663,88 @@ int ub_ctl_call(const char *bridge, int argc, char *const argv[], char **reply)
 	ret = ub_ctl_send_all__(fd, req, (size_t)len, deadline);
 	if (ret)
 		goto cleanup;
+	/* Half-close: the request is complete. (A stream's client keeps its
+	 * side open: the daemon takes a hang-up as the reader leaving.) */
+	if (shutdown(fd, SHUT_WR)) {
+		ret = -errno;
+		goto cleanup;
+	}
 	ret = ub_ctl_recv_all__(fd, deadline, reply);
 
 cleanup:
+	close(fd);
+	return ret;
+}
+
+/* A receive timeout on 'fd'; 0 removes it. */
+static int ub_ctl_rcvtimeo__(int fd, int timeout_ms)
+{
+	struct timeval tv = {
+		.tv_sec = timeout_ms / 1000,
+		.tv_usec = (timeout_ms % 1000) * 1000,
+	};
+
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ?
+		       -errno : 0;
+}
+
+int ub_ctl_call_stream(const char *bridge, int argc, char *const argv[],
+		       int *fd_out, int *err, char *msg, size_t msglen)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char req[UB_CTL_REQ_MAX + 1], line[UB_CTL_REQ_MAX];
+	int64_t deadline = ub_ctl_now_ms__() + UB_CTL_TIMEOUT_MS;
+	const char *m;
+	size_t n = 0;
+	int fd, len, ret;
+
+	ret = ub_ctl_sock_path(bridge, path, sizeof(path));
+	if (ret)
+		return ret;
+	len = ub_ctl_req_encode(argc, argv, req, sizeof(req));
+	if (len < 0)
+		return len;
+	fd = ub_ctl_connect__(path, UB_CTL_TIMEOUT_MS);
+	if (fd < 0)
+		return fd;
+	ret = ub_ctl_send_all__(fd, req, (size_t)len, deadline);
+	if (ret)
+		goto err;
+	/* The status line comes at once; the stream may then pause. */
+	ret = ub_ctl_rcvtimeo__(fd, UB_CTL_TIMEOUT_MS);
+	if (ret)
+		goto err;
+	/* Byte by byte up to the status line's end: what follows is the
+	 * stream, and none of it may be swallowed here. */
+	for (;;) {
+		ssize_t r = read(fd, &line[n], 1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			ret = r == 0 ? -EPROTO : errno == EAGAIN ? -ETIMEDOUT :
+							     -errno;
+			goto err;
+		}
+		if (line[n] == '\n')
+			break;
+		if (++n == sizeof(line)) {
+			ret = -EPROTO;
+			goto err;
+		}
+	}
+	line[n] = '\0';
+	if (!ub_ctl_status_decode(line, err, &m)) {
+		ret = -EPROTO;
+		goto err;
+	}
+	ret = ub_ctl_rcvtimeo__(fd, 0);
+	if (ret)
+		goto err;
+	snprintf(msg, msglen, "%s", m);
+	*fd_out = fd;
+	return 0;
+err:
 	close(fd);
 	return ret;
 }

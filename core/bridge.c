@@ -351,9 +351,12 @@ static void conn_serve(struct ub_bridge *br, struct ub_conn *c)
 				    "malformed request: one line of printable "
 				    "words separated by single spaces expected");
 	else
-		ub_cmd_run(br, argc, argv, &c->reply);
+		ub_cmd_run(br, argc, argv, c->fd, &c->reply);
 	c->sent = 0;
-	conn_send_rest(br, c);
+	if (c->reply.len)
+		conn_send_rest(br, c);
+	else
+		conn_close(br, c);
 }
 
 static void on_accept(struct ub_bridge *br, const struct ub_cqe *cqe)

@@ -127,9 +127,12 @@ void ub_cap_frame(struct ub_bridge *br, uint32_t port, uint8_t dir,
 /* Housekeeping: ends captures that reached their count. */
 void ub_cap_reap(struct ub_bridge *br);
 
-/* Runs one control request (argv from the wire) and fills 'r' with the
- * records and the status line. */
-void ub_cmd_run(struct ub_bridge *br, int argc, char **argv,
+/*
+ * Runs one control request (argv from the wire) from the client on 'fd'
+ * and fills 'r' with the records and the status line; 'r' stays empty
+ * when the command answered on 'fd' itself (a stream follows).
+ */
+void ub_cmd_run(struct ub_bridge *br, int argc, char **argv, int fd,
 		struct ub_ctl_reply *r);
 
 #endif

@@ -52,7 +52,8 @@ struct ub_cap_slot *ub_cap_start(struct ub_bridge *br,
 	s->dir = req->dir ? req->dir :
 		 port == UB_CAP_ALL ? UB_CAP_IN : UB_CAP_IN | UB_CAP_OUT;
 	snprintf(s->port_name, sizeof(s->port_name), "%s", req->port);
-	snprintf(s->path, sizeof(s->path), "%s", req->cfg.path);
+	snprintf(s->path, sizeof(s->path), "%s",
+		 req->cfg.stream ? "-" : req->cfg.path);
 	snprintf(s->filter, sizeof(s->filter), "%s",
 		 req->cfg.filter ? req->cfg.filter : "");
 	if (!br->ncaps++)
@@ -97,9 +98,22 @@ void ub_cap_reap(struct ub_bridge *br)
 {
 	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
 		struct ub_cap_slot *s = &br->caps[i];
+		struct ub_capture_stats st;
 
-		if (s->cap && ub_capture_complete(s->cap))
+		if (!s->cap)
+			continue;
+		if (ub_capture_finished(s->cap)) {
+			/* Ended by itself: a write failed, or the reader of
+			 * a stream went away. */
+			ub_capture_get_stats(s->cap, &st);
+			ub_log(UB_LOG_INFO, "%s: capture %u ended: %s",
+			       br->name, s->id,
+			       strcmp(s->path, "-") ? strerror(-st.error) :
+						      "the reader left");
 			ub_cap_stop(br, s);
+		} else if (ub_capture_complete(s->cap)) {
+			ub_cap_stop(br, s);
+		}
 	}
 }
 

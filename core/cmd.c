@@ -6,11 +6,26 @@
  * daemon keeps forwarding either way.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "bridge_private.h"
+
+/* The request being served: its reply, and the client's connection. */
+struct ub_cmd_ctx {
+	struct ub_ctl_reply *r;
+	int fd;
+};
+
+/*
+ * A handler returns 0 (records written; the status follows), -errno
+ * (status written with the reason), or UB_CMD_ANSWERED when it answered on
+ * the connection itself (a stream follows; nothing more is sent).
+ */
+#define UB_CMD_ANSWERED 1
 
 struct ub_cmd {
 	const char *obj;
@@ -19,7 +34,7 @@ struct ub_cmd {
 	int max_args;
 	const char *usage;
 	int (*fn)(struct ub_bridge *br, int argc, char **argv,
-		  struct ub_ctl_reply *r);
+		  struct ub_cmd_ctx *ctx);
 };
 
 static int fail(struct ub_ctl_reply *r, int err, const char *fmt, ...)
@@ -94,8 +109,9 @@ static int vlan_arg(int argc, char **argv, int i, uint16_t *vid,
 /* ---- port ---- */
 
 static int cmd_port_add(struct ub_bridge *br, int argc, char **argv,
-			struct ub_ctl_reply *r)
+			struct ub_cmd_ctx *ctx)
 {
+	struct ub_ctl_reply *r = ctx->r;
 	char err[200];
 	int ret = ub_bridge_port_add(br, argv[0], err, sizeof(err));
 
@@ -103,8 +119,9 @@ static int cmd_port_add(struct ub_bridge *br, int argc, char **argv,
 }
 
 static int cmd_port_del(struct ub_bridge *br, int argc, char **argv,
-			struct ub_ctl_reply *r)
+			struct ub_cmd_ctx *ctx)
 {
+	struct ub_ctl_reply *r = ctx->r;
 	struct ub_port *p = port_arg(br, argv[0], r);
 
 	if (!p)
@@ -114,8 +131,9 @@ static int cmd_port_del(struct ub_bridge *br, int argc, char **argv,
 }
 
 static int cmd_port_show(struct ub_bridge *br, int argc, char **argv,
-			 struct ub_ctl_reply *r)
+			 struct ub_cmd_ctx *ctx)
 {
+	struct ub_ctl_reply *r = ctx->r;
 	for (uint32_t i = 0; i < br->nports; i++) {
 		const struct ub_port *p = &br->ports[br->fwd_ids[i]];
 		char drops[UB_DROP__COUNT * 40], *d = drops;
@@ -163,17 +181,18 @@ static int fdb_show_one(const struct ub_fdb_entry_info *e, void *arg)
 }
 
 static int cmd_fdb_show(struct ub_bridge *br, int argc, char **argv,
-			struct ub_ctl_reply *r)
+			struct ub_cmd_ctx *ctx)
 {
-	struct fdb_show_ctx ctx = { br, r };
+	struct fdb_show_ctx show = { br, ctx->r };
 
-	ub_fdb_foreach(br->fdb, fdb_show_one, &ctx);
+	ub_fdb_foreach(br->fdb, fdb_show_one, &show);
 	return 0;
 }
 
 static int cmd_fdb_add(struct ub_bridge *br, int argc, char **argv,
-		       struct ub_ctl_reply *r)
+		       struct ub_cmd_ctx *ctx)
 {
+	struct ub_ctl_reply *r = ctx->r;
 	struct ub_port *p;
 	struct ub_mac mac;
 	uint16_t vid;
@@ -198,8 +217,9 @@ static int cmd_fdb_add(struct ub_bridge *br, int argc, char **argv,
 }
 
 static int cmd_fdb_del(struct ub_bridge *br, int argc, char **argv,
-		       struct ub_ctl_reply *r)
+		       struct ub_cmd_ctx *ctx)
 {
+	struct ub_ctl_reply *r = ctx->r;
 	struct ub_mac mac;
 	uint16_t vid;
 	int ret;
@@ -214,8 +234,9 @@ static int cmd_fdb_del(struct ub_bridge *br, int argc, char **argv,
 }
 
 static int cmd_fdb_flush(struct ub_bridge *br, int argc, char **argv,
-			 struct ub_ctl_reply *r)
+			 struct ub_cmd_ctx *ctx)
 {
+	struct ub_ctl_reply *r = ctx->r;
 	uint32_t port = UB_FDB_PORT_ANY;
 	struct ub_port *p;
 
@@ -233,8 +254,9 @@ static int cmd_fdb_flush(struct ub_bridge *br, int argc, char **argv,
 /* ---- settings, statistics, debugging ---- */
 
 static int cmd_set_ageing(struct ub_bridge *br, int argc, char **argv,
-			  struct ub_ctl_reply *r)
+			  struct ub_cmd_ctx *ctx)
 {
+	struct ub_ctl_reply *r = ctx->r;
 	uint64_t s;
 
 	/* The Linux bridge's limit is about 11.9 days; ours is a round 1e6 s. */
@@ -246,8 +268,9 @@ static int cmd_set_ageing(struct ub_bridge *br, int argc, char **argv,
 }
 
 static int cmd_stats(struct ub_bridge *br, int argc, char **argv,
-		     struct ub_ctl_reply *r)
+		     struct ub_cmd_ctx *ctx)
 {
+	struct ub_ctl_reply *r = ctx->r;
 	struct ub_fdb_stats st;
 
 	ub_fdb_get_stats(br->fdb, &st);
@@ -270,8 +293,9 @@ static int cmd_stats(struct ub_bridge *br, int argc, char **argv,
 }
 
 static int cmd_time_warp(struct ub_bridge *br, int argc, char **argv,
-			 struct ub_ctl_reply *r)
+			 struct ub_cmd_ctx *ctx)
 {
+	struct ub_ctl_reply *r = ctx->r;
 	uint64_t ms;
 
 	if (parse_u64(argv[0], UINT32_MAX, &ms))
@@ -326,9 +350,29 @@ static int cap_opt(struct ub_cap_req *req, char *key, char *val,
 	return 0;
 }
 
-static int cmd_capture_start(struct ub_bridge *br, int argc, char **argv,
-			     struct ub_ctl_reply *r)
+/* The "KEY VALUE" options of a capture, from argv[first] on. */
+static int cap_opts(struct ub_cap_req *req, int argc, char **argv, int first,
+		    struct ub_ctl_reply *r)
 {
+	int ret;
+
+	if ((argc - first) % 2)
+		return fail(r, -EINVAL, "capture options come in pairs: "
+			    "KEY VALUE");
+	for (int i = first; i < argc; i += 2)
+		if ((ret = cap_opt(req, argv[i], argv[i + 1], r)))
+			return ret;
+	if (req->cfg.rotate_files && !req->cfg.rotate_bytes)
+		return fail(r, -EINVAL, "rotate-files needs rotate-size");
+	if (req->cfg.rotate_bytes && !req->cfg.rotate_files)
+		req->cfg.rotate_files = 10;
+	return 0;
+}
+
+static int cmd_capture_start(struct ub_bridge *br, int argc, char **argv,
+			     struct ub_cmd_ctx *ctx)
+{
+	struct ub_ctl_reply *r = ctx->r;
 	struct ub_cap_req req = { .port = argv[0] };
 	struct ub_cap_slot *s;
 	char err[300];
@@ -337,16 +381,8 @@ static int cmd_capture_start(struct ub_bridge *br, int argc, char **argv,
 	if (ub_ctl_word_decode(argv[1]) || argv[1][0] != '/')
 		return fail(r, -EINVAL, "the file must be an absolute path");
 	req.cfg.path = argv[1];
-	if (argc % 2)
-		return fail(r, -EINVAL, "capture options come in pairs: "
-			    "KEY VALUE");
-	for (int i = 2; i < argc; i += 2)
-		if ((ret = cap_opt(&req, argv[i], argv[i + 1], r)))
-			return ret;
-	if (req.cfg.rotate_files && !req.cfg.rotate_bytes)
-		return fail(r, -EINVAL, "rotate-files needs rotate-size");
-	if (req.cfg.rotate_bytes && !req.cfg.rotate_files)
-		req.cfg.rotate_files = 10;
+	if ((ret = cap_opts(&req, argc, argv, 2, r)))
+		return ret;
 	s = ub_cap_start(br, &req, &ret, err, sizeof(err));
 	if (!s)
 		return fail(r, ret, "%s", err);
@@ -354,9 +390,51 @@ static int cmd_capture_start(struct ub_bridge *br, int argc, char **argv,
 	return 0;
 }
 
-static int cmd_capture_stop(struct ub_bridge *br, int argc, char **argv,
-			    struct ub_ctl_reply *r)
+/*
+ * "capture watch": the status line, then the capture as a pcap stream on
+ * the same connection until the client goes away. The writer only writes
+ * once the data path gave it a frame, which happens after this returns,
+ * so the status line is always first on the wire.
+ */
+static int cmd_capture_watch(struct ub_bridge *br, int argc, char **argv,
+			     struct ub_cmd_ctx *ctx)
 {
+	static const char ok[] = "errno=0\n";
+	static const struct timeval stream_timeout = { .tv_sec = 2 };
+	struct ub_ctl_reply *r = ctx->r;
+	struct ub_cap_req req = { .port = argv[0] };
+	struct ub_cap_slot *s;
+	char err[300];
+	int ret;
+
+	if ((ret = cap_opts(&req, argc, argv, 1, r)))
+		return ret;
+	if (req.cfg.rotate_bytes)
+		return fail(r, -EINVAL, "a stream is not rotated");
+	req.cfg.stream = true;
+	req.cfg.fd = fcntl(ctx->fd, F_DUPFD_CLOEXEC, 0);
+	if (req.cfg.fd < 0)
+		return fail(r, -errno, "cannot stream: %s", strerror(errno));
+	/* A reader that stops reading fails the writer's writes after a
+	 * while rather than holding it (and a stop waiting for it) forever;
+	 * meanwhile the data path drops frames for this capture only. */
+	setsockopt(req.cfg.fd, SOL_SOCKET, SO_SNDTIMEO, &stream_timeout,
+		   sizeof(stream_timeout));
+	s = ub_cap_start(br, &req, &ret, err, sizeof(err));
+	if (!s)
+		return fail(r, ret, "%s", err);
+	if (send(ctx->fd, ok, sizeof(ok) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(ok) - 1) {
+		ub_cap_stop(br, s);
+		return fail(r, -EIO, "cannot answer the client");
+	}
+	return UB_CMD_ANSWERED;
+}
+
+static int cmd_capture_stop(struct ub_bridge *br, int argc, char **argv,
+			    struct ub_cmd_ctx *ctx)
+{
+	struct ub_ctl_reply *r = ctx->r;
 	uint64_t id;
 
 	if (!strcmp(argv[0], "all")) {
@@ -375,8 +453,9 @@ static int cmd_capture_stop(struct ub_bridge *br, int argc, char **argv,
 }
 
 static int cmd_capture_show(struct ub_bridge *br, int argc, char **argv,
-			    struct ub_ctl_reply *r)
+			    struct ub_cmd_ctx *ctx)
 {
+	struct ub_ctl_reply *r = ctx->r;
 	static const char *const dirs[] = { "", "in", "out", "both" };
 
 	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
@@ -417,14 +496,19 @@ static const struct ub_cmd cmds[] = {
 	  "capture start PORT|all FILE [dir in|out|both] [filter EXPR] "
 	  "[snaplen N] [count N] [rotate-size MB] [rotate-files K]",
 	  cmd_capture_start },
+	{ "capture", "watch", 1, 1 + 2 * 4,
+	  "capture watch PORT|all [dir in|out|both] [filter EXPR] [snaplen N] "
+	  "[count N]", cmd_capture_watch },
 	{ "capture", "stop", 1, 1, "capture stop ID|all", cmd_capture_stop },
 	{ "capture", "show", 0, 0, "capture show", cmd_capture_show },
 	{ "time", "warp", 1, 1, "time warp MILLISECONDS", cmd_time_warp },
 };
 
-void ub_cmd_run(struct ub_bridge *br, int argc, char **argv,
+void ub_cmd_run(struct ub_bridge *br, int argc, char **argv, int fd,
 		struct ub_ctl_reply *r)
 {
+	struct ub_cmd_ctx ctx = { r, fd };
+
 	for (size_t i = 0; i < UB_ARRAY_SIZE(cmds); i++) {
 		const struct ub_cmd *c = &cmds[i];
 		int skip = c->verb ? 2 : 1, n = argc - skip;
@@ -436,7 +520,7 @@ void ub_cmd_run(struct ub_bridge *br, int argc, char **argv,
 			fail(r, -EINVAL, "usage: %s", c->usage);
 			return;
 		}
-		if (c->fn(br, n, argv + skip, r) == 0)
+		if (c->fn(br, n, argv + skip, &ctx) == 0)
 			ub_ctl_reply_status(r, 0, NULL);
 		return;
 	}

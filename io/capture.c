@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -46,6 +47,7 @@ struct ub_capture {
 	uint64_t rotate_bytes;
 	uint32_t rotate_files;
 	char *path;
+	bool stream;
 
 	/* The ring: the forwarding thread owns 'head', the writer 'tail'. */
 	uint8_t *ring;
@@ -99,6 +101,30 @@ static int open_file(struct ub_capture *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* The first output: the stream 'fd' (consumed either way), or a file. */
+static int open_output(struct ub_capture *c, int fd, char *err, size_t errlen)
+{
+	FILE *f;
+
+	if (!c->stream)
+		return open_file(c, err, errlen);
+	f = fdopen(fd, "w");
+	if (!f) {
+		snprintf(err, errlen, "cannot stream the capture: %s",
+			 strerror(errno));
+		close(fd);
+		return -EIO;
+	}
+	c->dumper = pcap_dump_fopen(c->pcap, f);
+	if (!c->dumper) {
+		snprintf(err, errlen, "cannot stream the capture: %s",
+			 pcap_geterr(c->pcap));
+		fclose(f);
+		return -EIO;
+	}
+	return 0;
+}
+
 static void writer_dump(struct ub_capture *c, const struct cap_rec *r)
 {
 	struct pcap_pkthdr h = { .caplen = r->caplen, .len = r->len };
@@ -121,8 +147,10 @@ static void writer_dump(struct ub_capture *c, const struct cap_rec *r)
 	h.ts.tv_sec = (time_t)r->sec;
 	h.ts.tv_usec = (suseconds_t)r->nsec;
 	pcap_dump((u_char *)c->dumper, &h, (const u_char *)(r + 1));
-	if (ferror(pcap_dump_file(c->dumper)) && !atomic_load(&c->error))
+	if (ferror(pcap_dump_file(c->dumper))) {
 		atomic_store(&c->error, -EIO);
+		return;
+	}
 	atomic_fetch_add_explicit(&c->written, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->bytes, r->len, memory_order_relaxed);
 }
@@ -157,6 +185,16 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The reader of a stream hung up, even if nothing was written since. */
+static bool stream_gone(struct ub_capture *c)
+{
+	struct pollfd p = { .events = POLLRDHUP };
+
+	p.fd = fileno(pcap_dump_file(c->dumper));
+	return poll(&p, 1, 0) > 0 &&
+	       (p.revents & (POLLHUP | POLLERR | POLLRDHUP));
+}
+
 static void *writer_main(void *arg)
 {
 	struct ub_capture *c = arg;
@@ -170,14 +208,20 @@ static void *writer_main(void *arg)
 
 		if (writer_drain(c))
 			dirty = true;
-		if (stopping)
+		/* A write failed (disk full, the reader of a stream left):
+		 * the capture ends on its own; core notices it finished. */
+		if (stopping || atomic_load(&c->error))
 			break;
-		if (dirty && mono_ms() - flushed >= UB_CAP_FLUSH_MS) {
-			if (c->dumper)
-				pcap_dump_flush(c->dumper);
+		/* A stream's reader is watching: no need to batch for it. */
+		if (dirty && (c->stream ||
+			      mono_ms() - flushed >= UB_CAP_FLUSH_MS)) {
+			if (c->dumper && pcap_dump_flush(c->dumper))
+				atomic_store(&c->error, -EIO);
 			flushed = mono_ms();
 			dirty = false;
 		}
+		if (c->stream && stream_gone(c))
+			atomic_store(&c->error, -EPIPE);
 		nanosleep(&idle, NULL);
 	}
 	if (c->dumper)
@@ -190,32 +234,32 @@ static void *writer_main(void *arg)
 int ub_capture_new(const struct ub_capture_cfg *cfg, struct ub_capture **out,
 		   char *err, size_t errlen)
 {
+	/* A stream's fd is ours from the start: closed on any failure. */
+	int fd = cfg->stream ? cfg->fd : -1;
 	struct ub_capture *c;
-	int ret;
+	int ret = -ENOMEM;
 
-	if (cfg->rotate_bytes && cfg->rotate_files < 1) {
-		snprintf(err, errlen, "rotation needs at least one file");
-		return -EINVAL;
+	if (cfg->rotate_bytes && (cfg->rotate_files < 1 || cfg->stream)) {
+		snprintf(err, errlen, "rotation needs a file, and at least one "
+			 "file to keep");
+		ret = -EINVAL;
+		goto err_fd;
 	}
 	c = calloc(1, sizeof(*c));
-	if (!c || !(c->path = strdup(cfg->path))) {
-		free(c);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	if (!c)
+		goto err_oom;
+	c->stream = cfg->stream;
 	c->snaplen = cfg->snaplen ? cfg->snaplen : UB_CAP_SNAPLEN_DEFAULT;
 	c->count = cfg->count;
 	c->rotate_bytes = cfg->rotate_bytes;
 	c->rotate_files = cfg->rotate_files;
 	c->ring_size = UB_CAP_RING_BYTES;
-	ret = -ENOMEM;
+	c->path = strdup(cfg->stream ? "-" : cfg->path);
 	c->ring = malloc(c->ring_size);
 	c->pcap = pcap_open_dead_with_tstamp_precision(
 		DLT_EN10MB, (int)c->snaplen, PCAP_TSTAMP_PRECISION_NANO);
-	if (!c->ring || !c->pcap) {
-		snprintf(err, errlen, "out of memory");
-		goto err;
-	}
+	if (!c->path || !c->ring || !c->pcap)
+		goto err_oom;
 	if (cfg->filter && *cfg->filter) {
 		if (pcap_compile(c->pcap, &c->prog, cfg->filter, 1,
 				 PCAP_NETMASK_UNKNOWN)) {
@@ -226,7 +270,8 @@ int ub_capture_new(const struct ub_capture_cfg *cfg, struct ub_capture **out,
 		}
 		c->has_prog = true;
 	}
-	ret = open_file(c, err, errlen);
+	ret = open_output(c, fd, err, errlen);
+	fd = -1; /* the dumper has it now, or it was closed */
 	if (ret)
 		goto err;
 	ret = -pthread_create(&c->thread, NULL, writer_main, c);
@@ -238,14 +283,22 @@ int ub_capture_new(const struct ub_capture_cfg *cfg, struct ub_capture **out,
 	}
 	*out = c;
 	return 0;
+
+err_oom:
+	snprintf(err, errlen, "out of memory");
 err:
-	if (c->has_prog)
+	if (c && c->has_prog)
 		pcap_freecode(&c->prog);
-	if (c->pcap)
+	if (c && c->pcap)
 		pcap_close(c->pcap);
-	free(c->ring);
-	free(c->path);
+	if (c) {
+		free(c->ring);
+		free(c->path);
+	}
 	free(c);
+err_fd:
+	if (fd >= 0)
+		close(fd);
 	return ret;
 }
 

@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -80,6 +82,8 @@ struct ubctl_verb {
 	 * on, or an exit status.
 	 */
 	int (*prepare)(int *argc, char **argv);
+	/* The answer is a status line and then a stream for stdout. */
+	bool stream;
 };
 
 struct ubctl_object {
@@ -588,22 +592,33 @@ static int ubctl_show_id(const struct ubctl_reply *rep,
  * [--count N] [--rotate-size MB] [--rotate-files K]" (dashes optional)
  * becomes the daemon's "capture start PORT FILE KEY VALUE...": FILE made
  * absolute (the daemon has its own working directory), FILE and EXPR
- * percent-encoded, since they may hold spaces.
+ * percent-encoded, since they may hold spaces. "capture watch" is the same
+ * without FILE.
  */
 static int ubctl_capture_prepare(int *argc, char **argv)
 {
+	bool watch = !strcmp(argv[1], "watch");
+	int first = watch ? 3 : 4;
 	static const char *const keys[] = { "dir", "filter", "snaplen",
 					    "count", "rotate-size",
 					    "rotate-files" };
 	static char path[3 * 4096], filter[3 * 1024];
 	char abs[4096], cwd[2048];
 
-	if (*argc < 4 || *argc % 2) {
-		ubctl_err("usage: ubctl capture start PORT|all FILE [--dir "
-			  "in|out|both] [--filter EXPR] [--snaplen N] "
-			  "[--count N] [--rotate-size MB] [--rotate-files K]");
+	if (*argc < first || (*argc - first) % 2) {
+		if (watch)
+			ubctl_err("usage: ubctl capture watch PORT|all [--dir "
+				  "in|out|both] [--filter EXPR] [--snaplen N] "
+				  "[--count N]");
+		else
+			ubctl_err("usage: ubctl capture start PORT|all FILE "
+				  "[--dir in|out|both] [--filter EXPR] "
+				  "[--snaplen N] [--count N] [--rotate-size MB] "
+				  "[--rotate-files K]");
 		return UBCTL_EXIT_USAGE;
 	}
+	if (watch)
+		goto opts;
 	if (argv[3][0] != '/' && !getcwd(cwd, sizeof(cwd))) {
 		ubctl_err("cannot tell the current directory: %s",
 			  strerror(errno));
@@ -616,7 +631,8 @@ static int ubctl_capture_prepare(int *argc, char **argv)
 		return UBCTL_EXIT_USAGE;
 	}
 	argv[3] = path;
-	for (int i = 4; i < *argc; i += 2) {
+opts:
+	for (int i = first; i < *argc; i += 2) {
 		size_t k;
 
 		argv[i] += strspn(argv[i], "-");
@@ -643,28 +659,28 @@ static int ubctl_capture_prepare(int *argc, char **argv)
 /* ---- the command tables ---- */
 
 static const struct ubctl_verb ubctl_port_verbs[] = {
-	{ "add", "IFNAME", "attach interface IFNAME to the bridge", NULL, NULL },
-	{ "del", "IFNAME", "detach interface IFNAME", NULL, NULL },
+	{ "add", "IFNAME", "attach interface IFNAME to the bridge", NULL, NULL, false },
+	{ "del", "IFNAME", "detach interface IFNAME", NULL, NULL, false },
 	{ "show", "", "list the ports (-s: with counters)",
-	  ubctl_show_ports, NULL },
+	  ubctl_show_ports, NULL, false },
 };
 
 static const struct ubctl_verb ubctl_fdb_verbs[] = {
-	{ "show", "", "list the learned and static entries", ubctl_show_fdb, NULL },
-	{ "add", "MAC dev IFNAME [vlan VID]", "add a static entry", NULL, NULL },
-	{ "del", "MAC [vlan VID]", "delete an entry", NULL, NULL },
+	{ "show", "", "list the learned and static entries", ubctl_show_fdb, NULL, false },
+	{ "add", "MAC dev IFNAME [vlan VID]", "add a static entry", NULL, NULL, false },
+	{ "del", "MAC [vlan VID]", "delete an entry", NULL, NULL, false },
 	{ "flush", "[dev IFNAME]",
-	  "forget learned entries (all, or IFNAME's)", NULL, NULL },
+	  "forget learned entries (all, or IFNAME's)", NULL, NULL, false },
 };
 
 static const struct ubctl_verb ubctl_set_verbs[] = {
 	{ "ageing", "SECONDS",
-	  "set the ageing time (0: learn nothing)", NULL, NULL },
+	  "set the ageing time (0: learn nothing)", NULL, NULL, false },
 };
 
 static const struct ubctl_verb ubctl_stats_verbs[] = {
 	{ NULL, "", "show settings and FDB counters",
-	  ubctl_show_stats, NULL },
+	  ubctl_show_stats, NULL, false },
 };
 
 static const struct ubctl_verb ubctl_capture_verbs[] = {
@@ -673,14 +689,20 @@ static const struct ubctl_verb ubctl_capture_verbs[] = {
 	  "[--count N] [--rotate-size MB] [--rotate-files K]",
 	  "capture frames of PORT (both directions) or of all ports (as "
 	  "they enter) into a pcap FILE; prints the capture's id",
-	  ubctl_show_id, ubctl_capture_prepare },
-	{ "stop", "ID|all", "write out and close a capture (or all)", NULL, NULL },
-	{ "show", "", "list the running captures", ubctl_show_captures, NULL },
+	  ubctl_show_id, ubctl_capture_prepare, false },
+	{ "watch",
+	  "PORT|all [--dir in|out|both] [--filter EXPR] [--snaplen N] "
+	  "[--count N]",
+	  "stream a capture as pcap to standard output, for \"| tcpdump -nr -\" "
+	  "or \"| wireshark -k -i -\"; ends when the reader does",
+	  NULL, ubctl_capture_prepare, true },
+	{ "stop", "ID|all", "write out and close a capture (or all)", NULL, NULL, false },
+	{ "show", "", "list the running captures", ubctl_show_captures, NULL, false },
 };
 
 static const struct ubctl_verb ubctl_time_verbs[] = {
 	{ "warp", "MILLISECONDS",
-	  "advance the daemon's clock (for tests)", NULL, NULL },
+	  "advance the daemon's clock (for tests)", NULL, NULL, false },
 };
 
 #define UBCTL_OBJECT(n, h, d, v) { n, h, d, v, UB_ARRAY_SIZE(v) }
@@ -939,6 +961,85 @@ cleanup:
 	return ret;
 }
 
+/*
+ * A command answered with a stream: its status line, then bytes copied to
+ * stdout until the daemon or the reader stops. A reader that goes away
+ * (EPIPE) is a normal end.
+ */
+static int ubctl_exec_stream(const struct ubctl_opts *o, int argc, char **argv)
+{
+	char msg[512], buf[65536];
+	int fd, err, ret;
+
+	if (isatty(STDOUT_FILENO)) {
+		ubctl_err("this writes pcap to standard output: pipe it, e.g. "
+			  "into \"tcpdump -nr -\" or \"wireshark -k -i -\"");
+		return UBCTL_EXIT_USAGE;
+	}
+	ret = ubctl_check_words(argc, argv);
+	if (ret)
+		return ret;
+	ret = ub_ctl_call_stream(o->bridge, argc, argv, &fd, &err, msg,
+				 sizeof(msg));
+	if (ret) {
+		ubctl_transport_error(o->bridge, ret);
+		return UBCTL_EXIT_FAIL;
+	}
+	if (err) {
+		ubctl_err("%s", msg[0] ? msg : strerror(-err));
+		close(fd);
+		return UBCTL_EXIT_FAIL;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	ret = UBCTL_EXIT_OK;
+	for (;;) {
+		/* The reader leaving shows on stdout (POLLERR on a pipe)
+		 * even when nothing arrives to write. */
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = STDOUT_FILENO } };
+		ssize_t n, w = 0;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ubctl_err("poll: %s", strerror(errno));
+			ret = UBCTL_EXIT_FAIL;
+			break;
+		}
+		if (p[1].revents & (POLLERR | POLLHUP))
+			break;
+		if (!p[0].revents)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0) {
+				ubctl_err("stream: %s", strerror(errno));
+				ret = UBCTL_EXIT_FAIL;
+			}
+			break;
+		}
+		while (w < n) {
+			ssize_t k = write(STDOUT_FILENO, buf + w, (size_t)(n - w));
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				if (errno != EPIPE) {
+					ubctl_err("write: %s", strerror(errno));
+					ret = UBCTL_EXIT_FAIL;
+				}
+				goto out;
+			}
+			w += k;
+		}
+	}
+out:
+	close(fd);
+	return ret;
+}
+
 /* 'argv' starts at the object's name. */
 static int ubctl_run(const struct ubctl_opts *o, int argc, char **argv)
 {
@@ -989,6 +1090,8 @@ static int ubctl_run(const struct ubctl_opts *o, int argc, char **argv)
 
 		if (ret >= 0)
 			return ret;
+		if (v->stream)
+			return ubctl_exec_stream(o, argc, argv);
 	} else if (!ubctl_args_match(v->args, nargs, argv + argc - nargs)) {
 		ubctl_err("wrong arguments for \"%s%s%s\"; usage: ubctl %s%s%s%s%s",
 			  obj->name, v->name ? " " : "", v->name ? v->name : "",

@@ -137,4 +137,13 @@ bool ub_ctl_status_decode(const char *line, int *err, const char **msg);
  */
 int ub_ctl_call(const char *bridge, int argc, char *const argv[], char **reply);
 
+/*
+ * Client side, for a command whose answer is a stream (capture watch):
+ * sends argv and reads the status line into '*err' (0 or -errno) and 'msg'.
+ * On success the stream follows on '*fd', which the caller closes.
+ * Returns 0 or -errno for a transport failure (-EPROTO: no status line).
+ */
+int ub_ctl_call_stream(const char *bridge, int argc, char *const argv[],
+		       int *fd, int *err, char *msg, size_t msglen);
+
 #endif

@@ -182,6 +182,8 @@ struct ub_capture;
 
 struct ub_capture_cfg {
 	const char *path;      /* rotated files are PATH.0, PATH.1, ... */
+	bool stream;           /* write to 'fd' instead of a file */
+	int fd;                /* with 'stream': taken over, closed at the end */
 	const char *filter;    /* a libpcap filter expression; NULL: all */
 	uint32_t snaplen;      /* bytes kept per frame; 0: 262144 */
 	uint64_t count;        /* stop after this many frames; 0: never */
@@ -197,7 +199,9 @@ struct ub_capture_stats {
 };
 
 /* Compiles the filter, creates the (first) file and starts the writer.
- * On failure returns -errno with a one-line reason in 'err'. */
+ * On failure returns -errno with a one-line reason in 'err'. When a write
+ * fails (disk full, a stream's reader went away) the capture finishes by
+ * itself: see ub_capture_finished(). */
 int ub_capture_new(const struct ub_capture_cfg *cfg, struct ub_capture **out,
 		   char *err, size_t errlen);
 /* Data path: offers one Ethernet frame. True when the capture took it. */
@@ -207,7 +211,7 @@ bool ub_capture_offer(struct ub_capture *c, const struct timespec *ts,
 bool ub_capture_complete(const struct ub_capture *c);
 /* Asks the writer to write what it holds, close the file and finish. */
 void ub_capture_stop(struct ub_capture *c);
-/* True once the writer finished after ub_capture_stop(). */
+/* True once the writer finished: stopped, or a write failed. */
 bool ub_capture_finished(const struct ub_capture *c);
 void ub_capture_get_stats(const struct ub_capture *c,
 			  struct ub_capture_stats *st);

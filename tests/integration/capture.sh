@@ -114,6 +114,24 @@ expect_eq "captures after the errors" 0 "$(ubctl -j capture show | jq length)"
 [[ ! -e $T/x.pcap ]] || fail "a failed capture start left $T/x.pcap"
 if ubctl capture stop 99 2>/dev/null; then fail "capture stop of an unknown id succeeded"; fi
 
+step "capture watch piped into tcpdump: frames arrive live; the capture ends with its reader"
+# tcpdump reads 3 frames and exits; ubctl then sees EPIPE and exits; the
+# daemon notices the hang-up and ends the capture.
+bash -c '"$1" -n "$2" capture watch all --filter "ether proto 0x88b5" |
+	timeout 10 tcpdump -nn -r - -c 3 >"$3" 2>/dev/null; echo "${PIPESTATUS[*]}" >"$3.rc"' \
+	_ "$UBCTL" "$BR" "$T/watch.txt" &
+UBT_BGPIDS+=($!)
+watching() { ubctl -j capture show | jq -e 'any(.[]; .file == "-")' >/dev/null; }
+wait_until 5 "the watch capture to be listed" watching
+send a --src "${MAC[a]}" --dst 02:00:00:0f:0f:05 --size 70 --id 5 --count 3
+wait_until 10 "tcpdump and ubctl to finish" test -e "$T/watch.txt.rc"
+expect_eq "exit statuses of ubctl and tcpdump" "0 0" "$(cat "$T/watch.txt.rc")"
+expect_eq "frames tcpdump read live" 3 "$(grep -c '0x88b5' "$T/watch.txt" || true)"
+not_watching() { ! watching; }
+wait_until 5 "the daemon to end the capture of a reader that left" not_watching
+if out=$(ubctl capture watch nosuchport </dev/null 2>&1 | cat); then :; fi
+[[ $out == "ubctl: nosuchport is not a port"* ]] || fail "capture watch nosuchport: unexpected: $out"
+
 step "ubridge --capture starts captures with the daemon; a bad one stops the start"
 start_bridge "${P}x" --capture "all:$T/boot.pcap"
 expect_eq "file of the start-up capture" "$T/boot.pcap" "$(ubctl -j capture show | jq -r '.[0].file')"

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Configuring the system over rtnetlink (libmnl): network namespaces made
+ * the way `ip netns add` makes them, veth pairs, link state, addresses and
+ * default routes, plus the CIDR and address parsers the ubctl options need.
+ *
+ * A handle (struct ub_nl) is a netlink socket bound in one network
+ * namespace: the caller's (ub_nl_open) or a named one (ub_nl_open_netns).
+ * Every later request through it acts in that namespace, whatever
+ * namespace the calling thread is in by then. A handle is not thread-safe;
+ * use one per thread.
+ *
+ * Every request asks for an acknowledgement and checks it. When the kernel
+ * explains a refusal (netlink extended ACK), the text is kept in the handle
+ * and ub_nl_errmsg() returns it; the caller words the message around it.
+ * Nothing here prints.
+ *
+ * Functions return 0 (or a count or an fd) on success and -errno on
+ * failure. A link that does not exist gives -ENODEV, a namespace that does
+ * not exist -ENOENT, a name already taken -EEXIST.
+ */
+#ifndef UBRIDGE_NETLINK_H
+#define UBRIDGE_NETLINK_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ubridge/eth.h>
+
+/* Where namespaces are bound, shared with iproute2's `ip netns`. */
+#define UB_NETNS_RUNDIR "/run/netns"
+/* Longest namespace name: a file name under UB_NETNS_RUNDIR. */
+#define UB_NETNS_NAME_MAX 255
+/* Longest interface name, without the NUL (IFNAMSIZ - 1). */
+#define UB_IFNAME_MAX 15
+/* Room for the kernel's extended error message, NUL included. */
+#define UB_NL_ERRMSG_MAX 256
+/* "ffff:...:255.255.255.255/128" plus the NUL. */
+#define UB_CIDR_STRLEN 50
+
+/* ---- addresses ---- */
+
+/*
+ * An IPv4 or IPv6 address with a prefix length. For a plain address (no
+ * prefix given) the prefix is the full length, 32 or 128.
+ */
+struct ub_cidr {
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t prefix;		/* 0..32 or 0..128 */
+	uint8_t addr[16];	/* network order; AF_INET uses the first 4 */
+};
+
+/*
+ * Parses "ADDR/LEN" strictly: a dotted quad (four decimal octets, no
+ * leading zeros) or an IPv6 address, then '/' and a decimal prefix length
+ * in range, nothing before or after. Host bits may be set (an interface
+ * address, not a network). Returns 0 or -EINVAL.
+ */
+int ub_cidr_parse(const char *s, struct ub_cidr *out);
+
+/* Parses a plain address ("ADDR", no prefix), e.g. a gateway. 0 or -EINVAL. */
+int ub_addr_parse(const char *s, struct ub_cidr *out);
+
+/*
+ * Writes "ADDR/LEN" (or only "ADDR" when 'with_prefix' is false) into 'buf'.
+ * Returns 0, -EINVAL (bad family) or -ENOSPC.
+ */
+int ub_cidr_fmt(const struct ub_cidr *c, bool with_prefix, char *buf,
+		size_t len);
+
+/* ---- names ---- */
+
+/*
+ * Checks an interface name as the kernel will: 1 to UB_IFNAME_MAX
+ * characters, no '/', ':' or white space, not "." or "..".
+ * Returns 0, -EINVAL or -ENAMETOOLONG.
+ */
+int ub_nl_ifname_check(const char *name);
+
+/*
+ * Checks a namespace name as `ip netns` does: not empty, not "." or "..",
+ * no '/', at most UB_NETNS_NAME_MAX characters.
+ * Returns 0, -EINVAL or -ENAMETOOLONG.
+ */
+int ub_netns_name_check(const char *name);
+
+/* ---- network namespaces (files under UB_NETNS_RUNDIR) ---- */
+
+/*
+ * Creates a new network namespace and binds it to UB_NETNS_RUNDIR/NAME, so
+ * that `ip netns list|exec|del` see it. The calling thread's namespace is
+ * not changed. Returns 0, -EEXIST when the name is taken, or -errno; on
+ * failure nothing is left behind.
+ */
+int ub_netns_add(const char *name);
+
+/*
+ * Unbinds and removes UB_NETNS_RUNDIR/NAME (ours or anybody's, like
+ * `ip netns del`). The namespace itself goes away with its last user.
+ * Returns 0, -ENOENT or -errno.
+ */
+int ub_netns_del(const char *name);
+
+/* True when UB_NETNS_RUNDIR/NAME is a bound network namespace. */
+bool ub_netns_exists(const char *name);
+
+/*
+ * Opens the namespace NAME, or the one process 'pid' is in. Returns a
+ * close-on-exec fd for setns() or IFLA_NET_NS_FD, -ENOENT (no such name),
+ * -ESRCH (no such process), -EINVAL (the file is not a network namespace)
+ * or -errno.
+ */
+int ub_netns_open(const char *name);
+int ub_netns_open_pid(pid_t pid);
+
+/* ---- the netlink handle ---- */
+
+struct ub_nl;
+
+/* A handle in the caller's current network namespace. */
+int ub_nl_open(struct ub_nl **out);
+
+/*
+ * A handle in the namespace NAME, or in the namespace behind 'nsfd' (from
+ * ub_netns_open*; the caller keeps and closes it). The calling thread
+ * enters the namespace only to create the socket and is always back in its
+ * own on return; if it cannot get back, the call fails with -ENOTRECOVERABLE
+ * and the thread should not be used for netlink any more.
+ */
+int ub_nl_open_netns(const char *name, struct ub_nl **out);
+int ub_nl_open_nsfd(int nsfd, struct ub_nl **out);
+
+/* Accepts NULL. */
+void ub_nl_close(struct ub_nl *nl);
+
+/*
+ * The kernel's explanation of why the last request failed (e.g. "Invalid
+ * prefix for given prefix length"), or "" when it gave none. Valid until
+ * the next request on 'nl'.
+ */
+const char *ub_nl_errmsg(const struct ub_nl *nl);
+
+/* ---- links ---- */
+
+struct ub_link_info {
+	int ifindex;
+	unsigned int flags;	/* IFF_UP, IFF_RUNNING, ... */
+	uint32_t mtu;
+	struct ub_mac mac;	/* all zero: no Ethernet address */
+	char name[IFNAMSIZ];
+};
+
+/* Reads back link NAME. Returns 0, -ENODEV or -errno. */
+int ub_nl_link_get(struct ub_nl *nl, const char *name,
+		   struct ub_link_info *out);
+
+struct ub_veth_cfg {
+	const char *name;		/* this end, in the handle's netns */
+	const char *peer;		/* the other end */
+	int peer_nsfd;			/* the peer's namespace; -1: this one */
+	uint32_t mtu;			/* both ends; 0: the kernel's default */
+	const struct ub_mac *mac;	/* NULL: random */
+	const struct ub_mac *peer_mac;	/* NULL: random */
+};
+
+/*
+ * Creates a veth pair, the peer directly inside its namespace (never
+ * visible here first). Both ends start down. Returns 0, -EEXIST when
+ * either name is taken in its namespace, -EINVAL or -errno.
+ */
+int ub_nl_veth_add(struct ub_nl *nl, const struct ub_veth_cfg *cfg);
+
+/* Deletes link NAME (for a veth, both ends). Returns 0, -ENODEV or -errno. */
+int ub_nl_link_del(struct ub_nl *nl, const char *name);
+
+/* What ub_nl_link_set() changes: any combination of these. */
+enum {
+	UB_LINK_SET_UP = 1u << 0,	/* 'up': administrative state */
+	UB_LINK_SET_MTU = 1u << 1,	/* 'mtu' */
+	UB_LINK_SET_MAC = 1u << 2,	/* 'mac' */
+	UB_LINK_SET_NAME = 1u << 3,	/* 'name': rename */
+	UB_LINK_SET_NETNS = 1u << 4,	/* 'nsfd': move to that namespace */
+};
+
+struct ub_link_set {
+	unsigned int mask;	/* UB_LINK_SET_* */
+	bool up;
+	uint32_t mtu;
+	struct ub_mac mac;
+	const char *name;
+	int nsfd;
+};
+
+/*
+ * Changes link NAME as 'set' says, in one request. (Kernels before live
+ * renames were allowed refuse to rename a link that is up: -EBUSY.)
+ * Returns 0, -ENODEV, -EEXIST (new name taken), -EINVAL or -errno.
+ */
+int ub_nl_link_set(struct ub_nl *nl, const char *name,
+		   const struct ub_link_set *set);
+
+/* Shorthand for ub_nl_link_set() with UB_LINK_SET_UP. */
+int ub_nl_link_up(struct ub_nl *nl, const char *name, bool up);
+
+/* ---- addresses and routes ---- */
+
+/*
+ * Adds or removes address 'c' on link NAME. An IPv4 address also gets the
+ * subnet's broadcast address, as `ip addr add ... brd +` would.
+ * Returns 0, -EEXIST (already there), -EADDRNOTAVAIL (del: not there),
+ * -ENODEV or -errno.
+ */
+int ub_nl_addr_add(struct ub_nl *nl, const char *name, const struct ub_cidr *c);
+int ub_nl_addr_del(struct ub_nl *nl, const char *name, const struct ub_cidr *c);
+
+/*
+ * Lists the IPv4 and IPv6 addresses of link NAME into out[0..max-1].
+ * Returns how many the link has (which may exceed 'max': only 'max' were
+ * written), -ENODEV or -errno.
+ */
+int ub_nl_addr_list(struct ub_nl *nl, const char *name, struct ub_cidr *out,
+		    size_t max);
+
+/*
+ * Adds the default route of gw's family via gateway 'gw' to the main
+ * table, through link 'oif' if not NULL (required for a link-local IPv6
+ * gateway). Returns 0, -EEXIST (a default route exists), -ENETUNREACH (the
+ * gateway is on no attached subnet) or -errno.
+ */
+int ub_nl_route_default_add(struct ub_nl *nl, const struct ub_cidr *gw,
+			    const char *oif);
+
+#endif
