@@ -140,6 +140,8 @@ void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p)
 		}
 	}
 	p->state = UB_PORT_CLOSING;
+	free(p->netns);
+	p->netns = NULL;
 	ub_fdb_flush(br->fdb, id, true);
 	ub_cap_stop_port(br, id);
 	if (p->rx_armed)
@@ -243,7 +245,9 @@ static bool on_rx(struct ub_bridge *br, const struct ub_cqe *c,
 	if (!ub_cqe_more(c))
 		p->rx_armed = false;
 	if (c->res < 0) {
-		rx_error(br, p, c->res);
+		/* A detached port's receive may still end in an error. */
+		if (p->state == UB_PORT_FORWARDING)
+			rx_error(br, p, c->res);
 	} else if (ub_cqe_buf(c, &rx->f.bid)) {
 		keep = p->state == UB_PORT_FORWARDING &&
 		       rx_classify(br, p, c->res, rx);
@@ -617,9 +621,11 @@ void ub_bridge_free(struct ub_bridge *br)
 	if (!br)
 		return;
 	ub_cap_stop_port(br, UB_CAP_ALL);
-	for (uint32_t i = 0; i < UB_PORTS_MAX; i++)
+	for (uint32_t i = 0; i < UB_PORTS_MAX; i++) {
 		if (br->ports[i].state != UB_PORT_FREE)
 			br->ports[i].io.ops->close(&br->ports[i].io);
+		free(br->ports[i].netns);
+	}
 	for (unsigned i = 0; i < UB_CONNS_MAX; i++)
 		if (br->conns[i].fd >= 0)
 			conn_close(br, &br->conns[i]);

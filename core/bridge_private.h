@@ -52,6 +52,12 @@ struct ub_port {
 	struct ub_port_io io;
 	enum ub_port_state state;
 	char name[IFNAMSIZ];
+	/* Set when "netns add|attach" made this port's veth: the namespace
+	 * ("pid:N" for one named by a process), the peer's name in it, and
+	 * whether the namespace was made too. malloc'd; NULL otherwise. */
+	char *netns;
+	char peer[IFNAMSIZ];
+	bool netns_created;
 	bool rx_armed;   /* a receive is pending in the ring */
 	bool rx_starved; /* receive ended for lack of buffers: re-arm later */
 	uint32_t tx_inflight;
@@ -126,6 +132,33 @@ void ub_cap_frame(struct ub_bridge *br, uint32_t port, uint8_t dir,
 		  const struct ub_frame *f);
 /* Housekeeping: ends captures that reached their count. */
 void ub_cap_reap(struct ub_bridge *br);
+
+/* core/netns.c */
+#define UB_NS_ADDRS_MAX 8
+
+/* "netns add|attach": a namespace's veth, addresses, route, port. */
+struct ub_ns_req {
+	const char *name;   /* namespace name, or NULL with 'pid' */
+	int pid;            /* the namespace of this process (attach only) */
+	bool create;        /* add: create the namespace if it is missing */
+	const char *ifname; /* the peer's name inside; NULL: eth0 */
+	uint32_t mtu;       /* 0: the kernel's default */
+	bool has_mac;
+	struct ub_mac mac;  /* the peer's MAC */
+	unsigned naddrs;
+	const char *addrs[UB_NS_ADDRS_MAX];
+	const char *gw;     /* NULL: no default route */
+};
+
+/* Builds what 'req' asks and attaches it; on failure undoes every step
+ * done, and writes which step failed and why into 'err'. */
+int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
+		 char *err, size_t errlen);
+/* Detaches the port of namespace 'name' and removes what add made. */
+int ub_ns_del(struct ub_bridge *br, const char *name, char *err,
+	      size_t errlen);
+/* One record per namespace on the bridge. */
+void ub_ns_show(struct ub_bridge *br, struct ub_ctl_reply *r);
 
 /*
  * Runs one control request (argv from the wire) from the client on 'fd'

@@ -482,6 +482,99 @@ static int cmd_capture_show(struct ub_bridge *br, int argc, char **argv,
 	return 0;
 }
 
+/* ---- namespaces ---- */
+
+/* "netns add|attach" options, KEY VALUE pairs from argv[first] on. */
+static int ns_opts(struct ub_ns_req *req, int argc, char **argv, int first,
+		   struct ub_ctl_reply *r)
+{
+	uint64_t v;
+
+	if ((argc - first) % 2)
+		return fail(r, -EINVAL, "options come in pairs: KEY VALUE");
+	for (int i = first; i < argc; i += 2) {
+		const char *k = argv[i], *val = argv[i + 1];
+
+		if (!strcmp(k, "addr")) {
+			if (req->naddrs == UB_NS_ADDRS_MAX)
+				return fail(r, -E2BIG, "at most %d addresses",
+					    UB_NS_ADDRS_MAX);
+			req->addrs[req->naddrs++] = val;
+		} else if (!strcmp(k, "gw")) {
+			req->gw = val;
+		} else if (!strcmp(k, "ifname")) {
+			req->ifname = val;
+		} else if (!strcmp(k, "mac")) {
+			if (ub_mac_parse(val, &req->mac) ||
+			    ub_mac_is_mcast(&req->mac) ||
+			    ub_mac_is_zero(&req->mac))
+				return fail(r, -EINVAL, "invalid MAC address "
+					    "\"%s\" (a unicast "
+					    "aa:bb:cc:dd:ee:ff)", val);
+			req->has_mac = true;
+		} else if (!strcmp(k, "mtu")) {
+			if (parse_u64(val, 65535, &v) || v < 68)
+				return fail(r, -EINVAL, "invalid MTU \"%s\" "
+					    "(68 to 65535)", val);
+			req->mtu = (uint32_t)v;
+		} else {
+			return fail(r, -EINVAL, "unknown option \"%s\"", k);
+		}
+	}
+	return 0;
+}
+
+static int cmd_netns_add(struct ub_bridge *br, int argc, char **argv,
+			 struct ub_cmd_ctx *ctx)
+{
+	struct ub_ns_req req = { .name = argv[0], .create = true };
+	char err[400];
+	int ret;
+
+	if ((ret = ns_opts(&req, argc, argv, 1, ctx->r)))
+		return ret;
+	ret = ub_ns_attach(br, &req, err, sizeof(err));
+	/* Long names are cut in the message; the reason must fit. */
+	return ret ? fail(ctx->r, ret, "netns add %.40s: %s", argv[0], err) : 0;
+}
+
+static int cmd_netns_attach(struct ub_bridge *br, int argc, char **argv,
+			    struct ub_cmd_ctx *ctx)
+{
+	struct ub_ns_req req = { .name = argv[0] };
+	char err[400];
+	uint64_t pid;
+	int ret, first = 1;
+
+	if (!strcmp(argv[0], "pid")) {
+		if (argc < 2 || parse_u64(argv[1], INT32_MAX, &pid) || !pid)
+			return fail(ctx->r, -EINVAL, "expected \"pid PID\"");
+		req.name = NULL;
+		req.pid = (int)pid;
+		first = 2;
+	}
+	if ((ret = ns_opts(&req, argc, argv, first, ctx->r)))
+		return ret;
+	ret = ub_ns_attach(br, &req, err, sizeof(err));
+	return ret ? fail(ctx->r, ret, "netns attach: %s", err) : 0;
+}
+
+static int cmd_netns_del(struct ub_bridge *br, int argc, char **argv,
+			 struct ub_cmd_ctx *ctx)
+{
+	char err[400];
+	int ret = ub_ns_del(br, argv[0], err, sizeof(err));
+
+	return ret ? fail(ctx->r, ret, "netns del %.40s: %s", argv[0], err) : 0;
+}
+
+static int cmd_netns_show(struct ub_bridge *br, int argc, char **argv,
+			  struct ub_cmd_ctx *ctx)
+{
+	ub_ns_show(br, ctx->r);
+	return 0;
+}
+
 static const struct ub_cmd cmds[] = {
 	{ "port", "add", 1, 1, "port add IFNAME", cmd_port_add },
 	{ "port", "del", 1, 1, "port del IFNAME", cmd_port_del },
@@ -501,6 +594,14 @@ static const struct ub_cmd cmds[] = {
 	  "[count N]", cmd_capture_watch },
 	{ "capture", "stop", 1, 1, "capture stop ID|all", cmd_capture_stop },
 	{ "capture", "show", 0, 0, "capture show", cmd_capture_show },
+	{ "netns", "add", 1, 1 + 2 * (UB_NS_ADDRS_MAX + 4),
+	  "netns add NAME [addr CIDR]... [gw ADDR] [mac MAC] [mtu N] "
+	  "[ifname IF]", cmd_netns_add },
+	{ "netns", "attach", 1, 2 + 2 * (UB_NS_ADDRS_MAX + 4),
+	  "netns attach NAME|pid PID [addr CIDR]... [gw ADDR] [mac MAC] "
+	  "[mtu N] [ifname IF]", cmd_netns_attach },
+	{ "netns", "del", 1, 1, "netns del NAME", cmd_netns_del },
+	{ "netns", "show", 0, 0, "netns show", cmd_netns_show },
 	{ "time", "warp", 1, 1, "time warp MILLISECONDS", cmd_time_warp },
 };
 

@@ -656,6 +656,44 @@ opts:
 	return -1;
 }
 
+static int ubctl_show_netns(const struct ubctl_reply *rep,
+			    const struct ubctl_opts *o)
+{
+	static const char *const encoded[] = { "name" };
+	static const char *const cols[] = { "name", "port", "ifname", "mac",
+					    "addrs" };
+
+	ubctl_decode_vals(rep, encoded, UB_ARRAY_SIZE(encoded));
+	if (o->json) {
+		ubctl_json_array(rep, NULL, o);
+		return UBCTL_EXIT_OK;
+	}
+	if (!rep->nrecs)
+		return UBCTL_EXIT_OK;
+	printf("%-16s %-15s %-8s %-17s %s\n", "NAMESPACE", "PORT", "IFNAME",
+	       "MAC", "ADDRESSES");
+	for (size_t i = 0; i < rep->nrecs; i++) {
+		const char *v[UB_ARRAY_SIZE(cols)];
+
+		for (size_t k = 0; k < UB_ARRAY_SIZE(cols); k++) {
+			v[k] = ubctl_rec_get(&rep->recs[i], cols[k]);
+			v[k] = v[k] ? v[k] : "-";
+		}
+		printf("%-16s %-15s %-8s %-17s %s\n", v[0], v[1], v[2], v[3],
+		       v[4]);
+	}
+	return UBCTL_EXIT_OK;
+}
+
+/* "--addr X" -> "addr X": the daemon's words have no dashes. */
+static int ubctl_undash_prepare(int *argc, char **argv)
+{
+	for (int i = 2; i < *argc; i++)
+		if (!strncmp(argv[i], "--", 2) && argv[i][2])
+			argv[i] += 2;
+	return -1;
+}
+
 /* ---- the command tables ---- */
 
 static const struct ubctl_verb ubctl_port_verbs[] = {
@@ -700,6 +738,27 @@ static const struct ubctl_verb ubctl_capture_verbs[] = {
 	{ "show", "", "list the running captures", ubctl_show_captures, NULL, false },
 };
 
+static const struct ubctl_verb ubctl_netns_verbs[] = {
+	{ "add",
+	  "NAME [--addr CIDR]... [--gw ADDR] [--mac MAC] [--mtu N] "
+	  "[--ifname IF]",
+	  "namespace NAME (made unless it exists) with a veth whose peer IF "
+	  "(default eth0) has the addresses, MAC, MTU and default route; its "
+	  "host end veth-NAME joins the bridge. Undone if any step fails",
+	  NULL, ubctl_undash_prepare, false },
+	{ "attach",
+	  "NAME|--pid PID [--addr CIDR]... [--gw ADDR] [--mac MAC] [--mtu N] "
+	  "[--ifname IF]",
+	  "the same for an existing namespace, or a process's (a running "
+	  "container): only the veth is made",
+	  NULL, ubctl_undash_prepare, false },
+	{ "del", "NAME",
+	  "detach NAME's port and remove what \"netns add\" made (the "
+	  "namespace only if it made it)", NULL, NULL, false },
+	{ "show", "", "list the namespaces on the bridge, with port, "
+	  "interface, MAC and addresses", ubctl_show_netns, NULL, false },
+};
+
 static const struct ubctl_verb ubctl_time_verbs[] = {
 	{ "warp", "MILLISECONDS",
 	  "advance the daemon's clock (for tests)", NULL, NULL, false },
@@ -714,6 +773,8 @@ static const struct ubctl_object ubctl_objects[] = {
 	UBCTL_OBJECT("set", "The bridge's settings.", NULL, ubctl_set_verbs),
 	UBCTL_OBJECT("stats", "The bridge's statistics.", NULL,
 		     ubctl_stats_verbs),
+	UBCTL_OBJECT("netns", "Network namespaces wired to the bridge.", "show",
+		     ubctl_netns_verbs),
 	UBCTL_OBJECT("capture", "Packet captures to pcap files.", "show",
 		     ubctl_capture_verbs),
 	UBCTL_OBJECT("time", "The daemon's clock, for tests.", NULL,
@@ -744,7 +805,7 @@ static void ubctl_usage_short(FILE *f)
 	fputs("Usage: ubctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
 	      "       ubctl OBJECT help\n"
 	      "       ubctl --help\n"
-	      "OBJECT := { port | fdb | capture | set | stats | time }\n",
+	      "OBJECT := { port | fdb | netns | capture | set | stats | time }\n",
 	      f);
 }
 
@@ -772,6 +833,8 @@ static void ubctl_help(void)
 	      "Options may come anywhere on the line; \"--\" ends them.\n"
 	      "\n"
 	      "Examples:\n"
+	      "  ubctl netns add ns1 --addr 172.16.1.1/16\n"
+	      "                                 namespace ns1 wired to the bridge\n"
 	      "  ubctl port add veth-ns1        attach veth-ns1\n"
 	      "  ubctl port show -s             ports with their RX/TX counters\n"
 	      "  ubctl fdb show                 learned and static addresses\n"

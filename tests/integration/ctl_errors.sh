@@ -24,7 +24,7 @@ expect_ctl_error()
 	"$UBCTL" "$@" >"$UBT_TMP/out" 2>"$UBT_TMP/err" || rc=$?
 	((rc != 0)) || fail "$what: ubctl $* exited 0, expected an error"
 	lines=$(wc -l <"$UBT_TMP/err")
-	if ((lines != 1)) || ! head -n 1 "$UBT_TMP/err" | grep -q '^ubctl: '; then
+	if ((lines != 1)) || ! head -n 1 "$UBT_TMP/err" | matches '^ubctl: '; then
 		fail "$what: ubctl $*: expected one stderr line starting 'ubctl: ', saw $lines: $(cat "$UBT_TMP/err")"
 	fi
 	info "$what: exit $rc: $(cat "$UBT_TMP/err")"

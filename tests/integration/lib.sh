@@ -307,6 +307,11 @@ send()
 	in_ns "$P$name" "$UBT_FRAME" send eth0 "$@" || fail "ubt-frame send on $name $* failed"
 }
 
+# CMD | matches [GREP OPTIONS] PATTERN: grep that reads all its input.
+# (With pipefail, "CMD | grep -q" fails at random: grep -q exits at the
+# first match and CMD may then die of SIGPIPE.)
+matches() { grep "$@" >/dev/null; }
+
 # count FILE REGEX: lines of FILE matching the extended REGEX.
 count() { grep -cE -- "$2" "$1" || true; }
 
@@ -348,4 +353,4 @@ port_stat()
 }
 
 # tcp_listening NAME PORT: something listens on TCP PORT in NAME.
-tcp_listening() { in_ns "$P$1" ss -Hltn "sport = :$2" | grep -q .; }
+tcp_listening() { in_ns "$P$1" ss -Hltn "sport = :$2" | matches .; }

@@ -27,7 +27,7 @@ expect_err()
 # Mount points of /proc/self/mountinfo (5th field) equal to $1.
 mounted_on() { awk -v p="$1" '$5 == p' /proc/self/mountinfo; }
 
-netns_listed() { ip netns list | awk '{ print $1 }' | grep -qxF -- "$1"; }
+netns_listed() { ip netns list | awk '{ print $1 }' | matches -xF -- "$1"; }
 
 link_gone() { ! ip link show dev "$1" >/dev/null 2>&1; }
 
@@ -86,7 +86,7 @@ ip link set "$H2" master "$BRK"
 ip link set "$BRK" up
 nl up "$H1"
 nl up "$H2"
-nl show "$H1" | grep -q ' up=1$' || fail "$H1 not up: $(nl show "$H1")"
+nl show "$H1" | matches ' up=1$' || fail "$H1 not up: $(nl show "$H1")"
 
 step "ping both ways, IPv4 and IPv6"
 in_ns "$NS1" ping -q -c 3 -i 0.2 -W 2 172.16.1.2 >/dev/null || fail "ping $NS1 -> $NS2 failed"
@@ -109,7 +109,7 @@ expect_err 101 nl route-default 10.99.0.1 "$NS2"
 step "link changes read back: MAC, rename, delete"
 nl mac eth0 02:00:5e:00:53:01 "$NS1"
 expect_eq "MAC of eth0 in $NS1" 02:00:5e:00:53:01 "$(in_ns "$NS1" cat /sys/class/net/eth0/address)"
-nl show eth0 "$NS1" | grep -q ' mac=02:00:5e:00:53:01 ' || fail "show: $(nl show eth0 "$NS1")"
+nl show eth0 "$NS1" | matches ' mac=02:00:5e:00:53:01 ' || fail "show: $(nl show eth0 "$NS1")"
 UBT_LINKS+=("${P}t1" "${P}t2" "${P}t3")
 nl veth "${P}t1" "${P}t2"
 nl rename "${P}t1" "${P}t3"
@@ -129,7 +129,7 @@ UBT_LINKS+=("${P}p1")
 in_ns "$NS2" ip link show dev eth9 >/dev/null || fail "eth9 not created in $NS2 by pid"
 ip netns add "$NS3"
 nl up lo "$NS3"
-in_ns "$NS3" ip -o link show dev lo | grep -q '[<,]UP[,>]' || fail "lo not up in $NS3"
+in_ns "$NS3" ip -o link show dev lo | matches '[<,]UP[,>]' || fail "lo not up in $NS3"
 
 step "errors: taken, missing, malformed"
 expect_err 17 nl netns-add "$NS1"

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Namespaces on the bridge: "ubctl netns add" does in one step what a
+ * tutorial does with a dozen ip commands (namespace, veth pair with its
+ * peer inside, loopback up, addresses, link up, default route, host end up,
+ * attach), and undoes every step already done when a later one fails.
+ * The netlink work is control/'s; this file orders the steps and keeps the
+ * record of what it made, on the port, so that "netns del" removes exactly
+ * that.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ubridge/netlink.h>
+
+#include "bridge_private.h"
+#include "log.h"
+
+/*
+ * The host end's name: "veth-NAME" when that fits in an interface name and
+ * NAME has only the characters interface names like; otherwise "veth-" and
+ * a cut of NAME with a hash of the whole, so different names stay apart.
+ */
+static void host_name(const char *ns, char out[IFNAMSIZ])
+{
+	uint32_t h = 2166136261u;
+	bool plain = strlen(ns) <= IFNAMSIZ - 1 - 5;
+
+	for (const char *p = ns; *p; p++) {
+		h = (h ^ (uint8_t)*p) * 16777619u;
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_.-", *p))
+			plain = false;
+	}
+	if (plain) {
+		snprintf(out, IFNAMSIZ, "veth-%s", ns);
+		return;
+	}
+	snprintf(out, IFNAMSIZ, "veth-");
+	for (int i = 0; ns[i] && i < 5; i++)
+		out[5 + i] = isalnum((unsigned char)ns[i]) ? ns[i] : '_';
+	snprintf(out + strlen(out), IFNAMSIZ - strlen(out), "-%04x",
+		 (h ^ h >> 16) & 0xffff);
+}
+
+/* Which step failed, and why, kernel's own words included. */
+static int step_err(char *err, size_t errlen, const char *step, int ret,
+		    const struct ub_nl *nl)
+{
+	const char *why = nl ? ub_nl_errmsg(nl) : "";
+
+	snprintf(err, errlen, "%s: %s%s%s%s", step, strerror(-ret),
+		 why && *why ? " (" : "", why ? why : "",
+		 why && *why ? ")" : "");
+	return ret;
+}
+
+/* Checks everything that can be checked before the first change. */
+static int check_req(struct ub_bridge *br, const struct ub_ns_req *req,
+		     struct ub_cidr *addrs, struct ub_cidr *gw, char *err,
+		     size_t errlen)
+{
+	int ret;
+
+	if (req->name && (ret = ub_netns_name_check(req->name))) {
+		snprintf(err, errlen, "invalid namespace name: 1 to %d "
+			 "characters, no '/', not \".\" or \"..\"",
+			 UB_NETNS_NAME_MAX);
+		return ret;
+	}
+	if (req->ifname && (ret = ub_nl_ifname_check(req->ifname))) {
+		snprintf(err, errlen, "invalid interface name \"%s\"%s",
+			 req->ifname, ret == -ENAMETOOLONG ?
+			 " (at most 15 characters)" : "");
+		return ret;
+	}
+	for (unsigned i = 0; i < req->naddrs; i++) {
+		if (ub_cidr_parse(req->addrs[i], &addrs[i])) {
+			snprintf(err, errlen, "invalid address \"%s\" "
+				 "(expected e.g. 172.16.1.1/16 or fd00::1/64)",
+				 req->addrs[i]);
+			return -EINVAL;
+		}
+	}
+	if (req->gw && ub_addr_parse(req->gw, gw)) {
+		snprintf(err, errlen, "invalid gateway \"%s\" (expected an "
+			 "address without prefix)", req->gw);
+		return -EINVAL;
+	}
+	if (req->mtu && (req->mtu < 68 || req->mtu > 65535)) {
+		snprintf(err, errlen, "invalid MTU %u (68 to 65535)", req->mtu);
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < br->nports; i++) {
+		const struct ub_port *p = &br->ports[br->fwd_ids[i]];
+
+		if (p->netns && req->name && !strcmp(p->netns, req->name)) {
+			snprintf(err, errlen, "namespace %s is on bridge %s "
+				 "already (port %s)", req->name, br->name,
+				 p->name);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+/* Inside the namespace: loopback, addresses, link up, default route. */
+static int config_inside(int nsfd, const char *ifname,
+			 const struct ub_ns_req *req,
+			 const struct ub_cidr *addrs, const struct ub_cidr *gw,
+			 char *err, size_t errlen)
+{
+	char step[80], a[UB_CIDR_STRLEN];
+	struct ub_nl *nl;
+	int ret;
+
+	ret = ub_nl_open_nsfd(nsfd, &nl);
+	if (ret)
+		return step_err(err, errlen, "netlink in the namespace", ret,
+				NULL);
+	if ((ret = ub_nl_link_up(nl, "lo", true))) {
+		step_err(err, errlen, "loopback up", ret, nl);
+		goto out;
+	}
+	for (unsigned i = 0; i < req->naddrs; i++) {
+		if ((ret = ub_nl_addr_add(nl, ifname, &addrs[i]))) {
+			ub_cidr_fmt(&addrs[i], true, a, sizeof(a));
+			snprintf(step, sizeof(step), "address %s", a);
+			step_err(err, errlen, step, ret, nl);
+			goto out;
+		}
+	}
+	if ((ret = ub_nl_link_up(nl, ifname, true))) {
+		step_err(err, errlen, "link up", ret, nl);
+		goto out;
+	}
+	if (req->gw && (ret = ub_nl_route_default_add(nl, gw, ifname))) {
+		snprintf(step, sizeof(step), "default route via %s", req->gw);
+		step_err(err, errlen, step, ret, nl);
+	}
+out:
+	ub_nl_close(nl);
+	return ret;
+}
+
+int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
+		 char *err, size_t errlen)
+{
+	const char *ifname = req->ifname ? req->ifname : "eth0";
+	struct ub_cidr addrs[UB_NS_ADDRS_MAX], gw;
+	struct ub_veth_cfg veth = { 0 };
+	char host[IFNAMSIZ], label[32], perr[200];
+	struct ub_link_info li;
+	struct ub_nl *nl = NULL;
+	bool created = false, veth_made = false;
+	struct ub_port *p;
+	int nsfd = -1, ret;
+
+	ret = check_req(br, req, addrs, &gw, err, errlen);
+	if (ret)
+		return ret;
+	if (!req->name)
+		snprintf(label, sizeof(label), "pid:%d", req->pid);
+	host_name(req->name ? req->name : label + 4, host);
+
+	/* Step 1: the namespace, made unless it exists (add only). */
+	if (req->create && !ub_netns_exists(req->name)) {
+		ret = ub_netns_add(req->name);
+		if (ret)
+			return step_err(err, errlen, "create the namespace",
+					ret, NULL);
+		created = true;
+	}
+	nsfd = req->name ? ub_netns_open(req->name) :
+			   ub_netns_open_pid(req->pid);
+	if (nsfd < 0) {
+		ret = nsfd;
+		step_err(err, errlen, req->name ? "open the namespace" :
+			 "open the process's namespace", ret, NULL);
+		goto undo;
+	}
+
+	/* Step 2: the veth pair, its peer made right inside. */
+	ret = ub_nl_open(&nl);
+	if (ret) {
+		step_err(err, errlen, "netlink", ret, NULL);
+		goto undo;
+	}
+	if (!ub_nl_link_get(nl, host, &li)) {
+		ret = -EEXIST;
+		snprintf(err, errlen, "create the veth: interface %s exists "
+			 "already", host);
+		goto undo;
+	}
+	veth.name = host;
+	veth.peer = ifname;
+	veth.peer_nsfd = nsfd;
+	veth.mtu = req->mtu;
+	veth.peer_mac = req->has_mac ? &req->mac : NULL;
+	ret = ub_nl_veth_add(nl, &veth);
+	if (ret) {
+		step_err(err, errlen, "create the veth", ret, nl);
+		goto undo;
+	}
+	veth_made = true;
+
+	/* Steps 3-6 inside, then the host end up and attached. */
+	ret = config_inside(nsfd, ifname, req, addrs, &gw, err, errlen);
+	if (ret)
+		goto undo;
+	if ((ret = ub_nl_link_up(nl, host, true))) {
+		step_err(err, errlen, "host end up", ret, nl);
+		goto undo;
+	}
+	ret = ub_bridge_port_add(br, host, perr, sizeof(perr));
+	if (ret) {
+		snprintf(err, errlen, "attach: %s", perr);
+		goto undo;
+	}
+	p = ub_bridge_port_find(br, host);
+	p->netns = strdup(req->name ? req->name : label);
+	snprintf(p->peer, sizeof(p->peer), "%s", ifname);
+	p->netns_created = created;
+	ub_log(UB_LOG_INFO, "%s: namespace %s%s on port %s", br->name,
+	       p->netns ? p->netns : "?", created ? " (made)" : "", host);
+	ret = 0;
+	goto out;
+
+undo:
+	/* Deleting the host end deletes its peer, and with it everything
+	 * configured on the peer. */
+	if (veth_made)
+		ub_nl_link_del(nl, host);
+	if (created)
+		ub_netns_del(req->name);
+out:
+	ub_nl_close(nl);
+	if (nsfd >= 0)
+		close(nsfd);
+	return ret;
+}
+
+static struct ub_port *ns_port(struct ub_bridge *br, const char *name)
+{
+	for (uint32_t i = 0; i < br->nports; i++) {
+		struct ub_port *p = &br->ports[br->fwd_ids[i]];
+
+		if (p->netns && !strcmp(p->netns, name))
+			return p;
+	}
+	return NULL;
+}
+
+int ub_ns_del(struct ub_bridge *br, const char *name, char *err,
+	      size_t errlen)
+{
+	struct ub_port *p = ns_port(br, name);
+	char host[IFNAMSIZ];
+	bool created;
+	struct ub_nl *nl;
+	int ret;
+
+	if (!p) {
+		snprintf(err, errlen, "no namespace %s on bridge %s (see "
+			 "\"ubctl netns show\")", name, br->name);
+		return -ENOENT;
+	}
+	snprintf(host, sizeof(host), "%s", p->name);
+	created = p->netns_created;
+	ub_bridge_port_del(br, p);
+	ret = ub_nl_open(&nl);
+	if (!ret) {
+		ret = ub_nl_link_del(nl, host);
+		ub_nl_close(nl);
+	}
+	/* Already gone (with its namespace, say) is what we wanted. */
+	if (ret && ret != -ENODEV) {
+		snprintf(err, errlen, "delete %s: %s", host, strerror(-ret));
+		return ret;
+	}
+	if (created && (ret = ub_netns_del(name)) && ret != -ENOENT) {
+		snprintf(err, errlen, "delete namespace %s: %s", name,
+			 strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* "a,b,c": the peer's addresses, read live from inside. */
+static void peer_state(const struct ub_port *p, char *mac, char *addrs,
+		       size_t len)
+{
+	struct ub_cidr list[UB_NS_ADDRS_MAX * 2];
+	struct ub_link_info li;
+	struct ub_nl *nl = NULL;
+	size_t used = 0;
+	int nsfd, n;
+
+	snprintf(mac, UB_MAC_STRLEN, "-");
+	snprintf(addrs, len, "-");
+	nsfd = strncmp(p->netns, "pid:", 4) ?
+		       ub_netns_open(p->netns) :
+		       ub_netns_open_pid((pid_t)atoi(p->netns + 4));
+	if (nsfd < 0)
+		return;
+	if (ub_nl_open_nsfd(nsfd, &nl))
+		goto out;
+	if (!ub_nl_link_get(nl, p->peer, &li))
+		ub_mac_fmt(&li.mac, mac);
+	n = ub_nl_addr_list(nl, p->peer, list, UB_ARRAY_SIZE(list));
+	for (int i = 0; i < n && i < (int)UB_ARRAY_SIZE(list); i++) {
+		char a[UB_CIDR_STRLEN];
+
+		ub_cidr_fmt(&list[i], true, a, sizeof(a));
+		used += (size_t)snprintf(addrs + used, len - used, "%s%s",
+					 i ? "," : "", a);
+		if (used >= len)
+			break;
+	}
+out:
+	ub_nl_close(nl);
+	close(nsfd);
+}
+
+void ub_ns_show(struct ub_bridge *br, struct ub_ctl_reply *r)
+{
+	for (uint32_t i = 0; i < br->nports; i++) {
+		const struct ub_port *p = &br->ports[br->fwd_ids[i]];
+		char mac[UB_MAC_STRLEN], addrs[512], name[800];
+
+		if (!p->netns)
+			continue;
+		peer_state(p, mac, addrs, sizeof(addrs));
+		ub_ctl_word_encode(p->netns, name, sizeof(name));
+		ub_ctl_reply_record(r, "name=%s port=%s ifname=%s mac=%s "
+				    "addrs=%s made=%s", name, p->name, p->peer,
+				    mac, addrs, p->netns_created ? "yes" : "no");
+	}
+}
