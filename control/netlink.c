@@ -209,6 +209,16 @@ const char *ub_nl_errmsg(const struct ub_nl *nl)
 	return nl->errmsg;
 }
 
+const char *ub_nl_strerror(const struct ub_nl *nl, int err, char *buf,
+			   size_t len)
+{
+	const char *ext = nl ? nl->errmsg : "";
+
+	snprintf(buf, len, "%s%s%s%s", strerror(-err), *ext ? " (" : "", ext,
+		 *ext ? ")" : "");
+	return buf;
+}
+
 /* ---- transactions ---- */
 
 struct ub_nl_ctx {

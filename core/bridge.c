@@ -78,6 +78,14 @@ static int port_arm_rx(struct ub_bridge *br, struct ub_port *p)
 int ub_bridge_port_add(struct ub_bridge *br, const char *ifname, char *err,
 		       size_t errlen)
 {
+	return ub_bridge_port_open(br, ifname, &ub_port_packet_ops, err,
+				   errlen);
+}
+
+int ub_bridge_port_open(struct ub_bridge *br, const char *ifname,
+			const struct ub_port_ops *ops, char *err,
+			size_t errlen)
+{
 	struct ub_port *p = NULL;
 	int ret;
 
@@ -96,10 +104,13 @@ int ub_bridge_port_add(struct ub_bridge *br, const char *ifname, char *err,
 	}
 
 	memset(p, 0, sizeof(*p));
-	ret = ub_port_packet_ops.open(ifname, &p->io);
+	ret = ops->open(ifname, &p->io);
 	if (ret) {
 		if (ret == -ENODEV)
 			snprintf(err, errlen, "no such interface: %s", ifname);
+		else if (ret == -EEXIST)
+			snprintf(err, errlen, "interface %s exists already",
+				 ifname);
 		else
 			snprintf(err, errlen, "cannot open %s: %s", ifname,
 				 strerror(-ret));
@@ -115,8 +126,8 @@ int ub_bridge_port_add(struct ub_bridge *br, const char *ifname, char *err,
 	snprintf(p->name, sizeof(p->name), "%s", ifname);
 	p->state = UB_PORT_FORWARDING;
 	br->fwd_ids[br->nports++] = port_id(br, p);
-	ub_log(UB_LOG_INFO, "%s: port %s attached (ifindex %d, mtu %u)",
-	       br->name, p->name, p->io.ifindex, p->io.mtu);
+	ub_log(UB_LOG_INFO, "%s: port %s attached (%s, ifindex %d, mtu %u)",
+	       br->name, p->name, ops->kind, p->io.ifindex, p->io.mtu);
 	return 0;
 }
 
@@ -620,6 +631,8 @@ void ub_bridge_free(struct ub_bridge *br)
 {
 	if (!br)
 		return;
+	if (br->nat)
+		ub_nat_set(br, false, NULL, 0);
 	ub_cap_stop_port(br, UB_CAP_ALL);
 	for (uint32_t i = 0; i < UB_PORTS_MAX; i++) {
 		if (br->ports[i].state != UB_PORT_FREE)

@@ -100,6 +100,9 @@ struct ub_bridge {
 	uint32_t fwd_ids[UB_PORTS_MAX];
 	struct ub_port ports[UB_PORTS_MAX];
 	struct ub_conn conns[UB_CONNS_MAX];
+	char gw_cidr[64];      /* the gateway's address; "" when none */
+	bool nat;              /* the NAT table is in place */
+	int old_forward;       /* IPv4 forwarding before NAT turned it on */
 	uint32_t ncaps;        /* captures running */
 	uint32_t next_cap_id;
 	struct timespec wall;  /* capture timestamps, read per loop turn */
@@ -107,6 +110,10 @@ struct ub_bridge {
 };
 
 struct ub_port *ub_bridge_port_find(struct ub_bridge *br, const char *name);
+/* Attaches 'ifname' through back end 'ops' (ub_bridge_port_add: AF_PACKET). */
+int ub_bridge_port_open(struct ub_bridge *br, const char *ifname,
+			const struct ub_port_ops *ops, char *err,
+			size_t errlen);
 /* Starts detaching port 'p'; it is gone from every listing at once. */
 void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p);
 /* Re-reads the clock (plus warp) into br->now. */
@@ -132,6 +139,17 @@ void ub_cap_frame(struct ub_bridge *br, uint32_t port, uint8_t dir,
 		  const struct ub_frame *f);
 /* Housekeeping: ends captures that reached their count. */
 void ub_cap_reap(struct ub_bridge *br);
+
+/* core/gateway.c */
+/* A TAP port the bridge makes and owns, up, with MTU 'mtu' (0: default). */
+int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
+	       char *err, size_t errlen);
+int ub_gw_add(struct ub_bridge *br, const char *cidr, char *err,
+	      size_t errlen);
+int ub_gw_del(struct ub_bridge *br, char *err, size_t errlen);
+bool ub_gw_is_port(const struct ub_bridge *br, const struct ub_port *p);
+int ub_nat_set(struct ub_bridge *br, bool on, char *err, size_t errlen);
+void ub_gw_show(struct ub_bridge *br, struct ub_ctl_reply *r);
 
 /* core/netns.c */
 #define UB_NS_ADDRS_MAX 8

@@ -108,13 +108,35 @@ static int vlan_arg(int argc, char **argv, int i, uint16_t *vid,
 
 /* ---- port ---- */
 
+/* "port add IFNAME [type tap] [mtu N]" */
 static int cmd_port_add(struct ub_bridge *br, int argc, char **argv,
 			struct ub_cmd_ctx *ctx)
 {
 	struct ub_ctl_reply *r = ctx->r;
-	char err[200];
-	int ret = ub_bridge_port_add(br, argv[0], err, sizeof(err));
+	bool tap = false;
+	uint64_t mtu = 0;
+	char err[300];
+	int ret;
 
+	for (int i = 1; i < argc; i += 2) {
+		if (i + 1 == argc)
+			return fail(r, -EINVAL, "\"%s\" needs a value",
+				    argv[i]);
+		if (!strcmp(argv[i], "type") && !strcmp(argv[i + 1], "tap"))
+			tap = true;
+		else if (!strcmp(argv[i], "mtu") &&
+			 !parse_u64(argv[i + 1], 65535, &mtu) && mtu >= 68)
+			continue;
+		else
+			return fail(r, -EINVAL, "unexpected \"%s %s\" (type "
+				    "tap, mtu 68 to 65535)", argv[i],
+				    argv[i + 1]);
+	}
+	if (mtu && !tap)
+		return fail(r, -EINVAL, "mtu is for the TAP ports the bridge "
+			    "makes; an interface's own MTU is set with ip link");
+	ret = tap ? ub_tap_add(br, argv[0], (uint32_t)mtu, err, sizeof(err)) :
+		    ub_bridge_port_add(br, argv[0], err, sizeof(err));
 	return ret ? fail(r, ret, "%s", err) : 0;
 }
 
@@ -126,6 +148,9 @@ static int cmd_port_del(struct ub_bridge *br, int argc, char **argv,
 
 	if (!p)
 		return -ENOENT;
+	if (ub_gw_is_port(br, p))
+		return fail(r, -EBUSY, "%s is the gateway: \"ubctl gateway "
+			    "del\" removes it", p->name);
 	ub_bridge_port_del(br, p);
 	return 0;
 }
@@ -142,10 +167,12 @@ static int cmd_port_show(struct ub_bridge *br, int argc, char **argv,
 			d += sprintf(d, " %s=%llu", ub_drop_names[k],
 				     (unsigned long long)p->drops[k]);
 		ub_ctl_reply_record(r,
-				    "name=%s ifindex=%d mtu=%u state=forwarding "
+				    "name=%s kind=%s ifindex=%d mtu=%u "
+				    "state=forwarding "
 				    "rx_packets=%llu rx_bytes=%llu "
 				    "tx_packets=%llu tx_bytes=%llu%s",
-				    p->name, p->io.ifindex, p->io.mtu,
+				    p->name, p->io.ops->kind, p->io.ifindex,
+				    p->io.mtu,
 				    (unsigned long long)p->rx_packets,
 				    (unsigned long long)p->rx_bytes,
 				    (unsigned long long)p->tx_packets,
@@ -575,8 +602,48 @@ static int cmd_netns_show(struct ub_bridge *br, int argc, char **argv,
 	return 0;
 }
 
+/* ---- gateway and NAT ---- */
+
+static int cmd_gateway_add(struct ub_bridge *br, int argc, char **argv,
+			   struct ub_cmd_ctx *ctx)
+{
+	char err[300];
+	int ret = ub_gw_add(br, argv[0], err, sizeof(err));
+
+	return ret ? fail(ctx->r, ret, "%s", err) : 0;
+}
+
+static int cmd_gateway_del(struct ub_bridge *br, int argc, char **argv,
+			   struct ub_cmd_ctx *ctx)
+{
+	char err[300];
+	int ret = ub_gw_del(br, err, sizeof(err));
+
+	return ret ? fail(ctx->r, ret, "%s", err) : 0;
+}
+
+static int cmd_gateway_show(struct ub_bridge *br, int argc, char **argv,
+			    struct ub_cmd_ctx *ctx)
+{
+	ub_gw_show(br, ctx->r);
+	return 0;
+}
+
+static int cmd_nat(struct ub_bridge *br, int argc, char **argv,
+		   struct ub_cmd_ctx *ctx)
+{
+	char err[300];
+	int ret;
+
+	if (strcmp(argv[0], "on") && strcmp(argv[0], "off"))
+		return fail(ctx->r, -EINVAL, "usage: nat on|off");
+	ret = ub_nat_set(br, !strcmp(argv[0], "on"), err, sizeof(err));
+	return ret ? fail(ctx->r, ret, "%s", err) : 0;
+}
+
 static const struct ub_cmd cmds[] = {
-	{ "port", "add", 1, 1, "port add IFNAME", cmd_port_add },
+	{ "port", "add", 1, 5, "port add IFNAME [type tap] [mtu N]",
+	  cmd_port_add },
 	{ "port", "del", 1, 1, "port del IFNAME", cmd_port_del },
 	{ "port", "show", 0, 0, "port show", cmd_port_show },
 	{ "fdb", "show", 0, 0, "fdb show", cmd_fdb_show },
@@ -602,6 +669,10 @@ static const struct ub_cmd cmds[] = {
 	  "[mtu N] [ifname IF]", cmd_netns_attach },
 	{ "netns", "del", 1, 1, "netns del NAME", cmd_netns_del },
 	{ "netns", "show", 0, 0, "netns show", cmd_netns_show },
+	{ "gateway", "add", 1, 1, "gateway add CIDR", cmd_gateway_add },
+	{ "gateway", "del", 0, 0, "gateway del", cmd_gateway_del },
+	{ "gateway", "show", 0, 0, "gateway show", cmd_gateway_show },
+	{ "nat", NULL, 1, 1, "nat on|off", cmd_nat },
 	{ "time", "warp", 1, 1, "time warp MILLISECONDS", cmd_time_warp },
 };
 

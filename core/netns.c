@@ -51,11 +51,10 @@ static void host_name(const char *ns, char out[IFNAMSIZ])
 static int step_err(char *err, size_t errlen, const char *step, int ret,
 		    const struct ub_nl *nl)
 {
-	const char *why = nl ? ub_nl_errmsg(nl) : "";
+	char why[UB_NL_ERRMSG_MAX + 64];
 
-	snprintf(err, errlen, "%s: %s%s%s%s", step, strerror(-ret),
-		 why && *why ? " (" : "", why ? why : "",
-		 why && *why ? ")" : "");
+	snprintf(err, errlen, "%s: %s", step,
+		 ub_nl_strerror(nl, ret, why, sizeof(why)));
 	return ret;
 }
 

@@ -18,4 +18,12 @@
 int ub_ring_recvmsg_pool__(struct ub_ring *ring, int fd,
 			   const struct msghdr *tmpl, uint64_t ud);
 
+/* Arms a single-shot read on 'fd' into the pool (for TAP devices). */
+int ub_ring_read_pool__(struct ub_ring *ring, int fd, uint64_t ud);
+
+/* Reads the MTU and MAC of interface 'ifname' through socket 'fd' (any
+ * socket; -1: a temporary one). */
+int ub_if_query__(int fd, const char *ifname, uint32_t *mtu,
+		  struct ub_mac *mac);
+
 #endif

@@ -45,21 +45,6 @@ static int setopt__(int fd, int level, int name, int val)
 	return setsockopt(fd, level, name, &val, sizeof(val)) ? -errno : 0;
 }
 
-static int query_if__(int fd, const char *ifname, uint32_t *mtu,
-		      struct ub_mac *mac)
-{
-	struct ifreq ifr = { 0 };
-
-	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
-	if (ioctl(fd, SIOCGIFMTU, &ifr))
-		return -errno;
-	*mtu = (uint32_t)ifr.ifr_mtu;
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
-		return -errno;
-	memcpy(mac->b, ifr.ifr_hwaddr.sa_data, UB_ETH_ALEN);
-	return 0;
-}
-
 static int packet_open(const char *ifname, struct ub_port_io *p)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
@@ -97,7 +82,7 @@ static int packet_open(const char *ifname, struct ub_port_io *p)
 		ret = -errno;
 		goto err;
 	}
-	ret = query_if__(fd, ifname, &p->mtu, &p->mac);
+	ret = ub_if_query__(fd, ifname, &p->mtu, &p->mac);
 	if (ret)
 		goto err;
 	p->fd = fd;

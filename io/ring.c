@@ -270,3 +270,25 @@ int ub_ring_recvmsg_pool__(struct ub_ring *r, int fd, const struct msghdr *tmpl,
 	sqe->buf_group = UB_BGID;
 	return queue__(sqe, ud);
 }
+
+int ub_ring_read_pool__(struct ub_ring *r, int fd, uint64_t ud)
+{
+	struct io_uring_sqe *sqe = get_sqe__(r);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_read(sqe, fd, NULL, UB_BUF_SIZE, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = UB_BGID;
+	return queue__(sqe, ud);
+}
+
+int ub_ring_write(struct ub_ring *r, int fd, const void *buf, size_t len,
+		  uint64_t ud)
+{
+	struct io_uring_sqe *sqe = get_sqe__(r);
+
+	if (sqe)
+		io_uring_prep_write(sqe, fd, buf, (unsigned)len, 0);
+	return queue__(sqe, ud);
+}

@@ -13,4 +13,4 @@ apt-get install -y -q --no-install-recommends \
   build-essential cmake pkg-config \
   liburing-dev libmnl-dev libpcap-dev libcmocka-dev \
   iproute2 iputils-ping ethtool socat tcpdump tshark iperf3 procps \
-  python3 coreutils jq
+  python3 coreutils jq nftables libnftables-dev

@@ -694,10 +694,61 @@ static int ubctl_undash_prepare(int *argc, char **argv)
 	return -1;
 }
 
+/* "port add --tap NAME [--mtu N]" -> "port add NAME type tap [mtu N]". */
+static int ubctl_port_add_prepare(int *argc, char **argv)
+{
+	static char type[] = "type", tap[] = "tap";
+	char *name = NULL, *mtu = NULL;
+	bool is_tap = false;
+
+	for (int i = 2; i < *argc; i++) {
+		if (!strcmp(argv[i], "--tap")) {
+			is_tap = true;
+		} else if (!strcmp(argv[i], "--mtu") && i + 1 < *argc) {
+			mtu = argv[++i];
+		} else if (!name && argv[i][0] != '-') {
+			name = argv[i];
+		} else {
+			name = NULL;
+			break;
+		}
+	}
+	if (!name || (mtu && !is_tap)) {
+		ubctl_err("usage: ubctl port add IFNAME | ubctl port add --tap "
+			  "NAME [--mtu N]");
+		return UBCTL_EXIT_USAGE;
+	}
+	*argc = 3;
+	argv[2] = name;
+	if (is_tap) {
+		argv[(*argc)++] = type;
+		argv[(*argc)++] = tap;
+	}
+	if (mtu) {
+		static char mtu_kw[] = "mtu";
+
+		argv[(*argc)++] = mtu_kw;
+		argv[(*argc)++] = mtu;
+	}
+	return -1;
+}
+
+static int ubctl_nat_prepare(int *argc, char **argv)
+{
+	if (*argc != 2 || (strcmp(argv[1], "on") && strcmp(argv[1], "off"))) {
+		ubctl_err("usage: ubctl nat on|off");
+		return UBCTL_EXIT_USAGE;
+	}
+	return -1;
+}
+
 /* ---- the command tables ---- */
 
 static const struct ubctl_verb ubctl_port_verbs[] = {
-	{ "add", "IFNAME", "attach interface IFNAME to the bridge", NULL, NULL, false },
+	{ "add", "IFNAME | --tap NAME [--mtu N]",
+	  "attach interface IFNAME, or make a TAP device NAME (for a VM or "
+	  "the host) owned by the bridge and attach it",
+	  NULL, ubctl_port_add_prepare, false },
 	{ "del", "IFNAME", "detach interface IFNAME", NULL, NULL, false },
 	{ "show", "", "list the ports (-s: with counters)",
 	  ubctl_show_ports, NULL, false },
@@ -759,6 +810,22 @@ static const struct ubctl_verb ubctl_netns_verbs[] = {
 	  "interface, MAC and addresses", ubctl_show_netns, NULL, false },
 };
 
+static const struct ubctl_verb ubctl_gateway_verbs[] = {
+	{ "add", "CIDR",
+	  "give the host the address CIDR on the bridge (a TAP port "
+	  "NAME-gw), for the namespaces' default route", NULL, NULL, false },
+	{ "del", "", "remove the gateway (and NAT)", NULL, NULL, false },
+	{ "show", "", "the gateway's port, address and NAT state",
+	  ubctl_show_stats, NULL, false },
+};
+
+static const struct ubctl_verb ubctl_nat_verbs[] = {
+	{ NULL, "on|off",
+	  "masquerade the gateway's subnet out of the host's other "
+	  "interfaces (nftables table ubridge_NAME; IPv4 forwarding on), or "
+	  "undo it", NULL, ubctl_nat_prepare, false },
+};
+
 static const struct ubctl_verb ubctl_time_verbs[] = {
 	{ "warp", "MILLISECONDS",
 	  "advance the daemon's clock (for tests)", NULL, NULL, false },
@@ -777,11 +844,39 @@ static const struct ubctl_object ubctl_objects[] = {
 		     ubctl_netns_verbs),
 	UBCTL_OBJECT("capture", "Packet captures to pcap files.", "show",
 		     ubctl_capture_verbs),
+	UBCTL_OBJECT("gateway", "The host's address on the bridge.", "show",
+		     ubctl_gateway_verbs),
+	UBCTL_OBJECT("nat", "NAT behind the gateway.", NULL,
+		     ubctl_nat_verbs),
 	UBCTL_OBJECT("time", "The daemon's clock, for tests.", NULL,
 		     ubctl_time_verbs),
 };
 
 /* ---- help ---- */
+
+/* Prints 'text' from column 'col' on, wrapped at 79 columns. */
+static void ubctl_print_wrapped(FILE *f, const char *text, int col)
+{
+	int x = col;
+
+	while (*text) {
+		int n = (int)strcspn(text, " ");
+
+		if (x > col && x + 1 + n > 79) {
+			fprintf(f, "\n%*s", col, "");
+			x = col;
+		}
+		if (x > col) {
+			fputc(' ', f);
+			x++;
+		}
+		fprintf(f, "%.*s", n, text);
+		x += n;
+		text += n;
+		text += strspn(text, " ");
+	}
+	fputc('\n', f);
+}
 
 static void ubctl_print_verbs(FILE *f, const struct ubctl_object *obj)
 {
@@ -792,11 +887,12 @@ static void ubctl_print_verbs(FILE *f, const struct ubctl_object *obj)
 		snprintf(cmd, sizeof(cmd), "%s%s%s%s%s", obj->name,
 			 v->name ? " " : "", v->name ? v->name : "",
 			 v->args[0] ? " " : "", v->args);
-		/* A long synopsis gets its help on the next line. */
+		/* A long synopsis gets its help on the next lines. */
 		if (strlen(cmd) > 35)
-			fprintf(f, "  %s\n  %-35s %s\n", cmd, "", v->help);
+			fprintf(f, "  %s\n%38s", cmd, "");
 		else
-			fprintf(f, "  %-35s %s\n", cmd, v->help);
+			fprintf(f, "  %-35s ", cmd);
+		ubctl_print_wrapped(f, v->help, 38);
 	}
 }
 
@@ -805,7 +901,8 @@ static void ubctl_usage_short(FILE *f)
 	fputs("Usage: ubctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
 	      "       ubctl OBJECT help\n"
 	      "       ubctl --help\n"
-	      "OBJECT := { port | fdb | netns | capture | set | stats | time }\n",
+	      "OBJECT := { port | fdb | netns | capture | gateway | nat | set | stats |\n"
+	      "           time }\n",
 	      f);
 }
 

@@ -14,7 +14,7 @@
  * receive and one send per 64 KiB, not per MTU-sized segment.
  *
  * Frames. Every port carries the offload state of a frame across with a
- * virtio-net header (PACKET_VNET_HDR): a frame handed to core is
+ * virtio-net header (PACKET_VNET_HDR, IFF_VNET_HDR): a frame handed to core is
  * [struct virtio_net_hdr][Ethernet frame as on the wire]. A VLAN tag the
  * kernel stripped into packet metadata is put back into the frame before
  * core sees it.
@@ -116,6 +116,8 @@ int ub_ring_send(struct ub_ring *ring, int fd, const void *buf, size_t len,
 		 uint64_t ud);
 int ub_ring_read(struct ub_ring *ring, int fd, void *buf, size_t len,
 		 uint64_t ud);
+int ub_ring_write(struct ub_ring *ring, int fd, const void *buf, size_t len,
+		  uint64_t ud);
 /* Cancels every request carrying 'ud'. */
 int ub_ring_cancel(struct ub_ring *ring, uint64_t ud);
 
@@ -167,7 +169,12 @@ struct ub_port_ops {
 		    const struct ub_frame *f, uint64_t ud);
 };
 
+/* AF_PACKET on an existing interface (packet.c). */
 extern const struct ub_port_ops ub_port_packet_ops;
+/* A TAP device the port creates, and removes when it closes (tap.c). The
+ * device comes up down, with the kernel's default MTU: the caller sets
+ * link state over netlink. */
+extern const struct ub_port_ops ub_port_tap_ops;
 
 /* ---- captures ---- */
 

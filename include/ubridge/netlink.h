@@ -143,6 +143,11 @@ void ub_nl_close(struct ub_nl *nl);
  */
 const char *ub_nl_errmsg(const struct ub_nl *nl);
 
+/* strerror(-err), followed by the kernel's extended-ack text of the last
+ * request in parentheses when there is one ('nl' may be NULL). Returns buf. */
+const char *ub_nl_strerror(const struct ub_nl *nl, int err, char *buf,
+			   size_t len);
+
 /* ---- links ---- */
 
 struct ub_link_info {
@@ -232,5 +237,26 @@ int ub_nl_addr_list(struct ub_nl *nl, const char *name, struct ub_cidr *out,
  */
 int ub_nl_route_default_add(struct ub_nl *nl, const struct ub_cidr *gw,
 			    const char *oif);
+
+/* ---- NAT (nftables, through libnftables) ---- */
+
+/* The nftables table of bridge 'bridge': "ubridge_NAME". */
+int ub_nat_table_name(const char *bridge, char *buf, size_t len);
+
+/*
+ * Masquerades IPv4 traffic from 'subnet' (host bits ignored) leaving
+ * through any interface but 'gw_ifname', accepts forwarding from and back
+ * to it, all in table 'table' (replaced if it exists), and turns on IPv4
+ * forwarding, saving its former state (0 or 1) in '*old_forward'.
+ * Returns 0 or -errno with a one-line reason in 'err'.
+ */
+int ub_nat_enable(const char *table, const struct ub_cidr *subnet,
+		  const char *gw_ifname, int *old_forward, char *err,
+		  size_t errlen);
+
+/* Deletes table 'table' and, when old_forward >= 0, puts IPv4 forwarding
+ * back to it. 'err' may be NULL. */
+int ub_nat_disable(const char *table, int old_forward, char *err,
+		   size_t errlen);
 
 #endif

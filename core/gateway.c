@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host on the bridge: TAP ports the bridge makes, the gateway (a TAP
+ * port named "<bridge>-gw" carrying an address of the host, so namespaces
+ * can route through it) and NAT behind it, as docker0 does.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <ubridge/netlink.h>
+
+#include "bridge_private.h"
+#include "log.h"
+
+static void gw_name(const struct ub_bridge *br, char out[IFNAMSIZ])
+{
+	snprintf(out, IFNAMSIZ, "%.12s-gw", br->name);
+}
+
+bool ub_gw_is_port(const struct ub_bridge *br, const struct ub_port *p)
+{
+	char name[IFNAMSIZ];
+
+	gw_name(br, name);
+	return br->gw_cidr[0] && !strcmp(p->name, name);
+}
+
+int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
+	       char *err, size_t errlen)
+{
+	struct ub_link_set set = { .mask = UB_LINK_SET_UP, .up = true };
+	char why[UB_NL_ERRMSG_MAX + 64];
+	struct ub_link_info li;
+	struct ub_nl *nl;
+	struct ub_port *p;
+	int ret;
+
+	if ((ret = ub_nl_ifname_check(name))) {
+		snprintf(err, errlen, "invalid interface name \"%.20s\"%s", name,
+			 ret == -ENAMETOOLONG ? " (at most 15 characters)" : "");
+		return ret;
+	}
+	ret = ub_bridge_port_open(br, name, &ub_port_tap_ops, err, errlen);
+	if (ret)
+		return ret;
+	p = ub_bridge_port_find(br, name);
+	if (mtu) {
+		set.mask |= UB_LINK_SET_MTU;
+		set.mtu = mtu;
+	}
+	ret = ub_nl_open(&nl);
+	if (!ret) {
+		ret = ub_nl_link_set(nl, name, &set);
+		if (ret)
+			snprintf(err, errlen, "set %s up%s: %s", name,
+				 mtu ? " and its MTU" : "",
+				 ub_nl_strerror(nl, ret, why, sizeof(why)));
+		else if (!ub_nl_link_get(nl, name, &li))
+			p->io.mtu = li.mtu;
+		ub_nl_close(nl);
+	} else {
+		snprintf(err, errlen, "netlink: %s", strerror(-ret));
+	}
+	/* The device goes with its fd. */
+	if (ret)
+		ub_bridge_port_del(br, p);
+	return ret;
+}
+
+int ub_gw_add(struct ub_bridge *br, const char *cidr, char *err, size_t errlen)
+{
+	char name[IFNAMSIZ], why[UB_NL_ERRMSG_MAX + 64];
+	struct ub_cidr c;
+	struct ub_nl *nl;
+	int ret;
+
+	if (br->gw_cidr[0]) {
+		snprintf(err, errlen, "bridge %s has a gateway already (%s)",
+			 br->name, br->gw_cidr);
+		return -EEXIST;
+	}
+	if (ub_cidr_parse(cidr, &c)) {
+		snprintf(err, errlen, "invalid address \"%.60s\" (expected "
+			 "e.g. 172.16.0.1/16)", cidr);
+		return -EINVAL;
+	}
+	gw_name(br, name);
+	ret = ub_tap_add(br, name, 0, err, errlen);
+	if (ret)
+		return ret;
+	ret = ub_nl_open(&nl);
+	if (!ret) {
+		ret = ub_nl_addr_add(nl, name, &c);
+		if (ret)
+			snprintf(err, errlen, "address %s on %s: %s", cidr, name,
+				 ub_nl_strerror(nl, ret, why, sizeof(why)));
+		ub_nl_close(nl);
+	} else {
+		snprintf(err, errlen, "netlink: %s", strerror(-ret));
+	}
+	if (ret) {
+		ub_bridge_port_del(br, ub_bridge_port_find(br, name));
+		return ret;
+	}
+	snprintf(br->gw_cidr, sizeof(br->gw_cidr), "%s", cidr);
+	ub_log(UB_LOG_INFO, "%s: gateway %s on %s", br->name, cidr, name);
+	return 0;
+}
+
+int ub_gw_del(struct ub_bridge *br, char *err, size_t errlen)
+{
+	char name[IFNAMSIZ];
+	struct ub_port *p;
+
+	if (!br->gw_cidr[0]) {
+		snprintf(err, errlen, "bridge %s has no gateway", br->name);
+		return -ENOENT;
+	}
+	if (br->nat)
+		ub_nat_set(br, false, err, errlen);
+	gw_name(br, name);
+	p = ub_bridge_port_find(br, name);
+	if (p)
+		ub_bridge_port_del(br, p);
+	br->gw_cidr[0] = '\0';
+	return 0;
+}
+
+int ub_nat_set(struct ub_bridge *br, bool on, char *err, size_t errlen)
+{
+	char table[64], name[IFNAMSIZ];
+	struct ub_cidr c;
+	int ret;
+
+	if (on == br->nat)
+		return 0;
+	ub_nat_table_name(br->name, table, sizeof(table));
+	if (!on) {
+		ret = ub_nat_disable(table, br->old_forward, err, errlen);
+		br->nat = false;
+		return ret;
+	}
+	if (!br->gw_cidr[0] || ub_cidr_parse(br->gw_cidr, &c)) {
+		snprintf(err, errlen, "NAT needs a gateway: \"ubctl gateway "
+			 "add CIDR\" first");
+		return -ENOENT;
+	}
+	gw_name(br, name);
+	ret = ub_nat_enable(table, &c, name, &br->old_forward, err, errlen);
+	if (ret)
+		return ret;
+	br->nat = true;
+	ub_log(UB_LOG_INFO, "%s: NAT on for %s (nftables table %s)", br->name,
+	       br->gw_cidr, table);
+	return 0;
+}
+
+void ub_gw_show(struct ub_bridge *br, struct ub_ctl_reply *r)
+{
+	char name[IFNAMSIZ];
+
+	if (!br->gw_cidr[0])
+		return;
+	gw_name(br, name);
+	ub_ctl_reply_record(r, "port=%s addr=%s nat=%s", name, br->gw_cidr,
+			    br->nat ? "on" : "off");
+}

@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer harness for the per-frame pipeline: ub_forward_decide() (runt
+ * and source checks, learning, the 802.1D decision) over a real FDB, with
+ * the port layer reduced to a port number per frame and a clock that only
+ * moves forward. Administrative calls (age, flush, delete, static entries,
+ * ageing time) are interleaved, as the control socket does in the daemon.
+ *
+ * Input:
+ *   byte 0      table setup: bit 0 selects a constant hash (every entry in
+ *               one chain), bits 1-2 the learned cap (64, 64, 8, 1)
+ *   then ops    one byte each, then its arguments:
+ *               bits 0-2 ingress port, bits 3-4 clock step, bits 5-7 kind:
+ *               0-3 raw frame:  u16 length (big endian), the frame bytes
+ *                               (fewer when the input ends first)
+ *               4-5 built frame: src/dst nibbles into mac_pool[], a VLAN
+ *                               byte (0: untagged, bit 7: 802.1ad outer)
+ *               6   admin:      a selector byte, maybe a few more bytes
+ *               7   burst:      a count n, then n + 1 frames from distinct
+ *                               generated sources (fills the cap), at
+ *                               most FUZZ_BURST_MAX per input
+ *
+ * After each frame the decision is checked against the rules in
+ * ARCHITECTURE.md and the FDB against its header's promises; a mismatch
+ * calls abort(). Static entries are only ever unicast here (the control
+ * socket refuses others), so "a multicast or zero MAC is never in the
+ * table" is checked for every entry.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ubridge/eth.h>
+#include <ubridge/fdb.h>
+
+#include "forward.h"
+
+#define FUZZ_PORTS 8
+#define FUZZ_MAX_STATIC 8
+#define FUZZ_AGEING_MS 10000
+/* Far from 0, so that 'now' never looks like "unset". */
+#define FUZZ_T0 1000000
+/* Generated frames per input: enough to cycle the largest cap 4 times. */
+#define FUZZ_BURST_MAX 256
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct fuzz {
+	const uint8_t *p;
+	size_t left;
+	struct ub_fdb *fdb;
+	uint32_t cap;
+	uint32_t burst_left;  /* generated frames still allowed */
+	uint64_t now;
+};
+
+/*
+ * Sixteen addresses for built frames: few enough that the fuzzer keeps
+ * meeting the same ones (moves, same-port drops, static conflicts),
+ * varied enough to cover every class the pipeline tells apart.
+ */
+static const struct ub_mac mac_pool[16] = {
+	{ { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 } },
+	{ { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 } },
+	{ { 0x02, 0x00, 0x00, 0x00, 0x00, 0x03 } },
+	{ { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 } },
+	{ { 0x00, 0x00, 0x00, 0x00, 0x00, 0x01 } },
+	{ { 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff } },
+	{ { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 } }, /* zero */
+	{ { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } }, /* broadcast */
+	{ { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } }, /* IPv4 multicast */
+	{ { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 } }, /* IPv6 multicast */
+	{ { 0x01, 0x80, 0xc2, 0x00, 0x00, 0x00 } }, /* STP */
+	{ { 0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e } }, /* LLDP */
+	{ { 0x01, 0x80, 0xc2, 0x00, 0x00, 0x0f } }, /* last link-local */
+	{ { 0x01, 0x80, 0xc2, 0x00, 0x00, 0x10 } }, /* first one past it */
+	{ { 0x01, 0x80, 0xc2, 0x00, 0x00, 0x21 } }, /* GVRP: forwarded */
+	{ { 0x03, 0x00, 0x00, 0x00, 0x00, 0x01 } }, /* odd first octet */
+};
+
+static const uint64_t clock_steps[4] = { 0, 1, UB_FDB_TICK_MS, 4000 };
+static const uint64_t ageing_choices[8] = {
+	0, 1, UB_FDB_TICK_MS, FUZZ_AGEING_MS, 300000, UINT64_MAX / 2,
+	UINT64_MAX - 1, UINT64_MAX,
+};
+static const uint32_t cap_choices[4] = { 64, 64, 8, 1 };
+
+static void fail(const char *what)
+{
+	fprintf(stderr, "fuzz_forward: property broken: %s\n", what);
+	abort();
+}
+
+static void check(bool ok, const char *what)
+{
+	if (!ok)
+		fail(what);
+}
+
+static bool take(struct fuzz *f, void *out, size_t n)
+{
+	if (f->left < n)
+		return false;
+	memcpy(out, f->p, n);
+	f->p += n;
+	f->left -= n;
+	return true;
+}
+
+/* last_seen + ageing, saturating like the table's own deadline. */
+static uint64_t deadline_of(uint64_t last_seen, uint64_t ageing)
+{
+	if (ageing > UB_FDB_NO_DEADLINE - last_seen)
+		return UB_FDB_NO_DEADLINE;
+	return last_seen + ageing;
+}
+
+/* ---- looking at the whole table through its public interface ---- */
+
+struct find_arg {
+	struct ub_fdb_key key;
+	struct ub_fdb_entry_info info;
+	bool found;
+};
+
+static int find_cb(const struct ub_fdb_entry_info *e, void *arg)
+{
+	struct find_arg *a = arg;
+
+	if (e->vid != a->key.vid || !ub_mac_eq(&e->mac, &a->key.mac))
+		return 0;
+	check(!a->found, "one entry per {mac, vid}");
+	a->info = *e;
+	a->found = true;
+	return 0;
+}
+
+static bool find(const struct ub_fdb *fdb, const struct ub_mac *mac,
+		 uint16_t vid, struct ub_fdb_entry_info *info)
+{
+	struct find_arg a = { .key = { .mac = *mac, .vid = vid } };
+
+	ub_fdb_foreach(fdb, find_cb, &a);
+	if (a.found)
+		*info = a.info;
+	return a.found;
+}
+
+struct scan {
+	uint64_t now, ageing, min_deadline;
+	uint32_t learned, statics;
+	uint32_t port;         /* with 'flushed': none may remain on it */
+	bool flushed, with_static;
+};
+
+static int scan_cb(const struct ub_fdb_entry_info *e, void *arg)
+{
+	struct scan *s = arg;
+	uint64_t d;
+
+	check(!ub_mac_is_mcast(&e->mac) && !ub_mac_is_zero(&e->mac),
+	      "no multicast or zero address in the table");
+	check(e->vid <= UB_VLAN_VID_MASK, "vid fits 12 bits");
+	check(e->port < FUZZ_PORTS, "port is one we used");
+	if (s->flushed && e->port == s->port)
+		check(!s->with_static && e->is_static, "flush left an entry");
+	if (e->is_static) {
+		s->statics++;
+		return 0;
+	}
+	s->learned++;
+	check(e->last_seen >= FUZZ_T0 && e->last_seen <= s->now,
+	      "last_seen within the clock's range");
+	d = deadline_of(e->last_seen, s->ageing);
+	if (d < s->min_deadline)
+		s->min_deadline = d;
+	return 0;
+}
+
+/* The table-wide invariants; returns the scan for callers who want more. */
+static struct scan check_table(struct fuzz *f, const struct scan *want)
+{
+	struct scan s = { .now = f->now, .ageing = ub_fdb_get_ageing(f->fdb),
+			  .min_deadline = UB_FDB_NO_DEADLINE };
+	struct ub_fdb_stats st;
+
+	if (want) {
+		s.port = want->port;
+		s.flushed = want->flushed;
+		s.with_static = want->with_static;
+	}
+	ub_fdb_foreach(f->fdb, scan_cb, &s);
+	ub_fdb_get_stats(f->fdb, &st);
+	check(st.learned_entries <= f->cap, "learned entries within the cap");
+	check(st.learned_entries == s.learned, "learned count matches");
+	check(st.static_entries == s.statics, "static count matches");
+	check(st.static_entries <= FUZZ_MAX_STATIC, "static cap");
+	check(s.ageing != 0 || s.learned == 0, "ageing 0 keeps nothing");
+	/* The loop sleeps until this deadline: it must be exact. */
+	check(ub_fdb_next_deadline(f->fdb) == s.min_deadline,
+	      "next deadline is the oldest entry's");
+	return s;
+}
+
+/* ---- one frame ---- */
+
+/* The outer VLAN id as the wire says, read here without forward.c. */
+static uint16_t wire_vid(const uint8_t *eth, uint32_t len)
+{
+	uint16_t type;
+
+	if (len < UB_ETH_HLEN + UB_VLAN_HLEN)
+		return 0;
+	type = (uint16_t)(eth[12] << 8 | eth[13]);
+	if (type != UB_ETH_P_8021Q && type != UB_ETH_P_8021AD)
+		return 0;
+	return (uint16_t)((eth[14] << 8 | eth[15]) & UB_VLAN_VID_MASK);
+}
+
+static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
+		      uint32_t in)
+{
+	struct ub_fdb_entry_info before, after;
+	struct ub_fdb_stats st0, st1;
+	struct ub_mac src, dst;
+	struct ub_fwd out;
+	bool had, has, known;
+	uint16_t vid;
+	uint32_t port;
+
+	ub_fdb_get_stats(f->fdb, &st0);
+	if (len < UB_ETH_HLEN) {
+		ub_forward_decide(f->fdb, eth, len, in, f->now, &out);
+		check(out.kind == UB_FWD_DROP && out.drop == UB_DROP_RUNT,
+		      "a runt is dropped as such");
+		ub_fdb_get_stats(f->fdb, &st1);
+		check(st1.learned == st0.learned, "a runt teaches nothing");
+		return;
+	}
+	memcpy(dst.b, eth, UB_ETH_ALEN);
+	memcpy(src.b, eth + UB_ETH_ALEN, UB_ETH_ALEN);
+	vid = wire_vid(eth, len);
+	had = find(f->fdb, &src, vid, &before);
+
+	ub_forward_decide(f->fdb, eth, len, in, f->now, &out);
+	ub_fdb_get_stats(f->fdb, &st1);
+
+	if (ub_mac_is_mcast(&src) || ub_mac_is_zero(&src)) {
+		check(out.kind == UB_FWD_DROP && out.drop == UB_DROP_BAD_SRC,
+		      "a multicast or zero source is dropped");
+		check(out.learn == UB_FDB_LEARN_NONE, "bad source not learned");
+		check(!ub_fdb_lookup(f->fdb, &src, vid, &port),
+		      "bad source not in the table");
+		check(st1.learned == st0.learned && st1.moved == st0.moved &&
+			      st1.static_refused == st0.static_refused,
+		      "bad source leaves the table alone");
+		return;
+	}
+	check(out.vid == vid, "decision's vid is the wire's");
+
+	/* Learning: the source now lives on the ingress port, unless a
+	 * static entry pins it elsewhere or ageing 0 forbids learning. */
+	has = find(f->fdb, &src, vid, &after);
+	if (ub_fdb_get_ageing(f->fdb) == 0) {
+		check(out.learn == UB_FDB_LEARN_NONE, "ageing 0 learns nothing");
+		check(!has || after.is_static, "ageing 0 keeps no entry");
+	} else if (had && before.is_static) {
+		check(has && after.is_static && after.port == before.port,
+		      "learning never moves a static entry");
+		check(out.learn == (before.port == in ? UB_FDB_LEARN_NONE :
+							UB_FDB_LEARN_STATIC),
+		      "learn result for a static address");
+	} else {
+		check(has && !after.is_static && after.port == in,
+		      "a good source is learned on its ingress port");
+		check(ub_fdb_lookup(f->fdb, &src, vid, &port) && port == in,
+		      "lookup after learning gives the ingress port");
+		check(after.last_seen / UB_FDB_TICK_MS ==
+			      f->now / UB_FDB_TICK_MS,
+		      "a learned entry is fresh to the tick");
+		if (!had) {
+			check(out.learn == UB_FDB_LEARN_NEW, "learn: new");
+			check(st1.learned_entries ==
+				      (st0.learned_entries < f->cap ?
+					       st0.learned_entries + 1 :
+					       f->cap),
+			      "learned count after a new entry");
+			check(st1.evicted == st0.evicted +
+					(st0.learned_entries >= f->cap),
+			      "eviction only at the cap");
+		} else {
+			check(out.learn == (before.port == in ?
+						    UB_FDB_LEARN_NONE :
+						    UB_FDB_LEARN_MOVED),
+			      "learn: known or moved");
+			check(st1.learned_entries == st0.learned_entries,
+			      "a known source adds no entry");
+		}
+	}
+
+	/* The decision for the destination. */
+	if (ub_mac_is_link_local(&dst)) {
+		check(out.kind == UB_FWD_DROP && out.drop == UB_DROP_LINK_LOCAL,
+		      "link-local is never forwarded");
+		return;
+	}
+	if (ub_mac_is_mcast(&dst)) {
+		check(out.kind == UB_FWD_FLOOD, "group destination floods");
+		return;
+	}
+	known = ub_fdb_lookup(f->fdb, &dst, vid, &port);
+	if (!known) {
+		check(out.kind == UB_FWD_FLOOD, "unknown unicast floods");
+	} else if (port == in) {
+		check(out.kind == UB_FWD_DROP && out.drop == UB_DROP_SAME_PORT,
+		      "destination behind the ingress port is dropped");
+	} else {
+		check(out.kind == UB_FWD_PORT && out.port == port,
+		      "known unicast goes to its port");
+	}
+	if (out.kind == UB_FWD_PORT)
+		check(out.port != in, "never back out of the ingress port");
+}
+
+/* ---- the ops ---- */
+
+static void op_raw_frame(struct fuzz *f, uint32_t in)
+{
+	uint8_t hdr[2], *frame;
+	size_t len;
+
+	if (!take(f, hdr, sizeof(hdr)))
+		return;
+	len = (size_t)(hdr[0] << 8 | hdr[1]);
+	if (len > f->left)
+		len = f->left;
+	/* Its own allocation, so ASan sees any read past the frame. */
+	frame = malloc(len ? len : 1);
+	if (!frame)
+		return;
+	memcpy(frame, f->p, len);
+	f->p += len;
+	f->left -= len;
+	run_frame(f, frame, (uint32_t)len, in);
+	free(frame);
+}
+
+static void op_built_frame(struct fuzz *f, uint32_t in)
+{
+	uint8_t arg[2], frame[64] = { 0 };
+	uint32_t len = 60, off = 12;
+
+	if (!take(f, arg, sizeof(arg)))
+		return;
+	memcpy(frame, mac_pool[arg[0] & 0xf].b, UB_ETH_ALEN);
+	memcpy(frame + 6, mac_pool[arg[0] >> 4].b, UB_ETH_ALEN);
+	if (arg[1]) {
+		uint16_t tpid = arg[1] & 0x80 ? UB_ETH_P_8021AD : UB_ETH_P_8021Q;
+
+		/* VIDs 0-15 only, so that VLANs collide; bits 4-6 set PCP. */
+		frame[off++] = (uint8_t)(tpid >> 8);
+		frame[off++] = (uint8_t)tpid;
+		frame[off++] = (uint8_t)((arg[1] & 0x70) << 1);
+		frame[off++] = arg[1] & 0x0f;
+		len += UB_VLAN_HLEN;
+	}
+	frame[off++] = 0x08; /* IPv4, for realism only */
+	frame[off++] = 0x00;
+	run_frame(f, frame, len, in);
+}
+
+static void op_burst(struct fuzz *f, uint32_t in)
+{
+	uint8_t n, frame[60] = { 0 };
+
+	/* Bounded per input, or a few burst bytes make an input slow. */
+	if (!take(f, &n, 1) || f->burst_left < n + 1u)
+		return;
+	f->burst_left -= n + 1u;
+	memset(frame, 0xff, UB_ETH_ALEN);
+	for (unsigned int i = 0; i <= n; i++) {
+		/* Distinct locally administered sources, varying per burst
+		 * with the clock so bursts do not just refresh each other. */
+		frame[6] = 0x06;
+		frame[7] = (uint8_t)(f->now >> 8);
+		frame[8] = (uint8_t)f->now;
+		frame[9] = (uint8_t)in;
+		frame[10] = (uint8_t)(i >> 8);
+		frame[11] = (uint8_t)i;
+		run_frame(f, frame, sizeof(frame), in);
+	}
+}
+
+/* A unicast, non-zero MAC from six input bytes (or the pool). */
+static bool take_unicast(struct fuzz *f, bool raw, uint8_t sel,
+			 struct ub_mac *mac)
+{
+	if (raw) {
+		if (!take(f, mac->b, UB_ETH_ALEN))
+			return false;
+	} else {
+		*mac = mac_pool[sel & 0xf];
+	}
+	mac->b[0] &= (uint8_t)~1;
+	if (ub_mac_is_zero(mac))
+		mac->b[5] = 1;
+	return true;
+}
+
+static void op_admin(struct fuzz *f, uint32_t in)
+{
+	struct ub_fdb_entry_info info;
+	struct ub_fdb_stats st0, st1;
+	struct scan want = { 0 };
+	struct ub_mac mac;
+	uint8_t sel, vb;
+	uint32_t n, port;
+	uint16_t vid;
+	bool had;
+	int ret;
+
+	if (!take(f, &sel, 1))
+		return;
+	ub_fdb_get_stats(f->fdb, &st0);
+	switch (sel & 7) {
+	case 0: {
+		struct scan s;
+
+		n = ub_fdb_age(f->fdb, f->now);
+		ub_fdb_get_stats(f->fdb, &st1);
+		check(st1.aged == st0.aged + n, "aged counter");
+		check(st1.learned_entries + n == st0.learned_entries,
+		      "age removes what it counts");
+		s = check_table(f, NULL);
+		check(s.min_deadline > f->now,
+		      "after ageing, nothing is due any more");
+		return;
+	}
+	case 1:
+	case 2:
+		want.port = (sel & 7) == 1 ? in : UB_FDB_PORT_ANY;
+		want.with_static = sel & 8;
+		n = ub_fdb_flush(f->fdb, want.port, want.with_static);
+		ub_fdb_get_stats(f->fdb, &st1);
+		check(st0.learned_entries + st0.static_entries ==
+			      st1.learned_entries + st1.static_entries + n,
+		      "flush removes what it counts");
+		if (want.port == UB_FDB_PORT_ANY) {
+			check(st1.learned_entries == 0, "flush all learned");
+			check(!want.with_static || st1.static_entries == 0,
+			      "flush all static");
+		} else {
+			want.flushed = true;
+		}
+		check_table(f, &want);
+		return;
+	case 3:
+	case 6:
+		if (!take_unicast(f, (sel & 7) == 6, sel >> 4, &mac) ||
+		    !take(f, &vb, 1))
+			return;
+		/* Pool addresses keep to VIDs 0-15, like built frames. */
+		vid = (sel & 7) == 6 ? (uint16_t)(vb << 4 | (sel >> 4)) :
+				       vb & 0x0f;
+		had = find(f->fdb, &mac, vid, &info);
+		ret = ub_fdb_del(f->fdb, &mac, vid);
+		check(ret == (had ? 0 : -ENOENT), "del result");
+		check(!ub_fdb_lookup(f->fdb, &mac, vid, &port),
+		      "deleted entry is gone");
+		break;
+	case 4:
+	case 7:
+		if (!take_unicast(f, (sel & 7) == 7, sel >> 4, &mac) ||
+		    !take(f, &vb, 1))
+			return;
+		vid = (sel & 7) == 7 ? (uint16_t)(vb << 4 | (sel >> 4)) :
+				       vb & 0x0f;
+		had = find(f->fdb, &mac, vid, &info);
+		ret = ub_fdb_add_static(f->fdb, &mac, vid, in);
+		if (ret == 0) {
+			check(find(f->fdb, &mac, vid, &info) &&
+				      info.is_static && info.port == in,
+			      "static entry added");
+			check(ub_fdb_lookup(f->fdb, &mac, vid, &port) &&
+				      port == in,
+			      "static entry looked up");
+		} else {
+			check(ret == -ENOSPC, "add_static error code");
+			check(st0.static_entries >= FUZZ_MAX_STATIC &&
+				      !(had && info.is_static),
+			      "-ENOSPC only when full");
+		}
+		break;
+	case 5:
+		ub_fdb_set_ageing(f->fdb, ageing_choices[sel >> 5]);
+		check(ub_fdb_get_ageing(f->fdb) == ageing_choices[sel >> 5],
+		      "ageing reads back");
+		break;
+	}
+	check_table(f, NULL);
+}
+
+static uint32_t const_hash(const struct ub_fdb_key *key, uint64_t secret)
+{
+	return 7;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz f = { .p = data, .left = size, .now = FUZZ_T0,
+			  .burst_left = FUZZ_BURST_MAX };
+	struct ub_fdb_cfg cfg;
+	uint8_t setup, op;
+
+	if (!take(&f, &setup, 1))
+		return 0;
+	ub_fdb_cfg_default(&cfg);
+	cfg.secret = 0x5eed5eed5eed5eedull;
+	cfg.max_learned = cap_choices[(setup >> 1) & 3];
+	cfg.max_static = FUZZ_MAX_STATIC;
+	cfg.ageing_ms = FUZZ_AGEING_MS;
+	if (setup & 1)
+		cfg.hash = const_hash;
+	if (ub_fdb_new(&cfg, &f.fdb) != 0)
+		return 0;
+	f.cap = cfg.max_learned;
+
+	while (take(&f, &op, 1)) {
+		uint32_t in = op & (FUZZ_PORTS - 1);
+
+		f.now += clock_steps[(op >> 3) & 3];
+		switch (op >> 5) {
+		case 0: case 1: case 2: case 3:
+			op_raw_frame(&f, in);
+			break;
+		case 4: case 5:
+			op_built_frame(&f, in);
+			break;
+		case 6:
+			op_admin(&f, in);
+			break;
+		case 7:
+			op_burst(&f, in);
+			break;
+		}
+		check_table(&f, NULL);
+	}
+	ub_fdb_free(f.fdb);
+	return 0;
+}
