@@ -92,6 +92,10 @@ for args in "${P}e --addr 172.16.1.300/16" "${P}e --addr 172.16.1.1" "${P}e --ma
 	info "$out"
 done
 ! ns_listed "${P}e" || fail "a refused netns add left ${P}e"
+out=$(ubctl netns attach "${P}missing" --addr 172.16.1.7/16 2>&1) && fail "attach to a missing namespace succeeded"
+[[ $out == "ubctl: netns attach: open the namespace: No such file or directory" ]] || fail "attach to a missing namespace: $out"
+out=$(ubctl netns attach --pid 999999999 2>&1) && fail "attach to a missing process succeeded"
+info "$out"
 
 step "attach to the existing namespace ${P}x, then del: the namespace stays"
 ubctl netns attach "${P}x" --addr 172.16.1.6/16
