@@ -1,0 +1,507 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# bench/run.sh: measures ubridge against a direct veth pair (the ceiling)
+# and the Linux kernel bridge on one topology it builds for itself, with
+# the runs interleaved (direct, kernel, ubridge, direct, ...) and reports
+# the median, min and max of each figure and the ratio ubridge/kernel.
+# See bench/README.md for what each scenario means.
+#
+#   bench/run.sh [--rounds N] [--seconds S] [--only S1,S2,..] [--quick]
+#                [--build-dir DIR] [--no-build] [--keep-log DIR]
+#
+# Needs root, network namespaces, iproute2, ethtool, iperf3, jq, cmake.
+
+set -euo pipefail
+
+usage()
+{
+	cat <<EOF
+Usage: $0 [OPTIONS]
+
+  --rounds N       interleaved rounds per scenario (default 5)
+  --seconds S      length of each traffic run (default 4)
+  --only LIST      comma-separated scenarios out of:
+                   $ALL_SCENARIOS
+  --quick          1 round of 2 s, 200 pings: a smoke test
+  --build-dir DIR  CMake build directory (default: <repo>/build)
+  --no-build       use the binaries already in the build directory
+  --keep-log DIR   copy the raw per-run results and logs to DIR
+  --daemon-cpu N   pin ubridge to CPU N instead of 1 (for experiments)
+  --perf DIR       record the daemon with 'perf record -g' during each
+                   ubridge pps run (DIR/SCENARIO-rROUND.data); this costs
+                   some throughput, so do not mix with figures you publish
+  -h, --help       this help
+EOF
+}
+
+ALL_SCENARIOS="pps64 pps64_1k pps1514 flood tcp tcp_nooff rtt"
+ROUNDS=5
+SECS=4
+PINGS=1000
+ONLY=
+BUILD=1
+KEEP=
+PERF=
+DCPU=1
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=$REPO/build
+
+while (($#)); do
+	case $1 in
+	--rounds) ROUNDS=$2; shift 2 ;;
+	--seconds) SECS=$2; shift 2 ;;
+	--only) ONLY=$2; shift 2 ;;
+	--quick) ROUNDS=1; SECS=2; PINGS=200; shift ;;
+	--build-dir) BUILD_DIR=$2; shift 2 ;;
+	--no-build) BUILD=0; shift ;;
+	--keep-log) KEEP=$2; shift 2 ;;
+	--perf) PERF=$2; shift 2 ;;
+	--daemon-cpu) DCPU=$2; shift 2 ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+[[ $ROUNDS =~ ^[1-9][0-9]*$ && $SECS =~ ^[1-9][0-9]*$ ]] || { usage >&2; exit 2; }
+SCENARIOS=$ALL_SCENARIOS
+if [[ -n $ONLY ]]; then
+	SCENARIOS=${ONLY//,/ }
+	for s in $SCENARIOS; do
+		[[ " $ALL_SCENARIOS " == *" $s "* ]] || { echo "unknown scenario '$s'" >&2; exit 2; }
+	done
+fi
+
+[[ $EUID -eq 0 ]] || { echo "run.sh needs root" >&2; exit 1; }
+[[ -z $PERF ]] || command -v perf >/dev/null || { echo "--perf needs perf" >&2; exit 1; }
+for t in ip ethtool iperf3 jq taskset ping awk; do
+	command -v "$t" >/dev/null || { echo "run.sh needs '$t'" >&2; exit 1; }
+done
+(($(nproc) >= 2)) || { echo "run.sh needs 2 CPUs (generator on 0, daemon on 1)" >&2; exit 1; }
+
+if ((BUILD)); then
+	echo "==> building in $BUILD_DIR"
+	cmake -S "$REPO" -B "$BUILD_DIR" -DUB_BUILD_BENCH=ON >/dev/null
+	cmake --build "$BUILD_DIR" -j2 --target ubridge ubctl ubgen >/dev/null
+fi
+UBRIDGE=$BUILD_DIR/tools/ubridge
+UBCTL=$BUILD_DIR/tools/ubctl
+UBGEN=$BUILD_DIR/bench/ubgen
+for b in "$UBRIDGE" "$UBCTL" "$UBGEN"; do
+	[[ -x $b ]] || { echo "missing $b (build first)" >&2; exit 1; }
+done
+
+# ---- topology -------------------------------------------------------------
+#
+#  gen ns ($G)            bridge ns ($B)                      sink ns ($S)
+#   d0 ------------------------------------------------------- d0   (a) direct
+#   k0 ---- gk  [kbr: Linux bridge]  sk ---------------------- k0   (b) kernel
+#   u0 ---- gu  [ubridge, CPU 1]     su ---------------------- u0   (c) ubridge
+#             fk1..3 / fu1..3 -- k0 / u0 in flood namespaces $F1..$F3
+#
+# Everything lives in namespaces named after this shell's PID, so nothing
+# in the root namespace is touched and deleting the namespaces removes
+# every veth.
+
+P=ubb$$
+G=${P}gen
+S=${P}sink
+B=${P}br
+F=("${P}f1" "${P}f2" "${P}f3")
+BRNAME=${P}
+TMP=$(mktemp -d /tmp/ubbench.XXXXXX)
+RES=$TMP/results.tsv
+NS_MADE=()
+PIDS=()
+UBPID=
+
+cleanup()
+{
+	local rc=$? pid ns
+
+	set +e
+	trap - EXIT INT TERM
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	if [[ -n $UBPID ]]; then
+		kill -TERM "$UBPID" 2>/dev/null
+		for _ in $(seq 50); do
+			kill -0 "$UBPID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$UBPID" 2>/dev/null
+	fi
+	for pid in "${PIDS[@]}" $UBPID; do
+		wait "$pid" 2>/dev/null
+	done
+	for ns in "${NS_MADE[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [[ -n $KEEP ]]; then
+		mkdir -p "$KEEP" && cp -r "$TMP"/. "$KEEP"/
+	fi
+	rm -rf "$TMP"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+mkns()
+{
+	ip netns add "$1"
+	NS_MADE+=("$1")
+	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+	nsx "$1" ip link set lo up
+}
+
+# veth NS1 IF1 NS2 IF2: a veth pair between two namespaces, both ends up.
+veth()
+{
+	ip -n "$1" link add "$2" type veth peer name "$4" netns "$3"
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
+
+mac_of() { nsx "$1" cat "/sys/class/net/$2/address"; }
+
+echo "==> topology (prefix $P)"
+for ns in "$G" "$S" "$B" "${F[@]}"; do
+	mkns "$ns"
+done
+veth "$G" d0 "$S" d0
+veth "$G" k0 "$B" gk
+veth "$S" k0 "$B" sk
+veth "$G" u0 "$B" gu
+veth "$S" u0 "$B" su
+for i in 1 2 3; do
+	veth "${F[i - 1]}" k0 "$B" "fk$i"
+	veth "${F[i - 1]}" u0 "$B" "fu$i"
+done
+ip -n "$G" addr add 10.1.0.1/24 dev d0
+ip -n "$S" addr add 10.1.0.2/24 dev d0
+ip -n "$G" addr add 10.2.0.1/24 dev k0
+ip -n "$S" addr add 10.2.0.2/24 dev k0
+ip -n "$G" addr add 10.3.0.1/24 dev u0
+ip -n "$S" addr add 10.3.0.2/24 dev u0
+
+# (b) the Linux bridge: STP off (the default), so ports forward at once.
+ip -n "$B" link add kbr type bridge
+for p in gk sk fk1 fk2 fk3; do
+	ip -n "$B" link set "$p" master kbr
+done
+ip -n "$B" link set kbr up
+
+# (c) ubridge on CPU 1. A background job of a script starts with SIGINT
+# ignored; give the daemon its default back. ip netns exec, taskset and env
+# all exec, so $! is the daemon's PID (background jobs call ip directly,
+# not through a shell function, which would add a subshell).
+ip netns exec "$B" taskset -c "$DCPU" env --default-signal=INT,QUIT "$UBRIDGE" -f -q \
+	-n "$BRNAME" -p gu -p su -p fu1 -p fu2 -p fu3 >"$TMP/ubridge.log" 2>&1 &
+UBPID=$!
+sleep 0.2
+[[ $(cat "/proc/$UBPID/comm" 2>/dev/null) == ubridge ]] ||
+	{ echo "PID $UBPID is not the daemon" >&2; exit 1; }
+for _ in $(seq 50); do
+	[[ -S /run/ubridge/$BRNAME.sock ]] && break
+	kill -0 "$UBPID" 2>/dev/null || { cat "$TMP/ubridge.log" >&2; exit 1; }
+	sleep 0.1
+done
+[[ -S /run/ubridge/$BRNAME.sock ]] || { echo "ubridge did not start" >&2; exit 1; }
+ubctl() { "$UBCTL" -n "$BRNAME" "$@"; }
+
+declare -A IFN=([direct]=d0 [kernel]=k0 [ubridge]=u0)
+declare -A NET=([direct]=10.1.0 [kernel]=10.2.0 [ubridge]=10.3.0)
+declare -A SINKMAC
+for t in direct kernel ubridge; do
+	SINKMAC[$t]=$(mac_of "$S" "${IFN[$t]}")
+done
+UNKNOWN_MAC=02:ee:ee:00:00:01
+
+# Offload state of the namespace ends, to restore after "tcp_nooff".
+OFF_FEATS="tx sg tso gso gro rx"
+declare -A OFFSAVE
+save_offloads()
+{
+	local ns=$1 dev=$2 f line long
+	declare -A longname=([tx]=tx-checksumming [sg]=scatter-gather
+		[tso]=tcp-segmentation-offload [gso]=generic-segmentation-offload
+		[gro]=generic-receive-offload [rx]=rx-checksumming)
+	for f in $OFF_FEATS; do
+		long=${longname[$f]}
+		line=$(nsx "$ns" ethtool -k "$dev" | grep -E "^$long:" || true)
+		OFFSAVE[$ns.$dev.$f]=$([[ $line == *": on"* ]] && echo on || echo off)
+	done
+}
+set_offloads() # NS DEV on|off|saved
+{
+	local ns=$1 dev=$2 mode=$3 f args=()
+	for f in $OFF_FEATS; do
+		if [[ $mode == saved ]]; then
+			args+=("$f" "${OFFSAVE[$ns.$dev.$f]}")
+		else
+			args+=("$f" "$mode")
+		fi
+	done
+	nsx "$ns" ethtool -K "$dev" "${args[@]}" >/dev/null 2>&1 || true
+}
+for t in direct kernel ubridge; do
+	save_offloads "$G" "${IFN[$t]}"
+	save_offloads "$S" "${IFN[$t]}"
+done
+
+# Teaches a bridge where the gen and sink ends are (and fills ARP).
+prime()
+{
+	local t=$1
+	nsx "$S" ping -q -c 1 -W 1 "${NET[$t]}.1" >/dev/null 2>&1 || true
+	nsx "$G" ping -q -c 1 -W 1 "${NET[$t]}.2" >/dev/null 2>&1 || true
+}
+
+# CPU time (user + system, clock ticks) of the daemon so far.
+ub_ticks() { awk '{ print $14 + $15 }' "/proc/$UBPID/stat"; }
+HZ=$(getconf CLK_TCK)
+
+# "busy softirq" ticks of the daemon's CPU so far (from /proc/stat).
+cpu_ticks() { awk -v c="cpu$DCPU" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9, $8 }' /proc/stat; }
+
+# Port counters of ubridge as "name key value" lines.
+ub_counters()
+{
+	ubctl -j -s port show | jq -r '.[] | .name as $n | to_entries[] |
+		select(.key | test("^(rx|tx)_")) | "\($n) \(.key) \(.value)"'
+}
+
+kv() { tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }
+
+record() # SCENARIO TARGET ROUND METRIC VALUE
+{
+	printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RES"
+}
+
+# pps SCENARIO TARGET ROUND SIZE FLOWS DSTKIND
+run_pps()
+{
+	local sc=$1 t=$2 r=$3 size=$4 flows=$5 dst=$6 ifn=${IFN[$t]} mac
+	local gpid gen cnt rx tx c0 c1 k0 k1 w0 w1 ns_per kb0 ks0 kb1 ks1
+	mac=${SINKMAC[$t]}
+	[[ $dst == unknown ]] && mac=$UNKNOWN_MAC
+	prime "$t"
+	ip netns exec "$G" taskset -c 0 "$UBGEN" send "$ifn" --dst "$mac" --size "$size" \
+		--flows "$flows" --seconds $((SECS + 2)) >"$TMP/gen.out" 2>&1 &
+	gpid=$!
+	PIDS+=("$gpid")
+	sleep 1
+	if [[ $t == ubridge ]]; then
+		ub_counters >"$TMP/ubc0"
+		c0=$(ub_ticks)
+		k0=$(cpu_ticks)
+	fi
+	local ppid=
+	if [[ -n $PERF && $t == ubridge ]]; then
+		mkdir -p "$PERF"
+		perf record -q -g -p "$UBPID" -o "$PERF/$sc-r$r.data" \
+			-- sleep "$SECS" >/dev/null 2>&1 &
+		ppid=$!
+		PIDS+=("$ppid")
+	fi
+	w0=$(date +%s.%N)
+	nsx "$S" "$UBGEN" count "$ifn" --seconds "$SECS" >"$TMP/cnt.out" 2>&1 ||
+		{ cat "$TMP/cnt.out" >&2; return 1; }
+	w1=$(date +%s.%N)
+	if [[ $t == ubridge ]]; then
+		c1=$(ub_ticks)
+		k1=$(cpu_ticks)
+		ub_counters >"$TMP/ubc1"
+	fi
+	if [[ -n $ppid ]]; then
+		wait "$ppid" || true
+		unset 'PIDS[-1]'
+	fi
+	wait "$gpid" || { cat "$TMP/gen.out" >&2; return 1; }
+	unset 'PIDS[-1]'
+	gen=$(cat "$TMP/gen.out")
+	cnt=$(cat "$TMP/cnt.out")
+	echo "    $sc $t r$r: gen: $gen" >>"$TMP/log"
+	echo "    $sc $t r$r: sink: $cnt" >>"$TMP/log"
+	tx=$(kv pps <<<"$gen")
+	rx=$(kv pps <<<"$cnt")
+	record "$sc" "$t" "$r" rx_pps "$rx"
+	record "$sc" "$t" "$r" tx_pps "$tx"
+	if [[ $t == ubridge ]]; then
+		# Daemon CPU (s/s) over the counting window / frames out per s.
+		ns_per=$(awk -v c0="$c0" -v c1="$c1" -v hz="$HZ" -v w0="$w0" \
+			-v w1="$w1" -v rx="$rx" 'BEGIN {
+			cpu = (c1 - c0) / hz / (w1 - w0);
+			printf "%.0f", (rx > 0 ? cpu / rx * 1e9 : 0) }')
+		record "$sc" "$t" "$r" daemon_ns_per_frame "$ns_per"
+		record "$sc" "$t" "$r" daemon_cpu_util "$(awk -v c0="$c0" -v c1="$c1" \
+			-v hz="$HZ" -v w0="$w0" -v w1="$w1" \
+			'BEGIN { printf "%.2f", (c1 - c0) / hz / (w1 - w0) }')"
+		# The whole CPU of the daemon: busy share, and its softirq part
+		# (the sink's receive, run after the daemon's sends; not in the
+		# daemon's own utime+stime when IRQ time is accounted apart).
+		read -r kb0 ks0 <<<"$k0"
+		read -r kb1 ks1 <<<"$k1"
+		record "$sc" "$t" "$r" cpu_busy "$(awk -v a="$kb0" -v b="$kb1" \
+			-v hz="$HZ" -v w0="$w0" -v w1="$w1" \
+			'BEGIN { printf "%.2f", (b - a) / hz / (w1 - w0) }')"
+		record "$sc" "$t" "$r" cpu_softirq "$(awk -v a="$ks0" -v b="$ks1" \
+			-v hz="$HZ" -v w0="$w0" -v w1="$w1" \
+			'BEGIN { printf "%.2f", (b - a) / hz / (w1 - w0) }')"
+		join <(sort "$TMP/ubc0" | awk '{ print $1 "." $2, $3 }') \
+		     <(sort "$TMP/ubc1" | awk '{ print $1 "." $2, $3 }') |
+			awk '$3 != $2 { printf " %s+%.0f", $1, $3 - $2 }' |
+			sed "s/^/    $sc $t r$r: ubctl deltas:/" >>"$TMP/log"
+		echo >>"$TMP/log"
+	fi
+}
+
+IPERF_PORT=$((20000 + $$ % 20000))
+run_tcp()
+{
+	local sc=$1 t=$2 r=$3 ifn=${IFN[$t]} spid out bps rtx mode=saved
+	[[ $sc == tcp_nooff ]] && mode=off
+	set_offloads "$G" "$ifn" "$mode"
+	set_offloads "$S" "$ifn" "$mode"
+	local tso
+	tso=$(nsx "$G" ethtool -k "$ifn" | awk '$1 == "tcp-segmentation-offload:" { print $2 }')
+	echo "    $sc $t r$r: sender TSO $tso" >>"$TMP/log"
+	if [[ $mode == off && $tso != off ]]; then
+		echo "    $sc $t r$r: WARNING: offloads did not go off" | tee -a "$TMP/log" >&2
+	fi
+	prime "$t"
+	IPERF_PORT=$((IPERF_PORT + 1))
+	ip netns exec "$S" iperf3 -s -1 -B "${NET[$t]}.2" -p "$IPERF_PORT" >/dev/null 2>&1 &
+	spid=$!
+	PIDS+=("$spid")
+	for _ in $(seq 50); do
+		nsx "$S" ss -Htln "sport = :$IPERF_PORT" | grep -q . && break
+		sleep 0.1
+	done
+	out=$(nsx "$G" taskset -c 0 iperf3 -c "${NET[$t]}.2" -p "$IPERF_PORT" \
+		-t "$SECS" -J 2>&1) || true
+	wait "$spid" 2>/dev/null || true
+	unset 'PIDS[-1]'
+	set_offloads "$G" "$ifn" saved
+	set_offloads "$S" "$ifn" saved
+	bps=$(jq -r '.end.sum_received.bits_per_second // empty' <<<"$out" 2>/dev/null || true)
+	rtx=$(jq -r '.end.sum_sent.retransmits // empty' <<<"$out" 2>/dev/null || true)
+	if [[ -z $bps ]]; then
+		echo "    $sc $t r$r: iperf3 failed: $(head -c 300 <<<"$out")" | tee -a "$TMP/log" >&2
+		record "$sc" "$t" "$r" gbps 0
+		return 0
+	fi
+	echo "    $sc $t r$r: $bps bit/s, $rtx retransmits" >>"$TMP/log"
+	record "$sc" "$t" "$r" gbps "$(awk -v b="$bps" 'BEGIN { printf "%.3f", b / 1e9 }')"
+	record "$sc" "$t" "$r" retransmits "$rtx"
+}
+
+run_rtt()
+{
+	local sc=$1 t=$2 r=$3 times
+	prime "$t"
+	# One ping every 2 ms; per-packet times in ms, to µs.
+	times=$(nsx "$G" taskset -c 0 ping -i 0.002 -c "$PINGS" -W 1 "${NET[$t]}.2" |
+		sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' | sort -g)
+	local n
+	n=$(wc -l <<<"$times")
+	if ((n < PINGS / 2)); then
+		echo "    $sc $t r$r: only $n ping replies" | tee -a "$TMP/log" >&2
+	fi
+	record "$sc" "$t" "$r" rtt_p50_us "$(awk -v n="$n" 'NR == int(n * 0.50 + 0.5) { print $1 * 1000 }' <<<"$times")"
+	record "$sc" "$t" "$r" rtt_p99_us "$(awk -v n="$n" 'NR == int(n * 0.99 + 0.5) { print $1 * 1000 }' <<<"$times")"
+	echo "    $sc $t r$r: $n replies" >>"$TMP/log"
+}
+
+run_one()
+{
+	local sc=$1 t=$2 r=$3
+	case $sc in
+	pps64) run_pps "$sc" "$t" "$r" 64 1 known ;;
+	pps64_1k) run_pps "$sc" "$t" "$r" 64 1024 known ;;
+	pps1514) run_pps "$sc" "$t" "$r" 1514 1 known ;;
+	flood) run_pps "$sc" "$t" "$r" 64 1 unknown ;;
+	tcp | tcp_nooff) run_tcp "$sc" "$t" "$r" ;;
+	rtt) run_rtt "$sc" "$t" "$r" ;;
+	esac
+}
+
+echo "==> $(nproc) CPUs, kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "==> pinning: generator, iperf3 client and ping on CPU 0 (taskset -c 0);"
+echo "    ubridge daemon on CPU $DCPU (taskset -c $DCPU); counter and iperf3 server unpinned"
+echo "==> $ROUNDS rounds x {$SCENARIOS} x {direct kernel ubridge}, ${SECS}s per traffic run"
+start=$SECONDS
+for ((r = 1; r <= ROUNDS; r++)); do
+	echo "==> round $r/$ROUNDS ($((SECONDS - start)) s so far)"
+	for sc in $SCENARIOS; do
+		for t in direct kernel ubridge; do
+			[[ $sc == flood && $t == direct ]] && continue
+			kill -0 "$UBPID" 2>/dev/null || { echo "ubridge died:" >&2; cat "$TMP/ubridge.log" >&2; exit 1; }
+			run_one "$sc" "$t" "$r"
+		done
+	done
+done
+
+echo "==> done in $((SECONDS - start)) s; ubridge still running: $(kill -0 "$UBPID" 2>/dev/null && echo yes || echo NO)"
+echo
+echo "Per-run detail:"
+cat "$TMP/log"
+echo
+echo "Medians of $ROUNDS interleaved runs [min - max]; ratio = ubridge / kernel (medians)"
+echo "Pinning: generator/iperf3 client/ping on CPU 0, ubridge daemon on CPU $DCPU."
+echo
+awk -F'\t' -v order="$SCENARIOS" '
+function fmt(m, v) {
+	if (m ~ /pps/) return sprintf("%.3f", v / 1e6)
+	return sprintf("%g", v)
+}
+function unit(m) {
+	if (m ~ /pps/) return m " (M)"
+	return m
+}
+{
+	key = $1 SUBSEP $4 SUBSEP $2
+	n[key]++
+	v[key, n[key]] = $5 + 0
+	if (!(($1 SUBSEP $4) in seen)) {
+		seen[$1 SUBSEP $4] = 1
+		rows[++nrows] = $1 SUBSEP $4
+	}
+}
+END {
+	printf "| %-9s | %-25s | %-24s | %-24s | %-24s | %-7s |\n", "scenario", "metric", "direct", "kernel bridge", "ubridge", "ub/kbr"
+	printf "|-----------|---------------------------|--------------------------|--------------------------|--------------------------|---------|\n"
+	ns = split(order, sc, " ")
+	for (s = 1; s <= ns; s++) for (i = 1; i <= nrows; i++) {
+		split(rows[i], rk, SUBSEP)
+		if (rk[1] != sc[s]) continue
+		line = sprintf("| %-9s | %-25s |", rk[1], unit(rk[2]))
+		delete med
+		split("direct kernel ubridge", tg, " ")
+		for (t = 1; t <= 3; t++) {
+			key = rk[1] SUBSEP rk[2] SUBSEP tg[t]
+			c = n[key]
+			if (!c) { line = line sprintf(" %-24s |", "-"); continue }
+			delete a
+			for (j = 1; j <= c; j++) a[j] = v[key, j]
+			# insertion sort
+			for (j = 2; j <= c; j++) { x = a[j]; k = j - 1
+				while (k >= 1 && a[k] > x) { a[k + 1] = a[k]; k-- }
+				a[k + 1] = x }
+			m = (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+			med[tg[t]] = m
+			line = line sprintf(" %-24s |", fmt(rk[2], m) " [" fmt(rk[2], a[1]) "-" fmt(rk[2], a[c]) "]")
+		}
+		if (("kernel" in med) && ("ubridge" in med) && med["kernel"] > 0)
+			line = line sprintf(" %-7s |", sprintf("%.2f", med["ubridge"] / med["kernel"]))
+		else
+			line = line sprintf(" %-7s |", "-")
+		print line
+	}
+}' "$RES"
+echo
+echo "ubridge log (last lines):"
+tail -n 5 "$TMP/ubridge.log" || true

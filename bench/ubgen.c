@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ubgen: the benchmark's frame generator and counter.
+ *
+ *   ubgen send IFNAME --dst MAC [--src MAC] [--size N] [--flows N]
+ *              [--seconds S | --count N] [--rate PPS] [--udp] [--batch N]
+ *              [--qdisc]
+ *   ubgen count IFNAME [--seconds S]
+ *
+ * send: fixed-size frames out of IFNAME through an AF_PACKET socket,
+ * 'batch' frames per sendmmsg(), with PACKET_QDISC_BYPASS unless --qdisc.
+ * A flow is a distinct source MAC: flow i uses --src with i added to its
+ * last two bytes, so a bridge learns (and refreshes) one FDB entry per
+ * flow while every frame goes to the same --dst. Frames are sent
+ * round-robin over the flows. The payload is ethertype 0x88b5 (IEEE
+ * "local experimental"), which no protocol stack in the sink handles, so
+ * the receiver drops it at once; with --udp they are IPv4/UDP instead
+ * (198.18.0.0/15 addresses, source port 10000 + flow, destination port
+ * UBGEN_UDP_PORT), for tests that need L3/L4 flows (hashing, fanout).
+ *
+ * count: counts the frames of ours (either kind, recognised by the magic
+ * word after the headers) arriving on IFNAME for S seconds, with a
+ * classic BPF filter in front of a TPACKET_V3 receive ring: the kernel
+ * copies at most 128 bytes of each and the counter touches one block
+ * header per few thousand frames, so counting costs little CPU.
+ *
+ * Both print one line of key=value pairs, for scripts.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ubridge/eth.h>
+
+#define UBGEN_ETHERTYPE 0x88b5
+#define UBGEN_MAGIC 0x75624731u /* "ubG1" */
+#define UBGEN_UDP_PORT 5999
+#define UBGEN_MAX_FLOWS 65536
+#define UBGEN_MAX_BATCH 1024
+#define UBGEN_SNAPLEN 128
+
+#define RING_BLOCK_SIZE (1u << 20)
+#define RING_BLOCKS 32u
+#define RING_FRAME_SIZE 2048u
+#define RING_RETIRE_MS 5u
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "ubgen: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void usage(FILE *f, int status)
+{
+	fprintf(f,
+		"Usage: ubgen send IFNAME --dst MAC [--src MAC] [--size N] [--flows N]\n"
+		"                  [--seconds S | --count N] [--rate PPS] [--udp]\n"
+		"                  [--batch N] [--qdisc]\n"
+		"       ubgen count IFNAME [--seconds S]\n"
+		"\n"
+		"send   frames of N bytes (without FCS; default 64) to MAC, round-robin\n"
+		"       over N flows (distinct source MACs: --src plus 0..N-1 in its\n"
+		"       last two bytes; default 1 flow), for S seconds (default 5) or\n"
+		"       N frames, at PPS frames/s or as fast as possible. Ethertype\n"
+		"       0x%04x unless --udp (IPv4/UDP, source port 10000+flow,\n"
+		"       destination port %d). PACKET_QDISC_BYPASS unless --qdisc.\n"
+		"count  frames of ours arriving on IFNAME for S seconds (default 5).\n"
+		"\n"
+		"Both print one line of key=value pairs.\n",
+		UBGEN_ETHERTYPE, UBGEN_UDP_PORT);
+	exit(status);
+}
+
+static long parse_num(const char *s, long min, long max, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		fprintf(stderr, "ubgen: bad %s '%s' (%ld..%ld)\n", what, s, min,
+			max);
+		exit(2);
+	}
+	return v;
+}
+
+static int open_packet_socket(const char *ifname, int *ifindex)
+{
+	int fd = socket(AF_PACKET, SOCK_RAW, 0);
+
+	if (fd < 0)
+		die("socket(AF_PACKET)");
+	*ifindex = (int)if_nametoindex(ifname);
+	if (!*ifindex) {
+		fprintf(stderr, "ubgen: no interface '%s'\n", ifname);
+		exit(1);
+	}
+	return fd;
+}
+
+static uint16_t ip_csum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Writes frame 'flow' into 'f' (size bytes, size >= 60). */
+static void build_frame(uint8_t *f, size_t size, const struct ub_mac *dst,
+			const struct ub_mac *src, uint32_t flow, bool udp)
+{
+	struct ub_eth_hdr *eth = (struct ub_eth_hdr *)f;
+	uint32_t magic = htonl(UBGEN_MAGIC);
+	uint8_t *p = f + UB_ETH_HLEN;
+
+	memset(f, 0, size);
+	eth->dst = *dst;
+	eth->src = *src;
+	if (flow) {
+		uint16_t lo = (uint16_t)(eth->src.b[4] << 8 | eth->src.b[5]);
+
+		lo = (uint16_t)(lo + flow);
+		eth->src.b[4] = (uint8_t)(lo >> 8);
+		eth->src.b[5] = (uint8_t)lo;
+	}
+	if (!udp) {
+		eth->type = htons(UBGEN_ETHERTYPE);
+		memcpy(p, &magic, 4);
+		memcpy(p + 4, &(uint32_t){ htonl(flow) }, 4);
+		return;
+	}
+	eth->type = htons(ETH_P_IP);
+	{
+		uint16_t tot = (uint16_t)(size - UB_ETH_HLEN);
+		uint16_t ulen = (uint16_t)(tot - 20);
+		uint16_t sport = (uint16_t)(10000 + flow);
+
+		p[0] = 0x45;
+		p[2] = (uint8_t)(tot >> 8);
+		p[3] = (uint8_t)tot;
+		p[6] = 0x40; /* DF */
+		p[8] = 64;
+		p[9] = 17;
+		p[12] = 198, p[13] = 18, p[14] = (uint8_t)(flow >> 8),
+		p[15] = (uint8_t)(flow | 1);
+		p[16] = 198, p[17] = 19, p[18] = 0, p[19] = 1;
+		{
+			uint16_t c = ip_csum(p, 20);
+
+			p[10] = (uint8_t)(c >> 8);
+			p[11] = (uint8_t)c;
+		}
+		p += 20;
+		p[0] = (uint8_t)(sport >> 8);
+		p[1] = (uint8_t)sport;
+		p[2] = UBGEN_UDP_PORT >> 8;
+		p[3] = UBGEN_UDP_PORT & 0xff;
+		p[4] = (uint8_t)(ulen >> 8);
+		p[5] = (uint8_t)ulen;
+		/* UDP checksum 0: none. */
+		memcpy(p + 8, &magic, 4);
+	}
+}
+
+static int cmd_send(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dst", required_argument, NULL, 'd' },
+		{ "src", required_argument, NULL, 's' },
+		{ "size", required_argument, NULL, 'l' },
+		{ "flows", required_argument, NULL, 'f' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "udp", no_argument, NULL, 'u' },
+		{ "qdisc", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ub_mac dst, src;
+	bool have_dst = false, udp = false, bypass = true;
+	long size = 64, flows = 1, seconds = 5, count = 0, rate = 0, batch = 64;
+	const char *ifname;
+	struct sockaddr_ll sll;
+	struct mmsghdr *msgs;
+	struct iovec *iov;
+	uint8_t *frames;
+	uint64_t sent = 0, errors = 0;
+	double t0, t_end, elapsed;
+	int fd, ifindex, c;
+
+	ub_mac_parse("02:75:62:00:00:01", &src);
+	while ((c = getopt_long(argc, argv, "d:s:l:f:t:c:r:b:uqh", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (ub_mac_parse(optarg, &dst))
+				usage(stderr, 2);
+			have_dst = true;
+			break;
+		case 's':
+			if (ub_mac_parse(optarg, &src))
+				usage(stderr, 2);
+			break;
+		case 'l':
+			size = parse_num(optarg, 60, 9014, "--size");
+			break;
+		case 'f':
+			flows = parse_num(optarg, 1, UBGEN_MAX_FLOWS, "--flows");
+			break;
+		case 't':
+			seconds = parse_num(optarg, 1, 86400, "--seconds");
+			break;
+		case 'c':
+			count = parse_num(optarg, 1, 1L << 40, "--count");
+			break;
+		case 'r':
+			rate = parse_num(optarg, 1, 100000000, "--rate");
+			break;
+		case 'b':
+			batch = parse_num(optarg, 1, UBGEN_MAX_BATCH, "--batch");
+			break;
+		case 'u':
+			udp = true;
+			break;
+		case 'q':
+			bypass = false;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		default:
+			usage(stderr, 2);
+		}
+	}
+	if (optind + 1 != argc || !have_dst)
+		usage(stderr, 2);
+	ifname = argv[optind];
+	if (rate && rate / 1000 < batch)
+		batch = rate / 1000 > 0 ? rate / 1000 : 1;
+	if (count && count < batch)
+		batch = count;
+
+	fd = open_packet_socket(ifname, &ifindex);
+	if (bypass) {
+		int one = 1;
+
+		if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
+			       sizeof(one)))
+			die("PACKET_QDISC_BYPASS");
+	}
+	{
+		/* A large send buffer: we never want to block on it. */
+		int sz = 4 << 20;
+
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = ifindex;
+	sll.sll_protocol = htons(udp ? ETH_P_IP : UBGEN_ETHERTYPE);
+	sll.sll_halen = UB_ETH_ALEN;
+	memcpy(sll.sll_addr, dst.b, UB_ETH_ALEN);
+
+	frames = calloc((size_t)flows, (size_t)size);
+	msgs = calloc((size_t)batch, sizeof(*msgs));
+	iov = calloc((size_t)batch, sizeof(*iov));
+	if (!frames || !msgs || !iov)
+		die("calloc");
+	for (long i = 0; i < flows; i++)
+		build_frame(frames + i * size, (size_t)size, &dst, &src,
+			    (uint32_t)i, udp);
+	for (long i = 0; i < batch; i++) {
+		msgs[i].msg_hdr.msg_name = &sll;
+		msgs[i].msg_hdr.msg_namelen = sizeof(sll);
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		iov[i].iov_len = (size_t)size;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	t0 = now_s();
+	t_end = t0 + (double)seconds;
+	{
+		uint64_t flow = 0, attempts = 0;
+
+		while (!stop) {
+			long n = batch;
+			int r;
+
+			if (count) {
+				if (attempts >= (uint64_t)count)
+					break;
+				if ((uint64_t)n > (uint64_t)count - attempts)
+					n = (long)((uint64_t)count - attempts);
+			}
+			for (long i = 0; i < n; i++) {
+				iov[i].iov_base = frames + flow * (uint64_t)size;
+				if (++flow == (uint64_t)flows)
+					flow = 0;
+			}
+			for (long off = 0; off < n;) {
+				r = sendmmsg(fd, msgs + off, (unsigned int)(n - off), 0);
+				if (r < 0) {
+					if (errno == EINTR && stop)
+						break;
+					if (errno != ENOBUFS && errno != EAGAIN &&
+					    errno != EINTR)
+						die("sendmmsg");
+					errors++; /* that frame was dropped */
+					off++;
+					continue;
+				}
+				sent += (uint64_t)r;
+				off += r;
+			}
+			attempts += (uint64_t)n;
+			/* Check the clock every batch; cheap with the vDSO. */
+			{
+				double t = now_s();
+
+				if (!count && t >= t_end)
+					break;
+				if (rate) {
+					double due = t0 + (double)attempts / (double)rate;
+
+					while (t < due && !stop) {
+						if (due - t > 200e-6)
+							usleep((useconds_t)((due - t) * 1e6 * 0.8));
+						t = now_s();
+					}
+				}
+			}
+		}
+	}
+	elapsed = now_s() - t0;
+	printf("mode=send if=%s size=%ld flows=%ld batch=%ld bypass=%d seconds=%.3f sent=%llu tx_errors=%llu pps=%.0f\n",
+	       ifname, size, flows, batch, bypass, elapsed,
+	       (unsigned long long)sent, (unsigned long long)errors,
+	       elapsed > 0 ? (double)sent / elapsed : 0.0);
+	close(fd);
+	free(frames);
+	free(msgs);
+	free(iov);
+	return 0;
+}
+
+static long long read_if_rx(const char *ifname)
+{
+	char path[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/rx_packets",
+		 ifname);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int cmd_count(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "seconds", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	/*
+	 * Accepts ethertype UBGEN_ETHERTYPE with the magic right after the
+	 * Ethernet header, or IPv4 (IHL 5) / UDP to UBGEN_UDP_PORT with the
+	 * magic as the first payload word; keeps UBGEN_SNAPLEN bytes.
+	 */
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, UBGEN_ETHERTYPE, 0, 2),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 14),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, UBGEN_MAGIC, 7, 8),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 7),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 5),
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 36),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, UBGEN_UDP_PORT, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 42),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, UBGEN_MAGIC, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, UBGEN_SNAPLEN),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]),
+				   .filter = code };
+	struct tpacket_req3 req;
+	struct sockaddr_ll sll;
+	struct tpacket_stats_v3 st;
+	socklen_t stlen = sizeof(st);
+	long seconds = 5;
+	const char *ifname;
+	uint64_t frames = 0;
+	unsigned int blk = 0;
+	long long rx0, rx1;
+	double t0, t_end, elapsed;
+	uint8_t *ring;
+	int fd, ifindex, c, v = TPACKET_V3;
+
+	while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			seconds = parse_num(optarg, 1, 86400, "--seconds");
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		default:
+			usage(stderr, 2);
+		}
+	}
+	if (optind + 1 != argc)
+		usage(stderr, 2);
+	ifname = argv[optind];
+
+	/* Protocol 0: receives nothing until the filter and ring are set. */
+	fd = open_packet_socket(ifname, &ifindex);
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
+		die("SO_ATTACH_FILTER");
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)))
+		die("PACKET_VERSION");
+	memset(&req, 0, sizeof(req));
+	req.tp_block_size = RING_BLOCK_SIZE;
+	req.tp_block_nr = RING_BLOCKS;
+	req.tp_frame_size = RING_FRAME_SIZE;
+	req.tp_frame_nr = RING_BLOCK_SIZE / RING_FRAME_SIZE * RING_BLOCKS;
+	req.tp_retire_blk_tov = RING_RETIRE_MS;
+	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)))
+		die("PACKET_RX_RING");
+	ring = mmap(NULL, (size_t)RING_BLOCK_SIZE * RING_BLOCKS,
+		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+	if (ring == MAP_FAILED)
+		die("mmap");
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = ifindex;
+	sll.sll_protocol = htons(ETH_P_ALL);
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	rx0 = read_if_rx(ifname);
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
+		die("bind");
+	t0 = now_s();
+	t_end = t0 + (double)seconds;
+	while (!stop) {
+		struct tpacket_block_desc *bd = (void *)(ring +
+			(size_t)blk * RING_BLOCK_SIZE);
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		double t = now_s();
+
+		if (t >= t_end)
+			break;
+		if (!(__atomic_load_n(&bd->hdr.bh1.block_status,
+				      __ATOMIC_ACQUIRE) & TP_STATUS_USER)) {
+			int ms = (int)((t_end - t) * 1000) + 1;
+
+			poll(&pfd, 1, ms < 50 ? ms : 50);
+			continue;
+		}
+		frames += bd->hdr.bh1.num_pkts;
+		__atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL,
+				 __ATOMIC_RELEASE);
+		blk = (blk + 1) % RING_BLOCKS;
+	}
+	elapsed = now_s() - t0;
+	rx1 = read_if_rx(ifname);
+	memset(&st, 0, sizeof(st));
+	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &stlen))
+		die("PACKET_STATISTICS");
+	printf("mode=count if=%s seconds=%.3f frames=%llu pps=%.0f ring_drops=%u if_rx=%lld if_rx_pps=%.0f\n",
+	       ifname, elapsed, (unsigned long long)frames,
+	       elapsed > 0 ? (double)frames / elapsed : 0.0, st.tp_drops,
+	       rx0 >= 0 && rx1 >= 0 ? rx1 - rx0 : -1LL,
+	       rx0 >= 0 && rx1 >= 0 && elapsed > 0 ?
+		       (double)(rx1 - rx0) / elapsed : -1.0);
+	munmap(ring, (size_t)RING_BLOCK_SIZE * RING_BLOCKS);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		usage(stderr, 2);
+	if (!strcmp(argv[1], "send"))
+		return cmd_send(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "count"))
+		return cmd_count(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		usage(stdout, 0);
+	usage(stderr, 2);
+	return 2;
+}
