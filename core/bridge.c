@@ -125,6 +125,10 @@ int ub_bridge_port_open(struct ub_bridge *br, const char *ifname,
 	}
 	snprintf(p->name, sizeof(p->name), "%s", ifname);
 	p->state = UB_PORT_FORWARDING;
+	/* The port's own MAC lives behind the port, for good: frames to it
+	 * (the gateway's, say) never flood, and nobody else may claim it. */
+	if (!ub_mac_is_zero(&p->io.mac) && !ub_mac_is_mcast(&p->io.mac))
+		ub_fdb_add_static(br->fdb, &p->io.mac, 0, port_id(br, p));
 	br->fwd_ids[br->nports++] = port_id(br, p);
 	ub_log(UB_LOG_INFO, "%s: port %s attached (%s, ifindex %d, mtu %u)",
 	       br->name, p->name, ops->kind, p->io.ifindex, p->io.mtu);
@@ -216,6 +220,27 @@ static void rx_error(struct ub_bridge *br, struct ub_port *p, int res)
 		  strerror(-res));
 }
 
+/*
+ * A static entry refused to move the frame's source here. If that entry
+ * is one of our ports' own MACs, somebody behind port 'id' is using it
+ * (a loop, or spoofing the gateway): the frame is dropped and we say so.
+ */
+static bool own_mac_elsewhere(struct ub_bridge *br, const uint8_t *eth,
+			      uint32_t id)
+{
+	const struct ub_eth_hdr *h = (const struct ub_eth_hdr *)eth;
+	uint32_t owner;
+
+	if (!ub_fdb_lookup(br->fdb, &h->src, 0, &owner) ||
+	    br->ports[owner].state != UB_PORT_FORWARDING ||
+	    !ub_mac_eq(&br->ports[owner].io.mac, &h->src))
+		return false;
+	ub_log_rl(UB_LOG_WARN, "%s: port %s: frame with the MAC of port %s "
+		  "as source, dropped", br->name, br->ports[id].name,
+		  br->ports[owner].name);
+	return true;
+}
+
 /* Checks, learns and classifies one received frame. True: it goes on to
  * pass 2; false: it was dropped (and counted). */
 static bool rx_classify(struct ub_bridge *br, struct ub_port *p, int res,
@@ -238,6 +263,11 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p, int res,
 	p->rx_bytes += len;
 	ub_forward_decide(br->fdb, ub_frame_eth(&rx->f), len, id, br->now,
 			  &rx->fwd);
+	if (ub_unlikely(rx->fwd.learn == UB_FDB_LEARN_STATIC) &&
+	    own_mac_elsewhere(br, ub_frame_eth(&rx->f), id)) {
+		rx->fwd.kind = UB_FWD_DROP;
+		rx->fwd.drop = UB_DROP_OWN_MAC;
+	}
 	if (rx->fwd.kind == UB_FWD_DROP) {
 		p->drops[rx->fwd.drop]++;
 		return false;
@@ -393,6 +423,8 @@ static void on_accept(struct ub_bridge *br, const struct ub_cqe *cqe)
 		return;
 	}
 	c->fd = cqe->res;
+	c->deadline = br->now + UB_CONN_TIMEOUT_MS;
+	c->cancelled = false;
 	c->req_len = 0;
 	ub_ctl_reply_init(&c->reply);
 	if (ub_ring_recv(br->ring, c->fd, c->req, sizeof(c->req),
@@ -447,6 +479,26 @@ static int arm_signal(struct ub_bridge *br)
 			    sizeof(br->siginfo), ub_ud_make(UB_OP_SIGNAL, 0, 0));
 }
 
+/*
+ * A client that never finishes its request, or never reads its reply, must
+ * not keep its slot: past the deadline its pending request is cancelled,
+ * and the cancelled completion closes the connection.
+ */
+static void conns_expire(struct ub_bridge *br)
+{
+	for (unsigned i = 0; i < UB_CONNS_MAX; i++) {
+		struct ub_conn *c = &br->conns[i];
+
+		if (c->fd < 0 || c->cancelled || br->now < c->deadline)
+			continue;
+		ub_log_rl(UB_LOG_WARN, "%s: control client too slow, dropped",
+			  br->name);
+		ub_ring_cancel(br->ring, ub_ud_make(UB_OP_CONN_RECV, i, 0));
+		ub_ring_cancel(br->ring, ub_ud_make(UB_OP_CONN_SEND, i, 0));
+		c->cancelled = true;
+	}
+}
+
 static void housekeeping(struct ub_bridge *br)
 {
 	ub_ring_bufs_commit(br->ring);
@@ -454,6 +506,7 @@ static void housekeeping(struct ub_bridge *br)
 		ub_cap_reap(br);
 	if (br->now >= ub_fdb_next_deadline(br->fdb))
 		ub_fdb_age(br->fdb, br->now);
+	conns_expire(br);
 	if (!ub_ring_bufs_free(br->ring))
 		return;
 	for (uint32_t i = 0; i < br->nports; i++) {
@@ -464,10 +517,15 @@ static void housekeeping(struct ub_bridge *br)
 	}
 }
 
+/* The next moment housekeeping has work: FDB ageing, a client's deadline. */
 static int loop_timeout(const struct ub_bridge *br)
 {
 	uint64_t deadline = ub_fdb_next_deadline(br->fdb);
 
+	for (unsigned i = 0; i < UB_CONNS_MAX; i++)
+		if (br->conns[i].fd >= 0 && !br->conns[i].cancelled &&
+		    br->conns[i].deadline < deadline)
+			deadline = br->conns[i].deadline;
 	if (deadline == UB_FDB_NO_DEADLINE)
 		return -1;
 	if (deadline <= br->now)

@@ -23,6 +23,8 @@
 #define UB_PORT_TX_MAX 512
 /* Control connections served at once. */
 #define UB_CONNS_MAX 16
+/* A connection's whole life (request in, reply out) is bounded by this. */
+#define UB_CONN_TIMEOUT_MS 10000
 /* Captures running at once. */
 #define UB_CAPTURES_MAX 16
 /* A capture's port when it covers every port. */
@@ -67,6 +69,8 @@ struct ub_port {
 
 struct ub_conn {
 	int fd; /* -1: slot free */
+	uint64_t deadline;
+	bool cancelled; /* past its deadline: its request is being cancelled */
 	size_t req_len;
 	size_t sent;
 	struct ub_ctl_reply reply;

@@ -195,9 +195,12 @@ static int fdb_show_one(const struct ub_fdb_entry_info *e, void *arg)
 	char mac[UB_MAC_STRLEN];
 
 	ub_mac_fmt(&e->mac, mac);
+	/* "local": the port's own MAC, put there when it was attached. */
 	if (e->is_static)
-		ub_ctl_reply_record(ctx->r, "mac=%s vlan=%u port=%s type=static",
-				    mac, e->vid, port);
+		ub_ctl_reply_record(ctx->r, "mac=%s vlan=%u port=%s type=%s",
+				    mac, e->vid, port,
+				    ub_mac_eq(&e->mac, &ctx->br->ports[e->port].io.mac) ?
+					    "local" : "static");
 	else
 		ub_ctl_reply_record(ctx->r,
 				    "mac=%s vlan=%u port=%s type=learned age=%llu",
@@ -331,6 +334,11 @@ static int cmd_time_warp(struct ub_bridge *br, int argc, char **argv,
 	br->warp_ms += ms;
 	ub_bridge_clock(br);
 	ub_fdb_age(br->fdb, br->now);
+	/* The clock jumps for everyone but the client asking: it still gets
+	 * its answer. */
+	for (unsigned i = 0; i < UB_CONNS_MAX; i++)
+		if (br->conns[i].fd == ctx->fd)
+			br->conns[i].deadline += ms;
 	return 0;
 }
 

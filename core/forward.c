@@ -7,6 +7,7 @@
 const char *const ub_drop_names[UB_DROP__COUNT] = {
 	[UB_DROP_RUNT] = "rx_drop_runt",
 	[UB_DROP_BAD_SRC] = "rx_drop_bad_src",
+	[UB_DROP_OWN_MAC] = "rx_drop_own_mac",
 	[UB_DROP_LINK_LOCAL] = "rx_drop_link_local",
 	[UB_DROP_SAME_PORT] = "rx_drop_same_port",
 	[UB_DROP_TOO_BIG] = "rx_drop_too_big",

@@ -3,8 +3,9 @@
  * ubt-frame: writes and reads raw Ethernet frames on one interface, for the
  * integration tests.
  *
- *   ubt-frame send IFNAME --dst MAC --src MAC [--vlan VID] [--type 0xNNNN]
- *                         [--size BYTES] [--count N] [--id N] [--interval US]
+ *   ubt-frame send IFNAME --dst MAC --src MAC|random [--vlan VID]
+ *                         [--type 0xNNNN] [--size BYTES] [--count N] [--id N]
+ *                         [--interval US]
  *   ubt-frame recv IFNAME [--type 0xNNNN] [--timeout MS] [--count N]
  *                         [--ready FILE]
  *
@@ -15,7 +16,8 @@
  *
  *   dst=.. src=.. vlan=N|none type=0xNNNN len=N id=N seq=N
  *
- * with id=- seq=- when the payload is not ours. The kernel may strip an
+ * with id=- seq=- when the payload is not ours. "--src random" gives each
+ * frame its own random locally administered unicast source (a MAC flood). The kernel may strip an
  * 802.1Q tag into the packet's auxdata; recv puts it back into what it
  * reports (vlan and len), so a tagged frame reads the same either way.
  */
@@ -50,7 +52,7 @@
 struct opts {
 	const char *ifname;
 	struct ub_mac dst, src;
-	bool have_dst, have_src;
+	bool have_dst, have_src, random_src;
 	int vlan; /* -1: untagged */
 	unsigned int type;
 	unsigned long size;
@@ -63,7 +65,7 @@ struct opts {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ubt-frame send IFNAME --dst MAC --src MAC "
+	fprintf(stderr, "usage: ubt-frame send IFNAME --dst MAC --src MAC|random "
 			"[--vlan VID] [--type 0xNNNN]\n"
 			"                      [--size BYTES] [--count N] "
 			"[--id N] [--interval US]\n"
@@ -122,7 +124,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			parse_mac(opt, val, &o->dst);
 			o->have_dst = true;
 		} else if (!strcmp(opt, "--src")) {
-			parse_mac(opt, val, &o->src);
+			o->random_src = !strcmp(val, "random");
+			if (!o->random_src)
+				parse_mac(opt, val, &o->src);
 			o->have_src = true;
 		} else if (!strcmp(opt, "--vlan")) {
 			o->vlan = (int)parse_num(opt, val, 4094);
@@ -185,6 +189,7 @@ static uint32_t get_be32(const uint8_t *p)
 
 static int do_send(const struct opts *o)
 {
+	uint64_t rnd = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ 1;
 	size_t tag = o->vlan >= 0 ? UB_VLAN_HLEN : 0;
 	size_t min = UBT_HDR_LEN + tag;
 	uint8_t *f;
@@ -219,6 +224,14 @@ static int do_send(const struct opts *o)
 		ssize_t n;
 
 		put_be32(f + off + 8, (uint32_t)seq);
+		if (o->random_src) {
+			/* xorshift64: plenty random for distinct MACs. */
+			rnd ^= rnd << 13;
+			rnd ^= rnd >> 7;
+			rnd ^= rnd << 17;
+			f[UB_ETH_ALEN] = 0x02;
+			memcpy(f + UB_ETH_ALEN + 1, &rnd, UB_ETH_ALEN - 1);
+		}
 		do {
 			n = send(fd, f, o->size, 0);
 			/* A full qdisc or socket buffer: wait a little. */
