@@ -35,7 +35,7 @@ Usage: $0 [OPTIONS]
 EOF
 }
 
-ALL_SCENARIOS="pps64 pps64_1k pps1514 flood tcp tcp_nooff rtt"
+ALL_SCENARIOS="pps64 pps64_cap pps64_1k pps1514 flood tcp tcp_nooff rtt"
 ROUNDS=5
 SECS=4
 PINGS=1000
@@ -416,11 +416,29 @@ run_rtt()
 	echo "    $sc $t r$r: $n replies" >>"$TMP/log"
 }
 
+# pps64 through ubridge with a capture of every port, both directions
+# (each frame written twice): the cost of capturing, against pps64's
+# ubridge row of the same round. The writer thread inherits the daemon's
+# CPU pinning, so it competes with forwarding for CPU $DCPU.
+run_cap()
+{
+	local sc=$1 t=$2 r=$3 st
+	ubctl capture start all "$TMP/cap.pcap" --dir both >/dev/null
+	run_pps "$sc" "$t" "$r" 64 1 known
+	st=$(ubctl -j capture show)
+	ubctl capture stop all
+	record "$sc" "$t" "$r" cap_frames "$(jq '.[0].frames' <<<"$st")"
+	record "$sc" "$t" "$r" cap_dropped "$(jq '.[0].dropped' <<<"$st")"
+	echo "    $sc $t r$r: capture: $(ls -l "$TMP/cap.pcap" | awk '{print $5}') bytes" >>"$TMP/log"
+	rm -f "$TMP/cap.pcap"
+}
+
 run_one()
 {
 	local sc=$1 t=$2 r=$3
 	case $sc in
 	pps64) run_pps "$sc" "$t" "$r" 64 1 known ;;
+	pps64_cap) run_cap "$sc" "$t" "$r" ;;
 	pps64_1k) run_pps "$sc" "$t" "$r" 64 1024 known ;;
 	pps1514) run_pps "$sc" "$t" "$r" 1514 1 known ;;
 	flood) run_pps "$sc" "$t" "$r" 64 1 unknown ;;
@@ -439,6 +457,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for sc in $SCENARIOS; do
 		for t in direct kernel ubridge; do
 			[[ $sc == flood && $t == direct ]] && continue
+			[[ $sc == pps64_cap && $t != ubridge ]] && continue
 			kill -0 "$UBPID" 2>/dev/null || { echo "ubridge died:" >&2; cat "$TMP/ubridge.log" >&2; exit 1; }
 			run_one "$sc" "$t" "$r"
 		done

@@ -10,7 +10,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
-  build-essential cmake pkg-config \
+  build-essential clang libclang-rt-14-dev cmake pkg-config \
   liburing-dev libmnl-dev libpcap-dev libcmocka-dev \
   iproute2 iputils-ping ethtool socat tcpdump tshark iperf3 procps \
   python3 coreutils jq nftables libnftables-dev

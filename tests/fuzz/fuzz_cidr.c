@@ -117,7 +117,7 @@ static void fuzz_text(const char *s)
 static void fuzz_value(const uint8_t *data, size_t size)
 {
 	char txt[UB_CIDR_STRLEN];
-	struct ub_cidr c = { 0 }, back;
+	struct ub_cidr c = {0}, back;
 	size_t n;
 
 	if (size < 2)

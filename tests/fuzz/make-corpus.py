@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes the seed corpus in tests/fuzz/corpus/ from the lists below.
+
+The seeds are chosen by hand, one per behaviour worth starting from: the
+fuzzer mutates them, so each should be small and reach a distinct path.
+Run it again after editing the lists; it replaces the corpus folders.
+The input formats are described at the top of each harness.
+"""
+import hashlib
+import os
+import shutil
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# --- fuzz_ctl_request: request lines, reply lines, MACs, words ----------
+CTL = [
+    b"port add veth0\n",
+    b"port add tap0 type tap mtu 9000\n",
+    b"port del veth0\n",
+    b"port show\n",
+    b"fdb show\n",
+    b"fdb add 02:00:00:00:00:01 dev veth0 vlan 5\n",
+    b"fdb add 02:00:00:00:00:01 dev veth0\n",
+    b"fdb del 02:00:00:00:00:01 vlan 4095\n",
+    b"fdb flush dev veth1\n",
+    b"set ageing 300\n",
+    b"stats\n",
+    b"capture start all /tmp/a%20b.pcap dir in filter udp%20port%2053"
+    b" snaplen 96 count 10 rotate-size 1 rotate-files 3\n",
+    b"capture watch veth0 dir both\n",
+    b"capture stop all\n",
+    b"netns add ns1 addr 10.0.0.1/24 addr fd00::1/64 gw 10.0.0.254"
+    b" mac 02:00:00:00:00:0a mtu 1500 ifname eth0\n",
+    b"netns attach pid 1234 addr 192.168.1.2/24\n",
+    b"gateway add 10.0.0.254/24\n",
+    b"nat on\n",
+    b"time warp 1000\n",
+    # 32 words: the most a request may have.
+    b" ".join([b"w"] * 32) + b"\n",
+    # 33 words: one too many.
+    b" ".join([b"w"] * 33) + b"\n",
+    # Malformed framing.
+    b"\n",
+    b"port  add veth0\n",
+    b" port show\n",
+    b"port show \n",
+    b"port show",
+    b"port\tshow\n",
+    b"port show\n\n",
+    b"port sh\x00w\n",
+    b"port show\r\n",
+    b"fdb add 02:00:00:00:00:01 dev veth\xc3\xa90\n",
+    # Reply lines: statuses and records.
+    b"errno=0",
+    b"errno=2 No such file or directory",
+    b"errno=4095 x",
+    b"errno=4096 too big",
+    b"errno=007 leading zeros",
+    b"errno=22 ",
+    b"name=veth0 id=1 rx=10 tx=20 rx_drop_runt=0",
+    b"mac=02:00:00:00:00:01 vlan=0 port=veth0 static=1 age=",
+    b"k=v=w",
+    b"errno=x not a status",
+    b"=v",
+    b"a=b ",
+    # MACs and percent-encoded words.
+    b"02:00:00:00:00:01",
+    b"FF:ff:Ff:fF:00:00",
+    b"02:00:00:00:00:1",
+    b"02-00-00-00-00-01",
+    b"a%20b%25c",
+    b"%00",
+    b"%zz%",
+]
+
+# --- fuzz_forward: setup byte, then ops -----------------------------------
+BCAST = b"\xff" * 6
+A = b"\x02\x00\x00\x00\x00\x01"
+B = b"\x02\x00\x00\x00\x00\x02"
+C = b"\x52\x54\x00\x12\x34\x56"
+MCAST = b"\x01\x00\x5e\x00\x00\x01"
+STP = b"\x01\x80\xc2\x00\x00\x00"
+LLDP = b"\x01\x80\xc2\x00\x00\x0e"
+PAST_LL = b"\x01\x80\xc2\x00\x00\x10"
+ZERO = b"\x00" * 6
+
+OP_RAW, OP_BUILT, OP_ADMIN, OP_BURST = 0, 4, 6, 7
+
+
+def op(kind, port=0, step=0):
+    return bytes([kind << 5 | (step & 3) << 3 | (port & 7)])
+
+
+def eth(dst, src, ethertype=0x0800, payload=b"", vlan=None, tpid=0x8100):
+    hdr = dst + src
+    if vlan is not None:
+        hdr += struct.pack(">HH", tpid, vlan)
+    frame = hdr + struct.pack(">H", ethertype) + payload
+    return frame + b"\x00" * max(0, 60 - len(frame))
+
+
+def raw(frame, port=0, step=0):
+    return op(OP_RAW, port, step) + struct.pack(">H", len(frame)) + frame
+
+
+def built(src, dst, vlan_byte=0, port=0, step=0):
+    return op(OP_BUILT, port, step) + bytes([src << 4 | dst, vlan_byte])
+
+
+def admin(sel, *args, port=0, step=0):
+    return op(OP_ADMIN, port, step) + bytes([sel]) + bytes(args)
+
+
+def burst(n, port=0, step=0):
+    return op(OP_BURST, port, step) + bytes([n])
+
+
+SETUP_CAP64, SETUP_CONST_HASH, SETUP_CAP8, SETUP_CAP1 = 0, 1, 4, 6
+
+FWD = [
+    # A talks to B and back: learn, flood, then unicast.
+    bytes([SETUP_CAP64]) + raw(eth(B, A), 0) + raw(eth(A, B), 1)
+    + raw(eth(B, A), 0),
+    bytes([SETUP_CAP64]) + raw(eth(BCAST, A), 2),
+    bytes([SETUP_CAP64]) + raw(eth(B, A, vlan=5), 0)
+    + raw(eth(A, B, vlan=5), 1) + raw(eth(A, B, vlan=6), 2),
+    bytes([SETUP_CAP64]) + raw(eth(B, A, vlan=4095, tpid=0x88a8), 3),
+    # Runts: empty, one byte short of a header, a header with no tag.
+    bytes([SETUP_CAP64]) + raw(b"", 0),
+    bytes([SETUP_CAP64]) + raw(eth(B, A)[:13], 0),
+    bytes([SETUP_CAP64]) + raw(A + B + b"\x81\x00", 0),
+    bytes([SETUP_CAP64]) + raw(A + B + b"\x81\x00\x00\x05", 0),
+    # Sources a bridge must not learn.
+    bytes([SETUP_CAP64]) + raw(eth(B, MCAST), 0),
+    bytes([SETUP_CAP64]) + raw(eth(B, ZERO), 0),
+    bytes([SETUP_CAP64]) + raw(eth(B, BCAST), 0),
+    # Link-local destinations, and the first group address past them.
+    bytes([SETUP_CAP64]) + raw(eth(STP, A, 0x0026), 0),
+    bytes([SETUP_CAP64]) + raw(eth(LLDP, A, 0x88cc), 1),
+    bytes([SETUP_CAP64]) + raw(eth(PAST_LL, A), 1),
+    bytes([SETUP_CAP64]) + raw(eth(MCAST, C, vlan=1), 4),
+    # Same-port drop, then a move.
+    bytes([SETUP_CAP64]) + raw(eth(B, A), 0) + raw(eth(A, B), 0)
+    + raw(eth(A, B), 3),
+    # A jumbo frame.
+    bytes([SETUP_CAP64]) + raw(eth(B, A, payload=b"\xab" * 9000), 0),
+    # Built frames from the pool, tagged and not.
+    bytes([SETUP_CAP8]) + built(0, 1, 0, 0) + built(1, 0, 0, 1)
+    + built(0, 1, 0x85, 2) + built(2, 7, 0x03, 3),
+    # Ageing: learn, let the clock pass the ageing time, age.
+    bytes([SETUP_CAP64]) + raw(eth(B, A), 0) + op(OP_RAW, 0, 3)
+    + b"\x00\x00" + op(OP_RAW, 0, 3) + b"\x00\x00" + admin(0, step=3),
+    # Static entry pins A to port 5; learning A on port 0 is refused.
+    bytes([SETUP_CAP64]) + admin(4, 0, port=5) + built(0, 1, 0, 0)
+    + built(1, 0, 0, 2),
+    bytes([SETUP_CAP64]) + admin(7, *A, 0, port=1) + raw(eth(A, B), 2),
+    # Delete, flush one port, flush all with statics.
+    bytes([SETUP_CAP64]) + built(0, 7, 0, 1) + admin(3, 0)
+    + built(1, 7, 0, 1) + admin(1, port=1) + admin(4 | 8, 0, port=2)
+    + admin(2 | 8),
+    # Ageing time changes: 0 stops learning, huge never ages.
+    bytes([SETUP_CAP64]) + built(0, 1) + admin(5 | 0 << 5)
+    + built(0, 1) + admin(5 | 7 << 5) + built(0, 1, step=3)
+    + admin(0, step=3),
+    # Floods past the cap: eviction with each cap and the constant hash.
+    bytes([SETUP_CAP64]) + burst(99, 1) + built(0, 1, 0, 2),
+    bytes([SETUP_CAP8 | SETUP_CONST_HASH]) + burst(20, 3, 2),
+    bytes([SETUP_CAP1]) + burst(3, 0) + built(0, 1, 0, 1)
+    + built(1, 0, 0, 2),
+    bytes([SETUP_CONST_HASH]) + built(0, 1) + built(1, 0, 0, 1)
+    + built(2, 1, 0, 2) + admin(3, 0) + built(0, 2, 0, 3),
+    # Static table full: the ninth add is refused.
+    bytes([SETUP_CAP64]) + b"".join(admin(7, 2, 0, 0, 0, 0, i, 0, port=1)
+                                    for i in range(1, 10)),
+]
+
+# --- fuzz_cidr: text (and the same bytes as a value) ----------------------
+CIDR = [
+    b"10.0.0.1/24",
+    b"0.0.0.0/0",
+    b"255.255.255.255/32",
+    b"192.168.1.1/33",
+    b"192.168.01.1/24",
+    b"1.2.3.4/024",
+    b"1.2.3.4/",
+    b"1.2.3.4",
+    b"1.2.3",
+    b"fd00::1/64",
+    b"::/0",
+    b"::1",
+    b"FE80::A:B/128",
+    b"::ffff:10.0.0.1/96",
+    b"2001:db8:0:0:0:0:0:1/129",
+    b"ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128",
+    b"1:2:3:4:5:6:7:8:9/64",
+    b"10.0.0.1/24/8",
+    b"/24",
+    b"\x00\x18\x0a\x00\x00\x01",
+    b"\x01\x40\xfd\x00" + b"\x00" * 11 + b"\x01",
+]
+
+SETS = {
+    "fuzz_ctl_request": CTL,
+    "fuzz_forward": FWD,
+    "fuzz_cidr": CIDR,
+}
+
+
+def main():
+    for name, seeds in SETS.items():
+        path = os.path.join(HERE, "corpus", name)
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path)
+        for seed in seeds:
+            # Content-named, as libFuzzer names its own, so no duplicates.
+            fname = hashlib.sha1(seed).hexdigest()
+            with open(os.path.join(path, fname), "wb") as f:
+                f.write(seed)
+        print(f"{name}: {len(seeds)} seeds")
+
+
+if __name__ == "__main__":
+    main()
