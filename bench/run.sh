@@ -198,7 +198,7 @@ ip -n "$B" link set kbr up
 # ignored; give the daemon its default back. ip netns exec, taskset and env
 # all exec, so $! is the daemon's PID (background jobs call ip directly,
 # not through a shell function, which would add a subshell).
-ip netns exec "$B" taskset -c "$DCPU" env --default-signal=INT,QUIT "$UBRIDGE" -f -q \
+ip netns exec "$B" taskset -c "$DCPU" env --default-signal=INT,QUIT "$UBRIDGE" -f -q --no-state \
 	-n "$BRNAME" -p gu -p su -p fu1 -p fu2 -p fu3 >"$TMP/ubridge.log" 2>&1 &
 UBPID=$!
 sleep 0.2

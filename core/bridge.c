@@ -155,6 +155,7 @@ void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p)
 		}
 	}
 	p->state = UB_PORT_CLOSING;
+	br->state_dirty = true;
 	free(p->netns);
 	p->netns = NULL;
 	ub_fdb_flush(br->fdb, id, true);
@@ -507,6 +508,10 @@ static void housekeeping(struct ub_bridge *br)
 	if (br->now >= ub_fdb_next_deadline(br->fdb))
 		ub_fdb_age(br->fdb, br->now);
 	conns_expire(br);
+	if (br->state_dirty) {
+		ub_state_save(br);
+		br->state_dirty = false;
+	}
 	if (!ub_ring_bufs_free(br->ring))
 		return;
 	for (uint32_t i = 0; i < br->nports; i++) {
@@ -622,6 +627,9 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 		goto err;
 	}
 	snprintf(br->name, sizeof(br->name), "%s", cfg->name);
+	if (cfg->state_path)
+		snprintf(br->state_path, sizeof(br->state_path), "%s",
+			 cfg->state_path);
 
 	ub_fdb_cfg_default(&fcfg);
 	if (cfg->max_learned)

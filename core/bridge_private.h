@@ -82,9 +82,16 @@ struct ub_cap_slot {
 	uint32_t id;            /* as ubctl shows it */
 	uint32_t port;          /* port id, or UB_CAP_ALL */
 	uint8_t dir;            /* UB_CAP_IN | UB_CAP_OUT */
+	bool stream;            /* capture watch */
+	bool saved;             /* in the state file (not a stream, not from
+				 * ubridge's command line, which makes it
+				 * again at every start) */
 	char port_name[IFNAMSIZ];
 	char path[512];
 	char filter[512];
+	/* The options it started with, for the state file. */
+	uint32_t snaplen, rotate_files;
+	uint64_t count, rotate_bytes;
 };
 
 struct ub_bridge {
@@ -96,6 +103,11 @@ struct ub_bridge {
 	uint64_t now;     /* ms, read once per loop turn; includes warp_ms */
 	uint64_t warp_ms; /* added by "time warp", for tests */
 	bool stop;
+	/* The state file ("" when none), and whether the configuration
+	 * changed since it was written. */
+	char state_path[512];
+	bool state_dirty;
+	bool state_loading; /* replaying it: nothing to write meanwhile */
 	int ctl_fd;
 	int sig_fd;
 	struct signalfd_siginfo siginfo;
@@ -144,6 +156,11 @@ void ub_cap_frame(struct ub_bridge *br, uint32_t port, uint8_t dir,
 /* Housekeeping: ends captures that reached their count. */
 void ub_cap_reap(struct ub_bridge *br);
 
+/* core/state.c */
+/* Writes the configuration to the state file, atomically (replayed by
+ * ub_bridge_restore()). */
+int ub_state_save(struct ub_bridge *br);
+
 /* core/gateway.c */
 /* A TAP port the bridge makes and owns, up, with MTU 'mtu' (0: default). */
 int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
@@ -179,6 +196,9 @@ int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
 /* Detaches the port of namespace 'name' and removes what add made. */
 int ub_ns_del(struct ub_bridge *br, const char *name, char *err,
 	      size_t errlen);
+/* Records on port 'p' that it is namespace 'name''s veth (state file). */
+void ub_ns_adopt(struct ub_bridge *br, struct ub_port *p, const char *name,
+		 const char *peer, bool made);
 /* One record per namespace on the bridge. */
 void ub_ns_show(struct ub_bridge *br, struct ub_ctl_reply *r);
 

@@ -54,6 +54,12 @@ struct ub_cap_slot *ub_cap_start(struct ub_bridge *br,
 	snprintf(s->port_name, sizeof(s->port_name), "%s", req->port);
 	snprintf(s->path, sizeof(s->path), "%s",
 		 req->cfg.stream ? "-" : req->cfg.path);
+	s->stream = req->cfg.stream;
+	s->saved = !s->stream;
+	s->snaplen = req->cfg.snaplen;
+	s->count = req->cfg.count;
+	s->rotate_bytes = req->cfg.rotate_bytes;
+	s->rotate_files = req->cfg.rotate_files;
 	snprintf(s->filter, sizeof(s->filter), "%s",
 		 req->cfg.filter ? req->cfg.filter : "");
 	if (!br->ncaps++)
@@ -68,6 +74,7 @@ void ub_cap_stop(struct ub_bridge *br, struct ub_cap_slot *s)
 	ub_capture_free(s->cap);
 	s->cap = NULL;
 	br->ncaps--;
+	br->state_dirty |= s->saved;
 	ub_log(UB_LOG_INFO, "%s: capture %u stopped", br->name, s->id);
 }
 
@@ -121,8 +128,11 @@ int ub_bridge_capture(struct ub_bridge *br, const char *port,
 		      const char *path, char *err, size_t errlen)
 {
 	struct ub_cap_req req = { .port = port, .cfg.path = path };
+	struct ub_cap_slot *s;
 	int ret = 0;
 
-	ub_cap_start(br, &req, &ret, err, errlen);
+	s = ub_cap_start(br, &req, &ret, err, errlen);
+	if (s)
+		s->saved = false;
 	return ret;
 }

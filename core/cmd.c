@@ -32,6 +32,7 @@ struct ub_cmd {
 	const char *verb;
 	int min_args; /* after obj and verb */
 	int max_args;
+	bool changes; /* success changes the configuration (state file) */
 	const char *usage;
 	int (*fn)(struct ub_bridge *br, int argc, char **argv,
 		  struct ub_cmd_ctx *ctx);
@@ -108,36 +109,53 @@ static int vlan_arg(int argc, char **argv, int i, uint16_t *vid,
 
 /* ---- port ---- */
 
-/* "port add IFNAME [type tap] [mtu N]" */
+/*
+ * "port add IFNAME [type tap] [mtu N]", and for the state file only,
+ * "port add HOST netns NAME peer IF made yes|no": the host end of a veth
+ * that "netns add|attach" made before a restart, taken back with its
+ * record.
+ */
 static int cmd_port_add(struct ub_bridge *br, int argc, char **argv,
 			struct ub_cmd_ctx *ctx)
 {
 	struct ub_ctl_reply *r = ctx->r;
-	bool tap = false;
+	const char *netns = NULL, *peer = "eth0";
+	bool tap = false, made = false;
 	uint64_t mtu = 0;
 	char err[300];
 	int ret;
 
 	for (int i = 1; i < argc; i += 2) {
+		const char *k = argv[i], *v = argv[i + 1];
+
 		if (i + 1 == argc)
-			return fail(r, -EINVAL, "\"%s\" needs a value",
-				    argv[i]);
-		if (!strcmp(argv[i], "type") && !strcmp(argv[i + 1], "tap"))
+			return fail(r, -EINVAL, "\"%s\" needs a value", k);
+		if (!strcmp(k, "type") && !strcmp(v, "tap"))
 			tap = true;
-		else if (!strcmp(argv[i], "mtu") &&
-			 !parse_u64(argv[i + 1], 65535, &mtu) && mtu >= 68)
+		else if (!strcmp(k, "mtu") && !parse_u64(v, 65535, &mtu) &&
+			 mtu >= 68)
 			continue;
+		else if (!strcmp(k, "netns") && !ub_ctl_word_decode(argv[i + 1]))
+			netns = argv[i + 1];
+		else if (!strcmp(k, "peer"))
+			peer = v;
+		else if (!strcmp(k, "made"))
+			made = !strcmp(v, "yes");
 		else
 			return fail(r, -EINVAL, "unexpected \"%s %s\" (type "
-				    "tap, mtu 68 to 65535)", argv[i],
-				    argv[i + 1]);
+				    "tap, mtu 68 to 65535)", k, v);
 	}
 	if (mtu && !tap)
 		return fail(r, -EINVAL, "mtu is for the TAP ports the bridge "
 			    "makes; an interface's own MTU is set with ip link");
 	ret = tap ? ub_tap_add(br, argv[0], (uint32_t)mtu, err, sizeof(err)) :
 		    ub_bridge_port_add(br, argv[0], err, sizeof(err));
-	return ret ? fail(r, ret, "%s", err) : 0;
+	if (ret)
+		return fail(r, ret, "%s", err);
+	if (netns)
+		ub_ns_adopt(br, ub_bridge_port_find(br, argv[0]), netns, peer,
+			    made);
+	return 0;
 }
 
 static int cmd_port_del(struct ub_bridge *br, int argc, char **argv,
@@ -367,6 +385,11 @@ static int cap_opt(struct ub_cap_req *req, char *key, char *val,
 		if (ub_ctl_word_decode(val))
 			return fail(r, -EINVAL, "badly encoded filter");
 		cfg->filter = val;
+		return 0;
+	}
+	/* The state file's: carry on in an existing file. */
+	if (!strcmp(key, "append")) {
+		cfg->append = !strcmp(val, "yes");
 		return 0;
 	}
 	if (parse_u64(val, UINT32_MAX, &v) || !v)
@@ -650,38 +673,40 @@ static int cmd_nat(struct ub_bridge *br, int argc, char **argv,
 }
 
 static const struct ub_cmd cmds[] = {
-	{ "port", "add", 1, 5, "port add IFNAME [type tap] [mtu N]",
+	{ "port", "add", 1, 7, true, "port add IFNAME [type tap] [mtu N]",
 	  cmd_port_add },
-	{ "port", "del", 1, 1, "port del IFNAME", cmd_port_del },
-	{ "port", "show", 0, 0, "port show", cmd_port_show },
-	{ "fdb", "show", 0, 0, "fdb show", cmd_fdb_show },
-	{ "fdb", "add", 3, 5, "fdb add MAC dev IFNAME [vlan VID]", cmd_fdb_add },
-	{ "fdb", "del", 1, 3, "fdb del MAC [vlan VID]", cmd_fdb_del },
-	{ "fdb", "flush", 0, 2, "fdb flush [dev IFNAME]", cmd_fdb_flush },
-	{ "set", "ageing", 1, 1, "set ageing SECONDS", cmd_set_ageing },
-	{ "stats", NULL, 0, 0, "stats", cmd_stats },
-	{ "capture", "start", 2, 2 + 2 * 6,
+	{ "port", "del", 1, 1, true, "port del IFNAME", cmd_port_del },
+	{ "port", "show", 0, 0, false, "port show", cmd_port_show },
+	{ "fdb", "show", 0, 0, false, "fdb show", cmd_fdb_show },
+	{ "fdb", "add", 3, 5, true, "fdb add MAC dev IFNAME [vlan VID]",
+	  cmd_fdb_add },
+	{ "fdb", "del", 1, 3, true, "fdb del MAC [vlan VID]", cmd_fdb_del },
+	{ "fdb", "flush", 0, 2, false, "fdb flush [dev IFNAME]", cmd_fdb_flush },
+	{ "set", "ageing", 1, 1, true, "set ageing SECONDS", cmd_set_ageing },
+	{ "stats", NULL, 0, 0, false, "stats", cmd_stats },
+	{ "capture", "start", 2, 2 + 2 * 7, true,
 	  "capture start PORT|all FILE [dir in|out|both] [filter EXPR] "
 	  "[snaplen N] [count N] [rotate-size MB] [rotate-files K]",
 	  cmd_capture_start },
-	{ "capture", "watch", 1, 1 + 2 * 4,
+	{ "capture", "watch", 1, 1 + 2 * 4, false,
 	  "capture watch PORT|all [dir in|out|both] [filter EXPR] [snaplen N] "
 	  "[count N]", cmd_capture_watch },
-	{ "capture", "stop", 1, 1, "capture stop ID|all", cmd_capture_stop },
-	{ "capture", "show", 0, 0, "capture show", cmd_capture_show },
-	{ "netns", "add", 1, 1 + 2 * (UB_NS_ADDRS_MAX + 4),
+	{ "capture", "stop", 1, 1, true, "capture stop ID|all",
+	  cmd_capture_stop },
+	{ "capture", "show", 0, 0, false, "capture show", cmd_capture_show },
+	{ "netns", "add", 1, 1 + 2 * (UB_NS_ADDRS_MAX + 4), true,
 	  "netns add NAME [addr CIDR]... [gw ADDR] [mac MAC] [mtu N] "
 	  "[ifname IF]", cmd_netns_add },
-	{ "netns", "attach", 1, 2 + 2 * (UB_NS_ADDRS_MAX + 4),
+	{ "netns", "attach", 1, 2 + 2 * (UB_NS_ADDRS_MAX + 4), true,
 	  "netns attach NAME|pid PID [addr CIDR]... [gw ADDR] [mac MAC] "
 	  "[mtu N] [ifname IF]", cmd_netns_attach },
-	{ "netns", "del", 1, 1, "netns del NAME", cmd_netns_del },
-	{ "netns", "show", 0, 0, "netns show", cmd_netns_show },
-	{ "gateway", "add", 1, 1, "gateway add CIDR", cmd_gateway_add },
-	{ "gateway", "del", 0, 0, "gateway del", cmd_gateway_del },
-	{ "gateway", "show", 0, 0, "gateway show", cmd_gateway_show },
-	{ "nat", NULL, 1, 1, "nat on|off", cmd_nat },
-	{ "time", "warp", 1, 1, "time warp MILLISECONDS", cmd_time_warp },
+	{ "netns", "del", 1, 1, true, "netns del NAME", cmd_netns_del },
+	{ "netns", "show", 0, 0, false, "netns show", cmd_netns_show },
+	{ "gateway", "add", 1, 1, true, "gateway add CIDR", cmd_gateway_add },
+	{ "gateway", "del", 0, 0, true, "gateway del", cmd_gateway_del },
+	{ "gateway", "show", 0, 0, false, "gateway show", cmd_gateway_show },
+	{ "nat", NULL, 1, 1, true, "nat on|off", cmd_nat },
+	{ "time", "warp", 1, 1, false, "time warp MILLISECONDS", cmd_time_warp },
 };
 
 void ub_cmd_run(struct ub_bridge *br, int argc, char **argv, int fd,
@@ -700,8 +725,10 @@ void ub_cmd_run(struct ub_bridge *br, int argc, char **argv, int fd,
 			fail(r, -EINVAL, "usage: %s", c->usage);
 			return;
 		}
-		if (c->fn(br, n, argv + skip, &ctx) == 0)
+		if (c->fn(br, n, argv + skip, &ctx) == 0) {
 			ub_ctl_reply_status(r, 0, NULL);
+			br->state_dirty |= c->changes;
+		}
 		return;
 	}
 	fail(r, -EINVAL, "unknown command \"%s%s%s\"", argv[0],

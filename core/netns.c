@@ -156,7 +156,6 @@ int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
 	struct ub_link_info li;
 	struct ub_nl *nl = NULL;
 	bool created = false, veth_made = false;
-	struct ub_port *p;
 	int nsfd = -1, ret;
 
 	ret = check_req(br, req, addrs, &gw, err, errlen);
@@ -220,12 +219,8 @@ int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
 		snprintf(err, errlen, "attach: %s", perr);
 		goto undo;
 	}
-	p = ub_bridge_port_find(br, host);
-	p->netns = strdup(req->name ? req->name : label);
-	snprintf(p->peer, sizeof(p->peer), "%s", ifname);
-	p->netns_created = created;
-	ub_log(UB_LOG_INFO, "%s: namespace %s%s on port %s", br->name,
-	       p->netns ? p->netns : "?", created ? " (made)" : "", host);
+	ub_ns_adopt(br, ub_bridge_port_find(br, host),
+		    req->name ? req->name : label, ifname, created);
 	ret = 0;
 	goto out;
 
@@ -241,6 +236,17 @@ out:
 	if (nsfd >= 0)
 		close(nsfd);
 	return ret;
+}
+
+void ub_ns_adopt(struct ub_bridge *br, struct ub_port *p, const char *name,
+		 const char *peer, bool made)
+{
+	free(p->netns);
+	p->netns = strdup(name);
+	snprintf(p->peer, sizeof(p->peer), "%s", peer);
+	p->netns_created = made;
+	ub_log(UB_LOG_INFO, "%s: namespace %s%s on port %s", br->name,
+	       p->netns ? p->netns : "?", made ? " (made)" : "", p->name);
 }
 
 static struct ub_port *ns_port(struct ub_bridge *br, const char *name)

@@ -48,6 +48,7 @@ struct ub_capture {
 	uint32_t rotate_files;
 	char *path;
 	bool stream;
+	bool append;
 
 	/* The ring: the forwarding thread owns 'head', the writer 'tail'. */
 	uint8_t *ring;
@@ -91,7 +92,11 @@ static int open_file(struct ub_capture *c, char *err, size_t errlen)
 	char name[4096];
 
 	file_name(c, c->file_index, name, sizeof(name));
-	c->dumper = pcap_dump_open(c->pcap, name);
+	/* Appending only ever applies to the first file: a capture that
+	 * carries on after a restart. */
+	c->dumper = c->append ? pcap_dump_open_append(c->pcap, name) :
+				pcap_dump_open(c->pcap, name);
+	c->append = false;
 	if (!c->dumper) {
 		/* libpcap's message names the file. */
 		snprintf(err, errlen, "cannot write the capture: %s",
@@ -249,6 +254,7 @@ int ub_capture_new(const struct ub_capture_cfg *cfg, struct ub_capture **out,
 	if (!c)
 		goto err_oom;
 	c->stream = cfg->stream;
+	c->append = cfg->append;
 	c->snaplen = cfg->snaplen ? cfg->snaplen : UB_CAP_SNAPLEN_DEFAULT;
 	c->count = cfg->count;
 	c->rotate_bytes = cfg->rotate_bytes;

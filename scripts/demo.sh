@@ -36,8 +36,8 @@ trap cleanup EXIT
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-say "ubridge -f -n $br        # the bridge, in the background"
-"$ubridge" -f -n "$br" &
+say "ubridge -f -n $br --no-state   # the bridge, in the background"
+"$ubridge" -f -n "$br" --no-state &
 pid=$!
 for _ in $(seq 50); do [ -S "/run/ubridge/$br.sock" ] && break; sleep 0.1; done
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ubridge/bridge.h>
@@ -16,6 +17,7 @@
 #include <ubridge/fdb.h>
 
 #define UB_PORTS_ARG_MAX 64
+#define UB_STATE_DIR "/var/lib/ubridge"
 
 static void usage(FILE *out)
 {
@@ -47,6 +49,12 @@ static void usage(FILE *out)
 "                         always flood)\n"
 "  -m, --max-learned N    cap on learned FDB entries; past it the least\n"
 "                         recently seen is evicted (default %d)\n"
+"  -s, --state FILE       keep the configuration in FILE, written\n"
+"                         atomically on every change and replayed at\n"
+"                         start, so a restart gives the same bridge; a\n"
+"                         corrupt file is set aside (default:\n"
+"                         %s/NAME.state)\n"
+"      --no-state         keep no state file\n"
 "  -f, --foreground       stay in the foreground (for systemd and tests);\n"
 "                         without it ubridge detaches once its socket is\n"
 "                         ready\n"
@@ -66,7 +74,8 @@ static void usage(FILE *out)
 "Exit status: 0 after a clean stop, 1 on a start-up error, 2 on a usage\n"
 "error.\n",
 		UB_CTL_RUNDIR, UB_BRIDGE_DEFAULT,
-		UB_FDB_DEFAULT_AGEING_MS / 1000, UB_FDB_DEFAULT_MAX);
+		UB_FDB_DEFAULT_AGEING_MS / 1000, UB_FDB_DEFAULT_MAX,
+		UB_STATE_DIR);
 }
 
 static int parse_num(const char *opt, const char *s, unsigned long max,
@@ -134,6 +143,8 @@ int main(int argc, char **argv)
 		{ "capture", required_argument, NULL, 'c' },
 		{ "ageing", required_argument, NULL, 'a' },
 		{ "max-learned", required_argument, NULL, 'm' },
+		{ "state", required_argument, NULL, 's' },
+		{ "no-state", no_argument, NULL, 'S' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -144,14 +155,16 @@ int main(int argc, char **argv)
 	const char *ports[UB_PORTS_ARG_MAX];
 	char *caps[UB_PORTS_ARG_MAX];
 	int nports = 0, ncaps = 0, level = UB_LOG_INFO, notify_fd = -1, opt, ret;
-	bool foreground = false;
+	bool foreground = false, no_state = false;
+	const char *state = NULL;
+	char state_buf[256];
 	struct ub_bridge_cfg cfg;
 	struct ub_bridge *br;
 	unsigned long v;
 	char err[256];
 
 	ub_bridge_cfg_default(&cfg);
-	while ((opt = getopt_long(argc, argv, "n:p:c:a:m:fvqhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:p:c:a:m:s:fvqhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			cfg.name = optarg;
@@ -183,6 +196,12 @@ int main(int argc, char **argv)
 				return 2;
 			cfg.max_learned = (uint32_t)v;
 			break;
+		case 's':
+			state = optarg;
+			break;
+		case 'S':
+			no_state = true;
+			break;
 		case 'f':
 			foreground = true;
 			break;
@@ -209,6 +228,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ub_log_set_level((enum ub_log_level)level);
+	if (!no_state && !state) {
+		/* The default place; made on first use, for root only. */
+		mkdir(UB_STATE_DIR, 0700);
+		snprintf(state_buf, sizeof(state_buf), "%s/%s.state",
+			 UB_STATE_DIR, cfg.name);
+		state = state_buf;
+	}
+	cfg.state_path = no_state ? NULL : state;
 
 	if (!foreground)
 		daemonize(&notify_fd);
@@ -218,8 +245,12 @@ int main(int argc, char **argv)
 		notify(&notify_fd, 1);
 		return 1;
 	}
+	ub_bridge_restore(br);
+	/* A port the state file brought back already is no error. */
 	for (int i = 0; i < nports && !ret; i++)
-		ret = ub_bridge_port_add(br, ports[i], err, sizeof(err));
+		if ((ret = ub_bridge_port_add(br, ports[i], err,
+					      sizeof(err))) == -EEXIST)
+			ret = 0;
 	for (int i = 0; i < ncaps && !ret; i++) {
 		char *file = strchr(caps[i], ':');
 

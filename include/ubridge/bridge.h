@@ -16,6 +16,7 @@ struct ub_bridge_cfg {
 	const char *name;      /* bridge name: socket /run/ubridge/<name>.sock */
 	uint32_t max_learned;  /* FDB cap on learned entries; 0: default */
 	uint64_t ageing_ms;    /* FDB ageing time */
+	const char *state_path; /* state file; NULL: none */
 };
 
 /* Fills 'cfg' with defaults: bridge "ub0", ageing 300 s. */
@@ -41,6 +42,13 @@ int ub_bridge_port_add(struct ub_bridge *br, const char *ifname, char *err,
  */
 int ub_bridge_capture(struct ub_bridge *br, const char *port, const char *path,
 		      char *err, size_t errlen);
+
+/*
+ * Replays the state file, if any: the configuration the bridge had when it
+ * last changed. A corrupt file is set aside and reported. Call after
+ * ub_bridge_new() and before ub_bridge_run().
+ */
+void ub_bridge_restore(struct ub_bridge *br);
 
 /* Forwards until SIGINT or SIGTERM. Returns 0 or -errno. */
 int ub_bridge_run(struct ub_bridge *br);

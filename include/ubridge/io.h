@@ -196,6 +196,7 @@ struct ub_capture_cfg {
 	uint64_t count;        /* stop after this many frames; 0: never */
 	uint64_t rotate_bytes; /* start the next file past this size; 0: never */
 	uint32_t rotate_files; /* with rotation: files kept, then reused */
+	bool append;           /* add to the (first) file if it exists */
 };
 
 struct ub_capture_stats {

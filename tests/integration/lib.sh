@@ -201,7 +201,9 @@ start_bridge()
 	[[ ! -e $(sock_path "$name") ]] || fail "$(sock_path "$name") exists before the daemon starts"
 	# A background job of a script starts with SIGINT ignored; a daemon
 	# started from a terminal would not, so put it back to the default.
-	env --default-signal=INT,QUIT "$UBRIDGE" -f -n "$name" "$@" 2>"$UBT_TMP/$name.log" &
+	# The state file lives with the test's files, unless ARGS name one.
+	env --default-signal=INT,QUIT "$UBRIDGE" -f -n "$name" \
+		--state "$UBT_TMP/$name.state" "$@" 2>>"$UBT_TMP/$name.log" &
 	pid=$!
 	UBT_BRPID[$name]=$pid
 	BR=$name

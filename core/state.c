@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The state file: the bridge's configuration as the control commands that
+ * rebuild it, one request line each (the control protocol's own grammar),
+ * written atomically whenever the configuration changed and replayed at
+ * start. So "kill -TERM" (or a crash) and a new start give the same bridge.
+ *
+ *   # comment
+ *   set ageing 300
+ *   port add veth-ns1 netns ns1 peer eth0 made yes
+ *   ...
+ *   end LINES FNV64
+ *
+ * The last line counts the lines before it and carries a 64-bit FNV-1a
+ * hash of their bytes: a truncated or damaged file is detected, set aside
+ * (renamed *.corrupt-TIME) and reported, never half used.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bridge_private.h"
+#include "log.h"
+
+#define UB_STATE_MAX (16 << 20)
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (n--) {
+		h ^= (uint8_t)*p++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static int state_fdb_one(const struct ub_fdb_entry_info *e, void *arg)
+{
+	struct ub_bridge *br = ((void **)arg)[0];
+	struct ub_ctl_reply *b = ((void **)arg)[1];
+	const struct ub_port *p = &br->ports[e->port];
+	char mac[UB_MAC_STRLEN];
+
+	/* Learned entries are not configuration; a port's own MAC comes
+	 * back with the port. */
+	if (!e->is_static || ub_mac_eq(&e->mac, &p->io.mac))
+		return 0;
+	ub_ctl_reply_record(b, "fdb add %s dev %s vlan %u",
+			    ub_mac_fmt(&e->mac, mac), p->name, e->vid);
+	return 0;
+}
+
+static void state_ports(struct ub_bridge *br, struct ub_ctl_reply *b)
+{
+	for (uint32_t i = 0; i < br->nports; i++) {
+		const struct ub_port *p = &br->ports[br->fwd_ids[i]];
+		char ns[3 * 256];
+
+		if (ub_gw_is_port(br, p))
+			continue;
+		if (p->netns) {
+			ub_ctl_word_encode(p->netns, ns, sizeof(ns));
+			ub_ctl_reply_record(b, "port add %s netns %s peer %s "
+					    "made %s", p->name, ns, p->peer,
+					    p->netns_created ? "yes" : "no");
+		} else if (p->io.ops == &ub_port_tap_ops) {
+			ub_ctl_reply_record(b, "port add %s type tap mtu %u",
+					    p->name, p->io.mtu);
+		} else {
+			ub_ctl_reply_record(b, "port add %s", p->name);
+		}
+	}
+}
+
+/* Appends " KEY VALUE" to the line in 'buf'. */
+static void opt(char *buf, size_t len, const char *key, unsigned long long v)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, len - n, " %s %llu", key, v);
+}
+
+static void state_captures(struct ub_bridge *br, struct ub_ctl_reply *b)
+{
+	static const char *const dirs[] = { "", "in", "out", "both" };
+
+	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
+		const struct ub_cap_slot *s = &br->caps[i];
+		char path[3 * sizeof(s->path)], filter[3 * sizeof(s->filter)];
+		char opts[sizeof(filter) + 128] = "";
+
+		if (!s->cap || !s->saved)
+			continue;
+		ub_ctl_word_encode(s->path, path, sizeof(path));
+		if (s->snaplen)
+			opt(opts, sizeof(opts), "snaplen", s->snaplen);
+		if (s->count)
+			opt(opts, sizeof(opts), "count", s->count);
+		if (s->rotate_bytes) {
+			opt(opts, sizeof(opts), "rotate-size",
+			    s->rotate_bytes >> 20);
+			opt(opts, sizeof(opts), "rotate-files",
+			    s->rotate_files);
+		}
+		if (s->filter[0]) {
+			ub_ctl_word_encode(s->filter, filter, sizeof(filter));
+			snprintf(opts + strlen(opts),
+				 sizeof(opts) - strlen(opts), " filter %s",
+				 filter);
+		}
+		/* Appending: a capture that carries on keeps what it has. */
+		ub_ctl_reply_record(b, "capture start %s %s dir %s%s append yes",
+				    s->port_name, path, dirs[s->dir], opts);
+	}
+}
+
+/* Writes 'len' bytes to 'path' through a temporary file, fsync'd, then
+ * renamed over it: a reader sees the old file or the new, whole. */
+static int write_atomic(const char *path, const char *data, size_t len)
+{
+	char tmp[600], dir[600];
+	int fd, ret = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (len && !ret) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno != EINTR)
+			ret = -errno;
+		if (n > 0) {
+			data += n;
+			len -= (size_t)n;
+		}
+	}
+	if (!ret && fsync(fd))
+		ret = -errno;
+	close(fd);
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret) {
+		unlink(tmp);
+		return ret;
+	}
+	/* The rename itself must reach the disk too. */
+	snprintf(dir, sizeof(dir), "%s", path);
+	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+int ub_state_save(struct ub_bridge *br)
+{
+	struct ub_ctl_reply b;
+	void *arg[2] = { br, &b };
+	unsigned lines = 0;
+	int ret;
+
+	if (!br->state_path[0] || br->state_loading)
+		return 0;
+	ub_ctl_reply_init(&b);
+	ub_ctl_reply_record(&b, "# ubridge state of bridge %s: replayed at "
+			    "start, rewritten on every change", br->name);
+	ub_ctl_reply_record(&b, "set ageing %llu",
+			    (unsigned long long)ub_fdb_get_ageing(br->fdb) /
+				    1000);
+	state_ports(br, &b);
+	if (br->gw_cidr[0])
+		ub_ctl_reply_record(&b, "gateway add %s", br->gw_cidr);
+	if (br->nat)
+		ub_ctl_reply_record(&b, "nat on");
+	ub_fdb_foreach(br->fdb, state_fdb_one, arg);
+	state_captures(br, &b);
+	for (size_t i = 0; i < b.len; i++)
+		lines += b.buf[i] == '\n';
+	ub_ctl_reply_record(&b, "end %u %016llx", lines,
+			    (unsigned long long)fnv1a(b.buf, b.len));
+	ret = b.oom ? -ENOMEM : write_atomic(br->state_path, b.buf, b.len);
+	if (ret)
+		ub_log_rl(UB_LOG_ERR, "%s: cannot write the state file %s: %s",
+			  br->name, br->state_path, strerror(-ret));
+	ub_ctl_reply_free(&b);
+	return ret;
+}
+
+/* Checks the "end" line; on success returns the body's length. */
+static int check(const char *buf, size_t len, const char **why)
+{
+	unsigned long long hash;
+	const char *end;
+	unsigned lines = 0, n;
+	size_t body;
+
+	if (!len || buf[len - 1] != '\n' || memchr(buf, '\0', len)) {
+		*why = "truncated";
+		return -EINVAL;
+	}
+	for (end = buf + len - 1; end > buf && end[-1] != '\n'; end--)
+		;
+	body = (size_t)(end - buf);
+	for (size_t i = 0; i < body; i++)
+		lines += buf[i] == '\n';
+	if (sscanf(end, "end %u %16llx\n", &n, &hash) != 2) {
+		*why = "no end line (truncated?)";
+		return -EINVAL;
+	}
+	if (n != lines || hash != fnv1a(buf, body)) {
+		*why = "checksum mismatch";
+		return -EINVAL;
+	}
+	return (int)body;
+}
+
+static void set_aside(struct ub_bridge *br, const char *why)
+{
+	char aside[600];
+
+	snprintf(aside, sizeof(aside), "%s.corrupt-%lld", br->state_path,
+		 (long long)time(NULL));
+	if (rename(br->state_path, aside))
+		snprintf(aside, sizeof(aside), "(cannot rename: %s)",
+			 strerror(errno));
+	ub_log(UB_LOG_ERR, "%s: state file %s is corrupt (%s): set aside as "
+	       "%s; starting with an empty configuration", br->name,
+	       br->state_path, why, aside);
+}
+
+/* Runs one saved request line; reports what the bridge refused. */
+static void replay(struct ub_bridge *br, const char *line, size_t len)
+{
+	char req[UB_CTL_REQ_MAX], *argv[UB_CTL_ARGS_MAX];
+	struct ub_ctl_reply r;
+	const char *msg, *last;
+	int argc, err = -EINVAL;
+
+	if (len + 1 > sizeof(req)) {
+		ub_log(UB_LOG_WARN, "%s: state: line too long, skipped",
+		       br->name);
+		return;
+	}
+	memcpy(req, line, len);
+	req[len] = '\n';
+	ub_ctl_reply_init(&r);
+	argc = ub_ctl_req_decode(req, len + 1, argv, UB_CTL_ARGS_MAX);
+	if (argc > 0)
+		ub_cmd_run(br, argc, argv, -1, &r);
+	if (r.len && r.buf[r.len - 1] == '\n')
+		r.buf[--r.len] = '\0';
+	last = r.len ? r.buf + r.len : "";
+	while (last > r.buf && last[-1] != '\n')
+		last--;
+	if (argc <= 0 || !ub_ctl_status_decode(last, &err, &msg) || err)
+		ub_log(UB_LOG_WARN, "%s: state: \"%.*s\" not restored: %s",
+		       br->name, (int)len, line,
+		       argc <= 0 ? "malformed line" : err ? msg : "no status");
+	ub_ctl_reply_free(&r);
+}
+
+void ub_bridge_restore(struct ub_bridge *br)
+{
+	const char *why = NULL, *p, *nl;
+	struct stat st;
+	char *buf;
+	int fd, body;
+	ssize_t n;
+
+	if (!br->state_path[0])
+		return;
+	fd = open(br->state_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			ub_log(UB_LOG_ERR, "%s: cannot read the state file %s: "
+			       "%s", br->name, br->state_path, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) || st.st_size > UB_STATE_MAX ||
+	    !(buf = malloc((size_t)st.st_size + 1))) {
+		close(fd);
+		return set_aside(br, "unreadable or too large");
+	}
+	n = read(fd, buf, (size_t)st.st_size);
+	close(fd);
+	body = n == st.st_size ? check(buf, (size_t)n, &why) : -EIO;
+	if (body < 0) {
+		set_aside(br, why ? why : "short read");
+		free(buf);
+		return;
+	}
+	br->state_loading = true;
+	for (p = buf; p < buf + body; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(buf + body - p));
+		if (nl > p && *p != '#')
+			replay(br, p, (size_t)(nl - p));
+	}
+	br->state_loading = false;
+	free(buf);
+	ub_log(UB_LOG_INFO, "%s: configuration restored from %s", br->name,
+	       br->state_path);
+	/* Written back: what could not be restored drops out of it. */
+	br->state_dirty = true;
+}

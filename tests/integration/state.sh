@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Restart without loss: the configuration (ports, namespaces made, a TAP
+# port, the gateway, static FDB entries, ageing, a capture) is written on
+# every change, so even SIGKILL then a new start gives the same bridge,
+# forwarding again; a truncated or garbage state file is reported, set
+# aside and not used.
+UBT_ID=st
+. "$(dirname "$0")/lib.sh"
+
+STATE=$UBT_TMP/br.state
+N1=${P}n1 N2=${P}n2
+UBT_NS+=("$N1" "$N2")
+start_bridge "$P" --state "$STATE"
+
+step "configure: two namespaces, a TAP port, a gateway, a static entry, ageing, a capture"
+ubctl netns add "$N1" --addr 198.18.2.1/16
+ubctl netns add "$N2" --addr 198.18.2.2/16
+ubctl port add --tap "${P}t" --mtu 1300
+ubctl gateway add 198.18.0.1/16
+ubctl fdb add 02:00:00:00:5e:01 dev "${P}t" vlan 7
+ubctl set ageing 77
+ubctl capture start all "$UBT_TMP/cap.pcap" --filter icmp >/dev/null
+ip netns exec "$N1" ping -q -c 3 -i 0.2 -W 1 198.18.2.2 >/dev/null || fail "ping before the restart"
+
+# What a restarted bridge must show again (ifindex and counters aside).
+snapshot()
+{
+	{
+		ubctl -j port show | jq -c 'map({name, kind, mtu}) | sort_by(.name)'
+		ubctl -j netns show | jq -c 'map({name, port, ifname, made}) | sort_by(.name)'
+		ubctl -j fdb show | jq -c 'map(select(.type == "static")) | sort_by(.mac)'
+		ubctl -j stats | jq -c '{ageing}'
+		ubctl -j gateway show | jq -c .
+		ubctl -j capture show | jq -c 'map({port, dir, file, filter})'
+	} >"$1"
+}
+snapshot "$UBT_TMP/before"
+wait_until 3 "the state file" test -s "$STATE"
+
+step "SIGKILL: no chance to save anything at exit"
+kill -KILL "${UBT_BRPID[$P]}"
+wait "${UBT_BRPID[$P]}" 2>/dev/null || true
+unset "UBT_BRPID[$P]"
+rm -f "/run/ubridge/$P.sock"
+
+step "a new start restores the same bridge"
+start_bridge "$P" --state "$STATE"
+snapshot "$UBT_TMP/after"
+if ! diff -u "$UBT_TMP/before" "$UBT_TMP/after" >&2; then
+	fail "the restarted bridge differs (see the diff above)"
+fi
+ip netns exec "$N1" ping -q -c 3 -i 0.2 -W 1 198.18.2.2 >/dev/null || fail "ping n1 -> n2 after the restart"
+ip netns exec "$N2" ping -q -c 3 -i 0.2 -W 1 198.18.0.1 >/dev/null || fail "ping n2 -> the gateway after the restart"
+ubctl capture stop all
+# The capture carried on in the same file: frames from both lives.
+expect_eq "echo requests n1 -> n2 in the capture (3 before, 3 after)" 6 \
+	"$(tcpdump -nr "$UBT_TMP/cap.pcap" 'icmp[icmptype] == icmp-echo and dst host 198.18.2.2' 2>/dev/null | wc -l)"
+
+step "netns del after the restart still removes the namespace add made"
+ubctl netns del "$N1"
+! ip netns list | awk '{print $1}' | matches -x -- "$N1" || fail "$N1 left after netns del"
+
+step "SIGTERM, then a truncated state file: set aside, reported, not used"
+stop_bridge "$P" || fail "ubridge did not stop cleanly"
+head -c -20 "$STATE" >"$STATE.cut" && mv "$STATE.cut" "$STATE"
+start_bridge "$P" --state "$STATE"
+expect_eq "ports after a truncated state file" 0 "$(ubctl -j port show | jq length)"
+compgen -G "$STATE.corrupt-*" >/dev/null || fail "the truncated state file was not set aside"
+matches "is corrupt" <"$UBT_TMP/$P.log" || fail "no error logged for the corrupt state file"
+
+step "garbage with a forged end line: the checksum refuses it"
+stop_bridge "$P" || fail "ubridge did not stop cleanly"
+rm -f "$STATE".corrupt-*
+printf 'port add %s\nend 1 0123456789abcdef\n' "${P}n2" >"$STATE"
+start_bridge "$P" --state "$STATE"
+expect_eq "ports after a forged state file" 0 "$(ubctl -j port show | jq length)"
+compgen -G "$STATE.corrupt-*" >/dev/null || fail "the forged state file was not set aside"
+
+bridge_alive
+test_done
