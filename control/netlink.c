@@ -571,3 +571,55 @@ int ub_nl_route_default_add(struct ub_nl *nl, const struct ub_cidr *gw,
 		return ret;
 	return ub_nl_talk__(nl, (struct nlmsghdr *)buf, NULL, NULL);
 }
+
+/* ---- link events ---- */
+
+int ub_nl_monitor_open(struct ub_nl **out)
+{
+	int grp = RTNLGRP_LINK, ret;
+
+	ret = ub_nl_open(out);
+	if (ret)
+		return ret;
+	if (mnl_socket_setsockopt((*out)->sock, NETLINK_ADD_MEMBERSHIP, &grp,
+				  sizeof(grp)) < 0) {
+		ret = -errno;
+		ub_nl_close(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+int ub_nl_fd(const struct ub_nl *nl)
+{
+	return mnl_socket_get_fd(nl->sock);
+}
+
+int ub_nl_monitor_parse(const void *buf, size_t len,
+			void (*fn)(bool gone, const struct ub_link_info *li,
+				   void *arg),
+			void *arg)
+{
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)len, n = 0;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		struct ub_link_info li = { 0 };
+		const struct ifinfomsg *ifm;
+
+		if (nlh->nlmsg_type == RTM_NEWLINK) {
+			if (ub_nl_parse_link(nlh, &li))
+				continue;
+			fn(false, &li, arg);
+		} else if (nlh->nlmsg_type == RTM_DELLINK &&
+			   nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*ifm))) {
+			ifm = mnl_nlmsg_get_payload(nlh);
+			li.ifindex = ifm->ifi_index;
+			fn(true, &li, arg);
+		} else {
+			continue;
+		}
+		n++;
+	}
+	return n;
+}

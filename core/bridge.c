@@ -66,6 +66,21 @@ struct ub_port *ub_bridge_port_find(struct ub_bridge *br, const char *name)
 	return NULL;
 }
 
+/* Whether 'name' is up and has a carrier; true when it cannot be told. */
+static bool link_running(const char *name)
+{
+	struct ub_link_info li;
+	struct ub_nl *nl;
+	bool up = true;
+
+	if (!ub_nl_open(&nl)) {
+		if (!ub_nl_link_get(nl, name, &li))
+			up = (li.flags & IFF_UP) && (li.flags & IFF_RUNNING);
+		ub_nl_close(nl);
+	}
+	return up;
+}
+
 static int port_arm_rx(struct ub_bridge *br, struct ub_port *p)
 {
 	int ret = p->io.ops->arm_rx(br->ring, &p->io,
@@ -125,6 +140,8 @@ int ub_bridge_port_open(struct ub_bridge *br, const char *ifname,
 	}
 	snprintf(p->name, sizeof(p->name), "%s", ifname);
 	p->state = UB_PORT_FORWARDING;
+	/* A TAP device's state shows through its fd (see on_link). */
+	p->link_up = ops == &ub_port_tap_ops || link_running(ifname);
 	/* The port's own MAC lives behind the port, for good: frames to it
 	 * (the gateway's, say) never flood, and nobody else may claim it. */
 	if (!ub_mac_is_zero(&p->io.mac) && !ub_mac_is_mcast(&p->io.mac))
@@ -337,13 +354,16 @@ static void forward_batch(struct ub_bridge *br, struct ub_rx *batch,
 
 		if (rx->fwd.kind == UB_FWD_PORT) {
 			p = &br->ports[rx->fwd.port];
-			if (p->state == UB_PORT_FORWARDING)
+			if (p->state == UB_PORT_FORWARDING && p->link_up)
 				port_send(br, p, rx);
+			else if (p->state == UB_PORT_FORWARDING)
+				p->drops[UB_DROP_TX_DOWN]++;
 		} else {
-			for (uint32_t j = 0; j < br->nports; j++)
-				if (br->fwd_ids[j] != rx->in_port)
-					port_send(br, &br->ports[br->fwd_ids[j]],
-						  rx);
+			for (uint32_t j = 0; j < br->nports; j++) {
+				p = &br->ports[br->fwd_ids[j]];
+				if (br->fwd_ids[j] != rx->in_port && p->link_up)
+					port_send(br, p, rx);
+			}
 		}
 		/* The batch's reference: frees the buffer if no send was
 		 * queued, else leaves it to the last send. */
@@ -472,6 +492,75 @@ static void on_conn_send(struct ub_bridge *br, const struct ub_cqe *cqe)
 		conn_close(br, c);
 }
 
+/* ---- link events ---- */
+
+static struct ub_port *port_by_ifindex(struct ub_bridge *br, int ifindex)
+{
+	for (uint32_t i = 0; i < br->nports; i++)
+		if (br->ports[br->fwd_ids[i]].io.ifindex == ifindex)
+			return &br->ports[br->fwd_ids[i]];
+	return NULL;
+}
+
+/*
+ * A port's interface changed: deleted (or moved to another namespace), an
+ * AF_PACKET port goes; renamed, it follows; down (admin or carrier), the port stops
+ * forwarding and forgets what it learned, and starts again when it is up.
+ */
+static void on_link(bool gone, const struct ub_link_info *li, void *arg)
+{
+	struct ub_bridge *br = arg;
+	struct ub_port *p = port_by_ifindex(br, li->ifindex);
+	bool up;
+
+	/* A TAP port's fd keeps working when its device moves to another
+	 * namespace, where its later changes are out of our sight: the fd,
+	 * not the events, tells how the device is. */
+	if (!p || p->io.ops == &ub_port_tap_ops)
+		return;
+	if (gone) {
+		ub_log(UB_LOG_WARN, "%s: port %s: interface is gone", br->name,
+		       p->name);
+		ub_bridge_port_del(br, p);
+		return;
+	}
+	if (strcmp(p->name, li->name)) {
+		ub_log(UB_LOG_INFO, "%s: port %s renamed %s", br->name, p->name,
+		       li->name);
+		snprintf(p->name, sizeof(p->name), "%s", li->name);
+		br->state_dirty = true;
+	}
+	up = (li->flags & IFF_UP) && (li->flags & IFF_RUNNING);
+	if (up == p->link_up)
+		return;
+	p->link_up = up;
+	if (!up)
+		ub_fdb_flush(br->fdb, port_id(br, p), false);
+	ub_log(UB_LOG_INFO, "%s: port %s %s", br->name, p->name,
+	       up ? "up: forwarding" : "down: not forwarding, learned "
+	       "entries flushed");
+}
+
+static int arm_netlink(struct ub_bridge *br)
+{
+	return ub_ring_read(br->ring, ub_nl_fd(br->nl_mon), br->nl_buf,
+			    sizeof(br->nl_buf), ub_ud_make(UB_OP_NETLINK, 0, 0));
+}
+
+static void on_netlink(struct ub_bridge *br, const struct ub_cqe *c)
+{
+	if (c->res > 0) {
+		ub_nl_monitor_parse(br->nl_buf, (size_t)c->res, on_link, br);
+	} else if (c->res == -ENOBUFS) {
+		/* Events were lost: a deleted port still shows through its
+		 * socket's error; link state is re-read as events come. */
+		ub_log_rl(UB_LOG_WARN, "%s: link events lost (ENOBUFS)",
+			  br->name);
+	}
+	if (arm_netlink(br))
+		ub_log(UB_LOG_ERR, "%s: cannot follow link events", br->name);
+}
+
 /* ---- the loop ---- */
 
 static int arm_signal(struct ub_bridge *br)
@@ -579,6 +668,9 @@ int ub_bridge_run(struct ub_bridge *br)
 			case UB_OP_CONN_SEND:
 				on_conn_send(br, c);
 				break;
+			case UB_OP_NETLINK:
+				on_netlink(br, c);
+				break;
 			case UB_OP_SIGNAL:
 				if (c->res == sizeof(br->siginfo)) {
 					ub_log(UB_LOG_INFO,
@@ -679,9 +771,15 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 				 br->sock_path, strerror(-ret));
 		goto err;
 	}
+	ret = ub_nl_monitor_open(&br->nl_mon);
+	if (ret) {
+		snprintf(err, errlen, "cannot follow link events: %s",
+			 strerror(-ret));
+		goto err;
+	}
 	if ((ret = ub_ring_accept(br->ring, br->ctl_fd,
 				  ub_ud_make(UB_OP_ACCEPT, 0, 0))) ||
-	    (ret = arm_signal(br))) {
+	    (ret = arm_signal(br)) || (ret = arm_netlink(br))) {
 		snprintf(err, errlen, "io_uring: %s", strerror(-ret));
 		goto err;
 	}
@@ -714,6 +812,7 @@ void ub_bridge_free(struct ub_bridge *br)
 	}
 	if (br->sig_fd >= 0)
 		close(br->sig_fd);
+	ub_nl_close(br->nl_mon);
 	ub_ring_free(br->ring);
 	ub_fdb_free(br->fdb);
 	free(br);

@@ -13,6 +13,7 @@
 #include <ubridge/ctl.h>
 #include <ubridge/fdb.h>
 #include <ubridge/io.h>
+#include <ubridge/netlink.h>
 
 #include "forward.h"
 
@@ -41,6 +42,7 @@ enum ub_op {
 	UB_OP_CONN_RECV, /* id: connection */
 	UB_OP_CONN_SEND, /* id: connection */
 	UB_OP_SIGNAL,
+	UB_OP_NETLINK,   /* link events */
 };
 
 enum ub_port_state {
@@ -60,6 +62,7 @@ struct ub_port {
 	char *netns;
 	char peer[IFNAMSIZ];
 	bool netns_created;
+	bool link_up;    /* administratively up and running (carrier) */
 	bool rx_armed;   /* a receive is pending in the ring */
 	bool rx_starved; /* receive ended for lack of buffers: re-arm later */
 	uint32_t tx_inflight;
@@ -110,6 +113,8 @@ struct ub_bridge {
 	bool state_loading; /* replaying it: nothing to write meanwhile */
 	int ctl_fd;
 	int sig_fd;
+	struct ub_nl *nl_mon; /* link events */
+	char nl_buf[16384] __attribute__((aligned(8)));
 	struct signalfd_siginfo siginfo;
 	uint32_t nports;  /* ports in FORWARDING state */
 	/* Ids of the FORWARDING ports, for flooding. */

@@ -186,11 +186,11 @@ static int cmd_port_show(struct ub_bridge *br, int argc, char **argv,
 				     (unsigned long long)p->drops[k]);
 		ub_ctl_reply_record(r,
 				    "name=%s kind=%s ifindex=%d mtu=%u "
-				    "state=forwarding "
+				    "state=%s "
 				    "rx_packets=%llu rx_bytes=%llu "
 				    "tx_packets=%llu tx_bytes=%llu%s",
 				    p->name, p->io.ops->kind, p->io.ifindex,
-				    p->io.mtu,
+				    p->io.mtu, p->link_up ? "forwarding" : "down",
 				    (unsigned long long)p->rx_packets,
 				    (unsigned long long)p->rx_bytes,
 				    (unsigned long long)p->tx_packets,

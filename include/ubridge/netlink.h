@@ -238,6 +238,27 @@ int ub_nl_addr_list(struct ub_nl *nl, const char *name, struct ub_cidr *out,
 int ub_nl_route_default_add(struct ub_nl *nl, const struct ub_cidr *gw,
 			    const char *oif);
 
+/* ---- link events ---- */
+
+/*
+ * A handle subscribed to link changes (RTNLGRP_LINK) of the current
+ * namespace; read its fd (ub_nl_fd()) and hand what was read to
+ * ub_nl_monitor_parse(). Use it for nothing else.
+ */
+int ub_nl_monitor_open(struct ub_nl **out);
+int ub_nl_fd(const struct ub_nl *nl);
+
+/*
+ * Calls 'fn' for each link message in buf[0..len): gone = false with the
+ * link's state (RTM_NEWLINK: a change of flags, name, MTU ...), gone = true
+ * with only li->ifindex set (RTM_DELLINK: deleted, or moved to another
+ * namespace). Returns how many it reported.
+ */
+int ub_nl_monitor_parse(const void *buf, size_t len,
+			void (*fn)(bool gone, const struct ub_link_info *li,
+				   void *arg),
+			void *arg);
+
 /* ---- NAT (nftables, through libnftables) ---- */
 
 /* The nftables table of bridge 'bridge': "ubridge_NAME". */

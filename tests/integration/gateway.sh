@@ -19,9 +19,9 @@ VOUT=${P}vo
 UBT_NS+=("${P}n1" "${P}n2" "$OUT")
 UBT_LINKS+=("$VOUT")
 fwd0=$(cat /proc/sys/net/ipv4/ip_forward)
-# Whatever happens, IPv4 forwarding ends as it was.
-restore_forward() { echo "$fwd0" >/proc/sys/net/ipv4/ip_forward; }
-trap 'rc=$?; restore_forward; (exit $rc); cleanup' EXIT
+# Whatever happens, IPv4 forwarding ends as it was (lib.sh's cleanup
+# calls this first).
+ubt_on_exit() { echo "$fwd0" >/proc/sys/net/ipv4/ip_forward; }
 
 step "namespace n1 on an AF_PACKET port; a TAP port, moved into namespace n2"
 ubctl netns add "${P}n1" --addr 198.18.1.1/16 --gw 198.18.0.1
@@ -34,13 +34,14 @@ in_ns "${P}n2" ip addr add 198.18.1.2/16 dev "$TAP"
 in_ns "${P}n2" ip link set "$TAP" up
 
 step "ping and a checked TCP transfer between the AF_PACKET and the TAP side"
-in_ns "${P}n1" ping -q -c 3 -i 0.2 -W 1 198.18.1.2 >/dev/null || fail "ping n1 -> n2 (TAP)"
+in_ns "${P}n1" ping -q -c 3 -i 0.2 -W 1 198.18.1.2 >/dev/null || fail "ping n1 -> n2 (TAP): $(ubctl -s port show)"
 in_ns "${P}n2" ping -q -c 3 -i 0.2 -W 1 198.18.1.1 >/dev/null || fail "ping n2 (TAP) -> n1"
 head -c 8000000 /dev/urandom >"$UBT_TMP/data"
 bg_ns n2 sh -c "timeout 20 socat -u TCP-LISTEN:5001,reuseaddr - >'$UBT_TMP/got'"
 wait_until 5 "the listener in n2" tcp_listening n2 5001
 in_ns "${P}n1" timeout 20 socat -u "FILE:$UBT_TMP/data" TCP:198.18.1.2:5001 || fail "TCP n1 -> n2 failed"
-wait_until 10 "all 8 MB in n2" test "$(stat -c %s "$UBT_TMP/got" 2>/dev/null || echo 0)" -eq 8000000
+got_all() { test "$(stat -c %s "$UBT_TMP/got" 2>/dev/null || echo 0)" -eq 8000000; }
+poll_until 10 got_all || fail "TCP through the TAP port: $(stat -c %s "$UBT_TMP/got") of 8000000 bytes in 10 s; $(ubctl -s port show)"
 expect_eq "sha256 of the data received through the TAP port" \
 	"$(sha256sum <"$UBT_TMP/data")" "$(sha256sum <"$UBT_TMP/got")"
 

@@ -96,6 +96,10 @@ cleanup()
 
 	set +eE
 	trap - ERR
+	# A test's own undo step, if it has one (e.g. a sysctl to restore).
+	if declare -F ubt_on_exit >/dev/null; then
+		ubt_on_exit
+	fi
 	for pid in "${UBT_BGPIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
