@@ -178,9 +178,11 @@ static int cmd_port_show(struct ub_bridge *br, int argc, char **argv,
 {
 	struct ub_ctl_reply *r = ctx->r;
 	for (uint32_t i = 0; i < br->nports; i++) {
-		const struct ub_port *p = &br->ports[br->fwd_ids[i]];
+		struct ub_port *p = &br->ports[br->fwd_ids[i]];
 		char drops[UB_DROP__COUNT * 40], *d = drops;
 
+		if (p->io.ops->rx_dropped)
+			p->drops[UB_DROP_QUEUE] += p->io.ops->rx_dropped(&p->io);
 		for (int k = 0; k < UB_DROP__COUNT; k++)
 			d += sprintf(d, " %s=%llu", ub_drop_names[k],
 				     (unsigned long long)p->drops[k]);

@@ -12,6 +12,7 @@ const char *const ub_drop_names[UB_DROP__COUNT] = {
 	[UB_DROP_SAME_PORT] = "rx_drop_same_port",
 	[UB_DROP_TOO_BIG] = "rx_drop_too_big",
 	[UB_DROP_NOBUF] = "rx_drop_nobuf",
+	[UB_DROP_QUEUE] = "rx_drop_queue",
 	[UB_DROP_TX_BUSY] = "tx_drop_busy",
 	[UB_DROP_TX_DOWN] = "tx_drop_down",
 	[UB_DROP_TX_TOO_BIG] = "tx_drop_too_big",

@@ -176,6 +176,17 @@ static int packet_send(struct ub_ring *ring, struct ub_port_io *p,
 	return ub_ring_send(ring, p->fd, f->data, f->len, ud);
 }
 
+static uint64_t packet_rx_dropped(struct ub_port_io *p)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+
+	/* Reading the statistics resets them: each call gives the news. */
+	if (getsockopt(p->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
+		return 0;
+	return st.tp_drops;
+}
+
 const struct ub_port_ops ub_port_packet_ops = {
 	.kind = "packet",
 	.open = packet_open,
@@ -183,4 +194,5 @@ const struct ub_port_ops ub_port_packet_ops = {
 	.arm_rx = packet_arm_rx,
 	.rx_frame = packet_rx_frame,
 	.send = packet_send,
+	.rx_dropped = packet_rx_dropped,
 };

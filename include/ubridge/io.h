@@ -167,6 +167,9 @@ struct ub_port_ops {
 	/* Queues a send of 'f' (the buffer's reference is the caller's). */
 	int (*send)(struct ub_ring *ring, struct ub_port_io *p,
 		    const struct ub_frame *f, uint64_t ud);
+	/* Frames the kernel dropped before we could receive them (its queue
+	 * was full), since the last call. NULL: the back end cannot tell. */
+	uint64_t (*rx_dropped)(struct ub_port_io *p);
 };
 
 /* AF_PACKET on an existing interface (packet.c). */

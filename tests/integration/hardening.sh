@@ -48,6 +48,16 @@ ubctl time warp 11000
 gone() { for i in 1 2 3; do ! kill -0 "${idle[i]}" 2>/dev/null || return 1; done; }
 wait_until 5 "the daemon to drop the idle clients" gone
 
+step "frames the kernel drops while the daemon cannot keep up are counted"
+q0=$(port_stat "${HOSTIF[a]}" rx_drop_queue)
+kill -STOP "${UBT_BRPID[$BR]}"
+# 50,000 frames into a stopped daemon's socket: its queue overflows.
+send a --src "${MAC[a]}" --dst 02:00:00:0f:0f:08 --count 50000
+kill -CONT "${UBT_BRPID[$BR]}"
+q1=$(port_stat "${HOSTIF[a]}" rx_drop_queue)
+info "rx_drop_queue on A: $q0 -> $q1"
+((q1 > q0)) || fail "rx_drop_queue on A did not grow ($q0 -> $q1)"
+
 step "MAC flood: 100,000 random sources with the FDB capped at $CAP"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/${UBT_BRPID[$BR]}/status"; }
 rss0=$(rss)
