@@ -643,14 +643,14 @@ err_free:
 	return ret;
 }
 
-int ub_ctl_call(const char *bridge, int argc, char *const argv[], char **reply)
+/* Connects to bridge 'bridge' and sends the request: returns the fd. */
+static int ub_ctl_request__(const char *bridge, int argc, char *const argv[],
+			    int64_t deadline)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char req[UB_CTL_REQ_MAX + 1];
-	int64_t deadline = ub_ctl_now_ms__() + UB_CTL_TIMEOUT_MS;
 	int fd, len, ret;
 
-	*reply = NULL;
 	ret = ub_ctl_sock_path(bridge, path, sizeof(path));
 	if (ret)
 		return ret;
@@ -661,17 +661,26 @@ int ub_ctl_call(const char *bridge, int argc, char *const argv[], char **reply)
 	if (fd < 0)
 		return fd;
 	ret = ub_ctl_send_all__(fd, req, (size_t)len, deadline);
-	if (ret)
-		goto cleanup;
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int ub_ctl_call(const char *bridge, int argc, char *const argv[], char **reply)
+{
+	int64_t deadline = ub_ctl_now_ms__() + UB_CTL_TIMEOUT_MS;
+	int fd, ret;
+
+	*reply = NULL;
+	fd = ub_ctl_request__(bridge, argc, argv, deadline);
+	if (fd < 0)
+		return fd;
 	/* Half-close: the request is complete. (A stream's client keeps its
 	 * side open: the daemon takes a hang-up as the reader leaving.) */
-	if (shutdown(fd, SHUT_WR)) {
-		ret = -errno;
-		goto cleanup;
-	}
-	ret = ub_ctl_recv_all__(fd, deadline, reply);
-
-cleanup:
+	ret = shutdown(fd, SHUT_WR) ? -errno :
+				      ub_ctl_recv_all__(fd, deadline, reply);
 	close(fd);
 	return ret;
 }
@@ -691,25 +700,15 @@ static int ub_ctl_rcvtimeo__(int fd, int timeout_ms)
 int ub_ctl_call_stream(const char *bridge, int argc, char *const argv[],
 		       int *fd_out, int *err, char *msg, size_t msglen)
 {
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char req[UB_CTL_REQ_MAX + 1], line[UB_CTL_REQ_MAX];
-	int64_t deadline = ub_ctl_now_ms__() + UB_CTL_TIMEOUT_MS;
+	char line[UB_CTL_REQ_MAX];
 	const char *m;
 	size_t n = 0;
-	int fd, len, ret;
+	int fd, ret;
 
-	ret = ub_ctl_sock_path(bridge, path, sizeof(path));
-	if (ret)
-		return ret;
-	len = ub_ctl_req_encode(argc, argv, req, sizeof(req));
-	if (len < 0)
-		return len;
-	fd = ub_ctl_connect__(path, UB_CTL_TIMEOUT_MS);
+	fd = ub_ctl_request__(bridge, argc, argv,
+			      ub_ctl_now_ms__() + UB_CTL_TIMEOUT_MS);
 	if (fd < 0)
 		return fd;
-	ret = ub_ctl_send_all__(fd, req, (size_t)len, deadline);
-	if (ret)
-		goto err;
 	/* The status line comes at once; the stream may then pause. */
 	ret = ub_ctl_rcvtimeo__(fd, UB_CTL_TIMEOUT_MS);
 	if (ret)

@@ -542,36 +542,59 @@ static void ubctl_decode_vals(const struct ubctl_reply *rep,
 	}
 }
 
-static int ubctl_show_captures(const struct ubctl_reply *rep,
-			       const struct ubctl_opts *o)
-{
-	static const char *const encoded[] = { "file", "filter" };
-	static const char *const cols[] = { "id", "port", "dir", "frames",
-					    "bytes", "dropped", "file",
-					    "filter" };
+/* One column of a table: its key in the records, header and width. */
+struct ubctl_col_spec {
+	const char *key;
+	const char *header;
+	int width; /* negative: left-aligned; 0: last, as wide as it is */
+};
 
-	ubctl_decode_vals(rep, encoded, UB_ARRAY_SIZE(encoded));
+/*
+ * A table of the records, in the columns given; keys listed in 'encoded'
+ * are percent-decoded first (for JSON too).
+ */
+static int ubctl_show_table(const struct ubctl_reply *rep,
+			    const struct ubctl_opts *o,
+			    const char *const *encoded, size_t nencoded,
+			    const struct ubctl_col_spec *cols, size_t ncols)
+{
+	ubctl_decode_vals(rep, encoded, nencoded);
 	if (o->json) {
 		ubctl_json_array(rep, NULL, o);
 		return UBCTL_EXIT_OK;
 	}
 	if (!rep->nrecs)
 		return UBCTL_EXIT_OK;
-	printf("%-4s %-15s %-5s %10s %12s %8s  %s  %s\n", "ID", "PORT", "DIR",
-	       "FRAMES", "BYTES", "DROPPED", "FILE", "FILTER");
+	for (size_t k = 0; k < ncols; k++)
+		printf("%s%*s", k ? " " : "", cols[k].width, cols[k].header);
+	putchar('\n');
 	for (size_t i = 0; i < rep->nrecs; i++) {
-		const char *v[UB_ARRAY_SIZE(cols)];
-		const char *err = ubctl_rec_get(&rep->recs[i], "error");
+		for (size_t k = 0; k < ncols; k++) {
+			const char *v = ubctl_rec_get(&rep->recs[i],
+						      cols[k].key);
 
-		for (size_t k = 0; k < UB_ARRAY_SIZE(cols); k++) {
-			v[k] = ubctl_rec_get(&rep->recs[i], cols[k]);
-			v[k] = v[k] ? v[k] : "-";
+			printf("%s%*s", k ? " " : "", cols[k].width,
+			       v ? v : "-");
 		}
-		printf("%-4s %-15s %-5s %10s %12s %8s  %s  %s%s%s\n", v[0],
-		       v[1], v[2], v[3], v[4], v[5], v[6], v[7],
-		       err ? "  error: " : "", err ? err : "");
+		putchar('\n');
 	}
 	return UBCTL_EXIT_OK;
+}
+
+static int ubctl_show_captures(const struct ubctl_reply *rep,
+			       const struct ubctl_opts *o)
+{
+	static const char *const encoded[] = { "file", "filter" };
+	static const struct ubctl_col_spec cols[] = {
+		{ "id", "ID", -4 },	      { "port", "PORT", -15 },
+		{ "dir", "DIR", -5 },	      { "frames", "FRAMES", 10 },
+		{ "bytes", "BYTES", 12 },     { "dropped", "DROPPED", 8 },
+		{ "error", "ERROR", -6 },     { "file", "FILE", -24 },
+		{ "filter", "FILTER", 0 },
+	};
+
+	return ubctl_show_table(rep, o, encoded, UB_ARRAY_SIZE(encoded), cols,
+				UB_ARRAY_SIZE(cols));
 }
 
 /* "capture start" prints the new capture's id alone, for scripts. */
@@ -660,29 +683,14 @@ static int ubctl_show_netns(const struct ubctl_reply *rep,
 			    const struct ubctl_opts *o)
 {
 	static const char *const encoded[] = { "name" };
-	static const char *const cols[] = { "name", "port", "ifname", "mac",
-					    "addrs" };
+	static const struct ubctl_col_spec cols[] = {
+		{ "name", "NAMESPACE", -16 }, { "port", "PORT", -15 },
+		{ "ifname", "IFNAME", -8 },   { "mac", "MAC", -17 },
+		{ "addrs", "ADDRESSES", 0 },
+	};
 
-	ubctl_decode_vals(rep, encoded, UB_ARRAY_SIZE(encoded));
-	if (o->json) {
-		ubctl_json_array(rep, NULL, o);
-		return UBCTL_EXIT_OK;
-	}
-	if (!rep->nrecs)
-		return UBCTL_EXIT_OK;
-	printf("%-16s %-15s %-8s %-17s %s\n", "NAMESPACE", "PORT", "IFNAME",
-	       "MAC", "ADDRESSES");
-	for (size_t i = 0; i < rep->nrecs; i++) {
-		const char *v[UB_ARRAY_SIZE(cols)];
-
-		for (size_t k = 0; k < UB_ARRAY_SIZE(cols); k++) {
-			v[k] = ubctl_rec_get(&rep->recs[i], cols[k]);
-			v[k] = v[k] ? v[k] : "-";
-		}
-		printf("%-16s %-15s %-8s %-17s %s\n", v[0], v[1], v[2], v[3],
-		       v[4]);
-	}
-	return UBCTL_EXIT_OK;
+	return ubctl_show_table(rep, o, encoded, UB_ARRAY_SIZE(encoded), cols,
+				UB_ARRAY_SIZE(cols));
 }
 
 /* "--addr X" -> "addr X": the daemon's words have no dashes. */
