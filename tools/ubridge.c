@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <ubridge/bridge.h>
@@ -123,6 +126,44 @@ static void daemonize(int *notify_fd)
 		close(null);
 	}
 	*notify_fd = pfd[1];
+}
+
+/*
+ * Keeps only the capabilities the running daemon uses, in the effective,
+ * permitted and bounding sets, before any thread exists (capabilities are
+ * per thread; the threads made later inherit these):
+ *   CAP_NET_RAW     packet sockets for ports added at run time
+ *   CAP_NET_ADMIN   netlink configuration, TAP devices, nftables, socket
+ *                   buffers beyond the sysctl limits
+ *   CAP_SYS_ADMIN   making and entering network namespaces (unshare,
+ *                   mount, setns)
+ *   CAP_SYS_PTRACE  opening another user's process's namespace (attach
+ *                   --pid)
+ * Everything else (file ownership overrides, module loading, kill ...) is
+ * gone for good. Run as non-root, it keeps what it had of these.
+ */
+static int drop_caps(void)
+{
+	static const int keep[] = { CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_ADMIN,
+				    CAP_SYS_PTRACE };
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		mask |= 1ULL << keep[i];
+	for (int c = 0; c <= CAP_LAST_CAP; c++)
+		if (!(mask & 1ULL << c) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) &&
+		    errno != EINVAL && errno != EPERM)
+			return -errno;
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	for (int i = 0; i < 2; i++) {
+		d[i].effective &= (uint32_t)(mask >> (32 * i));
+		d[i].permitted &= (uint32_t)(mask >> (32 * i));
+		d[i].inheritable = 0;
+	}
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
 }
 
 static void notify(int *fd, char status)
@@ -242,6 +283,16 @@ int main(int argc, char **argv)
 	ret = ub_bridge_new(&cfg, &br, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "ubridge: %s\n", err);
+		notify(&notify_fd, 1);
+		return 1;
+	}
+	/* Before the state's and the command line's captures start their
+	 * writer threads, which inherit what this thread keeps. */
+	ret = drop_caps();
+	if (ret) {
+		fprintf(stderr, "ubridge: cannot drop capabilities: %s\n",
+			strerror(-ret));
+		ub_bridge_free(br);
 		notify(&notify_fd, 1);
 		return 1;
 	}

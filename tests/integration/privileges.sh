@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# After start-up the daemon keeps only CAP_NET_RAW, CAP_NET_ADMIN,
+# CAP_SYS_ADMIN and CAP_SYS_PTRACE (mask 0x283000), in every thread (the
+# capture writers included) and in the bounding set; and with that it still
+# does its work: a namespace made, a TAP port, traffic captured. (Every
+# other integration test runs under the same reduced set.)
+UBT_ID=pv
+. "$(dirname "$0")/lib.sh"
+
+WANT=0000000000283000
+start_bridge "$P" --capture "all:$UBT_TMP/boot.pcap"
+pid=${UBT_BRPID[$BR]}
+
+step "capabilities of every thread of the daemon"
+ubctl capture start all "$UBT_TMP/more.pcap" >/dev/null
+threads=0
+for t in /proc/"$pid"/task/*; do
+	for set in CapEff CapPrm CapBnd; do
+		expect_eq "$set of thread ${t##*/}" "$WANT" "$(awk -v s="$set:" '$1 == s {print $2}' "$t/status")"
+	done
+	expect_eq "CapInh of thread ${t##*/}" 0000000000000000 "$(awk '$1 == "CapInh:" {print $2}' "$t/status")"
+	threads=$((threads + 1))
+done
+((threads >= 3)) || fail "expected the main thread and two capture writers, saw $threads threads"
+
+step "still able: a namespace, a TAP port, traffic captured"
+UBT_NS+=("${P}n1")
+ubctl netns add "${P}n1" --addr 10.80.0.1/24
+ubctl port add --tap "${P}t"
+make_ns b 10.80.0.2/24
+in_ns "${P}b" ping -q -c 3 -i 0.2 -W 1 10.80.0.1 >/dev/null || fail "ping b -> n1"
+ubctl capture stop all
+(($(tcpdump -nr "$UBT_TMP/more.pcap" icmp 2>/dev/null | wc -l) >= 2)) || fail "no ICMP in the capture"
+
+bridge_alive
+test_done
