@@ -119,35 +119,40 @@ int ub_nl_msg_veth(void *buf, const struct ub_veth_cfg *cfg)
 	return (int)nlh->nlmsg_len;
 }
 
-int ub_nl_msg_link_del(void *buf, const char *name)
+/* A link request by name: 'type' and the ifinfomsg, then IFLA_IFNAME. */
+static struct nlmsghdr *ub_nl_msg_link_named__(void *buf, uint16_t type,
+					       const char *name, int *ret)
 {
 	struct ifinfomsg *ifm;
 	struct nlmsghdr *nlh;
-	int ret;
 
-	ret = ub_nl_ifname_check(name);
-	if (ret)
-		return ret;
-	nlh = ub_nl_msg_start__(buf, RTM_DELLINK, NLM_F_ACK);
+	*ret = ub_nl_ifname_check(name);
+	if (*ret)
+		return NULL;
+	nlh = ub_nl_msg_start__(buf, type, NLM_F_ACK);
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	return (int)nlh->nlmsg_len;
+	return nlh;
+}
+
+int ub_nl_msg_link_del(void *buf, const char *name)
+{
+	int ret;
+	struct nlmsghdr *nlh = ub_nl_msg_link_named__(buf, RTM_DELLINK, name,
+						      &ret);
+
+	return nlh ? (int)nlh->nlmsg_len : ret;
 }
 
 int ub_nl_msg_link_get(void *buf, const char *name)
 {
-	struct ifinfomsg *ifm;
-	struct nlmsghdr *nlh;
 	int ret;
+	struct nlmsghdr *nlh = ub_nl_msg_link_named__(buf, RTM_GETLINK, name,
+						      &ret);
 
-	ret = ub_nl_ifname_check(name);
-	if (ret)
+	if (!nlh)
 		return ret;
-	nlh = ub_nl_msg_start__(buf, RTM_GETLINK, NLM_F_ACK);
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	/* Statistics are most of a link's reply and we read none of them. */
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	return (int)nlh->nlmsg_len;
