@@ -82,6 +82,14 @@ raw_request "41 words"
 : >"$UBT_TMP/req"
 raw_request "connect and close"
 
+step "a user without permission gets a clear refusal (socket mode 0600)"
+if command -v setpriv >/dev/null; then
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$UBCTL" -n "$BR" port show 2>&1) &&
+		fail "an unprivileged user reached the bridge: $out"
+	[[ $out == "ubctl: cannot reach bridge"*"Permission denied"* ]] || fail "unexpected refusal: $out"
+	info "$out"
+fi
+
 step "the daemon still answers and forwards"
 ubctl stats >/dev/null || fail "ubctl stats failed after the bad requests"
 port_listed "${HOSTIF[1]}" || fail "port show lost ${HOSTIF[1]}"
