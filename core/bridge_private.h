@@ -161,6 +161,12 @@ void ub_cap_frame(struct ub_bridge *br, uint32_t port, uint8_t dir,
 /* Housekeeping: ends captures that reached their count. */
 void ub_cap_reap(struct ub_bridge *br);
 
+/* What a walk over the FDB (ub_fdb_foreach) that writes records needs. */
+struct ub_fdb_walk {
+	struct ub_bridge *br;
+	struct ub_ctl_reply *r;
+};
+
 /* core/state.c */
 /* Writes the configuration to the state file, atomically (replayed by
  * ub_bridge_restore()). */

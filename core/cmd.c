@@ -203,14 +203,10 @@ static int cmd_port_show(struct ub_bridge *br, int argc, char **argv,
 
 /* ---- fdb ---- */
 
-struct fdb_show_ctx {
-	struct ub_bridge *br;
-	struct ub_ctl_reply *r;
-};
 
 static int fdb_show_one(const struct ub_fdb_entry_info *e, void *arg)
 {
-	struct fdb_show_ctx *ctx = arg;
+	struct ub_fdb_walk *ctx = arg;
 	const char *port = ctx->br->ports[e->port].name;
 	char mac[UB_MAC_STRLEN];
 
@@ -233,7 +229,7 @@ static int fdb_show_one(const struct ub_fdb_entry_info *e, void *arg)
 static int cmd_fdb_show(struct ub_bridge *br, int argc, char **argv,
 			struct ub_cmd_ctx *ctx)
 {
-	struct fdb_show_ctx show = { br, ctx->r };
+	struct ub_fdb_walk show = { br, ctx->r };
 
 	ub_fdb_foreach(br->fdb, fdb_show_one, &show);
 	return 0;

@@ -43,16 +43,15 @@ static uint64_t fnv1a(const char *p, size_t n)
 
 static int state_fdb_one(const struct ub_fdb_entry_info *e, void *arg)
 {
-	struct ub_bridge *br = ((void **)arg)[0];
-	struct ub_ctl_reply *b = ((void **)arg)[1];
-	const struct ub_port *p = &br->ports[e->port];
+	const struct ub_fdb_walk *w = arg;
+	const struct ub_port *p = &w->br->ports[e->port];
 	char mac[UB_MAC_STRLEN];
 
 	/* Learned entries are not configuration; a port's own MAC comes
 	 * back with the port. */
 	if (!e->is_static || ub_mac_eq(&e->mac, &p->io.mac))
 		return 0;
-	ub_ctl_reply_record(b, "fdb add %s dev %s vlan %u",
+	ub_ctl_reply_record(w->r, "fdb add %s dev %s vlan %u",
 			    ub_mac_fmt(&e->mac, mac), p->name, e->vid);
 	return 0;
 }
@@ -164,7 +163,7 @@ static int write_atomic(const char *path, const char *data, size_t len)
 int ub_state_save(struct ub_bridge *br)
 {
 	struct ub_ctl_reply b;
-	void *arg[2] = { br, &b };
+	struct ub_fdb_walk walk = { br, &b };
 	unsigned lines = 0;
 	int ret;
 
@@ -181,7 +180,7 @@ int ub_state_save(struct ub_bridge *br)
 		ub_ctl_reply_record(&b, "gateway add %s", br->gw_cidr);
 	if (br->nat)
 		ub_ctl_reply_record(&b, "nat on");
-	ub_fdb_foreach(br->fdb, state_fdb_one, arg);
+	ub_fdb_foreach(br->fdb, state_fdb_one, &walk);
 	state_captures(br, &b);
 	for (size_t i = 0; i < b.len; i++)
 		lines += b.buf[i] == '\n';

@@ -18,6 +18,9 @@
 int ub_ring_recvmsg_pool__(struct ub_ring *ring, int fd,
 			   const struct msghdr *tmpl, uint64_t ud);
 
+/* Closes a port whose whole state is its fd (every back end so far). */
+void ub_port_close_fd__(struct ub_port_io *p);
+
 /* Arms a single-shot read on 'fd' into the pool (for TAP devices). */
 int ub_ring_read_pool__(struct ub_ring *ring, int fd, uint64_t ud);
 

@@ -94,7 +94,7 @@ err:
 	return ret;
 }
 
-static void packet_close(struct ub_port_io *p)
+void ub_port_close_fd__(struct ub_port_io *p)
 {
 	if (p->fd >= 0)
 		close(p->fd);
@@ -190,7 +190,7 @@ static uint64_t packet_rx_dropped(struct ub_port_io *p)
 const struct ub_port_ops ub_port_packet_ops = {
 	.kind = "packet",
 	.open = packet_open,
-	.close = packet_close,
+	.close = ub_port_close_fd__,
 	.arm_rx = packet_arm_rx,
 	.rx_frame = packet_rx_frame,
 	.send = packet_send,

@@ -82,13 +82,6 @@ err:
 	return ret;
 }
 
-static void tap_close(struct ub_port_io *p)
-{
-	if (p->fd >= 0)
-		close(p->fd);
-	p->fd = -1;
-}
-
 static int tap_arm_rx(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud)
 {
 	return ub_ring_read_pool__(ring, p->fd, ud);
@@ -112,7 +105,7 @@ static int tap_send(struct ub_ring *ring, struct ub_port_io *p,
 const struct ub_port_ops ub_port_tap_ops = {
 	.kind = "tap",
 	.open = tap_open,
-	.close = tap_close,
+	.close = ub_port_close_fd__,
 	.arm_rx = tap_arm_rx,
 	.rx_frame = tap_rx_frame,
 	.send = tap_send,
