@@ -207,7 +207,7 @@ static int ub_ctl_remove_stale__(const char *path)
 	return 0;
 }
 
-int ub_ctl_listen(const char *path)
+int ub_ctl_listen(const char *path, uid_t owner, gid_t group)
 {
 	struct sockaddr_un sun;
 	mode_t old_umask;
@@ -229,8 +229,10 @@ int ub_ctl_listen(const char *path)
 	/*
 	 * The socket file takes its mode from the umask at bind() time, so
 	 * narrow the umask around it: no window in which the socket is open
-	 * to others. The chmod() afterwards pins 0600 whatever the umask was.
-	 * umask() is per process: call this before starting threads.
+	 * to others. The chown() and chmod() afterwards set the owner and
+	 * pin the mode whatever the umask was: the group gets in only once
+	 * it is the right group. umask() is per process: call this before
+	 * starting threads.
 	 */
 	old_umask = umask(0177);
 	ret = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
@@ -239,7 +241,10 @@ int ub_ctl_listen(const char *path)
 	umask(old_umask);
 	if (ret)
 		goto err_close;
-	if (chmod(path, 0600) || listen(fd, UB_CTL_LISTEN_BACKLOG)) {
+	if (((owner != (uid_t)-1 || group != (gid_t)-1) &&
+	     chown(path, owner, group)) ||
+	    chmod(path, group != (gid_t)-1 ? 0660 : 0600) ||
+	    listen(fd, UB_CTL_LISTEN_BACKLOG)) {
 		ret = -errno;
 		goto err_unlink;
 	}

@@ -52,19 +52,32 @@ static int run_nft(const char *script, char *err, size_t errlen)
 	return ret;
 }
 
-/* Reads (old >= 0: also writes) the IPv4 forwarding switch. */
+/*
+ * Reads the IPv4 forwarding switch into '*old' (when not NULL) and, when
+ * 'set' >= 0 and the switch differs, writes it. A switch already right is
+ * not written: that takes root's write access to /proc/sys, which a daemon
+ * running as its own user does not have.
+ */
 static int ip_forward(int set, int *old)
 {
 	char c = 0;
-	int fd = open(IP_FORWARD, O_RDWR | O_CLOEXEC), ret = 0;
+	int fd = open(IP_FORWARD, O_RDONLY | O_CLOEXEC), ret = 0;
 
 	if (fd < 0)
 		return -errno;
 	if (pread(fd, &c, 1, 0) != 1)
 		ret = -EIO;
-	else if (old)
+	close(fd);
+	if (ret)
+		return ret;
+	if (old)
 		*old = c == '1';
-	if (!ret && set >= 0 && pwrite(fd, set ? "1" : "0", 1, 0) != 1)
+	if (set < 0 || (c == '1') == (set == 1))
+		return 0;
+	fd = open(IP_FORWARD, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pwrite(fd, set ? "1" : "0", 1, 0) != 1)
 		ret = -errno;
 	close(fd);
 	return ret;

@@ -37,6 +37,8 @@ void ub_bridge_cfg_default(struct ub_bridge_cfg *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->name = UB_BRIDGE_DEFAULT;
 	cfg->ageing_ms = UB_FDB_DEFAULT_AGEING_MS;
+	cfg->ctl_owner = (uid_t)-1;
+	cfg->ctl_group = (gid_t)-1;
 }
 
 void ub_bridge_clock(struct ub_bridge *br)
@@ -393,14 +395,33 @@ static void conn_send_rest(struct ub_bridge *br, struct ub_conn *c)
 		conn_close(br, c);
 }
 
-static bool conn_peer_allowed(int fd)
+/*
+ * Root, the daemon's user (who owns the socket) and the members of the
+ * socket's group may use the bridge. The socket's mode already keeps others out; this is
+ * the second lock, and the one that tells them why.
+ */
+static bool conn_peer_allowed(const struct ub_bridge *br, int fd)
 {
+	gid_t groups[256];
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
 		return false;
-	return cred.uid == 0 || cred.uid == geteuid();
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return true;
+	if (br->ctl_group == (gid_t)-1)
+		return false;
+	if (cred.gid == br->ctl_group)
+		return true;
+	/* Supplementary groups, as the peer had them when it connected. */
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+		return false;
+	for (size_t i = 0; i < len / sizeof(groups[0]); i++)
+		if (groups[i] == br->ctl_group)
+			return true;
+	return false;
 }
 
 static void conn_serve(struct ub_bridge *br, struct ub_conn *c)
@@ -409,7 +430,13 @@ static void conn_serve(struct ub_bridge *br, struct ub_conn *c)
 	int argc;
 
 	argc = ub_ctl_req_decode(c->req, c->req_len, argv, UB_CTL_ARGS_MAX);
-	if (argc == -E2BIG)
+	if (c->refused)
+		ub_ctl_reply_status(&c->reply, -EACCES,
+				    "permission denied: bridge %s is for root, "
+				    "its own user%s", br->name,
+				    br->ctl_group != (gid_t)-1 ?
+					    " and its socket's group" : "");
+	else if (argc == -E2BIG)
 		ub_ctl_reply_status(&c->reply, argc, "too many words (max %d)",
 				    UB_CTL_ARGS_MAX);
 	else if (argc < 0)
@@ -438,14 +465,17 @@ static void on_accept(struct ub_bridge *br, const struct ub_cqe *cqe)
 	for (unsigned i = 0; i < UB_CONNS_MAX && !c; i++)
 		if (br->conns[i].fd < 0)
 			c = &br->conns[i];
-	if (!c || !conn_peer_allowed(cqe->res)) {
-		/* Busy or not allowed: the client sees the connection end. */
+	if (!c) {
+		/* Busy: the client sees the connection end. */
 		close(cqe->res);
 		return;
 	}
 	c->fd = cqe->res;
 	c->deadline = br->now + UB_CONN_TIMEOUT_MS;
 	c->cancelled = false;
+	/* Not allowed: its request is read (closing with it unread would
+	 * reset the connection) and answered with a refusal. */
+	c->refused = !conn_peer_allowed(br, c->fd);
 	c->req_len = 0;
 	ub_ctl_reply_init(&c->reply);
 	if (ub_ring_recv(br->ring, c->fd, c->req, sizeof(c->req),
@@ -759,7 +789,9 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 		goto err;
 	}
 
-	br->ctl_fd = ub_ctl_listen(br->sock_path);
+	br->ctl_group = cfg->ctl_group;
+	br->ctl_fd = ub_ctl_listen(br->sock_path, cfg->ctl_owner,
+				   cfg->ctl_group);
 	if (br->ctl_fd < 0) {
 		ret = br->ctl_fd;
 		if (ret == -EADDRINUSE)

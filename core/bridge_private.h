@@ -74,6 +74,7 @@ struct ub_conn {
 	int fd; /* -1: slot free */
 	uint64_t deadline;
 	bool cancelled; /* past its deadline: its request is being cancelled */
+	bool refused;   /* its peer may not use the bridge: told so, no more */
 	size_t req_len;
 	size_t sent;
 	struct ub_ctl_reply reply;
@@ -112,6 +113,7 @@ struct ub_bridge {
 	bool state_dirty;
 	bool state_loading; /* replaying it: nothing to write meanwhile */
 	int ctl_fd;
+	gid_t ctl_group; /* may use the control socket too; -1: none */
 	int sig_fd;
 	struct ub_nl *nl_mon; /* link events */
 	char nl_buf[16384] __attribute__((aligned(8)));

@@ -169,8 +169,8 @@ int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
 	if (req->create && !ub_netns_exists(req->name)) {
 		ret = ub_netns_add(req->name);
 		if (ret)
-			return step_err(err, errlen, "create the namespace",
-					ret, NULL);
+			return step_err(err, errlen, "create the namespace "
+					"in " UB_NETNS_RUNDIR, ret, NULL);
 		created = true;
 	}
 	nsfd = req->name ? ub_netns_open(req->name) :

@@ -1075,7 +1075,7 @@ static void ubctl_transport_error(const char *bridge, int err)
 		break;
 	case -EACCES:
 	case -EPERM:
-		hint = "; the control socket is for root (or the daemon's user)";
+		hint = "; the control socket is for root, the daemon's user and the group of ubridge --group";
 		break;
 	case -ETIMEDOUT:
 		ubctl_err("bridge \"%s\" (%s) did not answer in time", bridge,

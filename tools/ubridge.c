@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ubridge/bridge.h>
@@ -36,7 +40,7 @@ static void usage(FILE *out)
 "(partial checksums, TSO/GSO) and VLAN tags cross the bridge intact.\n"
 "\n"
 "ubctl(8) controls a running bridge through its socket\n"
-"%s/NAME.sock (mode 0600).\n"
+"%s/NAME.sock (mode 0600: root and the daemon's user; see --group).\n"
 "\n"
 "Options:\n"
 "  -n, --name NAME        bridge name (default %s); several bridges run\n"
@@ -58,6 +62,14 @@ static void usage(FILE *out)
 "                         corrupt file is set aside (default:\n"
 "                         %s/NAME.state)\n"
 "      --no-state         keep no state file\n"
+"  -u, --user USER        once its socket is open, run as USER (name or\n"
+"                         uid) and USER's groups, keeping only the\n"
+"                         capabilities it needs (below); the socket and\n"
+"                         a state directory it makes become USER's, and an\n"
+"                         existing state directory must be writable by\n"
+"                         USER\n"
+"  -g, --group GROUP      open the control socket to GROUP's members too\n"
+"                         (mode 0660)\n"
 "  -f, --foreground       stay in the foreground (for systemd and tests);\n"
 "                         without it ubridge detaches once its socket is\n"
 "                         ready\n"
@@ -69,9 +81,16 @@ static void usage(FILE *out)
 "Logs go to standard error. SIGINT or SIGTERM stop the bridge: its ports\n"
 "are released and its socket removed.\n"
 "\n"
+"Privileges: run it as root. Once started it keeps CAP_NET_RAW,\n"
+"CAP_NET_ADMIN, CAP_SYS_ADMIN and CAP_SYS_PTRACE, and drops every other\n"
+"capability for good. With --user it no longer owns root's files:\n"
+"\"ubctl netns add\" and \"netns del\" need /run/netns writable by USER,\n"
+"and \"ubctl nat on\" needs IPv4 forwarding already on.\n"
+"\n"
 "Examples:\n"
 "  ubridge -f                        # bridge ub0 in the foreground\n"
 "  ubridge -n lab -p veth1 -p veth2  # bridge \"lab\" with two ports\n"
+"  ubridge -u ubridge -g netdev      # as user ubridge, for group netdev\n"
 "  ubctl port add veth-ns1           # attach one more port to ub0\n"
 "\n"
 "Exit status: 0 after a clean stop, 1 on a start-up error, 2 on a usage\n"
@@ -128,6 +147,66 @@ static void daemonize(int *notify_fd)
 	*notify_fd = pfd[1];
 }
 
+/* The user --user names. */
+struct run_as {
+	const char *name; /* NULL: stay who we are */
+	uid_t uid;
+	gid_t gid;
+};
+
+/* Resolves a user or group given by name or number. */
+static int lookup_user(const char *s, struct run_as *u)
+{
+	struct passwd *pw = getpwnam(s);
+	unsigned long v;
+	char *end;
+
+	if (!pw && *s >= '0' && *s <= '9') {
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (!*end && !errno && v < (uid_t)-1)
+			pw = getpwuid((uid_t)v);
+	}
+	if (!pw) {
+		fprintf(stderr, "ubridge: no such user \"%s\"\n", s);
+		return -1;
+	}
+	/* Kept past later getpw* calls, which reuse pw's storage. */
+	u->name = strdup(pw->pw_name);
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	return u->name ? 0 : -1;
+}
+
+static int lookup_group(const char *s, gid_t *gid)
+{
+	struct group *gr = getgrnam(s);
+	unsigned long v;
+	char *end;
+
+	if (!gr && *s >= '0' && *s <= '9') {
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (!*end && !errno && v < (gid_t)-1)
+			gr = getgrgid((gid_t)v);
+	}
+	if (!gr) {
+		fprintf(stderr, "ubridge: no such group \"%s\"\n", s);
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+/* Takes on u's uid, gid and groups. */
+static int become(const struct run_as *u)
+{
+	if (initgroups(u->name, u->gid) || setresgid(u->gid, u->gid, u->gid) ||
+	    setresuid(u->uid, u->uid, u->uid))
+		return -errno;
+	return 0;
+}
+
 /*
  * Keeps only the capabilities the running daemon uses, in the effective,
  * permitted and bounding sets, before any thread exists (capabilities are
@@ -140,15 +219,18 @@ static void daemonize(int *notify_fd)
  *   CAP_SYS_PTRACE  opening another user's process's namespace (attach
  *                   --pid)
  * Everything else (file ownership overrides, module loading, kill ...) is
- * gone for good. Run as non-root, it keeps what it had of these.
+ * gone for good. With 'u' named, it becomes that user (and its groups) on
+ * the way, keeping the same four. Run as non-root, it keeps what it had of
+ * these.
  */
-static int drop_caps(void)
+static int drop_privileges(const struct run_as *u)
 {
 	static const int keep[] = { CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_ADMIN,
 				    CAP_SYS_PTRACE };
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
 	uint64_t mask = 0;
+	int ret;
 
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 		mask |= 1ULL << keep[i];
@@ -156,14 +238,66 @@ static int drop_caps(void)
 		if (!(mask & 1ULL << c) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) &&
 		    errno != EINVAL && errno != EPERM)
 			return -errno;
+	/* Leaving uid 0 empties the effective set; KEEPCAPS keeps the
+	 * permitted one, from which the effective set is raised again. */
+	if (u->name) {
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0))
+			return -errno;
+		ret = become(u);
+		if (ret)
+			return ret;
+	}
 	if (syscall(SYS_capget, &h, d))
 		return -errno;
 	for (int i = 0; i < 2; i++) {
-		d[i].effective &= (uint32_t)(mask >> (32 * i));
 		d[i].permitted &= (uint32_t)(mask >> (32 * i));
+		d[i].effective = d[i].permitted;
 		d[i].inheritable = 0;
 	}
 	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
+/*
+ * With --user: the state file's directory must let that user make files
+ * (the file is replaced by rename on every change), and an existing state
+ * file must be readable and writable. Checked as the user, in a child, at
+ * start-up: before the socket exists (a daemon that is no longer root
+ * could not remove it again) and rather than at the first change.
+ */
+static int check_state_access(const char *path, const struct run_as *u)
+{
+	char *copy, *dir;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0) {
+		perror("ubridge: fork");
+		return -1;
+	}
+	if (pid > 0)
+		return waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		       WEXITSTATUS(status) == 0 ? 0 : -1;
+	copy = strdup(path);
+	if (!copy || become(u)) {
+		perror("ubridge: checking the state file's access");
+		_exit(1);
+	}
+	dir = dirname(copy);
+	if (access(dir, W_OK | X_OK)) {
+		fprintf(stderr, "ubridge: user %s cannot write the state "
+			"directory %s (%s): chown it to %s, or choose another "
+			"place with --state\n", u->name, dir, strerror(errno),
+			u->name);
+		_exit(1);
+	}
+	if (access(path, R_OK | W_OK) && errno != ENOENT) {
+		fprintf(stderr, "ubridge: user %s cannot use the state file %s "
+			"(%s): chown it to %s\n", u->name, path,
+			strerror(errno), u->name);
+		_exit(1);
+	}
+	_exit(0);
 }
 
 static void notify(int *fd, char status)
@@ -186,6 +320,8 @@ int main(int argc, char **argv)
 		{ "max-learned", required_argument, NULL, 'm' },
 		{ "state", required_argument, NULL, 's' },
 		{ "no-state", no_argument, NULL, 'S' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "group", required_argument, NULL, 'g' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -199,13 +335,14 @@ int main(int argc, char **argv)
 	bool foreground = false, no_state = false;
 	const char *state = NULL;
 	char state_buf[256];
+	struct run_as user = { 0 };
 	struct ub_bridge_cfg cfg;
 	struct ub_bridge *br;
 	unsigned long v;
 	char err[256];
 
 	ub_bridge_cfg_default(&cfg);
-	while ((opt = getopt_long(argc, argv, "n:p:c:a:m:s:fvqhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:p:c:a:m:s:u:g:fvqhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			cfg.name = optarg;
@@ -243,6 +380,16 @@ int main(int argc, char **argv)
 		case 'S':
 			no_state = true;
 			break;
+		case 'u':
+			free((char *)user.name);
+			if (lookup_user(optarg, &user))
+				return 2;
+			cfg.ctl_owner = user.uid;
+			break;
+		case 'g':
+			if (lookup_group(optarg, &cfg.ctl_group))
+				return 2;
+			break;
 		case 'f':
 			foreground = true;
 			break;
@@ -270,8 +417,12 @@ int main(int argc, char **argv)
 	}
 	ub_log_set_level((enum ub_log_level)level);
 	if (!no_state && !state) {
-		/* The default place; made on first use, for root only. */
-		mkdir(UB_STATE_DIR, 0700);
+		/* The default place; made on first use, for root only (or
+		 * the --user). */
+		if (!mkdir(UB_STATE_DIR, 0700) && user.name &&
+		    chown(UB_STATE_DIR, user.uid, user.gid))
+			fprintf(stderr, "ubridge: chown %s: %s\n",
+				UB_STATE_DIR, strerror(errno));
 		snprintf(state_buf, sizeof(state_buf), "%s/%s.state",
 			 UB_STATE_DIR, cfg.name);
 		state = state_buf;
@@ -280,6 +431,11 @@ int main(int argc, char **argv)
 
 	if (!foreground)
 		daemonize(&notify_fd);
+	if (user.name && cfg.state_path &&
+	    check_state_access(cfg.state_path, &user)) {
+		notify(&notify_fd, 1);
+		return 1;
+	}
 	ret = ub_bridge_new(&cfg, &br, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "ubridge: %s\n", err);
@@ -288,9 +444,10 @@ int main(int argc, char **argv)
 	}
 	/* Before the state's and the command line's captures start their
 	 * writer threads, which inherit what this thread keeps. */
-	ret = drop_caps();
+	ret = drop_privileges(&user);
+	free((char *)user.name);
 	if (ret) {
-		fprintf(stderr, "ubridge: cannot drop capabilities: %s\n",
+		fprintf(stderr, "ubridge: cannot drop privileges: %s\n",
 			strerror(-ret));
 		ub_bridge_free(br);
 		notify(&notify_fd, 1);

@@ -7,6 +7,7 @@
 #define UBRIDGE_BRIDGE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <ubridge/compiler.h>
 
@@ -17,9 +18,16 @@ struct ub_bridge_cfg {
 	uint32_t max_learned;  /* FDB cap on learned entries; 0: default */
 	uint64_t ageing_ms;    /* FDB ageing time */
 	const char *state_path; /* state file; NULL: none */
+	/* The control socket's owner (-1: the caller; give the daemon's
+	 * user) and group (-1: none). Root, the daemon's user and the group's
+	 * members may use the bridge; with a group the socket's mode is 0660,
+	 * else 0600. */
+	uid_t ctl_owner;
+	gid_t ctl_group;
 };
 
-/* Fills 'cfg' with defaults: bridge "ub0", ageing 300 s. */
+/* Fills 'cfg' with defaults: bridge "ub0", ageing 300 s, socket 0600 for
+ * the caller. */
 void ub_bridge_cfg_default(struct ub_bridge_cfg *cfg);
 
 /*

@@ -44,12 +44,14 @@ int ub_ctl_sock_path(const char *bridge, char *buf, size_t len);
 /*
  * Daemon side: creates the directory holding 'path' if needed (mode 0755,
  * one level: UB_CTL_RUNDIR for a real bridge), binds 'path' with mode 0600
- * whatever the umask, and listens. A stale socket (nobody answers) is
- * replaced; a live one gives -EADDRINUSE; a file that is not a socket is
- * left alone and gives -EEXIST. Returns the listening fd (SOCK_STREAM,
- * SOCK_CLOEXEC) or -errno.
+ * whatever the umask, and listens. 'owner' and 'group' (-1: the caller's)
+ * become the socket's; with a group the mode is 0660, so that the group's
+ * members may connect. A stale socket (nobody answers) is replaced; a live
+ * one gives -EADDRINUSE; a file that is not a socket is left alone and
+ * gives -EEXIST. Returns the listening fd (SOCK_STREAM, SOCK_CLOEXEC) or
+ * -errno.
  */
-int ub_ctl_listen(const char *path);
+int ub_ctl_listen(const char *path, uid_t owner, gid_t group);
 
 /* Client side: connects to 'path'. Returns an fd or -errno (-ENOENT or
  * -ECONNREFUSED when no daemon runs). */

@@ -579,6 +579,12 @@ static int tmp_teardown(void **state)
 	return 0;
 }
 
+/* A socket with the creator's owner and group: mode 0600. */
+static int listen_plain(const char *path)
+{
+	return ub_ctl_listen(path, (uid_t)-1, (gid_t)-1);
+}
+
 static void test_listen(void **state)
 {
 	struct tmp *t = *state;
@@ -588,7 +594,7 @@ static void test_listen(void **state)
 
 	/* The mode must not depend on the caller's umask. */
 	old = umask(0);
-	fd = ub_ctl_listen(t->path);
+	fd = listen_plain(t->path);
 	umask(old);
 	assert_true(fd >= 0);
 	assert_int_equal(stat(t->path, &st), 0);
@@ -604,13 +610,13 @@ static void test_listen(void **state)
 	assert_true(flags & FD_CLOEXEC);
 
 	/* A live daemon keeps its socket. */
-	assert_int_equal(ub_ctl_listen(t->path), -EADDRINUSE);
+	assert_int_equal(listen_plain(t->path), -EADDRINUSE);
 	assert_int_equal(stat(t->path, &st), 0);
 
 	/* Once it is gone, the stale socket file is replaced. */
 	close(fd);
 	assert_int_equal(stat(t->path, &st), 0);
-	fd2 = ub_ctl_listen(t->path);
+	fd2 = listen_plain(t->path);
 	assert_true(fd2 >= 0);
 	assert_int_equal(stat(t->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -621,9 +627,38 @@ static void test_listen(void **state)
 	fd = open(t->path, O_CREAT | O_WRONLY, 0600);
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(ub_ctl_listen(t->path), -EEXIST);
+	assert_int_equal(listen_plain(t->path), -EEXIST);
 	assert_int_equal(stat(t->path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
+}
+
+/* An owner and a group given: the socket is theirs, and the group may
+ * connect (0660). Changing a file's owner takes root. */
+static void test_listen_owner_group(void **state)
+{
+	struct tmp *t = *state;
+	struct stat st;
+	int fd;
+
+	if (geteuid() != 0)
+		skip();
+	fd = ub_ctl_listen(t->path, 65534, 65534);
+	assert_true(fd >= 0);
+	assert_int_equal(stat(t->path, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, 65534);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	close(fd);
+	assert_int_equal(unlink(t->path), 0);
+
+	/* Only an owner: still closed to the group. */
+	fd = ub_ctl_listen(t->path, 65534, (gid_t)-1);
+	assert_true(fd >= 0);
+	assert_int_equal(stat(t->path, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, getegid());
+	assert_int_equal(st.st_mode & 07777, 0600);
+	close(fd);
 }
 
 static void test_listen_bad_path(void **state)
@@ -633,9 +668,9 @@ static void test_listen_bad_path(void **state)
 	memset(longpath, 'a', sizeof(longpath) - 1);
 	longpath[0] = '/';
 	longpath[sizeof(longpath) - 1] = '\0';
-	assert_int_equal(ub_ctl_listen(longpath), -ENAMETOOLONG);
+	assert_int_equal(listen_plain(longpath), -ENAMETOOLONG);
 	assert_int_equal(ub_ctl_connect(longpath), -ENAMETOOLONG);
-	assert_int_equal(ub_ctl_listen(""), -EINVAL);
+	assert_int_equal(listen_plain(""), -EINVAL);
 }
 
 static void test_connect_nobody(void **state)
@@ -644,7 +679,7 @@ static void test_connect_nobody(void **state)
 	int fd;
 
 	assert_int_equal(ub_ctl_connect(t->path), -ENOENT);
-	fd = ub_ctl_listen(t->path);
+	fd = listen_plain(t->path);
 	assert_true(fd >= 0);
 	close(fd);
 	/* The file is there, nobody listens. */
@@ -712,7 +747,7 @@ static void test_exchange(void **state)
 	int lfd, cfd, len;
 	ssize_t n;
 
-	lfd = ub_ctl_listen(t->path);
+	lfd = listen_plain(t->path);
 	assert_true(lfd >= 0);
 	cfd = ub_ctl_connect(t->path);
 	assert_true(cfd >= 0);
@@ -778,7 +813,7 @@ static int live_teardown(void **state)
 /* Listens on the bridge's real socket path, or skips the test. */
 static void live_listen(struct live *l)
 {
-	l->lfd = ub_ctl_listen(l->path);
+	l->lfd = listen_plain(l->path);
 	if (l->lfd == -EACCES || l->lfd == -EPERM || l->lfd == -EROFS)
 		skip();
 	assert_true(l->lfd >= 0);
@@ -997,6 +1032,8 @@ int main(void)
 		cmocka_unit_test(test_reply_decode_roundtrip),
 		cmocka_unit_test_setup_teardown(test_listen, tmp_setup,
 						tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_listen_owner_group,
+						tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_listen_bad_path),
 		cmocka_unit_test_setup_teardown(test_connect_nobody, tmp_setup,
 						tmp_teardown),
