@@ -291,6 +291,8 @@ void ub_bridge_restore(struct ub_bridge *br)
 	}
 	n = read(fd, buf, (size_t)st.st_size);
 	close(fd);
+	/* check()'s sscanf reads its input up to a NUL. */
+	buf[n > 0 ? n : 0] = '\0';
 	body = n == st.st_size ? check(buf, (size_t)n, &why) : -EIO;
 	if (body < 0) {
 		set_aside(br, why ? why : "short read");
