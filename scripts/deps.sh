@@ -13,4 +13,4 @@ apt-get install -y -q --no-install-recommends \
   build-essential clang libclang-rt-14-dev cmake pkg-config \
   liburing-dev libmnl-dev libpcap-dev libcmocka-dev \
   iproute2 iputils-ping ethtool socat tcpdump tshark iperf3 procps \
-  python3 coreutils jq nftables libnftables-dev
+  python3 coreutils jq nftables libnftables-dev valgrind

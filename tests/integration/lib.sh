@@ -27,6 +27,11 @@ declare -a UBT_NS=() UBT_LINKS=() UBT_BGPIDS=() UBT_RECVPIDS=()
 declare -A UBT_BRPID=() HOSTIF=() MAC=() IP=()
 UBT_NPORTS=0
 UBT_DONE=0
+# A test may run the daemon under a tool: start_bridge puts the words of
+# UBT_DAEMON_WRAPPER (e.g. valgrind and its options) before it, and waits
+# UBT_DAEMON_SECS (default 5) for it to start, and again for it to stop.
+declare -a UBT_DAEMON_WRAPPER=()
+UBT_DAEMON_SECS=5
 
 step() { printf '==> %s\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
@@ -68,8 +73,8 @@ ip netns del "${P}probe"
 
 UBT_TMP=$(mktemp -d "/tmp/ubt-$UBT_TEST.XXXXXX")
 
-# Stops a daemon by PID: SIGTERM, then up to 5 s, then SIGKILL. Returns its
-# exit status (137 when it had to be killed).
+# Stops a daemon by PID: SIGTERM, then up to $UBT_DAEMON_SECS seconds, then
+# SIGKILL. Returns its exit status (137 when it had to be killed).
 stop_bridge()
 {
 	local name=$1 pid=${UBT_BRPID[$1]:-} rc=0 i
@@ -77,13 +82,13 @@ stop_bridge()
 	[[ -n $pid ]] || return 0
 	unset "UBT_BRPID[$name]"
 	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < UBT_DAEMON_SECS * 10; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		printf 'ubridge %s (pid %s) ignored SIGTERM for 5 s, killing it\n' \
-			"$name" "$pid" >&2
+		printf 'ubridge %s (pid %s) ignored SIGTERM for %s s, killing it\n' \
+			"$name" "$pid" "$UBT_DAEMON_SECS" >&2
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	wait "$pid" 2>/dev/null || rc=$?
@@ -206,12 +211,12 @@ start_bridge()
 	# A background job of a script starts with SIGINT ignored; a daemon
 	# started from a terminal would not, so put it back to the default.
 	# The state file lives with the test's files, unless ARGS name one.
-	env --default-signal=INT,QUIT "$UBRIDGE" -f -n "$name" \
+	env --default-signal=INT,QUIT "${UBT_DAEMON_WRAPPER[@]}" "$UBRIDGE" -f -n "$name" \
 		--state "$UBT_TMP/$name.state" "$@" 2>>"$UBT_TMP/$name.log" &
 	pid=$!
 	UBT_BRPID[$name]=$pid
 	BR=$name
-	wait_until 5 "socket of ubridge -n $name" ubt_bridge_up "$name" "$pid"
+	wait_until "$UBT_DAEMON_SECS" "socket of ubridge -n $name" ubt_bridge_up "$name" "$pid"
 }
 
 # Fails the test if the daemon for NAME (default $BR) is not running.
