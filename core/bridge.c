@@ -178,6 +178,8 @@ void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p)
 	free(p->netns);
 	p->netns = NULL;
 	ub_fdb_flush(br->fdb, id, true);
+	/* The slot's next port starts without a cap of its own. */
+	ub_fdb_port_set_cap(br->fdb, id, 0, UB_FDB_CAP_NOLEARN);
 	ub_cap_stop_port(br, id);
 	if (p->rx_armed)
 		ub_ring_cancel(br->ring, ub_ud_make(UB_OP_RX, id, 0));
@@ -283,6 +285,8 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p, int res,
 	p->rx_bytes += len;
 	ub_forward_decide(br->fdb, ub_frame_eth(&rx->f), len, id, br->now,
 			  &rx->fwd);
+	if (ub_unlikely(rx->fwd.learn == UB_FDB_LEARN_REFUSED))
+		p->learn_refused++;
 	if (ub_unlikely(rx->fwd.learn == UB_FDB_LEARN_STATIC) &&
 	    own_mac_elsewhere(br, ub_frame_eth(&rx->f), id)) {
 		rx->fwd.kind = UB_FWD_DROP;
@@ -757,6 +761,8 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 	if (cfg->max_learned)
 		fcfg.max_learned = cfg->max_learned;
 	fcfg.ageing_ms = cfg->ageing_ms;
+	/* Every port id can have a cap of its own. */
+	fcfg.ports = UB_PORTS_MAX;
 	if (getrandom(&fcfg.secret, sizeof(fcfg.secret), 0) !=
 	    sizeof(fcfg.secret)) {
 		ret = -errno;

@@ -67,6 +67,9 @@ struct ub_port {
 	bool rx_starved; /* receive ended for lack of buffers: re-arm later */
 	uint32_t tx_inflight;
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	/* New sources forwarded but not learned: the port was at its FDB
+	 * cap with the nolearn policy. */
+	uint64_t learn_refused;
 	uint64_t drops[UB_DROP__COUNT];
 };
 
@@ -162,6 +165,10 @@ void ub_cap_frame(struct ub_bridge *br, uint32_t port, uint8_t dir,
 		  const struct ub_frame *f);
 /* Housekeeping: ends captures that reached their count. */
 void ub_cap_reap(struct ub_bridge *br);
+
+/* The names of enum ub_fdb_cap_policy, as commands and the state file
+ * spell them. */
+extern const char *const ub_cap_policy_names[2];
 
 /* What a walk over the FDB (ub_fdb_foreach) that writes records needs. */
 struct ub_fdb_walk {

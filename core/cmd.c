@@ -109,8 +109,43 @@ static int vlan_arg(int argc, char **argv, int i, uint16_t *vid,
 
 /* ---- port ---- */
 
+const char *const ub_cap_policy_names[2] = {
+	[UB_FDB_CAP_NOLEARN] = "nolearn",
+	[UB_FDB_CAP_DROP] = "drop",
+};
+
 /*
- * "port add IFNAME [type tap] [mtu N]", and for the state file only,
+ * One "max-learned N" or "policy drop|nolearn" option of "port add|set"
+ * into 'cap'. Returns 0, -ENOENT when 'k' is neither (the caller judges
+ * it), or -EINVAL with the status line written.
+ */
+static int port_cap_opt(struct ub_bridge *br, const char *k, const char *v,
+			struct ub_fdb_port_info *cap, struct ub_ctl_reply *r)
+{
+	uint64_t n;
+
+	if (!strcmp(k, "max-learned")) {
+		if (parse_u64(v, br->max_learned, &n))
+			return fail(r, -EINVAL, "invalid max-learned \"%s\" "
+				    "(0 to %u, the bridge's own cap; 0: no cap "
+				    "for the port)", v, br->max_learned);
+		cap->max_learned = (uint32_t)n;
+		return 0;
+	}
+	if (strcmp(k, "policy"))
+		return -ENOENT;
+	for (unsigned i = 0; i < UB_ARRAY_SIZE(ub_cap_policy_names); i++) {
+		if (!strcmp(v, ub_cap_policy_names[i])) {
+			cap->policy = (enum ub_fdb_cap_policy)i;
+			return 0;
+		}
+	}
+	return fail(r, -EINVAL, "invalid policy \"%s\" (drop or nolearn)", v);
+}
+
+/*
+ * "port add IFNAME [type tap] [mtu N] [max-learned N] [policy P]", and
+ * for the state file only (with the same cap options),
  * "port add HOST netns NAME peer IF made yes|no": the host end of a veth
  * that "netns add|attach" made before a restart, taken back with its
  * record.
@@ -120,7 +155,9 @@ static int cmd_port_add(struct ub_bridge *br, int argc, char **argv,
 {
 	struct ub_ctl_reply *r = ctx->r;
 	const char *netns = NULL, *peer = "eth0";
+	struct ub_fdb_port_info cap = { 0 };
 	bool tap = false, made = false;
+	struct ub_port *p;
 	uint64_t mtu = 0;
 	char err[300];
 	int ret;
@@ -130,6 +167,12 @@ static int cmd_port_add(struct ub_bridge *br, int argc, char **argv,
 
 		if (i + 1 == argc)
 			return fail(r, -EINVAL, "\"%s\" needs a value", k);
+		ret = port_cap_opt(br, k, v, &cap, r);
+		if (ret != -ENOENT) {
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (!strcmp(k, "type") && !strcmp(v, "tap"))
 			tap = true;
 		else if (!strcmp(k, "mtu") && !parse_u64(v, 65535, &mtu) &&
@@ -143,7 +186,8 @@ static int cmd_port_add(struct ub_bridge *br, int argc, char **argv,
 			made = !strcmp(v, "yes");
 		else
 			return fail(r, -EINVAL, "unexpected \"%s %s\" (type "
-				    "tap, mtu 68 to 65535)", k, v);
+				    "tap, mtu 68 to 65535, max-learned N, "
+				    "policy drop|nolearn)", k, v);
 	}
 	if (mtu && !tap)
 		return fail(r, -EINVAL, "mtu is for the TAP ports the bridge "
@@ -152,9 +196,46 @@ static int cmd_port_add(struct ub_bridge *br, int argc, char **argv,
 		    ub_bridge_port_add(br, argv[0], err, sizeof(err));
 	if (ret)
 		return fail(r, ret, "%s", err);
+	p = ub_bridge_port_find(br, argv[0]);
+	ub_fdb_port_set_cap(br->fdb, (uint32_t)(p - br->ports),
+			    cap.max_learned, cap.policy);
 	if (netns)
-		ub_ns_adopt(br, ub_bridge_port_find(br, argv[0]), netns, peer,
-			    made);
+		ub_ns_adopt(br, p, netns, peer, made);
+	return 0;
+}
+
+/* "port set IFNAME [max-learned N] [policy drop|nolearn]": what is not
+ * named stays as it was. */
+static int cmd_port_set(struct ub_bridge *br, int argc, char **argv,
+			struct ub_cmd_ctx *ctx)
+{
+	struct ub_ctl_reply *r = ctx->r;
+	struct ub_port *p = port_arg(br, argv[0], r);
+	struct ub_fdb_port_info cap;
+	uint32_t id;
+	int ret;
+
+	if (!p)
+		return -ENOENT;
+	/* Its record is "gateway add", which carries no cap. */
+	if (ub_gw_is_port(br, p))
+		return fail(r, -EBUSY, "%s is the gateway: its learning is "
+			    "not capped", p->name);
+	if (argc % 2 == 0)
+		return fail(r, -EINVAL, "options come in pairs: max-learned "
+			    "N, policy drop|nolearn");
+	id = (uint32_t)(p - br->ports);
+	ub_fdb_port_get(br->fdb, id, &cap);
+	for (int i = 1; i < argc; i += 2) {
+		ret = port_cap_opt(br, argv[i], argv[i + 1], &cap, r);
+		if (ret == -ENOENT)
+			return fail(r, -EINVAL, "unknown option \"%s\" "
+				    "(max-learned N, policy drop|nolearn)",
+				    argv[i]);
+		if (ret)
+			return ret;
+	}
+	ub_fdb_port_set_cap(br->fdb, id, cap.max_learned, cap.policy);
 	return 0;
 }
 
@@ -180,21 +261,28 @@ static int cmd_port_show(struct ub_bridge *br, int argc, char **argv,
 	for (uint32_t i = 0; i < br->nports; i++) {
 		struct ub_port *p = &br->ports[br->fwd_ids[i]];
 		char drops[UB_DROP__COUNT * 40], *d = drops;
+		struct ub_fdb_port_info cap;
 
 		if (p->io.ops->rx_dropped)
 			p->drops[UB_DROP_QUEUE] += p->io.ops->rx_dropped(&p->io);
 		for (int k = 0; k < UB_DROP__COUNT; k++)
 			d += sprintf(d, " %s=%llu", ub_drop_names[k],
 				     (unsigned long long)p->drops[k]);
+		ub_fdb_port_get(br->fdb, br->fwd_ids[i], &cap);
 		ub_ctl_reply_record(r,
 				    "name=%s kind=%s ifindex=%d mtu=%u "
-				    "state=%s "
+				    "state=%s learned_entries=%u max_learned=%u "
+				    "policy=%s "
 				    "rx_packets=%llu rx_bytes=%llu "
+				    "rx_learn_refused=%llu "
 				    "tx_packets=%llu tx_bytes=%llu%s",
 				    p->name, p->io.ops->kind, p->io.ifindex,
 				    p->io.mtu, p->link_up ? "forwarding" : "down",
+				    cap.learned_entries, cap.max_learned,
+				    ub_cap_policy_names[cap.policy],
 				    (unsigned long long)p->rx_packets,
 				    (unsigned long long)p->rx_bytes,
+				    (unsigned long long)p->learn_refused,
 				    (unsigned long long)p->tx_packets,
 				    (unsigned long long)p->tx_bytes, drops);
 	}
@@ -325,7 +413,7 @@ static int cmd_stats(struct ub_bridge *br, int argc, char **argv,
 			    "fdb_learned_entries=%u fdb_static_entries=%u "
 			    "fdb_learned=%llu fdb_moved=%llu fdb_aged=%llu "
 			    "fdb_evicted=%llu fdb_static_refused=%llu "
-			    "bufs_free=%u",
+			    "fdb_port_refused=%llu bufs_free=%u",
 			    br->name, br->nports,
 			    (unsigned long long)ub_fdb_get_ageing(br->fdb) / 1000,
 			    br->max_learned, st.learned_entries,
@@ -334,6 +422,7 @@ static int cmd_stats(struct ub_bridge *br, int argc, char **argv,
 			    (unsigned long long)st.aged,
 			    (unsigned long long)st.evicted,
 			    (unsigned long long)st.static_refused,
+			    (unsigned long long)st.port_refused,
 			    ub_ring_bufs_free(br->ring));
 	return 0;
 }
@@ -671,8 +760,10 @@ static int cmd_nat(struct ub_bridge *br, int argc, char **argv,
 }
 
 static const struct ub_cmd cmds[] = {
-	{ "port", "add", 1, 7, true, "port add IFNAME [type tap] [mtu N]",
-	  cmd_port_add },
+	{ "port", "add", 1, 11, true, "port add IFNAME [type tap] [mtu N] "
+	  "[max-learned N] [policy drop|nolearn]", cmd_port_add },
+	{ "port", "set", 3, 5, true, "port set IFNAME [max-learned N] "
+	  "[policy drop|nolearn]", cmd_port_set },
 	{ "port", "del", 1, 1, true, "port del IFNAME", cmd_port_del },
 	{ "port", "show", 0, 0, false, "port show", cmd_port_show },
 	{ "fdb", "show", 0, 0, false, "fdb show", cmd_fdb_show },

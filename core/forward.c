@@ -2,12 +2,15 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include <ubridge/compiler.h>
+
 #include "forward.h"
 
 const char *const ub_drop_names[UB_DROP__COUNT] = {
 	[UB_DROP_RUNT] = "rx_drop_runt",
 	[UB_DROP_BAD_SRC] = "rx_drop_bad_src",
 	[UB_DROP_OWN_MAC] = "rx_drop_own_mac",
+	[UB_DROP_FDB_CAP] = "rx_drop_fdb_cap",
 	[UB_DROP_LINK_LOCAL] = "rx_drop_link_local",
 	[UB_DROP_SAME_PORT] = "rx_drop_same_port",
 	[UB_DROP_TOO_BIG] = "rx_drop_too_big",
@@ -56,6 +59,9 @@ void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
 		return drop__(out, UB_DROP_BAD_SRC);
 	out->vid = frame_vid__(eth, len);
 	out->learn = ub_fdb_learn(fdb, &src, out->vid, in_port, now);
+	/* Port security: only the addresses it already has get through. */
+	if (ub_unlikely(out->learn == UB_FDB_LEARN_DROP))
+		return drop__(out, UB_DROP_FDB_CAP);
 
 	if (ub_mac_is_link_local(&dst))
 		return drop__(out, UB_DROP_LINK_LOCAL);

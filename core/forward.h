@@ -15,6 +15,7 @@ enum ub_drop {
 	UB_DROP_RUNT,        /* shorter than an Ethernet header */
 	UB_DROP_BAD_SRC,     /* multicast or all-zero source */
 	UB_DROP_OWN_MAC,     /* source is the MAC of another of our ports */
+	UB_DROP_FDB_CAP,     /* new source, port at its FDB cap, policy drop */
 	UB_DROP_LINK_LOCAL,  /* to 01:80:c2:00:00:0x, never forwarded */
 	UB_DROP_SAME_PORT,   /* destination sits behind the ingress port */
 	UB_DROP_TOO_BIG,     /* larger than a receive buffer */

@@ -8,6 +8,7 @@
  *   # comment
  *   set ageing 300
  *   port add veth-ns1 netns ns1 peer eth0 made yes
+ *   port add veth7 max-learned 64 policy drop
  *   ...
  *   end LINES FNV64
  *
@@ -60,20 +61,28 @@ static void state_ports(struct ub_bridge *br, struct ub_ctl_reply *b)
 {
 	for (uint32_t i = 0; i < br->nports; i++) {
 		const struct ub_port *p = &br->ports[br->fwd_ids[i]];
-		char ns[3 * 256];
+		struct ub_fdb_port_info cap;
+		char ns[3 * 256], opts[64] = "";
 
 		if (ub_gw_is_port(br, p))
 			continue;
+		/* The port's own FDB cap, when it differs from none. */
+		ub_fdb_port_get(br->fdb, br->fwd_ids[i], &cap);
+		if (cap.max_learned || cap.policy != UB_FDB_CAP_NOLEARN)
+			snprintf(opts, sizeof(opts), " max-learned %u policy %s",
+				 cap.max_learned,
+				 ub_cap_policy_names[cap.policy]);
 		if (p->netns) {
 			ub_ctl_word_encode(p->netns, ns, sizeof(ns));
 			ub_ctl_reply_record(b, "port add %s netns %s peer %s "
-					    "made %s", p->name, ns, p->peer,
-					    p->netns_created ? "yes" : "no");
+					    "made %s%s", p->name, ns, p->peer,
+					    p->netns_created ? "yes" : "no",
+					    opts);
 		} else if (p->io.ops == &ub_port_tap_ops) {
-			ub_ctl_reply_record(b, "port add %s type tap mtu %u",
-					    p->name, p->io.mtu);
+			ub_ctl_reply_record(b, "port add %s type tap mtu %u%s",
+					    p->name, p->io.mtu, opts);
 		} else {
-			ub_ctl_reply_record(b, "port add %s", p->name);
+			ub_ctl_reply_record(b, "port add %s%s", p->name, opts);
 		}
 	}
 }

@@ -16,6 +16,9 @@
  * - learned_entries <= max_learned and static_entries <= max_static. The
  *   pool holds max_learned + max_static entries, so the free list is never
  *   empty while a count is below its cap.
+ * - ports[p].learned is the number of learned entries whose port is p, for
+ *   every p below nports. A port's own cap is checked only when an address
+ *   is new, so the count may exceed it (moves, a lowered cap).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -42,6 +45,13 @@ struct fdb_age {
 	bool is_static;
 };
 
+/* A port's learned entries and its own cap on them. */
+struct fdb_port {
+	uint32_t learned;
+	uint32_t cap; /* 0: none */
+	enum ub_fdb_cap_policy policy;
+};
+
 struct ub_fdb {
 	/* Read-mostly: what a lookup needs. */
 	struct fdb_node *nodes;
@@ -52,8 +62,10 @@ struct ub_fdb {
 	struct fdb_age *ages;
 	uint64_t ageing_ms;
 	uint32_t max_learned, max_static;
+	uint32_t nports;
 
 	/* Written by learning. */
+	struct fdb_port *ports;
 	uint32_t free_head;
 	uint32_t lru_head, lru_tail; /* learned entries, oldest first */
 	struct ub_fdb_stats st;
@@ -151,6 +163,14 @@ static void fdb_lru_push__(struct ub_fdb *fdb, uint32_t i, uint64_t now)
 	fdb->lru_tail = i;
 }
 
+/* Counts one learned entry more (+1) or less (-1) on 'port'. Ids past
+ * nports are not counted. */
+static void fdb_port_count__(struct ub_fdb *fdb, uint32_t port, int delta)
+{
+	if (port < fdb->nports)
+		fdb->ports[port].learned += (uint32_t)delta;
+}
+
 /* Takes a free entry and links it at the head of bucket 'b'. */
 static uint32_t fdb_alloc__(struct ub_fdb *fdb, uint32_t b,
 			    const struct ub_fdb_key *key, uint32_t port,
@@ -179,6 +199,7 @@ static void fdb_unlink__(struct ub_fdb *fdb, uint32_t *link)
 	} else {
 		fdb_lru_unlink__(fdb, i);
 		fdb->st.learned_entries--;
+		fdb_port_count__(fdb, fdb->nodes[i].port, -1);
 	}
 	fdb->nodes[i].next = fdb->free_head;
 	fdb->free_head = i;
@@ -201,11 +222,12 @@ void ub_fdb_cfg_default(struct ub_fdb_cfg *cfg)
 	cfg->max_learned = UB_FDB_DEFAULT_MAX;
 	cfg->max_static = UB_FDB_DEFAULT_MAX_STATIC;
 	cfg->ageing_ms = UB_FDB_DEFAULT_AGEING_MS;
+	cfg->ports = UB_FDB_DEFAULT_PORTS;
 }
 
 int ub_fdb_new(const struct ub_fdb_cfg *cfg, struct ub_fdb **out)
 {
-	uint32_t max_learned, max_static, total, nbuckets, i;
+	uint32_t max_learned, max_static, nports, total, nbuckets, i;
 	struct ub_fdb *fdb;
 
 	if (!cfg || !out)
@@ -213,8 +235,10 @@ int ub_fdb_new(const struct ub_fdb_cfg *cfg, struct ub_fdb **out)
 	max_learned = cfg->max_learned ? cfg->max_learned : UB_FDB_DEFAULT_MAX;
 	max_static =
 		cfg->max_static ? cfg->max_static : UB_FDB_DEFAULT_MAX_STATIC;
+	nports = cfg->ports ? cfg->ports : UB_FDB_DEFAULT_PORTS;
 	if (max_learned > FDB_MAX_ENTRIES || max_static > FDB_MAX_ENTRIES ||
-	    max_learned + max_static > FDB_MAX_ENTRIES)
+	    max_learned + max_static > FDB_MAX_ENTRIES ||
+	    nports > FDB_MAX_ENTRIES)
 		return -EINVAL;
 	total = max_learned + max_static;
 	/* Load factor between 1/4 and 1/2 when full. */
@@ -227,7 +251,8 @@ int ub_fdb_new(const struct ub_fdb_cfg *cfg, struct ub_fdb **out)
 	fdb->nodes = calloc(total, sizeof(*fdb->nodes));
 	fdb->ages = calloc(total, sizeof(*fdb->ages));
 	fdb->buckets = malloc(nbuckets * sizeof(*fdb->buckets));
-	if (!fdb->nodes || !fdb->ages || !fdb->buckets) {
+	fdb->ports = calloc(nports, sizeof(*fdb->ports));
+	if (!fdb->nodes || !fdb->ages || !fdb->buckets || !fdb->ports) {
 		ub_fdb_free(fdb);
 		return -ENOMEM;
 	}
@@ -240,6 +265,7 @@ int ub_fdb_new(const struct ub_fdb_cfg *cfg, struct ub_fdb **out)
 	fdb->lru_head = fdb->lru_tail = FDB_NIL;
 	fdb->max_learned = max_learned;
 	fdb->max_static = max_static;
+	fdb->nports = nports;
 	fdb->ageing_ms = cfg->ageing_ms;
 	fdb->secret = cfg->secret;
 	fdb->hash = cfg->hash ? cfg->hash : fdb_hash__;
@@ -254,6 +280,7 @@ void ub_fdb_free(struct ub_fdb *fdb)
 	free(fdb->nodes);
 	free(fdb->ages);
 	free(fdb->buckets);
+	free(fdb->ports);
 	free(fdb);
 }
 
@@ -288,11 +315,21 @@ enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 		fdb_lru_push__(fdb, i, now);
 		if (n->port == port)
 			return UB_FDB_LEARN_NONE;
+		/* Not new: a move goes through whatever the new port's cap. */
+		fdb_port_count__(fdb, n->port, -1);
+		fdb_port_count__(fdb, port, 1);
 		n->port = port;
 		fdb->st.moved++;
 		return UB_FDB_LEARN_MOVED;
 	}
 
+	if (port < fdb->nports && fdb->ports[port].cap &&
+	    fdb->ports[port].learned >= fdb->ports[port].cap) {
+		fdb->st.port_refused++;
+		return fdb->ports[port].policy == UB_FDB_CAP_DROP ?
+			       UB_FDB_LEARN_DROP :
+			       UB_FDB_LEARN_REFUSED;
+	}
 	if (fdb->st.learned_entries >= fdb->max_learned) {
 		/* It may leave bucket 'b'; we still insert at b's head. */
 		fdb_unlink_oldest__(fdb);
@@ -302,7 +339,33 @@ enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 	fdb_lru_push__(fdb, i, now);
 	fdb->st.learned_entries++;
 	fdb->st.learned++;
+	fdb_port_count__(fdb, port, 1);
 	return UB_FDB_LEARN_NEW;
+}
+
+int ub_fdb_port_set_cap(struct ub_fdb *fdb, uint32_t port,
+			uint32_t max_learned, enum ub_fdb_cap_policy policy)
+{
+	if (port >= fdb->nports ||
+	    (policy != UB_FDB_CAP_NOLEARN && policy != UB_FDB_CAP_DROP))
+		return -EINVAL;
+	fdb->ports[port].cap = max_learned;
+	fdb->ports[port].policy = policy;
+	return 0;
+}
+
+int ub_fdb_port_get(const struct ub_fdb *fdb, uint32_t port,
+		    struct ub_fdb_port_info *info)
+{
+	const struct fdb_port *pp;
+
+	if (port >= fdb->nports)
+		return -EINVAL;
+	pp = &fdb->ports[port];
+	info->learned_entries = pp->learned;
+	info->max_learned = pp->cap;
+	info->policy = pp->policy;
+	return 0;
 }
 
 bool ub_fdb_lookup(const struct ub_fdb *fdb, const struct ub_mac *mac,
@@ -334,6 +397,7 @@ int ub_fdb_add_static(struct ub_fdb *fdb, const struct ub_mac *mac,
 		/* Learned: it leaves the LRU and the learned count. */
 		fdb_lru_unlink__(fdb, i);
 		fdb->st.learned_entries--;
+		fdb_port_count__(fdb, fdb->nodes[i].port, -1);
 		fdb->ages[i].is_static = true;
 		fdb->nodes[i].port = port;
 	} else {

@@ -403,6 +403,9 @@ static int ubctl_show_ports(const struct ubctl_reply *rep,
 	ubctl_col_add(cols, &ncols, "ifindex", "IFINDEX");
 	ubctl_col_add(cols, &ncols, "mtu", "MTU");
 	ubctl_col_add(cols, &ncols, "state", "STATE");
+	ubctl_col_add(cols, &ncols, "learned_entries", "LEARNED");
+	ubctl_col_add(cols, &ncols, "max_learned", "MAX_LEARNED");
+	ubctl_col_add(cols, &ncols, "policy", "POLICY");
 	for (size_t i = 0; i < rep->nrecs; i++) {
 		const struct ubctl_rec *r = &rep->recs[i];
 
@@ -702,18 +705,34 @@ static int ubctl_undash_prepare(int *argc, char **argv)
 	return -1;
 }
 
-/* "port add --tap NAME [--mtu N]" -> "port add NAME type tap [mtu N]". */
+/* A "--KEY VALUE" option of "port add" (the daemon's "KEY VALUE"). */
+static bool ubctl_port_add_opt(const char *w)
+{
+	return !strcmp(w, "--mtu") || !strcmp(w, "--max-learned") ||
+	       !strcmp(w, "--policy");
+}
+
+/*
+ * "port add IFNAME|--tap NAME [--mtu N] [--max-learned N] [--policy P]"
+ * -> "port add NAME [type tap] [mtu N] [max-learned N] [policy P]". The
+ * words grow by one ("--tap" becomes "type tap"): argv has room for that,
+ * its terminating NULL.
+ */
 static int ubctl_port_add_prepare(int *argc, char **argv)
 {
 	static char type[] = "type", tap[] = "tap";
-	char *name = NULL, *mtu = NULL;
-	bool is_tap = false;
+	char *name = NULL, *opts[6];
+	bool is_tap = false, mtu = false;
+	int nopts = 0;
 
 	for (int i = 2; i < *argc; i++) {
 		if (!strcmp(argv[i], "--tap")) {
 			is_tap = true;
-		} else if (!strcmp(argv[i], "--mtu") && i + 1 < *argc) {
-			mtu = argv[++i];
+		} else if (ubctl_port_add_opt(argv[i]) && i + 1 < *argc &&
+			   nopts < (int)UB_ARRAY_SIZE(opts)) {
+			mtu = mtu || !strcmp(argv[i], "--mtu");
+			opts[nopts++] = argv[i] + 2;
+			opts[nopts++] = argv[++i];
 		} else if (!name && argv[i][0] != '-') {
 			name = argv[i];
 		} else {
@@ -723,7 +742,8 @@ static int ubctl_port_add_prepare(int *argc, char **argv)
 	}
 	if (!name || (mtu && !is_tap)) {
 		ubctl_err("usage: ubctl port add IFNAME | ubctl port add --tap "
-			  "NAME [--mtu N]");
+			  "NAME [--mtu N], then [--max-learned N] [--policy "
+			  "drop|nolearn]");
 		return UBCTL_EXIT_USAGE;
 	}
 	*argc = 3;
@@ -732,12 +752,8 @@ static int ubctl_port_add_prepare(int *argc, char **argv)
 		argv[(*argc)++] = type;
 		argv[(*argc)++] = tap;
 	}
-	if (mtu) {
-		static char mtu_kw[] = "mtu";
-
-		argv[(*argc)++] = mtu_kw;
-		argv[(*argc)++] = mtu;
-	}
+	for (int i = 0; i < nopts; i++)
+		argv[(*argc)++] = opts[i];
 	return -1;
 }
 
@@ -753,10 +769,19 @@ static int ubctl_nat_prepare(int *argc, char **argv)
 /* ---- the command tables ---- */
 
 static const struct ubctl_verb ubctl_port_verbs[] = {
-	{ "add", "IFNAME | --tap NAME [--mtu N]",
+	{ "add",
+	  "IFNAME | --tap NAME [--mtu N] [--max-learned N] "
+	  "[--policy drop|nolearn]",
 	  "attach interface IFNAME, or make a TAP device NAME (for a VM or "
-	  "the host) owned by the bridge and attach it",
+	  "the host) owned by the bridge and attach it; with a cap on the "
+	  "addresses learned on it (see port set)",
 	  NULL, ubctl_port_add_prepare, false },
+	{ "set", "IFNAME [--max-learned N] [--policy drop|nolearn]",
+	  "cap the FDB entries learned on IFNAME (0: no cap of its own). At "
+	  "the cap, a frame from a new address is forwarded but the address "
+	  "not learned (nolearn, the default), or the frame is dropped "
+	  "(drop); known addresses always pass",
+	  NULL, ubctl_undash_prepare, false },
 	{ "del", "IFNAME", "detach interface IFNAME", NULL, NULL, false },
 	{ "show", "", "list the ports (-s: with counters)",
 	  ubctl_show_ports, NULL, false },
@@ -944,6 +969,8 @@ static void ubctl_help(void)
 	      "  ubctl port show -s             ports with their RX/TX counters\n"
 	      "  ubctl fdb show                 learned and static addresses\n"
 	      "  ubctl fdb add 02:00:00:00:00:01 dev veth0 vlan 10\n"
+	      "  ubctl port set veth0 --max-learned 16 --policy drop\n"
+	      "                                 veth0 keeps to 16 addresses\n"
 	      "  ubctl -j port show -s          ports and counters as JSON\n"
 	      "  ubctl -n br1 set ageing 60     bridge br1 forgets after 60 s\n"
 	      "  ubctl capture start veth0 /tmp/veth0.pcap --filter 'icmp'\n"

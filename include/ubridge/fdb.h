@@ -13,6 +13,14 @@
  *   ub_fdb_age() pops from the head until the first live entry: O(expired).
  * - The number of learned entries is capped; past the cap, learning a new
  *   address evicts the least recently used learned entry.
+ * - A port may also have a cap of its own on the learned entries it holds
+ *   (ub_fdb_port_set_cap()). It limits new addresses only: a refresh, and
+ *   a move in from another port, always go through (a move, or a cap
+ *   lowered under the count, can leave a port above its cap). A new
+ *   address on a port at its cap is not learned and, by the port's
+ *   policy, the frame is forwarded all the same or dropped. Per-port
+ *   counts follow moves, ageing, eviction, deletes and flushes. The
+ *   global cap and its eviction apply as before.
  * - Static entries never age and are never moved by learning. They have a
  *   capacity of their own (cfg->max_static).
  * - An ageing time of 0 means "never remember": nothing is learned and
@@ -35,6 +43,8 @@
 #define UB_FDB_DEFAULT_AGEING_MS (300 * 1000)
 /* Resolution of last_seen: refreshes within one tick do not write. */
 #define UB_FDB_TICK_MS 1000
+/* Port ids below this can have a cap of their own, by default. */
+#define UB_FDB_DEFAULT_PORTS 1024
 /* "No port": a wildcard for ub_fdb_flush(). */
 #define UB_FDB_PORT_ANY UINT32_MAX
 /* ub_fdb_next_deadline() when nothing can expire. */
@@ -54,6 +64,8 @@ typedef uint32_t (*ub_fdb_hash_fn)(const struct ub_fdb_key *key,
 struct ub_fdb_cfg {
 	uint32_t max_learned;  /* cap on learned entries; 0: UB_FDB_DEFAULT_MAX */
 	uint32_t max_static;   /* 0: UB_FDB_DEFAULT_MAX_STATIC */
+	uint32_t ports;        /* ids 0..ports-1 are counted per port and may
+				* be capped; 0: UB_FDB_DEFAULT_PORTS */
 	uint64_t ageing_ms;    /* initial ageing time; see ub_fdb_set_ageing() */
 	uint64_t secret;       /* hash secret; the caller supplies randomness */
 	ub_fdb_hash_fn hash;   /* NULL: the built-in keyed hash */
@@ -63,8 +75,8 @@ struct ub_fdb_cfg {
 void ub_fdb_cfg_default(struct ub_fdb_cfg *cfg);
 
 /*
- * Returns 0, -EINVAL (NULL 'cfg' or 'out', or more than 2^24 entries in
- * all) or -ENOMEM.
+ * Returns 0, -EINVAL (NULL 'cfg' or 'out', or more than 2^24 entries or
+ * ports in all) or -ENOMEM.
  */
 int ub_fdb_new(const struct ub_fdb_cfg *cfg, struct ub_fdb **out);
 /* Accepts NULL. */
@@ -75,6 +87,8 @@ enum ub_fdb_learn_result {
 	UB_FDB_LEARN_NEW,     /* a new entry (may have evicted the LRU one) */
 	UB_FDB_LEARN_MOVED,   /* the address moved here from another port */
 	UB_FDB_LEARN_STATIC,  /* a static entry names another port: not moved */
+	UB_FDB_LEARN_REFUSED, /* new, but the port is at its cap: not learned */
+	UB_FDB_LEARN_DROP,    /* the same, and the port's policy is to drop */
 };
 
 /*
@@ -85,6 +99,31 @@ enum ub_fdb_learn_result {
 enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 				      const struct ub_mac *mac, uint16_t vid,
 				      uint32_t port, uint64_t now);
+
+/* What a port at its own cap does with a frame from a new address. */
+enum ub_fdb_cap_policy {
+	UB_FDB_CAP_NOLEARN, /* forward it, do not learn the address */
+	UB_FDB_CAP_DROP,    /* drop it (port security); known ones pass */
+};
+
+/*
+ * Caps the learned entries of 'port' at 'max_learned' (0: no cap of its
+ * own) with 'policy'. Entries it holds stay, even past a lowered cap.
+ * Returns 0, or -EINVAL when 'port' is not below cfg->ports or the policy
+ * is unknown.
+ */
+int ub_fdb_port_set_cap(struct ub_fdb *fdb, uint32_t port,
+			uint32_t max_learned, enum ub_fdb_cap_policy policy);
+
+struct ub_fdb_port_info {
+	uint32_t learned_entries; /* now in the table, on this port */
+	uint32_t max_learned;     /* 0: none */
+	enum ub_fdb_cap_policy policy;
+};
+
+/* Fills 'info' for 'port'. Returns 0, or -EINVAL as above. */
+int ub_fdb_port_get(const struct ub_fdb *fdb, uint32_t port,
+		    struct ub_fdb_port_info *info);
 
 /* True and '*port' set when the address is known. Never writes. */
 bool ub_fdb_lookup(const struct ub_fdb *fdb, const struct ub_mac *mac,
@@ -147,6 +186,7 @@ struct ub_fdb_stats {
 	uint64_t aged;            /* removed by ub_fdb_age() */
 	uint64_t evicted;         /* removed to make room past the cap */
 	uint64_t static_refused;  /* learns refused by a static entry */
+	uint64_t port_refused;    /* new addresses refused by a port's cap */
 };
 
 void ub_fdb_get_stats(const struct ub_fdb *fdb, struct ub_fdb_stats *st);

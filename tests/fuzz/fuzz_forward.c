@@ -8,7 +8,9 @@
  *
  * Input:
  *   byte 0      table setup: bit 0 selects a constant hash (every entry in
- *               one chain), bits 1-2 the learned cap (64, 64, 8, 1)
+ *               one chain), bits 1-2 the learned cap (64, 64, 8, 1),
+ *               bits 3-4 a cap of their own for the odd ports (none, 1,
+ *               3, 8), bit 5 their policy (set: drop, else nolearn)
  *   then ops    one byte each, then its arguments:
  *               bits 0-2 ingress port, bits 3-4 clock step, bits 5-7 kind:
  *               0-3 raw frame:  u16 length (big endian), the frame bytes
@@ -60,6 +62,8 @@ struct fuzz {
 	size_t left;
 	struct ub_fdb *fdb;
 	uint32_t cap;
+	uint32_t port_cap;  /* the odd ports' own cap; 0: none */
+	enum ub_fdb_cap_policy policy;
 	uint32_t burst_left; /* generated frames still allowed */
 	uint64_t now;
 	/* What the static entries should be: the harness's own record, so
@@ -105,6 +109,7 @@ static const uint64_t ageing_choices[8] = {
 	UINT64_MAX,
 };
 static const uint32_t cap_choices[4] = {64, 64, 8, 1};
+static const uint32_t port_cap_choices[4] = {0, 1, 3, 8};
 
 static void fail(const char *what)
 {
@@ -212,6 +217,7 @@ struct scan {
 	const struct fuzz *f;
 	uint64_t now, ageing, min_deadline;
 	uint32_t learned, statics;
+	uint32_t on_port[FUZZ_PORTS]; /* learned entries per port */
 	uint32_t port; /* with 'flushed': none may remain on it */
 	bool flushed, with_static;
 };
@@ -236,6 +242,7 @@ FUZZ_NOCOV static int scan_cb(const struct ub_fdb_entry_info *e, void *arg)
 		return 0;
 	}
 	s->learned++;
+	s->on_port[e->port]++;
 	check(e->last_seen >= FUZZ_T0 && e->last_seen <= s->now,
 	      "last_seen within the clock's range");
 	d = deadline_of(e->last_seen, s->ageing);
@@ -266,6 +273,13 @@ FUZZ_NOCOV static struct scan check_table(struct fuzz *f,
 	check(st.static_entries == s.statics, "static count matches");
 	check(s.statics == f->nstatic, "no static entry went missing");
 	check(st.static_entries <= FUZZ_MAX_STATIC, "static cap");
+	for (uint32_t p = 0; p < FUZZ_PORTS; p++) {
+		struct ub_fdb_port_info pi;
+
+		check(ub_fdb_port_get(f->fdb, p, &pi) == 0 &&
+			      pi.learned_entries == s.on_port[p],
+		      "per-port learned counts match the table");
+	}
 	check(s.ageing != 0 || s.learned == 0, "ageing 0 keeps nothing");
 	/* The loop sleeps until this deadline: it must be exact. */
 	check(ub_fdb_next_deadline(f->fdb) == s.min_deadline,
@@ -288,11 +302,23 @@ static uint16_t wire_vid(const uint8_t *eth, uint32_t len)
 	return (uint16_t)((eth[14] << 8 | eth[15]) & UB_VLAN_VID_MASK);
 }
 
+/* Whether a new source on port 'in' is refused by the port's own cap. */
+static bool port_full(const struct fuzz *f, uint32_t in)
+{
+	struct ub_fdb_port_info pi;
+
+	if (!(in & 1) || !f->port_cap)
+		return false;
+	check(ub_fdb_port_get(f->fdb, in, &pi) == 0, "port info");
+	return pi.learned_entries >= f->port_cap;
+}
+
 static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 		      uint32_t in)
 {
 	struct ub_fdb_entry_info after;
 	struct ub_fdb_stats st0, st1;
+	bool full;
 	struct ub_mac src, dst;
 	uint32_t port, before;
 	struct ub_fwd out;
@@ -314,6 +340,7 @@ static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 	vid = wire_vid(eth, len);
 	had = ub_fdb_lookup(f->fdb, &src, vid, &before);
 	pin = static_find(f, &src, vid);
+	full = port_full(f, in);
 
 	ub_forward_decide(f->fdb, eth, len, in, f->now, &out);
 	ub_fdb_get_stats(f->fdb, &st1);
@@ -348,6 +375,23 @@ static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 		      "ageing 0 learns nothing");
 		check(!ub_fdb_lookup(f->fdb, &src, vid, &port),
 		      "ageing 0 keeps no entry");
+	} else if (!had && full) {
+		/* A new source on a port at its own cap. */
+		check(!ub_fdb_lookup(f->fdb, &src, vid, &port),
+		      "a source refused by the port's cap is not learned");
+		check(st1.learned == st0.learned &&
+			      st1.evicted == st0.evicted &&
+			      st1.port_refused == st0.port_refused + 1,
+		      "a refusal is counted and evicts nothing");
+		if (f->policy == UB_FDB_CAP_DROP) {
+			check(out.learn == UB_FDB_LEARN_DROP &&
+				      out.kind == UB_FWD_DROP &&
+				      out.drop == UB_DROP_FDB_CAP,
+			      "drop policy: the frame is dropped");
+			return;
+		}
+		check(out.learn == UB_FDB_LEARN_REFUSED,
+		      "nolearn policy: refused, not dropped");
 	} else {
 		check(ub_fdb_lookup(f->fdb, &src, vid, &port) && port == in,
 		      "lookup after learning gives the ingress port");
@@ -377,6 +421,7 @@ static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 					      (st0.learned_entries >= f->cap),
 			      "eviction only at the cap");
 		} else {
+			/* Known: never refused, whatever the port's cap. */
 			check(out.learn == (before == in ? UB_FDB_LEARN_NONE
 							 : UB_FDB_LEARN_MOVED),
 			      "learn: known or moved");
@@ -625,11 +670,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.max_learned = cap_choices[(setup >> 1) & 3];
 	cfg.max_static = FUZZ_MAX_STATIC;
 	cfg.ageing_ms = FUZZ_AGEING_MS;
+	cfg.ports = FUZZ_PORTS;
 	if (setup & 1)
 		cfg.hash = const_hash;
 	if (ub_fdb_new(&cfg, &f.fdb) != 0)
 		return 0;
 	f.cap = cfg.max_learned;
+	f.port_cap = port_cap_choices[(setup >> 3) & 3];
+	f.policy = setup & 0x20 ? UB_FDB_CAP_DROP : UB_FDB_CAP_NOLEARN;
+	for (uint32_t p = 1; p < FUZZ_PORTS; p += 2)
+		check(ub_fdb_port_set_cap(f.fdb, p, f.port_cap, f.policy) == 0,
+		      "port cap set");
 
 	while (take(&f, &op, 1)) {
 		uint32_t in = op & (FUZZ_PORTS - 1);

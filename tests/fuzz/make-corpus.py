@@ -118,6 +118,8 @@ def burst(n, port=0, step=0):
 
 
 SETUP_CAP64, SETUP_CONST_HASH, SETUP_CAP8, SETUP_CAP1 = 0, 1, 4, 6
+# The odd ports' own cap (bits 3-4: none, 1, 3, 8) and policy (bit 5).
+SETUP_PORT_CAP1, SETUP_PORT_CAP3, SETUP_PORT_DROP = 1 << 3, 2 << 3, 1 << 5
 
 FWD = [
     # A talks to B and back: learn, flood, then unicast.
@@ -171,6 +173,18 @@ FWD = [
     + built(1, 0, 0, 2),
     bytes([SETUP_CONST_HASH]) + built(0, 1) + built(1, 0, 0, 1)
     + built(2, 1, 0, 2) + admin(3, 0) + built(0, 2, 0, 3),
+    # Odd ports capped at 3: a burst past it (nolearn, then drop), a known
+    # source still passes, a move into a full port goes through.
+    bytes([SETUP_PORT_CAP3]) + burst(5, 1) + built(0, 1, 0, 1)
+    + built(0, 1, 0, 1),
+    bytes([SETUP_PORT_CAP3 | SETUP_PORT_DROP]) + built(0, 1, 0, 3)
+    + burst(4, 3) + built(0, 1, 0, 3) + built(1, 0, 0, 2)
+    + built(1, 0, 0, 3) + built(2, 0, 0, 3),
+    # Cap 1 with drop: ageing and a flush make room again.
+    bytes([SETUP_PORT_CAP1 | SETUP_PORT_DROP]) + built(0, 1, 0, 1)
+    + built(1, 0, 0, 1) + admin(0, step=3) + admin(0, step=3)
+    + admin(0, step=3) + built(1, 0, 0, 1) + admin(1, port=1)
+    + built(2, 0, 0, 1),
     # Static table full: the ninth add is refused.
     bytes([SETUP_CAP64]) + b"".join(admin(7, 2, 0, 0, 0, 0, i, 0, port=1)
                                     for i in range(1, 10)),

@@ -674,6 +674,182 @@ static void test_cap_eviction(void **state)
 	ub_fdb_free(fdb);
 }
 
+/* A port's learned entries, as the table counts them. */
+static uint32_t on_port(const struct ub_fdb *fdb, uint32_t port)
+{
+	struct ub_fdb_port_info info;
+
+	assert_int_equal(ub_fdb_port_get(fdb, port, &info), 0);
+	return info.learned_entries;
+}
+
+static void set_cap(struct ub_fdb *fdb, uint32_t port, uint32_t cap,
+		    enum ub_fdb_cap_policy policy)
+{
+	assert_int_equal(ub_fdb_port_set_cap(fdb, port, cap, policy), 0);
+}
+
+static void test_port_cap_args(void **state)
+{
+	struct ub_fdb_port_info info;
+	struct ub_fdb_cfg cfg;
+	struct ub_fdb *fdb = NULL;
+
+	ub_fdb_cfg_default(&cfg);
+	assert_int_equal(cfg.ports, UB_FDB_DEFAULT_PORTS);
+	cfg.ports = (1u << 24) + 1;
+	assert_int_equal(ub_fdb_new(&cfg, &fdb), -EINVAL);
+	assert_null(fdb);
+
+	fdb = mk(16, 4, 10000, NULL);
+	memset(&info, 0xa5, sizeof(info));
+	assert_int_equal(ub_fdb_port_get(fdb, 3, &info), 0);
+	assert_int_equal(info.learned_entries, 0);
+	assert_int_equal(info.max_learned, 0);
+	assert_int_equal(info.policy, UB_FDB_CAP_NOLEARN);
+	set_cap(fdb, 3, 7, UB_FDB_CAP_DROP);
+	assert_int_equal(ub_fdb_port_get(fdb, 3, &info), 0);
+	assert_int_equal(info.max_learned, 7);
+	assert_int_equal(info.policy, UB_FDB_CAP_DROP);
+	assert_int_equal(ub_fdb_port_set_cap(fdb, UB_FDB_DEFAULT_PORTS, 1,
+					     UB_FDB_CAP_DROP), -EINVAL);
+	assert_int_equal(ub_fdb_port_get(fdb, UB_FDB_DEFAULT_PORTS, &info),
+			 -EINVAL);
+	assert_int_equal(ub_fdb_port_set_cap(fdb, 3, 1,
+					     (enum ub_fdb_cap_policy)2),
+			 -EINVAL);
+	/* Ids past the counted ones still learn, uncounted and uncapped. */
+	assert_int_equal(learn(fdb, 1, 1, UB_FDB_DEFAULT_PORTS + 5, 0),
+			 UB_FDB_LEARN_NEW);
+	assert_int_equal(learn(fdb, 1, 1, 3, 0), UB_FDB_LEARN_MOVED);
+	assert_int_equal(on_port(fdb, 3), 1);
+	assert_int_equal(learn(fdb, 1, 1, UB_FDB_DEFAULT_PORTS + 5, 0),
+			 UB_FDB_LEARN_MOVED);
+	assert_int_equal(on_port(fdb, 3), 0);
+	ub_fdb_free(fdb);
+}
+
+/* Both policies: new addresses past the cap are refused, known ones pass. */
+static void check_port_cap(enum ub_fdb_cap_policy policy,
+			   enum ub_fdb_learn_result refused)
+{
+	struct ub_fdb *fdb = mk(16, 4, 10000, NULL);
+	struct ub_fdb_stats st;
+	uint32_t i;
+
+	set_cap(fdb, 1, 3, policy);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(learn(fdb, i, 1, 1, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(learn(fdb, 3, 1, 1, 0), refused);
+	assert_int_equal(learn(fdb, 3, 2, 1, 0), refused); /* other VLAN */
+	assert_false(has(fdb, 3, 1) || has(fdb, 3, 2));
+	/* Known addresses are refreshed, not refused. */
+	assert_int_equal(learn(fdb, 0, 1, 1, 5 * T), UB_FDB_LEARN_NONE);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 10000);
+	/* Other ports are not limited by it. */
+	assert_int_equal(learn(fdb, 10, 1, 2, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(on_port(fdb, 1), 3);
+	assert_int_equal(on_port(fdb, 2), 1);
+	st = stats(fdb);
+	assert_int_equal(st.port_refused, 2);
+	assert_int_equal(st.learned, 4);
+	assert_int_equal(st.learned_entries, 4);
+
+	/* Room again: one address leaves, the next new one is learned. */
+	assert_int_equal(del(fdb, 1, 1), 0);
+	assert_int_equal(on_port(fdb, 1), 2);
+	assert_int_equal(learn(fdb, 3, 1, 1, 6 * T), UB_FDB_LEARN_NEW);
+	assert_int_equal(learn(fdb, 4, 1, 1, 6 * T), refused);
+	/* Raising the cap, or removing it, lets more in. */
+	set_cap(fdb, 1, 4, policy);
+	assert_int_equal(learn(fdb, 4, 1, 1, 6 * T), UB_FDB_LEARN_NEW);
+	assert_int_equal(learn(fdb, 5, 1, 1, 6 * T), refused);
+	set_cap(fdb, 1, 0, policy);
+	assert_int_equal(learn(fdb, 5, 1, 1, 6 * T), UB_FDB_LEARN_NEW);
+	assert_int_equal(on_port(fdb, 1), 5);
+	/* Lowering it keeps what is there and refuses what is new. */
+	set_cap(fdb, 1, 2, policy);
+	assert_int_equal(on_port(fdb, 1), 5);
+	assert_true(has(fdb, 5, 1));
+	assert_int_equal(learn(fdb, 6, 1, 1, 6 * T), refused);
+	assert_int_equal(stats(fdb).port_refused, 5);
+	ub_fdb_free(fdb);
+}
+
+static void test_port_cap_nolearn(void **state)
+{
+	check_port_cap(UB_FDB_CAP_NOLEARN, UB_FDB_LEARN_REFUSED);
+}
+
+static void test_port_cap_drop(void **state)
+{
+	check_port_cap(UB_FDB_CAP_DROP, UB_FDB_LEARN_DROP);
+}
+
+/* The per-port counts follow every way an entry comes, goes or moves. */
+static void test_port_counts(void **state)
+{
+	struct ub_fdb *fdb = mk(8, 4, 10000, NULL);
+	uint32_t i;
+
+	set_cap(fdb, 2, 2, UB_FDB_CAP_DROP);
+	for (i = 0; i < 4; i++)
+		learn(fdb, i, 1, 1, 0);
+	learn(fdb, 10, 1, 2, 0);
+	learn(fdb, 11, 1, 2, 0);
+	assert_int_equal(on_port(fdb, 1), 4);
+	assert_int_equal(on_port(fdb, 2), 2);
+
+	/* A move: out of 1, into 2, though 2 is at its cap. */
+	assert_int_equal(learn(fdb, 0, 1, 2, 1 * T), UB_FDB_LEARN_MOVED);
+	assert_int_equal(on_port(fdb, 1), 3);
+	assert_int_equal(on_port(fdb, 2), 3);
+	assert_int_equal(learn(fdb, 12, 1, 2, 1 * T), UB_FDB_LEARN_DROP);
+	/* And back: 2 is under its cap again. */
+	assert_int_equal(learn(fdb, 0, 1, 1, 2 * T), UB_FDB_LEARN_MOVED);
+	assert_int_equal(on_port(fdb, 2), 2);
+
+	/* A static entry over a learned one takes it out of the count. */
+	assert_int_equal(add_static(fdb, 10, 1, 3), 0);
+	assert_int_equal(on_port(fdb, 2), 1);
+	assert_int_equal(on_port(fdb, 3), 0);
+	assert_int_equal(learn(fdb, 12, 1, 2, 2 * T), UB_FDB_LEARN_NEW);
+
+	/* Eviction by the global cap: 8 learned, the LRU one is on 1. */
+	for (i = 20; i < 22; i++)
+		assert_int_equal(learn(fdb, i, 1, 3, 3 * T), UB_FDB_LEARN_NEW);
+	assert_int_equal(stats(fdb).learned_entries, 8);
+	assert_int_equal(learn(fdb, 22, 1, 3, 3 * T), UB_FDB_LEARN_NEW);
+	assert_int_equal(stats(fdb).evicted, 1);
+	assert_false(has(fdb, 1, 1));
+	assert_int_equal(on_port(fdb, 1), 3);
+	assert_int_equal(on_port(fdb, 3), 3);
+
+	/* Ageing: what was last seen at 0 (2, 3 on port 1; 11 on 2) goes. */
+	assert_int_equal(ub_fdb_age(fdb, 10000), 3);
+	assert_int_equal(on_port(fdb, 1), 1);
+	assert_int_equal(on_port(fdb, 2), 1);
+	assert_int_equal(on_port(fdb, 3), 3);
+
+	/* Flushes, per port and all. */
+	assert_int_equal(ub_fdb_flush(fdb, 3, false), 3);
+	assert_int_equal(on_port(fdb, 3), 0);
+	assert_int_equal(on_port(fdb, 1), 1);
+	ub_fdb_set_ageing(fdb, 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(on_port(fdb, i), 0);
+	/* Ageing 0 learns nothing: no refusal either. */
+	set_cap(fdb, 1, 1, UB_FDB_CAP_DROP);
+	learn(fdb, 30, 1, 1, 4 * T);
+	assert_int_equal(learn(fdb, 31, 1, 1, 4 * T), UB_FDB_LEARN_NONE);
+	ub_fdb_set_ageing(fdb, 10000);
+	assert_int_equal(learn(fdb, 30, 1, 1, 4 * T), UB_FDB_LEARN_NEW);
+	assert_int_equal(learn(fdb, 31, 1, 1, 4 * T), UB_FDB_LEARN_DROP);
+	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, true), 2);
+	assert_int_equal(on_port(fdb, 1), 0);
+	ub_fdb_free(fdb);
+}
+
 /* 1000 entries through every operation, whatever the hash. */
 static void check_many(ub_fdb_hash_fn hash)
 {
@@ -822,7 +998,20 @@ struct model {
 	struct m_ent e[M_KEYS];
 	uint64_t ageing, seq;
 	struct ub_fdb_stats st;
+	uint32_t cap[M_PORTS];
+	enum ub_fdb_cap_policy policy[M_PORTS];
 };
+
+/* The learned entries on 'port', counted the slow way. */
+static uint32_t m_on_port(const struct model *m, uint32_t port)
+{
+	uint32_t k, n = 0;
+
+	for (k = 0; k < M_KEYS; k++)
+		n += m->e[k].present && !m->e[k].is_static &&
+		     m->e[k].port == port;
+	return n;
+}
 
 /* Key k: MAC k / 2 in VLAN k % 2 + 1. */
 static uint32_t k_mac(uint32_t k)
@@ -873,6 +1062,11 @@ static enum ub_fdb_learn_result m_learn(struct model *m, uint32_t k,
 		m_stamp(m, k, now);
 		m->st.moved++;
 		return UB_FDB_LEARN_MOVED;
+	}
+	if (m->cap[port] && m_on_port(m, port) >= m->cap[port]) {
+		m->st.port_refused++;
+		return m->policy[port] == UB_FDB_CAP_DROP ? UB_FDB_LEARN_DROP :
+							    UB_FDB_LEARN_REFUSED;
 	}
 	if (m->st.learned_entries == M_CAP) {
 		uint32_t j, lru = M_KEYS;
@@ -969,6 +1163,9 @@ static void check_stats(const struct ub_fdb *fdb, const struct model *m)
 	assert_int_equal(st.aged, m->st.aged);
 	assert_int_equal(st.evicted, m->st.evicted);
 	assert_int_equal(st.static_refused, m->st.static_refused);
+	assert_int_equal(st.port_refused, m->st.port_refused);
+	for (uint32_t p = 0; p < M_PORTS; p++)
+		assert_int_equal(on_port(fdb, p), m_on_port(m, p));
 }
 
 struct m_visit {
@@ -1034,6 +1231,13 @@ static void check_random(ub_fdb_hash_fn hash, uint64_t seed)
 		uint32_t r = (uint32_t)(rnd(&seed) % 100);
 
 		now += rnd(&seed) % 1200;
+		if (rnd(&seed) % 64 == 0) {
+			/* Caps 0 (none) to 4, on a 12-entry table. */
+			m.cap[port] = (uint32_t)(rnd(&seed) % 5);
+			m.policy[port] = rnd(&seed) & 1 ? UB_FDB_CAP_DROP :
+							  UB_FDB_CAP_NOLEARN;
+			set_cap(fdb, port, m.cap[port], m.policy[port]);
+		}
 		if (r < 55) {
 			assert_int_equal(
 				learn(fdb, k_mac(k), k_vid(k), port, now),
@@ -1079,7 +1283,7 @@ static void check_random(ub_fdb_hash_fn hash, uint64_t seed)
 	check_all(fdb, &m);
 	/* The run must have exercised every path. */
 	assert_true(m.st.evicted > 100 && m.st.aged > 100 && m.st.moved > 100 &&
-		    m.st.static_refused > 100);
+		    m.st.static_refused > 100 && m.st.port_refused > 100);
 	ub_fdb_free(fdb);
 }
 
@@ -1109,6 +1313,10 @@ int main(void)
 		cmocka_unit_test(test_del),
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_cap_eviction),
+		cmocka_unit_test(test_port_cap_args),
+		cmocka_unit_test(test_port_cap_nolearn),
+		cmocka_unit_test(test_port_cap_drop),
+		cmocka_unit_test(test_port_counts),
 		cmocka_unit_test(test_degenerate_hashes),
 		cmocka_unit_test(test_foreach),
 		cmocka_unit_test(test_random_vs_model),

@@ -192,6 +192,33 @@ static void test_static_wins(void **state)
 	assert_int_equal(f.port, 7);
 }
 
+/* A port at its own FDB cap: new sources flood on (nolearn) or are
+ * dropped (drop); the addresses it has keep working. */
+static void test_port_cap(void **state)
+{
+	static const struct ub_mac mac_c = { { 0x02, 0, 0, 0, 0, 0xc } };
+	struct ub_fwd f;
+
+	assert_int_equal(ub_fdb_port_set_cap(*state, 1, 1, UB_FDB_CAP_NOLEARN),
+			 0);
+	decide(*state, &bcast, &mac_a, -1, 1, &f);
+	assert_int_equal(f.learn, UB_FDB_LEARN_NEW);
+	decide(*state, &bcast, &mac_b, -1, 2, &f);
+	decide(*state, &mac_b, &mac_c, -1, 1, &f);
+	assert_int_equal(f.learn, UB_FDB_LEARN_REFUSED);
+	assert_int_equal(f.kind, UB_FWD_PORT);
+	assert_int_equal(f.port, 2);
+
+	assert_int_equal(ub_fdb_port_set_cap(*state, 1, 1, UB_FDB_CAP_DROP), 0);
+	decide(*state, &mac_b, &mac_c, -1, 1, &f);
+	assert_int_equal(f.learn, UB_FDB_LEARN_DROP);
+	assert_int_equal(f.kind, UB_FWD_DROP);
+	assert_int_equal(f.drop, UB_DROP_FDB_CAP);
+	decide(*state, &mac_b, &mac_a, -1, 1, &f);
+	assert_int_equal(f.kind, UB_FWD_PORT);
+	assert_int_equal(f.port, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +236,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_static_wins, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_port_cap, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
