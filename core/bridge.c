@@ -144,14 +144,24 @@ int ub_bridge_port_open(struct ub_bridge *br, const char *ifname,
 	p->state = UB_PORT_FORWARDING;
 	/* A TAP device's state shows through its fd (see on_link). */
 	p->link_up = ops == &ub_port_tap_ops || link_running(ifname);
-	/* The port's own MAC lives behind the port, for good: frames to it
-	 * (the gateway's, say) never flood, and nobody else may claim it. */
-	if (!ub_mac_is_zero(&p->io.mac) && !ub_mac_is_mcast(&p->io.mac))
-		ub_fdb_add_static(br->fdb, &p->io.mac, 0, port_id(br, p));
+	ub_bridge_port_set_mac(br, p, &p->io.mac);
 	br->fwd_ids[br->nports++] = port_id(br, p);
 	ub_log(UB_LOG_INFO, "%s: port %s attached (%s, ifindex %d, mtu %u)",
 	       br->name, p->name, ops->kind, p->io.ifindex, p->io.mtu);
 	return 0;
+}
+
+/* The port's own MAC lives behind the port, for good: frames to it (the
+ * gateway's, say) never flood, and nobody else may claim it. */
+void ub_bridge_port_set_mac(struct ub_bridge *br, struct ub_port *p,
+			    const struct ub_mac *mac)
+{
+	if (!ub_mac_eq(&p->io.mac, mac)) {
+		ub_fdb_del(br->fdb, &p->io.mac, 0);
+		p->io.mac = *mac;
+	}
+	if (!ub_mac_is_zero(mac) && !ub_mac_is_mcast(mac))
+		ub_fdb_add_static(br->fdb, mac, 0, port_id(br, p));
 }
 
 /* A CLOSING port is freed once nothing of it is left in the ring. */

@@ -140,6 +140,10 @@ struct ub_port *ub_bridge_port_find(struct ub_bridge *br, const char *name);
 int ub_bridge_port_open(struct ub_bridge *br, const char *ifname,
 			const struct ub_port_ops *ops, char *err,
 			size_t errlen);
+/* Sets the address the port answers to (its own MAC, a static "local"
+ * FDB entry; see ub_bridge_port_open), replacing the one it had. */
+void ub_bridge_port_set_mac(struct ub_bridge *br, struct ub_port *p,
+			    const struct ub_mac *mac);
 /* Starts detaching port 'p'; it is gone from every listing at once. */
 void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p);
 /* Re-reads the clock (plus warp) into br->now. */
@@ -181,10 +185,25 @@ struct ub_fdb_walk {
  * ub_bridge_restore()). */
 int ub_state_save(struct ub_bridge *br);
 
+/* 64-bit FNV-1a of 'n' bytes, continuing from 'h' (UB_FNV1A_INIT to
+ * start): the state file's checksum, the gateway's MAC. */
+#define UB_FNV1A_INIT 0xcbf29ce484222325ull
+static inline uint64_t ub_fnv1a(uint64_t h, const void *data, size_t n)
+{
+	const uint8_t *p = data;
+
+	while (n--) {
+		h ^= *p++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
 /* core/gateway.c */
-/* A TAP port the bridge makes and owns, up, with MTU 'mtu' (0: default). */
+/* A TAP port the bridge makes and owns, up, with MTU 'mtu' (0: default)
+ * and address 'mac' (NULL: the kernel's random one). */
 int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
-	       char *err, size_t errlen);
+	       const struct ub_mac *mac, char *err, size_t errlen);
 int ub_gw_add(struct ub_bridge *br, const char *cidr, char *err,
 	      size_t errlen);
 int ub_gw_del(struct ub_bridge *br, char *err, size_t errlen);

@@ -192,7 +192,8 @@ static int cmd_port_add(struct ub_bridge *br, int argc, char **argv,
 	if (mtu && !tap)
 		return fail(r, -EINVAL, "mtu is for the TAP ports the bridge "
 			    "makes; an interface's own MTU is set with ip link");
-	ret = tap ? ub_tap_add(br, argv[0], (uint32_t)mtu, err, sizeof(err)) :
+	ret = tap ? ub_tap_add(br, argv[0], (uint32_t)mtu, NULL, err,
+				   sizeof(err)) :
 		    ub_bridge_port_add(br, argv[0], err, sizeof(err));
 	if (ret)
 		return fail(r, ret, "%s", err);

@@ -5,8 +5,10 @@
  * can route through it) and NAT behind it, as docker0 does.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ubridge/netlink.h>
 
@@ -26,8 +28,34 @@ bool ub_gw_is_port(const struct ub_bridge *br, const struct ub_port *p)
 	return br->gw_cidr[0] && !strcmp(p->name, name);
 }
 
+/*
+ * The gateway's MAC: the same at every start, so that the namespaces' ARP
+ * caches stay right across a restart, and different for every machine and
+ * bridge: a locally administered unicast address made from a hash of the
+ * machine id and the bridge's name.
+ */
+static void gw_mac(const struct ub_bridge *br, struct ub_mac *mac)
+{
+	uint64_t h = UB_FNV1A_INIT;
+	char id[64];
+	ssize_t n;
+	int fd;
+
+	fd = open("/etc/machine-id", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, id, sizeof(id));
+		if (n > 0)
+			h = ub_fnv1a(h, id, (size_t)n);
+		close(fd);
+	}
+	h = ub_fnv1a(h, br->name, strlen(br->name));
+	mac->b[0] = 0x02;
+	for (int i = 1; i < UB_ETH_ALEN; i++)
+		mac->b[i] = (uint8_t)(h >> (8 * i));
+}
+
 int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
-	       char *err, size_t errlen)
+	       const struct ub_mac *mac, char *err, size_t errlen)
 {
 	struct ub_link_set set = { .mask = UB_LINK_SET_UP, .up = true };
 	char why[UB_NL_ERRMSG_MAX + 64];
@@ -49,15 +77,21 @@ int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
 		set.mask |= UB_LINK_SET_MTU;
 		set.mtu = mtu;
 	}
+	if (mac) {
+		set.mask |= UB_LINK_SET_MAC;
+		set.mac = *mac;
+	}
 	ret = ub_nl_open(&nl);
 	if (!ret) {
 		ret = ub_nl_link_set(nl, name, &set);
 		if (ret)
-			snprintf(err, errlen, "set %s up%s: %s", name,
-				 mtu ? " and its MTU" : "",
+			snprintf(err, errlen, "set %s up%s%s: %s", name,
+				 mtu ? ", its MTU" : "", mac ? ", its MAC" : "",
 				 ub_nl_strerror(nl, ret, why, sizeof(why)));
 		else if (!ub_nl_link_get(nl, name, &li))
 			p->io.mtu = li.mtu;
+		if (!ret && mac)
+			ub_bridge_port_set_mac(br, p, mac);
 		ub_nl_close(nl);
 	} else {
 		snprintf(err, errlen, "netlink: %s", strerror(-ret));
@@ -71,6 +105,7 @@ int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
 int ub_gw_add(struct ub_bridge *br, const char *cidr, char *err, size_t errlen)
 {
 	char name[IFNAMSIZ], why[UB_NL_ERRMSG_MAX + 64];
+	struct ub_mac mac;
 	struct ub_cidr c;
 	struct ub_nl *nl;
 	int ret;
@@ -86,7 +121,8 @@ int ub_gw_add(struct ub_bridge *br, const char *cidr, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	gw_name(br, name);
-	ret = ub_tap_add(br, name, 0, err, errlen);
+	gw_mac(br, &mac);
+	ret = ub_tap_add(br, name, 0, &mac, err, errlen);
 	if (ret)
 		return ret;
 	ret = ub_nl_open(&nl);

@@ -31,17 +31,6 @@
 
 #define UB_STATE_MAX (16 << 20)
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (n--) {
-		h ^= (uint8_t)*p++;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static int state_fdb_one(const struct ub_fdb_entry_info *e, void *arg)
 {
 	const struct ub_fdb_walk *w = arg;
@@ -194,7 +183,7 @@ int ub_state_save(struct ub_bridge *br)
 	for (size_t i = 0; i < b.len; i++)
 		lines += b.buf[i] == '\n';
 	ub_ctl_reply_record(&b, "end %u %016llx", lines,
-			    (unsigned long long)fnv1a(b.buf, b.len));
+			    (unsigned long long)ub_fnv1a(UB_FNV1A_INIT, b.buf, b.len));
 	ret = b.oom ? -ENOMEM : write_atomic(br->state_path, b.buf, b.len);
 	if (ret)
 		ub_log_rl(UB_LOG_ERR, "%s: cannot write the state file %s: %s",
@@ -224,7 +213,7 @@ static int check(const char *buf, size_t len, const char **why)
 		*why = "no end line (truncated?)";
 		return -EINVAL;
 	}
-	if (n != lines || hash != fnv1a(buf, body)) {
+	if (n != lines || hash != ub_fnv1a(UB_FNV1A_INIT, buf, body)) {
 		*why = "checksum mismatch";
 		return -EINVAL;
 	}

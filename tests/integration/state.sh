@@ -22,6 +22,8 @@ ubctl fdb add 02:00:00:00:5e:01 dev "${P}t" vlan 7
 ubctl set ageing 77
 ubctl capture start all "$UBT_TMP/cap.pcap" --filter icmp >/dev/null
 ip netns exec "$N1" ping -q -c 3 -i 0.2 -W 1 198.18.2.2 >/dev/null || fail "ping before the restart"
+ip netns exec "$N2" ping -q -c 1 -W 1 198.18.0.1 >/dev/null || fail "ping n2 -> the gateway before the restart"
+GW_MAC=$(cat "/sys/class/net/$P-gw/address")
 
 # What a restarted bridge must show again (ifindex and counters aside).
 snapshot()
@@ -51,6 +53,11 @@ if ! diff -u "$UBT_TMP/before" "$UBT_TMP/after" >&2; then
 	fail "the restarted bridge differs (see the diff above)"
 fi
 ip netns exec "$N1" ping -q -c 3 -i 0.2 -W 1 198.18.2.2 >/dev/null || fail "ping n1 -> n2 after the restart"
+# The gateway came back with its MAC, so what n2 had in its ARP cache is
+# still right.
+expect_eq "the gateway's MAC after the restart" "$GW_MAC" "$(cat "/sys/class/net/$P-gw/address")"
+expect_eq "the gateway's MAC in n2's ARP cache" "$GW_MAC" \
+	"$(ip netns exec "$N2" ip -j neigh show 198.18.0.1 | jq -r '.[0].lladdr')"
 ip netns exec "$N2" ping -q -c 3 -i 0.2 -W 1 198.18.0.1 >/dev/null || fail "ping n2 -> the gateway after the restart"
 ubctl capture stop all
 # The capture carried on in the same file: frames from both lives.

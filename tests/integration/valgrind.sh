@@ -211,8 +211,6 @@ start_bridge "$P"
 expect_eq "ports after the restart" "$ports_before" "$(ubctl -j port show | jq -c 'map(.name) | sort')"
 expect_fdb 02:00:00:00:aa:03 "${HOSTIF[2]}"
 ping_ok 1 2
-# From 1, which never asked for the gateway's MAC: the gateway is made
-# anew, with a new MAC, and n4 still has the old one in its ARP cache.
 in_ns "${P}1" ping -q -c 2 -i 0.2 -W 1 "$NET.1" >/dev/null || fail "ping 1 -> the gateway after the restart"
 ubctl capture stop all
 ubctl netns del "$N4"
