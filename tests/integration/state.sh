@@ -8,21 +8,24 @@
 UBT_ID=st
 . "$(dirname "$0")/lib.sh"
 
+# The gateway puts an address on the host: each test that makes one has a
+# subnet of its own (gateway.sh 198.18.0.0/16, valgrind.sh 198.19.200.0/24),
+# or tests run side by side would route each other's replies.
 STATE=$UBT_TMP/br.state
 N1=${P}n1 N2=${P}n2
 UBT_NS+=("$N1" "$N2")
 start_bridge "$P" --state "$STATE"
 
 step "configure: two namespaces, a TAP port, a gateway, a static entry, ageing, a capture"
-ubctl netns add "$N1" --addr 198.18.2.1/16
-ubctl netns add "$N2" --addr 198.18.2.2/16
+ubctl netns add "$N1" --addr 198.19.18.1/20
+ubctl netns add "$N2" --addr 198.19.18.2/20
 ubctl port add --tap "${P}t" --mtu 1300
-ubctl gateway add 198.18.0.1/16
+ubctl gateway add 198.19.16.1/20
 ubctl fdb add 02:00:00:00:5e:01 dev "${P}t" vlan 7
 ubctl set ageing 77
 ubctl capture start all "$UBT_TMP/cap.pcap" --filter icmp >/dev/null
-ip netns exec "$N1" ping -q -c 3 -i 0.2 -W 1 198.18.2.2 >/dev/null || fail "ping before the restart"
-ip netns exec "$N2" ping -q -c 1 -W 1 198.18.0.1 >/dev/null || fail "ping n2 -> the gateway before the restart"
+ip netns exec "$N1" ping -q -c 3 -i 0.2 -W 1 198.19.18.2 >/dev/null || fail "ping before the restart"
+ip netns exec "$N2" ping -q -c 1 -W 1 198.19.16.1 >/dev/null || fail "ping n2 -> the gateway before the restart"
 GW_MAC=$(cat "/sys/class/net/$P-gw/address")
 
 # What a restarted bridge must show again (ifindex and counters aside).
@@ -52,17 +55,17 @@ snapshot "$UBT_TMP/after"
 if ! diff -u "$UBT_TMP/before" "$UBT_TMP/after" >&2; then
 	fail "the restarted bridge differs (see the diff above)"
 fi
-ip netns exec "$N1" ping -q -c 3 -i 0.2 -W 1 198.18.2.2 >/dev/null || fail "ping n1 -> n2 after the restart"
+ip netns exec "$N1" ping -q -c 3 -i 0.2 -W 1 198.19.18.2 >/dev/null || fail "ping n1 -> n2 after the restart"
 # The gateway came back with its MAC, so what n2 had in its ARP cache is
 # still right.
 expect_eq "the gateway's MAC after the restart" "$GW_MAC" "$(cat "/sys/class/net/$P-gw/address")"
 expect_eq "the gateway's MAC in n2's ARP cache" "$GW_MAC" \
-	"$(ip netns exec "$N2" ip -j neigh show 198.18.0.1 | jq -r '.[0].lladdr')"
-ip netns exec "$N2" ping -q -c 3 -i 0.2 -W 1 198.18.0.1 >/dev/null || fail "ping n2 -> the gateway after the restart"
+	"$(ip netns exec "$N2" ip -j neigh show 198.19.16.1 | jq -r '.[0].lladdr')"
+ip netns exec "$N2" ping -q -c 3 -i 0.2 -W 1 198.19.16.1 >/dev/null || fail "ping n2 -> the gateway after the restart"
 ubctl capture stop all
 # The capture carried on in the same file: frames from both lives.
 expect_eq "echo requests n1 -> n2 in the capture (3 before, 3 after)" 6 \
-	"$(tcpdump -nr "$UBT_TMP/cap.pcap" 'icmp[icmptype] == icmp-echo and dst host 198.18.2.2' 2>/dev/null | wc -l)"
+	"$(tcpdump -nr "$UBT_TMP/cap.pcap" 'icmp[icmptype] == icmp-echo and dst host 198.19.18.2' 2>/dev/null | wc -l)"
 
 step "netns del after the restart still removes the namespace add made"
 ubctl netns del "$N1"
