@@ -154,19 +154,26 @@ struct run_as {
 	gid_t gid;
 };
 
-/* Resolves a user or group given by name or number. */
+/* True when 's' is a user or group id in digits. */
+static bool parse_id(const char *s, unsigned long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return !*end && !errno && *v < (uid_t)-1;
+}
+
+/* Resolves a user given by name or uid. */
 static int lookup_user(const char *s, struct run_as *u)
 {
 	struct passwd *pw = getpwnam(s);
 	unsigned long v;
-	char *end;
 
-	if (!pw && *s >= '0' && *s <= '9') {
-		errno = 0;
-		v = strtoul(s, &end, 10);
-		if (!*end && !errno && v < (uid_t)-1)
-			pw = getpwuid((uid_t)v);
-	}
+	if (!pw && parse_id(s, &v))
+		pw = getpwuid((uid_t)v);
 	if (!pw) {
 		fprintf(stderr, "ubridge: no such user \"%s\"\n", s);
 		return -1;
@@ -178,18 +185,14 @@ static int lookup_user(const char *s, struct run_as *u)
 	return u->name ? 0 : -1;
 }
 
+/* Resolves a group given by name or gid. */
 static int lookup_group(const char *s, gid_t *gid)
 {
 	struct group *gr = getgrnam(s);
 	unsigned long v;
-	char *end;
 
-	if (!gr && *s >= '0' && *s <= '9') {
-		errno = 0;
-		v = strtoul(s, &end, 10);
-		if (!*end && !errno && v < (gid_t)-1)
-			gr = getgrgid((gid_t)v);
-	}
+	if (!gr && parse_id(s, &v))
+		gr = getgrgid((gid_t)v);
 	if (!gr) {
 		fprintf(stderr, "ubridge: no such group \"%s\"\n", s);
 		return -1;
