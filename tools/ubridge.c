@@ -58,6 +58,14 @@ static void usage(FILE *out)
 "                         corrupt file is set aside (default:\n"
 "                         %s/NAME.state)\n"
 "      --no-state         keep no state file\n"
+"      --packet-rx ring|recvmsg\n"
+"                         how interface ports receive: through a\n"
+"                         TPACKET ring the kernel fills (default), or\n"
+"                         with one recvmsg per frame\n"
+"      --busy-poll        never sleep: poll for frames and completions\n"
+"                         all the time. Cuts the latency of a frame's\n"
+"                         crossing, at the cost of one CPU kept busy\n"
+"                         (pin ubridge to a CPU of its own)\n"
 "  -f, --foreground       stay in the foreground (for systemd and tests);\n"
 "                         without it ubridge detaches once its socket is\n"
 "                         ready\n"
@@ -186,6 +194,8 @@ int main(int argc, char **argv)
 		{ "max-learned", required_argument, NULL, 'm' },
 		{ "state", required_argument, NULL, 's' },
 		{ "no-state", no_argument, NULL, 'S' },
+		{ "packet-rx", required_argument, NULL, 'R' },
+		{ "busy-poll", no_argument, NULL, 'B' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -242,6 +252,20 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			no_state = true;
+			break;
+		case 'R':
+			if (!strcmp(optarg, "ring")) {
+				cfg.packet_rx = UB_PACKET_RX_RING;
+			} else if (!strcmp(optarg, "recvmsg")) {
+				cfg.packet_rx = UB_PACKET_RX_RECVMSG;
+			} else {
+				fprintf(stderr, "ubridge: --packet-rx takes "
+					"ring or recvmsg\n");
+				return 2;
+			}
+			break;
+		case 'B':
+			cfg.busy_poll = true;
 			break;
 		case 'f':
 			foreground = true;

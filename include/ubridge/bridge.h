@@ -6,17 +6,27 @@
 #ifndef UBRIDGE_BRIDGE_H
 #define UBRIDGE_BRIDGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <ubridge/compiler.h>
 
 struct ub_bridge;
 
+/* How AF_PACKET ports receive. */
+enum ub_packet_rx {
+	UB_PACKET_RX_RING,    /* a TPACKET_V2 ring the kernel fills */
+	UB_PACKET_RX_RECVMSG, /* a multishot recvmsg per port */
+};
+
 struct ub_bridge_cfg {
 	const char *name;      /* bridge name: socket /run/ubridge/<name>.sock */
 	uint32_t max_learned;  /* FDB cap on learned entries; 0: default */
 	uint64_t ageing_ms;    /* FDB ageing time */
 	const char *state_path; /* state file; NULL: none */
+	enum ub_packet_rx packet_rx;
+	bool busy_poll;        /* spin instead of sleeping: lower latency,
+				* one CPU kept busy */
 };
 
 /* Fills 'cfg' with defaults: bridge "ub0", ageing 300 s. */
