@@ -9,6 +9,7 @@
 #
 #   bench/run.sh [--rounds N] [--seconds S] [--only S1,S2,..] [--quick]
 #                [--build-dir DIR] [--no-build] [--keep-log DIR]
+#                [--variant LABEL=ARGS ...]
 #
 # Needs root, network namespaces, iproute2, ethtool, iperf3, jq, cmake.
 
@@ -29,8 +30,14 @@ Usage: $0 [OPTIONS]
   --keep-log DIR   copy the raw per-run results and logs to DIR
   --daemon-cpu N   pin ubridge to CPU N instead of 1 (for experiments)
   --perf DIR       record the daemon with 'perf record -g' during each
-                   ubridge pps run (DIR/SCENARIO-rROUND.data); this costs
-                   some throughput, so do not mix with figures you publish
+                   ubridge pps run (DIR/SCENARIO-TARGET-rROUND.data); this
+                   costs some throughput, so do not mix with figures you
+                   publish
+  --variant LABEL=ARGS
+                   (repeatable) measure ubridge started with ARGS as a
+                   column of its own named LABEL, interleaved with the
+                   others; the daemon is restarted when the variant
+                   changes. Default: one variant, ubridge=""
   -h, --help       this help
 EOF
 }
@@ -44,6 +51,8 @@ BUILD=1
 KEEP=
 PERF=
 DCPU=1
+VARIANTS=()
+declare -A VARGS=()
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=$REPO/build
 
@@ -58,11 +67,23 @@ while (($#)); do
 	--keep-log) KEEP=$2; shift 2 ;;
 	--perf) PERF=$2; shift 2 ;;
 	--daemon-cpu) DCPU=$2; shift 2 ;;
+	--variant)
+		[[ $2 =~ ^[a-z][a-z0-9_-]*= ]] || { echo "--variant takes LABEL=ARGS" >&2; exit 2; }
+		[[ $2 != direct=* && $2 != kernel=* ]] || { echo "--variant: reserved label" >&2; exit 2; }
+		VARIANTS+=("${2%%=*}")
+		VARGS[${2%%=*}]=${2#*=}
+		shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
 done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ && $SECS =~ ^[1-9][0-9]*$ ]] || { usage >&2; exit 2; }
+if ((${#VARIANTS[@]} == 0)); then
+	VARIANTS=(ubridge)
+	VARGS[ubridge]=
+fi
+TARGETS="direct kernel ${VARIANTS[*]}"
+is_ub() { [[ $1 != direct && $1 != kernel ]]; }
 SCENARIOS=$ALL_SCENARIOS
 if [[ -n $ONLY ]]; then
 	SCENARIOS=${ONLY//,/ }
@@ -113,6 +134,21 @@ RES=$TMP/results.tsv
 NS_MADE=()
 PIDS=()
 UBPID=
+UBVAR=
+
+ub_stop()
+{
+	[[ -n $UBPID ]] || return 0
+	kill -TERM "$UBPID" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$UBPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$UBPID" 2>/dev/null || true
+	wait "$UBPID" 2>/dev/null || true
+	UBPID=
+	UBVAR=
+}
 
 cleanup()
 {
@@ -123,17 +159,10 @@ cleanup()
 	for pid in "${PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
-	if [[ -n $UBPID ]]; then
-		kill -TERM "$UBPID" 2>/dev/null
-		for _ in $(seq 50); do
-			kill -0 "$UBPID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$UBPID" 2>/dev/null
-	fi
-	for pid in "${PIDS[@]}" $UBPID; do
+	for pid in "${PIDS[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
+	ub_stop
 	for ns in "${NS_MADE[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -194,22 +223,35 @@ for p in gk sk fk1 fk2 fk3; do
 done
 ip -n "$B" link set kbr up
 
-# (c) ubridge on CPU 1. A background job of a script starts with SIGINT
-# ignored; give the daemon its default back. ip netns exec, taskset and env
-# all exec, so $! is the daemon's PID (background jobs call ip directly,
-# not through a shell function, which would add a subshell).
-ip netns exec "$B" taskset -c "$DCPU" env --default-signal=INT,QUIT "$UBRIDGE" -f -q --no-state \
-	-n "$BRNAME" -p gu -p su -p fu1 -p fu2 -p fu3 >"$TMP/ubridge.log" 2>&1 &
-UBPID=$!
-sleep 0.2
-[[ $(cat "/proc/$UBPID/comm" 2>/dev/null) == ubridge ]] ||
-	{ echo "PID $UBPID is not the daemon" >&2; exit 1; }
-for _ in $(seq 50); do
-	[[ -S /run/ubridge/$BRNAME.sock ]] && break
-	kill -0 "$UBPID" 2>/dev/null || { cat "$TMP/ubridge.log" >&2; exit 1; }
-	sleep 0.1
-done
-[[ -S /run/ubridge/$BRNAME.sock ]] || { echo "ubridge did not start" >&2; exit 1; }
+# (c) ubridge on CPU 1, started for one variant at a time. A background
+# job of a script starts with SIGINT ignored; give the daemon its default
+# back. ip netns exec, taskset and env all exec, so $! is the daemon's PID
+# (background jobs call ip directly, not through a shell function, which
+# would add a subshell).
+ub_start() # VARIANT
+{
+	[[ $UBVAR == "$1" ]] && return 0
+	ub_stop
+	# shellcheck disable=SC2086 # ARGS are words
+	ip netns exec "$B" taskset -c "$DCPU" env --default-signal=INT,QUIT "$UBRIDGE" -f -q --no-state \
+		-n "$BRNAME" -p gu -p su -p fu1 -p fu2 -p fu3 ${VARGS[$1]} >>"$TMP/ubridge.log" 2>&1 &
+	UBPID=$!
+	UBVAR=$1
+	# ip, taskset and env exec in turn until the daemon runs.
+	for _ in $(seq 50); do
+		[[ $(cat "/proc/$UBPID/comm" 2>/dev/null) == ubridge ]] && break
+		kill -0 "$UBPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	[[ $(cat "/proc/$UBPID/comm" 2>/dev/null) == ubridge ]] ||
+		{ echo "PID $UBPID is not the daemon" >&2; cat "$TMP/ubridge.log" >&2; exit 1; }
+	for _ in $(seq 50); do
+		[[ -S /run/ubridge/$BRNAME.sock ]] && break
+		kill -0 "$UBPID" 2>/dev/null || { cat "$TMP/ubridge.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	[[ -S /run/ubridge/$BRNAME.sock ]] || { echo "ubridge did not start" >&2; exit 1; }
+}
 ubctl() { "$UBCTL" -n "$BRNAME" "$@"; }
 
 declare -A IFN=([direct]=d0 [kernel]=k0 [ubridge]=u0)
@@ -218,6 +260,8 @@ declare -A SINKMAC
 for t in direct kernel ubridge; do
 	SINKMAC[$t]=$(mac_of "$S" "${IFN[$t]}")
 done
+# The path (direct, kernel, ubridge) a target's traffic takes.
+path() { is_ub "$1" && echo ubridge || echo "$1"; }
 UNKNOWN_MAC=02:ee:ee:00:00:01
 
 # Offload state of the namespace ends, to restore after "tcp_nooff".
@@ -255,7 +299,8 @@ done
 # Teaches a bridge where the gen and sink ends are (and fills ARP).
 prime()
 {
-	local t=$1
+	local t
+	t=$(path "$1")
 	nsx "$S" ping -q -c 1 -W 1 "${NET[$t]}.1" >/dev/null 2>&1 || true
 	nsx "$G" ping -q -c 1 -W 1 "${NET[$t]}.2" >/dev/null 2>&1 || true
 }
@@ -284,9 +329,10 @@ record() # SCENARIO TARGET ROUND METRIC VALUE
 # pps SCENARIO TARGET ROUND SIZE FLOWS DSTKIND
 run_pps()
 {
-	local sc=$1 t=$2 r=$3 size=$4 flows=$5 dst=$6 ifn=${IFN[$t]} mac
+	local sc=$1 t=$2 r=$3 size=$4 flows=$5 dst=$6 ifn mac
 	local gpid gen cnt rx tx c0 c1 k0 k1 w0 w1 ns_per kb0 ks0 kb1 ks1
-	mac=${SINKMAC[$t]}
+	ifn=${IFN[$(path "$t")]}
+	mac=${SINKMAC[$(path "$t")]}
 	[[ $dst == unknown ]] && mac=$UNKNOWN_MAC
 	prime "$t"
 	ip netns exec "$G" taskset -c 0 "$UBGEN" send "$ifn" --dst "$mac" --size "$size" \
@@ -294,15 +340,15 @@ run_pps()
 	gpid=$!
 	PIDS+=("$gpid")
 	sleep 1
-	if [[ $t == ubridge ]]; then
+	if is_ub "$t"; then
 		ub_counters >"$TMP/ubc0"
 		c0=$(ub_ticks)
 		k0=$(cpu_ticks)
 	fi
 	local ppid=
-	if [[ -n $PERF && $t == ubridge ]]; then
+	if [[ -n $PERF ]] && is_ub "$t"; then
 		mkdir -p "$PERF"
-		perf record -q -g -p "$UBPID" -o "$PERF/$sc-r$r.data" \
+		perf record -q -g -p "$UBPID" -o "$PERF/$sc-$t-r$r.data" \
 			-- sleep "$SECS" >/dev/null 2>&1 &
 		ppid=$!
 		PIDS+=("$ppid")
@@ -311,7 +357,7 @@ run_pps()
 	nsx "$S" "$UBGEN" count "$ifn" --seconds "$SECS" >"$TMP/cnt.out" 2>&1 ||
 		{ cat "$TMP/cnt.out" >&2; return 1; }
 	w1=$(date +%s.%N)
-	if [[ $t == ubridge ]]; then
+	if is_ub "$t"; then
 		c1=$(ub_ticks)
 		k1=$(cpu_ticks)
 		ub_counters >"$TMP/ubc1"
@@ -330,7 +376,7 @@ run_pps()
 	rx=$(kv pps <<<"$cnt")
 	record "$sc" "$t" "$r" rx_pps "$rx"
 	record "$sc" "$t" "$r" tx_pps "$tx"
-	if [[ $t == ubridge ]]; then
+	if is_ub "$t"; then
 		# Daemon CPU (s/s) over the counting window / frames out per s.
 		ns_per=$(awk -v c0="$c0" -v c1="$c1" -v hz="$HZ" -v w0="$w0" \
 			-v w1="$w1" -v rx="$rx" 'BEGIN {
@@ -362,7 +408,9 @@ run_pps()
 IPERF_PORT=$((20000 + $$ % 20000))
 run_tcp()
 {
-	local sc=$1 t=$2 r=$3 ifn=${IFN[$t]} spid out bps rtx mode=saved
+	local sc=$1 t=$2 r=$3 p ifn spid out bps rtx mode=saved
+	p=$(path "$t")
+	ifn=${IFN[$p]}
 	[[ $sc == tcp_nooff ]] && mode=off
 	set_offloads "$G" "$ifn" "$mode"
 	set_offloads "$S" "$ifn" "$mode"
@@ -374,14 +422,14 @@ run_tcp()
 	fi
 	prime "$t"
 	IPERF_PORT=$((IPERF_PORT + 1))
-	ip netns exec "$S" iperf3 -s -1 -B "${NET[$t]}.2" -p "$IPERF_PORT" >/dev/null 2>&1 &
+	ip netns exec "$S" iperf3 -s -1 -B "${NET[$p]}.2" -p "$IPERF_PORT" >/dev/null 2>&1 &
 	spid=$!
 	PIDS+=("$spid")
 	for _ in $(seq 50); do
 		nsx "$S" ss -Htln "sport = :$IPERF_PORT" | grep -q . && break
 		sleep 0.1
 	done
-	out=$(nsx "$G" taskset -c 0 iperf3 -c "${NET[$t]}.2" -p "$IPERF_PORT" \
+	out=$(nsx "$G" taskset -c 0 iperf3 -c "${NET[$p]}.2" -p "$IPERF_PORT" \
 		-t "$SECS" -J 2>&1) || true
 	wait "$spid" 2>/dev/null || true
 	unset 'PIDS[-1]'
@@ -404,7 +452,7 @@ run_rtt()
 	local sc=$1 t=$2 r=$3 times
 	prime "$t"
 	# One ping every 2 ms; per-packet times in ms, to µs.
-	times=$(nsx "$G" taskset -c 0 ping -i 0.002 -c "$PINGS" -W 1 "${NET[$t]}.2" |
+	times=$(nsx "$G" taskset -c 0 ping -i 0.002 -c "$PINGS" -W 1 "${NET[$(path "$t")]}.2" |
 		sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' | sort -g)
 	local n
 	n=$(wc -l <<<"$times")
@@ -450,29 +498,35 @@ run_one()
 echo "==> $(nproc) CPUs, kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "==> pinning: generator, iperf3 client and ping on CPU 0 (taskset -c 0);"
 echo "    ubridge daemon on CPU $DCPU (taskset -c $DCPU); counter and iperf3 server unpinned"
-echo "==> $ROUNDS rounds x {$SCENARIOS} x {direct kernel ubridge}, ${SECS}s per traffic run"
+echo "==> $ROUNDS rounds x {$SCENARIOS} x {$TARGETS}, ${SECS}s per traffic run"
+for v in "${VARIANTS[@]}"; do
+	echo "    variant $v: ubridge ${VARGS[$v]}"
+done
 start=$SECONDS
 for ((r = 1; r <= ROUNDS; r++)); do
 	echo "==> round $r/$ROUNDS ($((SECONDS - start)) s so far)"
 	for sc in $SCENARIOS; do
-		for t in direct kernel ubridge; do
+		for t in $TARGETS; do
 			[[ $sc == flood && $t == direct ]] && continue
-			[[ $sc == pps64_cap && $t != ubridge ]] && continue
-			kill -0 "$UBPID" 2>/dev/null || { echo "ubridge died:" >&2; cat "$TMP/ubridge.log" >&2; exit 1; }
+			[[ $sc == pps64_cap ]] && ! is_ub "$t" && continue
+			if is_ub "$t"; then
+				ub_start "$t"
+				kill -0 "$UBPID" 2>/dev/null || { echo "ubridge died:" >&2; cat "$TMP/ubridge.log" >&2; exit 1; }
+			fi
 			run_one "$sc" "$t" "$r"
 		done
 	done
 done
 
-echo "==> done in $((SECONDS - start)) s; ubridge still running: $(kill -0 "$UBPID" 2>/dev/null && echo yes || echo NO)"
+echo "==> done in $((SECONDS - start)) s; ubridge ($UBVAR) still running: $(kill -0 "$UBPID" 2>/dev/null && echo yes || echo NO)"
 echo
 echo "Per-run detail:"
 cat "$TMP/log"
 echo
-echo "Medians of $ROUNDS interleaved runs [min - max]; ratio = ubridge / kernel (medians)"
+echo "Medians of $ROUNDS interleaved runs [min - max]; ratio = variant / kernel (medians)"
 echo "Pinning: generator/iperf3 client/ping on CPU 0, ubridge daemon on CPU $DCPU."
 echo
-awk -F'\t' -v order="$SCENARIOS" '
+awk -F'\t' -v order="$SCENARIOS" -v targets="$TARGETS" '
 function fmt(m, v) {
 	if (m ~ /pps/) return sprintf("%.3f", v / 1e6)
 	return sprintf("%g", v)
@@ -491,16 +545,26 @@ function unit(m) {
 	}
 }
 END {
-	printf "| %-9s | %-25s | %-24s | %-24s | %-24s | %-7s |\n", "scenario", "metric", "direct", "kernel bridge", "ubridge", "ub/kbr"
-	printf "|-----------|---------------------------|--------------------------|--------------------------|--------------------------|---------|\n"
+	nt = split(targets, tg, " ")
+	head = sprintf("| %-9s | %-25s |", "scenario", "metric")
+	rule = "|-----------|---------------------------|"
+	for (t = 1; t <= nt; t++) {
+		head = head sprintf(" %-24s |", tg[t] == "kernel" ? "kernel bridge" : tg[t])
+		rule = rule "--------------------------|"
+	}
+	for (t = 3; t <= nt; t++) {
+		head = head sprintf(" %-12s |", (nt > 3 ? tg[t] : "ub") "/kbr")
+		rule = rule "--------------|"
+	}
+	print head
+	print rule
 	ns = split(order, sc, " ")
 	for (s = 1; s <= ns; s++) for (i = 1; i <= nrows; i++) {
 		split(rows[i], rk, SUBSEP)
 		if (rk[1] != sc[s]) continue
 		line = sprintf("| %-9s | %-25s |", rk[1], unit(rk[2]))
 		delete med
-		split("direct kernel ubridge", tg, " ")
-		for (t = 1; t <= 3; t++) {
+		for (t = 1; t <= nt; t++) {
 			key = rk[1] SUBSEP rk[2] SUBSEP tg[t]
 			c = n[key]
 			if (!c) { line = line sprintf(" %-24s |", "-"); continue }
@@ -514,10 +578,12 @@ END {
 			med[tg[t]] = m
 			line = line sprintf(" %-24s |", fmt(rk[2], m) " [" fmt(rk[2], a[1]) "-" fmt(rk[2], a[c]) "]")
 		}
-		if (("kernel" in med) && ("ubridge" in med) && med["kernel"] > 0)
-			line = line sprintf(" %-7s |", sprintf("%.2f", med["ubridge"] / med["kernel"]))
-		else
-			line = line sprintf(" %-7s |", "-")
+		for (t = 3; t <= nt; t++) {
+			if (("kernel" in med) && (tg[t] in med) && med["kernel"] > 0)
+				line = line sprintf(" %-12s |", sprintf("%.2f", med[tg[t]] / med["kernel"]))
+			else
+				line = line sprintf(" %-12s |", "-")
+		}
 		print line
 	}
 }' "$RES"

@@ -4,7 +4,9 @@
  * them and serves the control socket.
  *
  * One loop turn: submit everything prepared and wait (until a completion
- * or the FDB's next deadline), reap up to UB_BATCH_MAX completions, then
+ * or the FDB's next deadline; not at all when busy polling or when a ring
+ * port had more frames than a batch), reap up to UB_BATCH_MAX completions,
+ * take frames waiting in ring ports up to a batch, then
  *   pass 1: each received frame is checked, its source learned, and its
  *           destination decided (forward.c);
  *   pass 2: each frame gets one send per egress port, all pointing at the
@@ -39,6 +41,7 @@ void ub_bridge_cfg_default(struct ub_bridge_cfg *cfg)
 	cfg->ageing_ms = UB_FDB_DEFAULT_AGEING_MS;
 	cfg->ctl_owner = (uid_t)-1;
 	cfg->ctl_group = (gid_t)-1;
+	cfg->packet_rx = UB_PACKET_RX_RING;
 }
 
 void ub_bridge_clock(struct ub_bridge *br)
@@ -85,9 +88,13 @@ static bool link_running(const char *name)
 
 static int port_arm_rx(struct ub_bridge *br, struct ub_port *p)
 {
-	int ret = p->io.ops->arm_rx(br->ring, &p->io,
-				    ub_ud_make(UB_OP_RX, port_id(br, p), 0));
+	int ret;
 
+	/* A busy-polling loop looks at rings all the time: no wake-ups. */
+	if (br->busy_poll && p->io.ops->rx_next)
+		return 0;
+	ret = p->io.ops->arm_rx(br->ring, &p->io,
+				ub_ud_make(UB_OP_RX, port_id(br, p), 0));
 	p->rx_armed = ret == 0;
 	return ret;
 }
@@ -95,8 +102,7 @@ static int port_arm_rx(struct ub_bridge *br, struct ub_port *p)
 int ub_bridge_port_add(struct ub_bridge *br, const char *ifname, char *err,
 		       size_t errlen)
 {
-	return ub_bridge_port_open(br, ifname, &ub_port_packet_ops, err,
-				   errlen);
+	return ub_bridge_port_open(br, ifname, br->packet_ops, err, errlen);
 }
 
 int ub_bridge_port_open(struct ub_bridge *br, const char *ifname,
@@ -121,7 +127,7 @@ int ub_bridge_port_open(struct ub_bridge *br, const char *ifname,
 	}
 
 	memset(p, 0, sizeof(*p));
-	ret = ops->open(ifname, &p->io);
+	ret = ops->open(br->ring, ifname, &p->io);
 	if (ret) {
 		if (ret == -ENODEV)
 			snprintf(err, errlen, "no such interface: %s", ifname);
@@ -135,7 +141,7 @@ int ub_bridge_port_open(struct ub_bridge *br, const char *ifname,
 	}
 	ret = port_arm_rx(br, p);
 	if (ret) {
-		p->io.ops->close(&p->io);
+		p->io.ops->close(br->ring, &p->io);
 		snprintf(err, errlen, "cannot start receiving on %s: %s",
 			 ifname, strerror(-ret));
 		return ret;
@@ -164,13 +170,16 @@ void ub_bridge_port_set_mac(struct ub_bridge *br, struct ub_port *p,
 		ub_fdb_add_static(br->fdb, mac, 0, port_id(br, p));
 }
 
-/* A CLOSING port is freed once nothing of it is left in the ring. */
+/* A CLOSING port is freed once nothing of it is left in the ring: no
+ * receive, no send of its own, no send elsewhere out of its buffers. */
 static void port_maybe_free(struct ub_bridge *br, struct ub_port *p)
 {
-	if (p->state != UB_PORT_CLOSING || p->rx_armed || p->tx_inflight)
+	if (p->state != UB_PORT_CLOSING || p->rx_armed || p->tx_inflight ||
+	    (p->io.ops->rx_held && p->io.ops->rx_held(br->ring, &p->io)))
 		return;
-	p->io.ops->close(&p->io);
+	p->io.ops->close(br->ring, &p->io);
 	p->state = UB_PORT_FREE;
+	br->nclosing--;
 }
 
 void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p)
@@ -184,6 +193,7 @@ void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p)
 		}
 	}
 	p->state = UB_PORT_CLOSING;
+	br->nclosing++;
 	br->state_dirty = true;
 	free(p->netns);
 	p->netns = NULL;
@@ -210,12 +220,12 @@ static bool port_send(struct ub_bridge *br, struct ub_port *p,
 		return false;
 	}
 	if (p->io.ops->send(br->ring, &p->io, &rx->f,
-			    ub_ud_make(UB_OP_TX, id, rx->f.bid))) {
+			    ub_ud_make(UB_OP_TX, id, rx->f.buf))) {
 		p->drops[UB_DROP_TX_ERROR]++;
 		return false;
 	}
 	p->tx_inflight++;
-	ub_ring_buf_get(br->ring, rx->f.bid, 1);
+	ub_ring_buf_get(br->ring, rx->f.buf, 1);
 	if (ub_unlikely(br->ncaps))
 		ub_cap_frame(br, id, UB_CAP_OUT, &rx->f);
 	return true;
@@ -273,16 +283,15 @@ static bool own_mac_elsewhere(struct ub_bridge *br, const uint8_t *eth,
 	return true;
 }
 
-/* Checks, learns and classifies one received frame. True: it goes on to
- * pass 2; false: it was dropped (and counted). */
-static bool rx_classify(struct ub_bridge *br, struct ub_port *p, int res,
-			struct ub_rx *rx)
+/* Checks, learns and classifies one received frame, which the back end
+ * handed over with status 'st'. True: it goes on to pass 2; false: it was
+ * dropped (and counted). */
+static bool rx_classify(struct ub_bridge *br, struct ub_port *p,
+			enum ub_rx_status st, struct ub_rx *rx)
 {
 	uint32_t id = port_id(br, p);
-	enum ub_rx_status st;
 	uint32_t len;
 
-	st = p->io.ops->rx_frame(br->ring, res, rx->f.bid, &rx->f);
 	if (st != UB_RX_OK) {
 		p->drops[st == UB_RX_TRUNCATED ? UB_DROP_TOO_BIG :
 						 UB_DROP_RUNT]++;
@@ -310,12 +319,32 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p, int res,
 	return true;
 }
 
-/* Pass 1 for one receive completion. True: 'rx' joins the batch. */
+/* Pass 1 for a frame the back end of 'p' handed over. True: 'rx' joins
+ * the batch, which holds a reference to its buffer until pass 2 is done;
+ * otherwise the buffer goes back at once. */
+static bool rx_take(struct ub_bridge *br, struct ub_port *p,
+		    enum ub_rx_status st, struct ub_rx *rx)
+{
+	bool keep = p->state == UB_PORT_FORWARDING &&
+		    rx_classify(br, p, st, rx);
+
+	if (keep)
+		ub_ring_buf_get(br->ring, rx->f.buf, 1);
+	else
+		ub_ring_buf_put(br->ring, rx->f.buf);
+	return keep;
+}
+
+/* A receive completion: a frame in a pool buffer, or (ring ports) the
+ * wake-up saying frames are waiting, taken later by rx_rings(). True:
+ * 'rx' joins the batch. */
 static bool on_rx(struct ub_bridge *br, const struct ub_cqe *c,
 		  struct ub_rx *rx)
 {
 	struct ub_port *p = &br->ports[ub_ud_id(c->user_data)];
+	enum ub_rx_status st;
 	bool keep = false;
+	uint16_t bid;
 
 	if (!ub_cqe_more(c))
 		p->rx_armed = false;
@@ -323,14 +352,10 @@ static bool on_rx(struct ub_bridge *br, const struct ub_cqe *c,
 		/* A detached port's receive may still end in an error. */
 		if (p->state == UB_PORT_FORWARDING)
 			rx_error(br, p, c->res);
-	} else if (ub_cqe_buf(c, &rx->f.bid)) {
-		keep = p->state == UB_PORT_FORWARDING &&
-		       rx_classify(br, p, c->res, rx);
-		/* Kept, the batch holds a reference until pass 2 is done. */
-		if (keep)
-			ub_ring_buf_get(br->ring, rx->f.bid, 1);
-		else
-			ub_ring_buf_put(br->ring, rx->f.bid);
+	} else if (ub_cqe_buf(c, &bid)) {
+		rx->f.buf = bid;
+		st = p->io.ops->rx_frame(br->ring, c->res, bid, &rx->f);
+		keep = rx_take(br, p, st, rx);
 	}
 	if (!p->rx_armed) {
 		if (p->state != UB_PORT_FORWARDING)
@@ -356,8 +381,33 @@ static void on_tx(struct ub_bridge *br, const struct ub_cqe *c)
 		ub_log_rl(UB_LOG_WARN, "%s: port %s: send: %s", br->name,
 			  p->name, strerror(-c->res));
 	}
-	ub_ring_buf_put(br->ring, (uint16_t)ub_ud_aux(c->user_data));
+	ub_ring_buf_put(br->ring, ub_ud_aux(c->user_data));
 	port_maybe_free(br, p);
+}
+
+/*
+ * Fills the batch from 'n' on with frames waiting in ring ports, starting
+ * with a different port each turn so that none starves the others.
+ * Returns the new count; a full batch means there may be more.
+ */
+static unsigned rx_rings(struct ub_bridge *br, struct ub_rx *batch, unsigned n)
+{
+	uint32_t first = br->nports ? br->rx_next_port++ % br->nports : 0;
+
+	for (uint32_t k = 0; k < br->nports && n < UB_BATCH_MAX; k++) {
+		struct ub_port *p = &br->ports[br->fwd_ids[(first + k) %
+							   br->nports]];
+		enum ub_rx_status st;
+
+		if (!p->io.ops->rx_next)
+			continue;
+		while (n < UB_BATCH_MAX &&
+		       (st = p->io.ops->rx_next(br->ring, &p->io,
+						&batch[n].f)) != UB_RX_NONE)
+			if (rx_take(br, p, st, &batch[n]))
+				n++;
+	}
+	return n;
 }
 
 /* Pass 2: every frame of the batch to its egress ports. */
@@ -383,7 +433,7 @@ static void forward_batch(struct ub_bridge *br, struct ub_rx *batch,
 		}
 		/* The batch's reference: frees the buffer if no send was
 		 * queued, else leaves it to the last send. */
-		ub_ring_buf_put(br->ring, rx->f.bid);
+		ub_ring_buf_put(br->ring, rx->f.buf);
 	}
 }
 
@@ -636,6 +686,9 @@ static void conns_expire(struct ub_bridge *br)
 static void housekeeping(struct ub_bridge *br)
 {
 	ub_ring_bufs_commit(br->ring);
+	/* A detached ring port waits for the sends out of its buffers. */
+	for (uint32_t i = 0; br->nclosing && i < UB_PORTS_MAX; i++)
+		port_maybe_free(br, &br->ports[i]);
 	if (br->ncaps)
 		ub_cap_reap(br);
 	if (br->now >= ub_fdb_next_deadline(br->fdb))
@@ -676,12 +729,14 @@ int ub_bridge_run(struct ub_bridge *br)
 {
 	struct ub_cqe cqes[UB_BATCH_MAX];
 	struct ub_rx batch[UB_BATCH_MAX];
+	bool more = false;
 
 	while (!br->stop) {
 		unsigned n, nrx = 0;
 		int ret;
 
-		ret = ub_ring_submit_wait(br->ring, loop_timeout(br));
+		ret = ub_ring_submit_wait(br->ring, more || br->busy_poll ?
+					  0 : loop_timeout(br));
 		if (ret < 0 && ret != -EINTR && ret != -ETIME &&
 		    ret != -EAGAIN && ret != -EBUSY) {
 			ub_log(UB_LOG_ERR, "%s: io_uring: %s", br->name,
@@ -729,6 +784,8 @@ int ub_bridge_run(struct ub_bridge *br)
 				break;
 			}
 		}
+		nrx = rx_rings(br, batch, nrx);
+		more = nrx == UB_BATCH_MAX;
 		forward_batch(br, batch, nrx);
 		housekeeping(br);
 	}
@@ -773,6 +830,9 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 	fcfg.ageing_ms = cfg->ageing_ms;
 	/* Every port id can have a cap of its own. */
 	fcfg.ports = UB_PORTS_MAX;
+	br->packet_ops = cfg->packet_rx == UB_PACKET_RX_RING ?
+				 &ub_port_packet_ring_ops : &ub_port_packet_ops;
+	br->busy_poll = cfg->busy_poll;
 	if (getrandom(&fcfg.secret, sizeof(fcfg.secret), 0) !=
 	    sizeof(fcfg.secret)) {
 		ret = -errno;
@@ -848,7 +908,8 @@ void ub_bridge_free(struct ub_bridge *br)
 	ub_cap_stop_port(br, UB_CAP_ALL);
 	for (uint32_t i = 0; i < UB_PORTS_MAX; i++) {
 		if (br->ports[i].state != UB_PORT_FREE)
-			br->ports[i].io.ops->close(&br->ports[i].io);
+			br->ports[i].io.ops->close(br->ring,
+						   &br->ports[i].io);
 		free(br->ports[i].netns);
 	}
 	for (unsigned i = 0; i < UB_CONNS_MAX; i++)

@@ -121,6 +121,10 @@ struct ub_bridge {
 	struct ub_nl *nl_mon; /* link events */
 	char nl_buf[16384] __attribute__((aligned(8)));
 	struct signalfd_siginfo siginfo;
+	const struct ub_port_ops *packet_ops; /* for AF_PACKET ports */
+	bool busy_poll;   /* never sleep: poll rings and completions */
+	uint32_t nclosing; /* ports in CLOSING state */
+	uint32_t rx_next_port; /* where the next look at rings starts */
 	uint32_t nports;  /* ports in FORWARDING state */
 	/* Ids of the FORWARDING ports, for flooding. */
 	uint32_t fwd_ids[UB_PORTS_MAX];

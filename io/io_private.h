@@ -18,8 +18,36 @@
 int ub_ring_recvmsg_pool__(struct ub_ring *ring, int fd,
 			   const struct msghdr *tmpl, uint64_t ud);
 
-/* Closes a port whose whole state is its fd (every back end so far). */
-void ub_port_close_fd__(struct ub_port_io *p);
+/* Closes a port whose whole state is its fd. */
+void ub_port_close_fd__(struct ub_ring *ring, struct ub_port_io *p);
+
+/* ---- buffer areas: memory of a back end's own, counted like the pool ---- */
+
+#define UB_AREA_SHIFT 20
+#define UB_AREA_BUFS_MAX (1U << UB_AREA_SHIFT)
+
+static inline uint32_t ub_buf_handle__(uint32_t area, uint32_t idx)
+{
+	return area << UB_AREA_SHIFT | idx;
+}
+
+/*
+ * Registers 'nbufs' buffers of a back end's own as an area; 'release' is
+ * called with 'arg' and the buffer's index when its last reference goes.
+ * Returns 0 with the area's number in '*area', or -errno.
+ */
+int ub_ring_area_add__(struct ub_ring *ring, uint32_t nbufs,
+		       void (*release)(void *arg, uint32_t idx), void *arg,
+		       uint32_t *area);
+/* Forgets an area; only once none of its buffers is referenced. */
+void ub_ring_area_del__(struct ub_ring *ring, uint32_t area);
+/* Buffers of the area that are referenced. */
+uint32_t ub_ring_area_held__(const struct ub_ring *ring, uint32_t area);
+/* References on one buffer. */
+uint16_t ub_ring_buf_refs__(const struct ub_ring *ring, uint32_t buf);
+
+/* Arms a multishot poll for input on 'fd'. */
+int ub_ring_poll__(struct ub_ring *ring, int fd, uint64_t ud);
 
 /* Arms a single-shot read on 'fd' into the pool (for TAP devices). */
 int ub_ring_read_pool__(struct ub_ring *ring, int fd, uint64_t ud);

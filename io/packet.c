@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * AF_PACKET ports.
+ * AF_PACKET ports, in two back ends that share the socket set-up, the
+ * send and the VLAN re-insertion: ub_port_packet_ops receives with a
+ * multishot recvmsg into the pool, ub_port_packet_ring_ops through a
+ * TPACKET_V2 ring (see the second half of this file).
  *
  * One SOCK_RAW packet socket per port, bound to the interface with
  * ETH_P_ALL, with:
@@ -19,8 +22,10 @@
 #include <net/if.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <endian.h>
@@ -45,10 +50,13 @@ static int setopt__(int fd, int level, int name, int val)
 	return setsockopt(fd, level, name, &val, sizeof(val)) ? -errno : 0;
 }
 
-static int packet_open(const char *ifname, struct ub_port_io *p)
+/*
+ * The port's socket with the options both back ends share, not yet bound:
+ * with protocol 0 nothing arrives until packet_bind__(), so a ring can be
+ * set up first.
+ */
+static int packet_socket__(const char *ifname, struct ub_port_io *p)
 {
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
-	struct packet_mreq mr = { .mr_type = PACKET_MR_PROMISC };
 	int fd, ret, ifindex;
 
 	if (strlen(ifname) >= IFNAMSIZ)
@@ -56,8 +64,6 @@ static int packet_open(const char *ifname, struct ub_port_io *p)
 	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex)
 		return -ENODEV;
-
-	/* Protocol 0 until bound: no frames from other interfaces sneak in. */
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -70,31 +76,50 @@ static int packet_open(const char *ifname, struct ub_port_io *p)
 		setopt__(fd, SOL_SOCKET, SO_RCVBUF, UB_PACKET_SOCKBUF);
 	if (setopt__(fd, SOL_SOCKET, SO_SNDBUFFORCE, UB_PACKET_SOCKBUF))
 		setopt__(fd, SOL_SOCKET, SO_SNDBUF, UB_PACKET_SOCKBUF);
-
-	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = ifindex;
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
-		ret = -errno;
-		goto err;
-	}
-	mr.mr_ifindex = ifindex;
-	if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr))) {
-		ret = -errno;
-		goto err;
-	}
 	ret = ub_if_query__(fd, ifname, &p->mtu, &p->mac);
 	if (ret)
 		goto err;
 	p->fd = fd;
 	p->ifindex = ifindex;
-	p->ops = &ub_port_packet_ops;
 	return 0;
 err:
 	close(fd);
 	return ret;
 }
 
-void ub_port_close_fd__(struct ub_port_io *p)
+/* Binds the socket to its interface for every protocol, promiscuous. */
+static int packet_bind__(struct ub_port_io *p)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	struct packet_mreq mr = { .mr_type = PACKET_MR_PROMISC };
+
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = p->ifindex;
+	if (bind(p->fd, (struct sockaddr *)&sll, sizeof(sll)))
+		return -errno;
+	mr.mr_ifindex = p->ifindex;
+	if (setsockopt(p->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+		       sizeof(mr)))
+		return -errno;
+	return 0;
+}
+
+static int packet_open(struct ub_ring *ring, const char *ifname,
+		       struct ub_port_io *p)
+{
+	int ret = packet_socket__(ifname, p);
+
+	if (ret)
+		return ret;
+	ret = packet_bind__(p);
+	if (ret)
+		ub_port_close_fd__(ring, p);
+	else
+		p->ops = &ub_port_packet_ops;
+	return ret;
+}
+
+void ub_port_close_fd__(struct ub_ring *ring, struct ub_port_io *p)
 {
 	if (p->fd >= 0)
 		close(p->fd);
@@ -148,7 +173,6 @@ static enum ub_rx_status packet_rx_frame(struct ub_ring *ring, int res,
 		return UB_RX_MALFORMED;
 	if (o->flags & MSG_TRUNC)
 		return UB_RX_TRUNCATED;
-	f->bid = bid;
 	f->data = io_uring_recvmsg_payload(o, &rx_tmpl);
 	f->len = io_uring_recvmsg_payload_length(o, res, &rx_tmpl);
 	if (f->len < UB_VNET_HLEN + 2 * UB_ETH_ALEN)
@@ -193,6 +217,289 @@ const struct ub_port_ops ub_port_packet_ops = {
 	.close = ub_port_close_fd__,
 	.arm_rx = packet_arm_rx,
 	.rx_frame = packet_rx_frame,
+	.send = packet_send,
+	.rx_dropped = packet_rx_dropped,
+};
+
+/* ---- the TPACKET_V2 ring back end ----
+ *
+ * Why V2 and not V3: a V3 block reaches user space only when it is full or
+ * its timer (1 ms at the least) runs out, which would put a millisecond
+ * into every round trip at low rates; V2 hands over each frame as soon as
+ * it is written. V3's variable-sized frames would have suited GSO frames
+ * better; V2 solves those with PACKET_COPY_THRESH instead (below).
+ *
+ * The kernel (tpacket_rcv, in the softirq of whoever sent the frame: the
+ * sender's CPU for a veth) writes each frame into the next ring slot
+ * with its virtio-net header in front (PACKET_VNET_HDR works with RX
+ * rings since Linux 5.8) and VLAN metadata in the slot's header, then
+ * flips the slot to TP_STATUS_USER. We forward straight from the slot; the
+ * slot is a buffer of this port's area, and goes back to the kernel
+ * (TP_STATUS_KERNEL) when its last send completed. The kernel fills slots
+ * strictly in turn, so a slot held by a slow send stops the ring there:
+ * frames are then dropped by the kernel and counted in tp_drops
+ * (rx_drop_queue), as with a full socket queue.
+ *
+ * Slots are sized for the port's MTU. A larger frame (a 64 KiB GSO frame,
+ * or a frame over the MTU) is written truncated and flagged
+ * TP_STATUS_COPY, and PACKET_COPY_THRESH has the kernel queue the whole
+ * frame on the socket as well: we read it from there with recv() into one
+ * of a few large "spill" buffers (also in the area), in ring order, so
+ * frames are never reordered.
+ */
+
+/* Ring memory per port (allocated by the kernel, resident). */
+#define UB_PRING_BYTES (4U << 20)
+#define UB_PRING_FRAMES_MIN 64U
+/* Large buffers per port for frames that do not fit a slot. */
+#define UB_PRING_SPILL 8U
+/* Room in front of a spilled frame for a VLAN tag to go back in. */
+#define UB_PRING_HEADROOM 64U
+
+struct pring {
+	uint8_t *map;       /* the ring, frame i at i * frame_size */
+	size_t map_len;
+	uint8_t *spill;     /* UB_PRING_SPILL buffers of UB_BUF_SIZE */
+	uint32_t frame_size;
+	uint32_t nframes;
+	uint32_t head;      /* next slot to look at */
+	uint32_t area;      /* slots 0..nframes-1, then the spill buffers */
+};
+
+static struct tpacket2_hdr *pring_slot__(const struct pring *r, uint32_t i)
+{
+	return (struct tpacket2_hdr *)(r->map + (size_t)i * r->frame_size);
+}
+
+static void pring_release__(void *arg, uint32_t idx)
+{
+	struct pring *r = arg;
+
+	/* A spill buffer is free once unreferenced; a slot goes back to the
+	 * kernel, after our last read of it. */
+	if (idx < r->nframes)
+		__atomic_store_n(&pring_slot__(r, idx)->tp_status,
+				 TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+}
+
+/*
+ * Slot size for an MTU: what tpacket_rcv puts in front of the frame
+ * (header, address, alignment, virtio-net header: under 96 bytes for an
+ * Ethernet header) plus the frame with one tag left in it. A power of two
+ * up to a page, whole pages beyond, so a block holds whole slots.
+ */
+static uint32_t pring_frame_size__(uint32_t mtu)
+{
+	uint32_t need = 96 + UB_VNET_HLEN + UB_ETH_HLEN + UB_VLAN_HLEN + mtu;
+	uint32_t size = TPACKET_ALIGNMENT;
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (need > (uint32_t)page)
+		return (need + (uint32_t)page - 1) / (uint32_t)page * (uint32_t)page;
+	while (size < need)
+		size <<= 1;
+	return size;
+}
+
+static void pring_free__(struct ub_ring *ring, struct pring *r)
+{
+	if (r->map && r->map != MAP_FAILED)
+		munmap(r->map, r->map_len);
+	if (r->spill && r->spill != MAP_FAILED)
+		munmap(r->spill, (size_t)UB_PRING_SPILL * UB_BUF_SIZE);
+	if (r->area)
+		ub_ring_area_del__(ring, r->area);
+	free(r);
+}
+
+/* Sets up the ring on the unbound socket of 'p'. */
+static int pring_setup__(struct ub_ring *ring, struct ub_port_io *p,
+			 struct pring **out)
+{
+	struct tpacket_req req = { 0 };
+	struct pring *r;
+	int ret;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->frame_size = pring_frame_size__(p->mtu);
+	/* Blocks of about 64 KiB holding whole slots, or one large slot:
+	 * then slot i is at i * frame_size in the mapping. */
+	req.tp_frame_size = r->frame_size;
+	req.tp_block_size = r->frame_size < (64U << 10) ?
+		(64U << 10) / r->frame_size * r->frame_size : r->frame_size;
+	req.tp_block_nr = UB_PRING_BYTES / req.tp_block_size;
+	r->nframes = req.tp_block_nr * (req.tp_block_size / r->frame_size);
+	if (r->nframes < UB_PRING_FRAMES_MIN) {
+		req.tp_block_nr = UB_PRING_FRAMES_MIN /
+				  (req.tp_block_size / r->frame_size);
+		r->nframes = UB_PRING_FRAMES_MIN;
+	}
+	req.tp_frame_nr = r->nframes;
+	r->map_len = (size_t)req.tp_block_nr * req.tp_block_size;
+
+	/* The version, then the copy threshold, then the ring: the order
+	 * the kernel asks for (both options are refused once a ring exists). */
+	if ((ret = setopt__(p->fd, SOL_PACKET, PACKET_VERSION, TPACKET_V2)) ||
+	    (ret = setopt__(p->fd, SOL_PACKET, PACKET_COPY_THRESH, 1)))
+		goto err;
+	if (setsockopt(p->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req))) {
+		ret = -errno;
+		goto err;
+	}
+	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      p->fd, 0);
+	r->spill = mmap(NULL, (size_t)UB_PRING_SPILL * UB_BUF_SIZE,
+			PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->map == MAP_FAILED || r->spill == MAP_FAILED) {
+		ret = -errno;
+		goto err;
+	}
+	ret = ub_ring_area_add__(ring, r->nframes + UB_PRING_SPILL,
+				 pring_release__, r, &r->area);
+	if (ret)
+		goto err;
+	*out = r;
+	return 0;
+err:
+	pring_free__(ring, r);
+	return ret;
+}
+
+static int pring_open(struct ub_ring *ring, const char *ifname,
+		      struct ub_port_io *p)
+{
+	struct pring *r = NULL;
+	int ret = packet_socket__(ifname, p);
+
+	if (ret)
+		return ret;
+	if ((ret = pring_setup__(ring, p, &r)) || (ret = packet_bind__(p))) {
+		if (r)
+			pring_free__(ring, r);
+		ub_port_close_fd__(ring, p);
+		return ret;
+	}
+	p->priv = r;
+	p->ops = &ub_port_packet_ring_ops;
+	return 0;
+}
+
+static void pring_close(struct ub_ring *ring, struct ub_port_io *p)
+{
+	if (p->priv)
+		pring_free__(ring, p->priv);
+	p->priv = NULL;
+	ub_port_close_fd__(ring, p);
+}
+
+/* The ring needs no receive request, only a wake-up when it has frames. */
+static int pring_arm_rx(struct ub_ring *ring, struct ub_port_io *p,
+			uint64_t ud)
+{
+	return ub_ring_poll__(ring, p->fd, ud);
+}
+
+/* A spill buffer nobody references, or UINT32_MAX. */
+static uint32_t pring_spill_free__(struct ub_ring *ring, const struct pring *r)
+{
+	for (uint32_t i = 0; i < UB_PRING_SPILL; i++)
+		if (!ub_ring_buf_refs__(ring, ub_buf_handle__(r->area,
+							      r->nframes + i)))
+			return r->nframes + i;
+	return UINT32_MAX;
+}
+
+/*
+ * The whole of a frame the slot has only the start of: the next frame in
+ * the socket queue, read into spill buffer 'idx'. The slot itself is done
+ * with and goes back at once.
+ */
+static enum ub_rx_status pring_spill__(struct ub_ring *ring, struct pring *r,
+				       int fd, uint32_t idx, uint32_t slot,
+				       struct ub_frame *f)
+{
+	uint8_t *buf = r->spill + (size_t)(idx - r->nframes) * UB_BUF_SIZE;
+	ssize_t n;
+
+	n = recv(fd, buf + UB_PRING_HEADROOM, UB_BUF_SIZE - UB_PRING_HEADROOM,
+		 MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0)
+		return UB_RX_MALFORMED; /* f->buf is still the slot */
+	ub_ring_buf_put(ring, ub_buf_handle__(r->area, slot));
+	f->buf = ub_buf_handle__(r->area, idx);
+	f->data = buf + UB_PRING_HEADROOM;
+	f->len = (uint32_t)n;
+	if (n > (ssize_t)(UB_BUF_SIZE - UB_PRING_HEADROOM))
+		return UB_RX_TRUNCATED;
+	return f->len < UB_VNET_HLEN + 2 * UB_ETH_ALEN ? UB_RX_MALFORMED :
+							 UB_RX_OK;
+}
+
+static enum ub_rx_status pring_rx_next(struct ub_ring *ring,
+				       struct ub_port_io *p, struct ub_frame *f)
+{
+	struct pring *r = p->priv;
+	uint32_t slot = r->head, status, spill = UINT32_MAX;
+	struct tpacket2_hdr *h = pring_slot__(r, slot);
+	uint16_t tpid, tci;
+	enum ub_rx_status st;
+
+	/* Acquire: the frame's bytes are read only after its status. A slot
+	 * we took earlier whose sends are still out also says USER: it is
+	 * held, and so the ring is empty from here. */
+	status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+	f->buf = ub_buf_handle__(r->area, slot);
+	if (!(status & TP_STATUS_USER) || ub_ring_buf_refs__(ring, f->buf))
+		return UB_RX_NONE;
+	if (status & TP_STATUS_COPY) {
+		spill = pring_spill_free__(ring, r);
+		/* All in use: try again once sends have completed. */
+		if (spill == UINT32_MAX)
+			return UB_RX_NONE;
+	}
+	r->head = slot + 1 == r->nframes ? 0 : slot + 1;
+	/* Read before a spill hands the slot back to the kernel. */
+	tci = h->tp_vlan_tci;
+	tpid = status & TP_STATUS_VLAN_TPID_VALID ? h->tp_vlan_tpid :
+						    UB_ETH_P_8021Q;
+
+	if (spill != UINT32_MAX) {
+		st = pring_spill__(ring, r, p->fd, spill, slot, f);
+	} else if (h->tp_snaplen < h->tp_len) {
+		/* Too large for the slot, and the socket had no room for a
+		 * copy. */
+		st = UB_RX_TRUNCATED;
+	} else if (h->tp_mac < TPACKET2_HDRLEN + UB_VNET_HLEN + UB_VLAN_HLEN ||
+		   h->tp_mac + h->tp_snaplen > r->frame_size ||
+		   h->tp_snaplen < 2 * UB_ETH_ALEN) {
+		st = UB_RX_MALFORMED;
+	} else {
+		f->data = (uint8_t *)h + h->tp_mac - UB_VNET_HLEN;
+		f->len = h->tp_snaplen + UB_VNET_HLEN;
+		st = UB_RX_OK;
+	}
+	if (st == UB_RX_OK && (status & TP_STATUS_VLAN_VALID))
+		vlan_insert__(f, tpid, tci);
+	return st;
+}
+
+static uint32_t pring_rx_held(struct ub_ring *ring, struct ub_port_io *p)
+{
+	const struct pring *r = p->priv;
+
+	return ub_ring_area_held__(ring, r->area);
+}
+
+const struct ub_port_ops ub_port_packet_ring_ops = {
+	.kind = "packet-ring",
+	.open = pring_open,
+	.close = pring_close,
+	.arm_rx = pring_arm_rx,
+	.rx_next = pring_rx_next,
+	.rx_held = pring_rx_held,
 	.send = packet_send,
 	.rx_dropped = packet_rx_dropped,
 };

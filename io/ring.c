@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The io_uring ring and the shared pool of receive buffers.
+ * The io_uring ring, the shared pool of receive buffers, and the buffer
+ * areas: every buffer a frame can live in (a pool buffer, a slot of a
+ * port's TPACKET ring) is reference-counted here in the same way.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 
 #include <liburing.h>
@@ -13,6 +16,15 @@
 #include "io_private.h"
 
 #define UB_SQ_DEFAULT 2048
+/* Area 0 is the pool; one more per ring port at most. */
+#define UB_AREAS_MAX 2048
+
+struct ub_area {
+	uint16_t *refs;  /* NULL: the area is free */
+	uint32_t held;   /* buffers with references */
+	void (*release)(void *arg, uint32_t idx);
+	void *arg;
+};
 
 struct ub_ring {
 	struct io_uring uring;
@@ -21,7 +33,20 @@ struct ub_ring {
 	uint16_t refs[UB_BUF_COUNT];
 	uint32_t nfree;    /* buffers the kernel may fill */
 	uint32_t pending;  /* returned, not yet published */
+	struct ub_area areas[UB_AREAS_MAX];
 };
+
+/* The pool's release: the buffer is offered to the kernel again at the
+ * next ub_ring_bufs_commit(). */
+static void pool_release__(void *arg, uint32_t bid)
+{
+	struct ub_ring *r = arg;
+
+	io_uring_buf_ring_add(r->br, ub_ring_buf(r, (uint16_t)bid), UB_BUF_SIZE,
+			      (uint16_t)bid, io_uring_buf_ring_mask(UB_BUF_COUNT),
+			      r->pending);
+	r->pending++;
+}
 
 static size_t bufs_bytes__(void)
 {
@@ -46,9 +71,12 @@ int ub_ring_new(const struct ub_ring_cfg *cfg, struct ub_ring **out)
 	if (!r)
 		return -ENOMEM;
 
-	/* A roomy CQ: multishot receives of many ports plus their sends. */
+	/* A roomy CQ: multishot receives of many ports plus their sends.
+	 * TASKRUN_FLAG: the kernel says when it has completions to post, so
+	 * a turn that does not wait enters the kernel only then. */
 	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL |
-		  IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
+		  IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
+		  IORING_SETUP_SINGLE_ISSUER;
 	p.cq_entries = entries * 4;
 	ret = io_uring_queue_init_params(entries, &r->uring, &p);
 	if (ret < 0)
@@ -80,6 +108,8 @@ int ub_ring_new(const struct ub_ring_cfg *cfg, struct ub_ring **out)
 				      io_uring_buf_ring_mask(UB_BUF_COUNT), i);
 	io_uring_buf_ring_advance(r->br, UB_BUF_COUNT);
 	r->nfree = UB_BUF_COUNT;
+	r->areas[0] = (struct ub_area){ .refs = r->refs,
+					.release = pool_release__, .arg = r };
 	*out = r;
 	return 0;
 
@@ -101,6 +131,8 @@ void ub_ring_free(struct ub_ring *r)
 	io_uring_queue_exit(&r->uring);
 	munmap(r->br, br_bytes__());
 	munmap(r->bufs, bufs_bytes__());
+	for (uint32_t i = 1; i < UB_AREAS_MAX; i++)
+		free(r->areas[i].refs);
 	free(r);
 }
 
@@ -135,8 +167,9 @@ int ub_ring_submit_wait(struct ub_ring *r, int timeout_ms)
 	struct io_uring_cqe *cqe;
 	int ret;
 
-	if (timeout_ms < 0) {
-		ret = io_uring_submit_and_wait(&r->uring, 1);
+	if (timeout_ms <= 0) {
+		ret = timeout_ms ? io_uring_submit_and_wait(&r->uring, 1) :
+				   io_uring_submit(&r->uring);
 		return ret < 0 ? ret : 0;
 	}
 	ts.tv_sec = timeout_ms / 1000;
@@ -170,21 +203,68 @@ void *ub_ring_buf(struct ub_ring *r, uint16_t bid)
 	return r->bufs + (size_t)bid * UB_BUF_SIZE;
 }
 
-void ub_ring_buf_get(struct ub_ring *r, uint16_t bid, uint16_t n)
+void ub_ring_buf_get(struct ub_ring *r, uint32_t buf, uint16_t n)
 {
-	r->refs[bid] += n;
+	struct ub_area *a = &r->areas[buf >> UB_AREA_SHIFT];
+	uint16_t *refs = &a->refs[buf & (UB_AREA_BUFS_MAX - 1)];
+
+	if (!*refs && n)
+		a->held++;
+	*refs += n;
 }
 
-void ub_ring_buf_put(struct ub_ring *r, uint16_t bid)
+void ub_ring_buf_put(struct ub_ring *r, uint32_t buf)
 {
-	if (r->refs[bid] > 1) {
-		r->refs[bid]--;
+	struct ub_area *a = &r->areas[buf >> UB_AREA_SHIFT];
+	uint32_t idx = buf & (UB_AREA_BUFS_MAX - 1);
+
+	if (a->refs[idx] > 1) {
+		a->refs[idx]--;
 		return;
 	}
-	r->refs[bid] = 0;
-	io_uring_buf_ring_add(r->br, ub_ring_buf(r, bid), UB_BUF_SIZE, bid,
-			      io_uring_buf_ring_mask(UB_BUF_COUNT), r->pending);
-	r->pending++;
+	if (a->refs[idx])
+		a->held--;
+	a->refs[idx] = 0;
+	a->release(a->arg, idx);
+}
+
+uint16_t ub_ring_buf_refs__(const struct ub_ring *r, uint32_t buf)
+{
+	return r->areas[buf >> UB_AREA_SHIFT].refs[buf & (UB_AREA_BUFS_MAX - 1)];
+}
+
+int ub_ring_area_add__(struct ub_ring *r, uint32_t nbufs,
+		       void (*release)(void *arg, uint32_t idx), void *arg,
+		       uint32_t *area)
+{
+	if (!nbufs || nbufs > UB_AREA_BUFS_MAX)
+		return -EINVAL;
+	for (uint32_t i = 1; i < UB_AREAS_MAX; i++) {
+		struct ub_area *a = &r->areas[i];
+
+		if (a->refs)
+			continue;
+		a->refs = calloc(nbufs, sizeof(*a->refs));
+		if (!a->refs)
+			return -ENOMEM;
+		a->held = 0;
+		a->release = release;
+		a->arg = arg;
+		*area = i;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+void ub_ring_area_del__(struct ub_ring *r, uint32_t area)
+{
+	free(r->areas[area].refs);
+	r->areas[area] = (struct ub_area){ 0 };
+}
+
+uint32_t ub_ring_area_held__(const struct ub_ring *r, uint32_t area)
+{
+	return r->areas[area].held;
 }
 
 uint32_t ub_ring_bufs_free(const struct ub_ring *r)
@@ -236,6 +316,15 @@ int ub_ring_send(struct ub_ring *r, int fd, const void *buf, size_t len,
 
 	if (sqe)
 		io_uring_prep_send(sqe, fd, buf, len, MSG_NOSIGNAL);
+	return queue__(sqe, ud);
+}
+
+int ub_ring_poll__(struct ub_ring *r, int fd, uint64_t ud)
+{
+	struct io_uring_sqe *sqe = get_sqe__(r);
+
+	if (sqe)
+		io_uring_prep_poll_multishot(sqe, fd, POLLIN);
 	return queue__(sqe, ud);
 }
 

@@ -47,7 +47,8 @@ out:
 	return ret;
 }
 
-static int tap_open(const char *ifname, struct ub_port_io *p)
+static int tap_open(struct ub_ring *ring, const char *ifname,
+		    struct ub_port_io *p)
 {
 	unsigned int offload = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
 			       TUN_F_TSO_ECN;
@@ -90,7 +91,6 @@ static int tap_arm_rx(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud)
 static enum ub_rx_status tap_rx_frame(struct ub_ring *ring, int res,
 				      uint16_t bid, struct ub_frame *f)
 {
-	f->bid = bid;
 	f->data = ub_ring_buf(ring, bid);
 	f->len = (uint32_t)res;
 	return f->len < UB_VNET_HLEN ? UB_RX_MALFORMED : UB_RX_OK;

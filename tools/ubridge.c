@@ -70,6 +70,14 @@ static void usage(FILE *out)
 "                         USER\n"
 "  -g, --group GROUP      open the control socket to GROUP's members too\n"
 "                         (mode 0660)\n"
+"      --packet-rx ring|recvmsg\n"
+"                         how interface ports receive: through a\n"
+"                         TPACKET ring the kernel fills (default), or\n"
+"                         with one recvmsg per frame\n"
+"      --busy-poll        never sleep: poll for frames and completions\n"
+"                         all the time. Cuts the latency of a frame's\n"
+"                         crossing, at the cost of one CPU kept busy\n"
+"                         (pin ubridge to a CPU of its own)\n"
 "  -f, --foreground       stay in the foreground (for systemd and tests);\n"
 "                         without it ubridge detaches once its socket is\n"
 "                         ready\n"
@@ -325,6 +333,8 @@ int main(int argc, char **argv)
 		{ "no-state", no_argument, NULL, 'S' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "packet-rx", required_argument, NULL, 'R' },
+		{ "busy-poll", no_argument, NULL, 'B' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -392,6 +402,20 @@ int main(int argc, char **argv)
 		case 'g':
 			if (lookup_group(optarg, &cfg.ctl_group))
 				return 2;
+			break;
+		case 'R':
+			if (!strcmp(optarg, "ring")) {
+				cfg.packet_rx = UB_PACKET_RX_RING;
+			} else if (!strcmp(optarg, "recvmsg")) {
+				cfg.packet_rx = UB_PACKET_RX_RECVMSG;
+			} else {
+				fprintf(stderr, "ubridge: --packet-rx takes "
+					"ring or recvmsg\n");
+				return 2;
+			}
+			break;
+		case 'B':
+			cfg.busy_poll = true;
 			break;
 		case 'f':
 			foreground = true;

@@ -6,12 +6,19 @@
 #ifndef UBRIDGE_BRIDGE_H
 #define UBRIDGE_BRIDGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include <ubridge/compiler.h>
 
 struct ub_bridge;
+
+/* How AF_PACKET ports receive. */
+enum ub_packet_rx {
+	UB_PACKET_RX_RING,    /* a TPACKET_V2 ring the kernel fills */
+	UB_PACKET_RX_RECVMSG, /* a multishot recvmsg per port */
+};
 
 struct ub_bridge_cfg {
 	const char *name;      /* bridge name: socket /run/ubridge/<name>.sock */
@@ -24,6 +31,9 @@ struct ub_bridge_cfg {
 	 * else 0600. */
 	uid_t ctl_owner;
 	gid_t ctl_group;
+	enum ub_packet_rx packet_rx;
+	bool busy_poll;        /* spin instead of sleeping: lower latency,
+				* one CPU kept busy */
 };
 
 /* Fills 'cfg' with defaults: bridge "ub0", ageing 300 s, socket 0600 for

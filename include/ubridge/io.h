@@ -5,13 +5,20 @@
  * This module never decides where a frame goes: core does.
  *
  * Buffers. One pool of UB_BUF_COUNT buffers of UB_BUF_SIZE bytes serves the
- * receives of every port (one io_uring provided-buffer group). A buffer
- * holds one received frame preceded by what the receive wrote before it;
- * sends point into the same buffer, so a flooded frame is never copied. A
- * buffer carries a reference count: one per pending send, and it goes back
- * to the pool when the last send completes. Each buffer fits a 64 KiB GSO
- * super-frame with its virtio-net header, so a TCP stream costs one
- * receive and one send per 64 KiB, not per MTU-sized segment.
+ * completion-driven receives of every port (one io_uring provided-buffer
+ * group). A buffer holds one received frame preceded by what the receive
+ * wrote before it; sends point into the same buffer, so a flooded frame is
+ * never copied. A buffer carries a reference count: one per pending send,
+ * and it goes back to the pool when the last send completes. Each buffer
+ * fits a 64 KiB GSO super-frame with its virtio-net header, so a TCP
+ * stream costs one receive and one send per 64 KiB, not per MTU-sized
+ * segment.
+ *
+ * Back ends with memory of their own (a TPACKET ring the kernel fills)
+ * register it as a buffer area of the ring: its buffers are counted the
+ * same way, and the back end gets each one back when its last reference
+ * goes. A frame names its buffer by a 32-bit handle (area, index); the
+ * pool is area 0, so a pool buffer's handle is its buffer id.
  *
  * Frames. Every port carries the offload state of a frame across with a
  * virtio-net header (PACKET_VNET_HDR, IFF_VNET_HDR): a frame handed to core is
@@ -86,8 +93,10 @@ bool ub_cqe_buf(const struct ub_cqe *c, uint16_t *bid);
 
 /*
  * Submits everything prepared and waits until at least one completion is
- * there or 'timeout_ms' passed (-1: no limit). Returns 0, or -errno
- * (-EINTR, -ETIME are normal wake-ups).
+ * there or 'timeout_ms' passed (-1: no limit; 0: no wait at all, and no
+ * system call unless there is something to submit or the kernel has
+ * completions to post). Returns 0, or -errno (-EINTR, -ETIME are normal
+ * wake-ups).
  */
 int ub_ring_submit_wait(struct ub_ring *ring, int timeout_ms);
 
@@ -97,11 +106,14 @@ unsigned ub_ring_reap(struct ub_ring *ring, struct ub_cqe *out, unsigned max);
 
 /* ---- buffers ---- */
 
+/* The memory of pool buffer 'bid'. */
 void *ub_ring_buf(struct ub_ring *ring, uint16_t bid);
-/* Adds 'n' references (pending sends) to buffer 'bid'. */
-void ub_ring_buf_get(struct ub_ring *ring, uint16_t bid, uint16_t n);
-/* Drops one reference; at zero the buffer goes back to the pool. */
-void ub_ring_buf_put(struct ub_ring *ring, uint16_t bid);
+/* Adds 'n' references (pending sends) to the buffer with handle 'buf'. */
+void ub_ring_buf_get(struct ub_ring *ring, uint32_t buf, uint16_t n);
+/* Drops one reference; at zero the buffer goes back to its owner (the
+ * pool, or the back end whose area it is in). A buffer handed over with
+ * no reference yet (a fresh receive) goes back at once. */
+void ub_ring_buf_put(struct ub_ring *ring, uint32_t buf);
 /* Buffers now in the kernel's hands for receives. */
 uint32_t ub_ring_bufs_free(const struct ub_ring *ring);
 /* Publishes returned buffers to the kernel; call once per loop turn. */
@@ -129,13 +141,14 @@ struct ub_port_io {
 	uint32_t mtu;
 	struct ub_mac mac;
 	const struct ub_port_ops *ops;
+	void *priv; /* the back end's own state, if any */
 };
 
 /* A received frame, ready for core: starts with the virtio-net header. */
 struct ub_frame {
 	uint8_t *data;
 	uint32_t len;   /* virtio-net header + Ethernet frame */
-	uint16_t bid;
+	uint32_t buf;   /* the buffer holding it (handle) */
 };
 
 static inline uint8_t *ub_frame_eth(const struct ub_frame *f)
@@ -152,18 +165,41 @@ enum ub_rx_status {
 	UB_RX_OK,
 	UB_RX_TRUNCATED, /* larger than a buffer: dropped */
 	UB_RX_MALFORMED, /* shorter than its headers: dropped */
+	UB_RX_NONE,      /* rx_next: nothing more to take now */
 };
 
+/*
+ * A back end receives in one of two ways:
+ * - completion-driven: arm_rx queues a (multishot) receive into the pool,
+ *   and each completion with a buffer becomes a frame through rx_frame;
+ * - ring: the kernel fills memory of the back end's own; arm_rx queues a
+ *   wake-up (a completion without a buffer when frames are waiting), and
+ *   the loop takes frames with rx_next whenever it likes, with or without
+ *   a wake-up (busy polling).
+ * Either way the caller owns the frame's buffer (f->buf) afterwards, also
+ * when the status is an error: it takes references for its sends, or puts
+ * the buffer back at once.
+ */
 struct ub_port_ops {
 	const char *kind;
 	/* Opens the port on interface 'ifname'; fills 'p'. */
-	int (*open)(const char *ifname, struct ub_port_io *p);
-	void (*close)(struct ub_port_io *p);
-	/* Arms the (multishot) receive into the buffer pool. */
+	int (*open)(struct ub_ring *ring, const char *ifname,
+		    struct ub_port_io *p);
+	/* Only once rx_held() is 0: nothing of the port's is in flight. */
+	void (*close)(struct ub_ring *ring, struct ub_port_io *p);
+	/* Arms the receive (or, for a ring, its wake-up). */
 	int (*arm_rx)(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud);
-	/* Turns a receive completion's buffer into a frame. */
+	/* Completion-driven: turns a receive completion's pool buffer 'bid'
+	 * (already in f->buf) into a frame. */
 	enum ub_rx_status (*rx_frame)(struct ub_ring *ring, int res,
 				      uint16_t bid, struct ub_frame *f);
+	/* Ring: takes the next received frame, or says UB_RX_NONE. NULL for
+	 * completion-driven back ends. */
+	enum ub_rx_status (*rx_next)(struct ub_ring *ring, struct ub_port_io *p,
+				     struct ub_frame *f);
+	/* Buffers of the port's own that sends still reference. NULL: the
+	 * back end has none (it receives into the pool). */
+	uint32_t (*rx_held)(struct ub_ring *ring, struct ub_port_io *p);
 	/* Queues a send of 'f' (the buffer's reference is the caller's). */
 	int (*send)(struct ub_ring *ring, struct ub_port_io *p,
 		    const struct ub_frame *f, uint64_t ud);
@@ -172,8 +208,14 @@ struct ub_port_ops {
 	uint64_t (*rx_dropped)(struct ub_port_io *p);
 };
 
-/* AF_PACKET on an existing interface (packet.c). */
+/* AF_PACKET on an existing interface (packet.c), receiving with a
+ * multishot recvmsg into the pool. */
 extern const struct ub_port_ops ub_port_packet_ops;
+/* AF_PACKET receiving through a TPACKET_V2 ring (packet.c): the kernel
+ * copies each frame into the ring in the sender's softirq, and the bridge
+ * forwards straight out of it. Frames larger than a ring slot (GSO) come
+ * through the socket queue into a few large buffers of the port's own. */
+extern const struct ub_port_ops ub_port_packet_ring_ops;
 /* A TAP device the port creates, and removes when it closes (tap.c). The
  * device comes up down, with the kernel's default MTU: the caller sets
  * link state over netlink. */

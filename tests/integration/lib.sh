@@ -11,7 +11,9 @@
 #   - start_bridge, make_ns, in_ns, recv_start/recv_wait, wait_until, ...
 #
 # Each test sets UBT_ID (2 letters) before sourcing it. The binaries come
-# from the environment: UBRIDGE, UBCTL, UBT_FRAME (ctest sets them).
+# from the environment: UBRIDGE, UBCTL, UBT_FRAME (ctest sets them), and
+# UBT_BRIDGE_ARGS, options every daemon gets (ctest runs some tests again
+# with the other receive back end or busy polling).
 # Exit 77 means skipped: not root, or no network namespaces.
 
 set -Eeuo pipefail
@@ -211,8 +213,9 @@ start_bridge()
 	# A background job of a script starts with SIGINT ignored; a daemon
 	# started from a terminal would not, so put it back to the default.
 	# The state file lives with the test's files, unless ARGS name one.
+	# shellcheck disable=SC2086 # UBT_BRIDGE_ARGS are words
 	env --default-signal=INT,QUIT "${UBT_DAEMON_WRAPPER[@]}" "$UBRIDGE" -f -n "$name" \
-		--state "$UBT_TMP/$name.state" "$@" 2>>"$UBT_TMP/$name.log" &
+		--state "$UBT_TMP/$name.state" ${UBT_BRIDGE_ARGS:-} "$@" 2>>"$UBT_TMP/$name.log" &
 	pid=$!
 	UBT_BRPID[$name]=$pid
 	BR=$name
