@@ -49,8 +49,8 @@ void ub_bridge_clock(struct ub_bridge *br)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	br->now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
-		  br->warp_ms;
+	br->mono_ns = (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+	br->now = br->mono_ns / 1000000 + br->warp_ms;
 }
 
 static uint32_t port_id(const struct ub_bridge *br, const struct ub_port *p)
@@ -735,7 +735,8 @@ int ub_bridge_run(struct ub_bridge *br)
 		unsigned n, nrx = 0;
 		int ret;
 
-		ret = ub_ring_submit_wait(br->ring, more || br->busy_poll ?
+		ret = ub_ring_submit_wait(br->ring, more || br->busy_poll ||
+					  br->mono_ns - br->last_rx_ns < br->spin_ns ?
 					  0 : loop_timeout(br));
 		if (ret < 0 && ret != -EINTR && ret != -ETIME &&
 		    ret != -EAGAIN && ret != -EBUSY) {
@@ -786,6 +787,8 @@ int ub_bridge_run(struct ub_bridge *br)
 		}
 		nrx = rx_rings(br, batch, nrx);
 		more = nrx == UB_BATCH_MAX;
+		if (nrx)
+			br->last_rx_ns = br->mono_ns;
 		forward_batch(br, batch, nrx);
 		housekeeping(br);
 	}
@@ -832,7 +835,8 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 	fcfg.ports = UB_PORTS_MAX;
 	br->packet_ops = cfg->packet_rx == UB_PACKET_RX_RING ?
 				 &ub_port_packet_ring_ops : &ub_port_packet_ops;
-	br->busy_poll = cfg->busy_poll;
+	br->busy_poll = cfg->busy_poll_us == UB_BUSY_POLL_ALWAYS;
+	br->spin_ns = br->busy_poll ? 0 : (uint64_t)cfg->busy_poll_us * 1000;
 	if (getrandom(&fcfg.secret, sizeof(fcfg.secret), 0) !=
 	    sizeof(fcfg.secret)) {
 		ret = -errno;

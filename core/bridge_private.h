@@ -123,6 +123,9 @@ struct ub_bridge {
 	struct signalfd_siginfo siginfo;
 	const struct ub_port_ops *packet_ops; /* for AF_PACKET ports */
 	bool busy_poll;   /* never sleep: poll rings and completions */
+	uint64_t spin_ns; /* else: poll this long after the last frame */
+	uint64_t mono_ns; /* the clock at the start of the turn */
+	uint64_t last_rx_ns; /* when the last frame came */
 	uint32_t nclosing; /* ports in CLOSING state */
 	uint32_t rx_next_port; /* where the next look at rings starts */
 	uint32_t nports;  /* ports in FORWARDING state */

@@ -74,10 +74,12 @@ static void usage(FILE *out)
 "                         how interface ports receive: through a\n"
 "                         TPACKET ring the kernel fills (default), or\n"
 "                         with one recvmsg per frame\n"
-"      --busy-poll        never sleep: poll for frames and completions\n"
-"                         all the time. Cuts the latency of a frame's\n"
-"                         crossing, at the cost of one CPU kept busy\n"
-"                         (pin ubridge to a CPU of its own)\n"
+"      --busy-poll[=USEC] poll for frames and completions instead of\n"
+"                         sleeping: for USEC microseconds after each\n"
+"                         frame (so that a reply finds the bridge awake),\n"
+"                         or without USEC all the time, keeping one CPU\n"
+"                         busy (pin ubridge to a CPU of its own). Cuts the\n"
+"                         latency of a frame's crossing (default: off)\n"
 "  -f, --foreground       stay in the foreground (for systemd and tests);\n"
 "                         without it ubridge detaches once its socket is\n"
 "                         ready\n"
@@ -334,7 +336,7 @@ int main(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "packet-rx", required_argument, NULL, 'R' },
-		{ "busy-poll", no_argument, NULL, 'B' },
+		{ "busy-poll", optional_argument, NULL, 'B' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -415,7 +417,12 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'B':
-			cfg.busy_poll = true;
+			if (!optarg)
+				v = UB_BUSY_POLL_ALWAYS;
+			else if (parse_num("busy-poll time", optarg, 1000000,
+					   &v))
+				return 2;
+			cfg.busy_poll_us = (uint32_t)v;
 			break;
 		case 'f':
 			foreground = true;

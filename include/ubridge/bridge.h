@@ -32,9 +32,13 @@ struct ub_bridge_cfg {
 	uid_t ctl_owner;
 	gid_t ctl_group;
 	enum ub_packet_rx packet_rx;
-	bool busy_poll;        /* spin instead of sleeping: lower latency,
-				* one CPU kept busy */
+	/* After the last frame, poll this long before sleeping: the next
+	 * frame (a reply, say) then needs no wake-up. 0: sleep at once;
+	 * UB_BUSY_POLL_ALWAYS: never sleep (one CPU kept busy). */
+	uint32_t busy_poll_us;
 };
+
+#define UB_BUSY_POLL_ALWAYS UINT32_MAX
 
 /* Fills 'cfg' with defaults: bridge "ub0", ageing 300 s, socket 0600 for
  * the caller. */
