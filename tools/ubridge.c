@@ -74,6 +74,11 @@ static void usage(FILE *out)
 "                         how interface ports receive: through a\n"
 "                         TPACKET ring the kernel fills (default), or\n"
 "                         with one recvmsg per frame\n"
+"      --packet-tx ring|send\n"
+"                         how interface ports send (with --packet-rx\n"
+"                         ring): frames copied into a TX ring per port,\n"
+"                         one send per port and loop turn, or one send\n"
+"                         per frame out of the receive buffer\n"
 "      --busy-poll        never sleep: poll for frames and completions\n"
 "                         all the time. Cuts the latency of a frame's\n"
 "                         crossing, at the cost of one CPU kept busy\n"
@@ -334,6 +339,7 @@ int main(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "packet-rx", required_argument, NULL, 'R' },
+		{ "packet-tx", required_argument, NULL, 'T' },
 		{ "busy-poll", no_argument, NULL, 'B' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -345,7 +351,7 @@ int main(int argc, char **argv)
 	const char *ports[UB_PORTS_ARG_MAX];
 	char *caps[UB_PORTS_ARG_MAX];
 	int nports = 0, ncaps = 0, level = UB_LOG_INFO, notify_fd = -1, opt, ret;
-	bool foreground = false, no_state = false;
+	bool foreground = false, no_state = false, tx_ring_asked = false;
 	const char *state = NULL;
 	char state_buf[256];
 	struct run_as user = { 0 };
@@ -414,6 +420,18 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'T':
+			tx_ring_asked = !strcmp(optarg, "ring");
+			if (tx_ring_asked) {
+				cfg.packet_tx = UB_PACKET_TX_RING;
+			} else if (!strcmp(optarg, "send")) {
+				cfg.packet_tx = UB_PACKET_TX_SEND;
+			} else {
+				fprintf(stderr, "ubridge: --packet-tx takes "
+					"ring or send\n");
+				return 2;
+			}
+			break;
 		case 'B':
 			cfg.busy_poll = true;
 			break;
@@ -440,6 +458,12 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "ubridge: unexpected argument \"%s\"\n",
 			argv[optind]);
+		return 2;
+	}
+	/* The TX ring shares the RX ring's mapping and slot layout. */
+	if (tx_ring_asked && cfg.packet_rx != UB_PACKET_RX_RING) {
+		fprintf(stderr, "ubridge: --packet-tx ring needs "
+			"--packet-rx ring\n");
 		return 2;
 	}
 	ub_log_set_level((enum ub_log_level)level);

@@ -20,6 +20,12 @@ enum ub_packet_rx {
 	UB_PACKET_RX_RECVMSG, /* a multishot recvmsg per port */
 };
 
+/* How AF_PACKET ports send (with the ring receive only). */
+enum ub_packet_tx {
+	UB_PACKET_TX_RING, /* copies into a PACKET_TX_RING, one send a turn */
+	UB_PACKET_TX_SEND, /* one send per frame, out of the receive buffer */
+};
+
 struct ub_bridge_cfg {
 	const char *name;      /* bridge name: socket /run/ubridge/<name>.sock */
 	uint32_t max_learned;  /* FDB cap on learned entries; 0: default */
@@ -32,6 +38,7 @@ struct ub_bridge_cfg {
 	uid_t ctl_owner;
 	gid_t ctl_group;
 	enum ub_packet_rx packet_rx;
+	enum ub_packet_tx packet_tx;
 	bool busy_poll;        /* spin instead of sleeping: lower latency,
 				* one CPU kept busy */
 };
