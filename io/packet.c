@@ -624,6 +624,7 @@ static int prings_tx_put(struct ub_port_io *p, const struct ub_frame *f)
 	struct pring *r = p->priv;
 	struct tpacket2_hdr *h = pring_tx_slot__(r, r->tx_head);
 	const struct virtio_net_hdr *vh = (const void *)f->data;
+	uint8_t *slot;
 
 	if (f->len > r->frame_size - UB_PRING_TX_DATA ||
 	    (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE &&
@@ -632,7 +633,16 @@ static int prings_tx_put(struct ub_port_io *p, const struct ub_frame *f)
 	/* Acquire: the kernel's last read of the slot is over. */
 	if (!pring_tx_free__(__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE)))
 		return -ENOBUFS;
-	memcpy((uint8_t *)h + UB_PRING_TX_DATA, f->data, f->len);
+	slot = (uint8_t *)h + UB_PRING_TX_DATA;
+	memcpy(slot, f->data, f->len);
+	/* tpacket_snd copies hdr_len bytes into the skb and attaches the
+	 * rest as pages of the ring, marked zero-copy, which a veth then
+	 * copies into freshly allocated pages (skb_copy_ubufs). For a frame
+	 * that is no GSO frame hdr_len means nothing further on: making it
+	 * the whole frame puts it in the skb's head at once. */
+	if (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		((struct virtio_net_hdr *)slot)->hdr_len =
+			htole16((uint16_t)ub_frame_eth_len(f));
 	h->tp_len = f->len;
 	__atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST,
 			 __ATOMIC_RELEASE);
