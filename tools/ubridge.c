@@ -199,6 +199,18 @@ static int lookup_user(const char *s, struct run_as *u)
 }
 
 /* Resolves a group given by name or gid. */
+/* Which of two words 'arg' is (0 or 1); -1, said, when neither. */
+static int choose(const char *arg, const char *opt, const char *w0,
+		  const char *w1)
+{
+	if (!strcmp(arg, w0))
+		return 0;
+	if (!strcmp(arg, w1))
+		return 1;
+	fprintf(stderr, "ubridge: %s takes %s or %s\n", opt, w0, w1);
+	return -1;
+}
+
 static int lookup_group(const char *s, gid_t *gid)
 {
 	struct group *gr = getgrnam(s);
@@ -410,27 +422,19 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'R':
-			if (!strcmp(optarg, "ring")) {
-				cfg.packet_rx = UB_PACKET_RX_RING;
-			} else if (!strcmp(optarg, "recvmsg")) {
-				cfg.packet_rx = UB_PACKET_RX_RECVMSG;
-			} else {
-				fprintf(stderr, "ubridge: --packet-rx takes "
-					"ring or recvmsg\n");
+			ret = choose(optarg, "--packet-rx", "ring", "recvmsg");
+			if (ret < 0)
 				return 2;
-			}
+			cfg.packet_rx = ret ? UB_PACKET_RX_RECVMSG :
+					      UB_PACKET_RX_RING;
 			break;
 		case 'T':
-			tx_ring_asked = !strcmp(optarg, "ring");
-			if (tx_ring_asked) {
-				cfg.packet_tx = UB_PACKET_TX_RING;
-			} else if (!strcmp(optarg, "send")) {
-				cfg.packet_tx = UB_PACKET_TX_SEND;
-			} else {
-				fprintf(stderr, "ubridge: --packet-tx takes "
-					"ring or send\n");
+			ret = choose(optarg, "--packet-tx", "ring", "send");
+			if (ret < 0)
 				return 2;
-			}
+			tx_ring_asked = !ret;
+			cfg.packet_tx = ret ? UB_PACKET_TX_SEND :
+					      UB_PACKET_TX_RING;
 			break;
 		case 'B':
 			cfg.busy_poll = true;
