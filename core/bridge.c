@@ -239,17 +239,18 @@ static void port_tx_flush(struct ub_bridge *br, struct ub_port *p)
 }
 
 /*
- * Queues 'rx' on port 'p': into its TX ring if it has one, else (or when
- * the frame is too large for a slot) as a send out of the receive buffer,
- * which then holds a reference for it. False if dropped instead.
+ * Queues 'rx' on port 'p': into its TX ring if it has one and 'ring' says
+ * so, else (or when the frame is too large for a slot) as a send out of
+ * the receive buffer, which then holds a reference for it. False if
+ * dropped instead.
  */
 static bool port_send(struct ub_bridge *br, struct ub_port *p,
-		      const struct ub_rx *rx)
+		      const struct ub_rx *rx, bool ring)
 {
 	uint32_t id = port_id(br, p);
 	int ret;
 
-	if (p->io.ops->tx_put && !p->tx_ring_off) {
+	if (ring && p->io.ops->tx_put && !p->tx_ring_off) {
 		port_tx_touch(br, p);
 		ret = p->io.ops->tx_put(&p->io, &rx->f);
 		if (ret == -ENOBUFS) {
@@ -262,8 +263,11 @@ static bool port_send(struct ub_bridge *br, struct ub_port *p,
 			p->tx_bytes += ub_frame_eth_len(&rx->f);
 			goto queued;
 		}
-		/* Too large for a slot: it goes after what the ring holds,
-		 * and the turn's later frames to 'p' go after it. */
+	}
+	if (p->tx_ring_put) {
+		/* A send goes after what the ring holds, and the turn's later
+		 * frames to 'p' after it: a flush queued now would also take
+		 * frames put in the ring later in the turn. */
 		port_tx_flush(br, p);
 		p->tx_ring_off = true;
 	}
@@ -501,14 +505,14 @@ static void forward_batch(struct ub_bridge *br, struct ub_rx *batch,
 		if (rx->fwd.kind == UB_FWD_PORT) {
 			p = &br->ports[rx->fwd.port];
 			if (p->state == UB_PORT_FORWARDING && p->link_up)
-				port_send(br, p, rx);
+				port_send(br, p, rx, br->tx_ring_unicast);
 			else if (p->state == UB_PORT_FORWARDING)
 				p->drops[UB_DROP_TX_DOWN]++;
 		} else {
 			for (uint32_t j = 0; j < br->nports; j++) {
 				p = &br->ports[br->fwd_ids[j]];
 				if (br->fwd_ids[j] != rx->in_port && p->link_up)
-					port_send(br, p, rx);
+					port_send(br, p, rx, true);
 			}
 		}
 		/* The batch's reference: frees the buffer if no send was
@@ -918,9 +922,10 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 	if (cfg->packet_rx != UB_PACKET_RX_RING) {
 		br->packet_ops = &ub_port_packet_ops;
 	} else {
-		br->packet_ops = cfg->packet_tx == UB_PACKET_TX_RING ?
-					 &ub_port_packet_rings_ops :
-					 &ub_port_packet_ring_ops;
+		br->packet_ops = cfg->packet_tx == UB_PACKET_TX_SEND ?
+					 &ub_port_packet_ring_ops :
+					 &ub_port_packet_rings_ops;
+		br->tx_ring_unicast = cfg->packet_tx == UB_PACKET_TX_RING;
 	}
 	br->busy_poll = cfg->busy_poll;
 	if (getrandom(&fcfg.secret, sizeof(fcfg.secret), 0) !=

@@ -130,6 +130,7 @@ struct ub_bridge {
 	char nl_buf[16384] __attribute__((aligned(8)));
 	struct signalfd_siginfo siginfo;
 	const struct ub_port_ops *packet_ops; /* for AF_PACKET ports */
+	bool tx_ring_unicast; /* frames to one port use TX rings too */
 	bool busy_poll;   /* never sleep: poll rings and completions */
 	uint32_t nclosing; /* ports in CLOSING state */
 	uint32_t rx_next_port; /* where the next look at rings starts */

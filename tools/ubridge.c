@@ -74,11 +74,12 @@ static void usage(FILE *out)
 "                         how interface ports receive: through a\n"
 "                         TPACKET ring the kernel fills (default), or\n"
 "                         with one recvmsg per frame\n"
-"      --packet-tx ring|send\n"
+"      --packet-tx ring|flood|send\n"
 "                         how interface ports send (with --packet-rx\n"
 "                         ring): frames copied into a TX ring per port,\n"
-"                         one send per port and loop turn, or one send\n"
-"                         per frame out of the receive buffer\n"
+"                         one send per port and loop turn; the same for\n"
+"                         flooded frames only; or one send per frame\n"
+"                         out of the receive buffer (default)\n"
 "      --busy-poll        never sleep: poll for frames and completions\n"
 "                         all the time. Cuts the latency of a frame's\n"
 "                         crossing, at the cost of one CPU kept busy\n"
@@ -199,15 +200,17 @@ static int lookup_user(const char *s, struct run_as *u)
 }
 
 /* Resolves a group given by name or gid. */
-/* Which of two words 'arg' is (0 or 1); -1, said, when neither. */
-static int choose(const char *arg, const char *opt, const char *w0,
-		  const char *w1)
+/* Which of the NULL-ended 'words' 'arg' is; -1, said, when none. */
+static int choose(const char *arg, const char *opt, const char *const *words)
 {
-	if (!strcmp(arg, w0))
-		return 0;
-	if (!strcmp(arg, w1))
-		return 1;
-	fprintf(stderr, "ubridge: %s takes %s or %s\n", opt, w0, w1);
+	for (int i = 0; words[i]; i++)
+		if (!strcmp(arg, words[i]))
+			return i;
+	fprintf(stderr, "ubridge: %s takes", opt);
+	for (int i = 0; words[i]; i++)
+		fprintf(stderr, "%s %s", i ? (words[i + 1] ? "," : " or") : "",
+			words[i]);
+	fprintf(stderr, "\n");
 	return -1;
 }
 
@@ -360,6 +363,11 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
+	static const char *const rx_words[] = { "ring", "recvmsg", NULL };
+	static const char *const tx_words[] = { "ring", "flood", "send", NULL };
+	static const enum ub_packet_tx tx_modes[] = {
+		UB_PACKET_TX_RING, UB_PACKET_TX_FLOOD, UB_PACKET_TX_SEND
+	};
 	const char *ports[UB_PORTS_ARG_MAX];
 	char *caps[UB_PORTS_ARG_MAX];
 	int nports = 0, ncaps = 0, level = UB_LOG_INFO, notify_fd = -1, opt, ret;
@@ -422,19 +430,18 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'R':
-			ret = choose(optarg, "--packet-rx", "ring", "recvmsg");
+			ret = choose(optarg, "--packet-rx", rx_words);
 			if (ret < 0)
 				return 2;
 			cfg.packet_rx = ret ? UB_PACKET_RX_RECVMSG :
 					      UB_PACKET_RX_RING;
 			break;
 		case 'T':
-			ret = choose(optarg, "--packet-tx", "ring", "send");
+			ret = choose(optarg, "--packet-tx", tx_words);
 			if (ret < 0)
 				return 2;
-			tx_ring_asked = !ret;
-			cfg.packet_tx = ret ? UB_PACKET_TX_SEND :
-					      UB_PACKET_TX_RING;
+			cfg.packet_tx = tx_modes[ret];
+			tx_ring_asked = cfg.packet_tx != UB_PACKET_TX_SEND;
 			break;
 		case 'B':
 			cfg.busy_poll = true;
@@ -466,7 +473,7 @@ int main(int argc, char **argv)
 	}
 	/* The TX ring shares the RX ring's mapping and slot layout. */
 	if (tx_ring_asked && cfg.packet_rx != UB_PACKET_RX_RING) {
-		fprintf(stderr, "ubridge: --packet-tx ring needs "
+		fprintf(stderr, "ubridge: --packet-tx ring|flood needs "
 			"--packet-rx ring\n");
 		return 2;
 	}

@@ -22,8 +22,10 @@ enum ub_packet_rx {
 
 /* How AF_PACKET ports send (with the ring receive only). */
 enum ub_packet_tx {
-	UB_PACKET_TX_RING, /* copies into a PACKET_TX_RING, one send a turn */
-	UB_PACKET_TX_SEND, /* one send per frame, out of the receive buffer */
+	UB_PACKET_TX_RING,  /* copies into a PACKET_TX_RING, one send a turn */
+	UB_PACKET_TX_FLOOD, /* the TX ring for flooded frames, sends for
+			     * frames to one port */
+	UB_PACKET_TX_SEND,  /* one send per frame, out of the receive buffer */
 };
 
 struct ub_bridge_cfg {

@@ -5,14 +5,16 @@
  *
  *   ubt-frame send IFNAME --dst MAC --src MAC|random [--vlan VID]
  *                         [--type 0xNNNN] [--size BYTES] [--count N] [--id N]
- *                         [--interval US] [--big BYTES --every K]
+ *                         [--interval US] [--every K [--big BYTES]
+ *                         [--alt-dst MAC]]
  *   ubt-frame recv IFNAME [--type 0xNNNN] [--timeout MS] [--count N]
  *                         [--ready FILE]
  *
  * A test frame's payload starts with a magic word, the sender's id and a
  * sequence number (all big endian), then zeros up to --size bytes (the
- * whole frame without FCS, tag included); with --big, every K-th frame
- * (seq K-1, 2K-1, ...) is BYTES long instead. recv prints one line per frame
+ * whole frame without FCS, tag included); with --every K, every K-th
+ * frame (seq K-1, 2K-1, ...) is --big BYTES long instead, and/or goes to
+ * --alt-dst MAC instead. recv prints one line per frame
  * of the wanted ethertype:
  *
  *   dst=.. src=.. vlan=N|none type=0xNNNN len=N id=N seq=N
@@ -52,8 +54,8 @@
 
 struct opts {
 	const char *ifname;
-	struct ub_mac dst, src;
-	bool have_dst, have_src, random_src;
+	struct ub_mac dst, src, alt_dst;
+	bool have_dst, have_src, random_src, have_alt_dst;
 	int vlan; /* -1: untagged */
 	unsigned int type;
 	unsigned long size;
@@ -71,7 +73,8 @@ static void usage(void)
 			"[--vlan VID] [--type 0xNNNN]\n"
 			"                      [--size BYTES] [--count N] "
 			"[--id N] [--interval US]\n"
-			"                      [--big BYTES --every K]\n"
+			"                      [--every K [--big BYTES] "
+			"[--alt-dst MAC]]\n"
 			"       ubt-frame recv IFNAME [--type 0xNNNN] "
 			"[--timeout MS] [--count N]\n"
 			"                      [--ready FILE]\n");
@@ -141,6 +144,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->count = parse_num(opt, val, ULONG_MAX);
 		} else if (!strcmp(opt, "--id")) {
 			o->id = parse_num(opt, val, UINT32_MAX);
+		} else if (!strcmp(opt, "--alt-dst")) {
+			parse_mac(opt, val, &o->alt_dst);
+			o->have_alt_dst = true;
 		} else if (!strcmp(opt, "--big")) {
 			o->big = parse_num(opt, val, UBT_FRAME_MAX);
 		} else if (!strcmp(opt, "--every")) {
@@ -203,7 +209,8 @@ static int do_send(const struct opts *o)
 	size_t off;
 	int fd;
 
-	if (!o->have_dst || !o->have_src || !o->big != !o->every)
+	if (!o->have_dst || !o->have_src ||
+	    !o->every != !(o->big || o->have_alt_dst))
 		usage();
 	if (o->size < min || (o->big && o->big < min)) {
 		fprintf(stderr, "ubt-frame: --size and --big must be at least "
@@ -228,10 +235,12 @@ static int do_send(const struct opts *o)
 
 	fd = open_bound(o->ifname, 0);
 	for (unsigned long seq = 0; seq < o->count; seq++) {
-		size_t len = o->every && seq % o->every == o->every - 1 ?
-				     o->big : o->size;
+		bool alt = o->every && seq % o->every == o->every - 1;
+		size_t len = alt && o->big ? o->big : o->size;
 		ssize_t n;
 
+		memcpy(f, alt && o->have_alt_dst ? o->alt_dst.b : o->dst.b,
+		       UB_ETH_ALEN);
 		put_be32(f + off + 8, (uint32_t)seq);
 		if (o->random_src) {
 			/* xorshift64: plenty random for distinct MACs. */
