@@ -44,7 +44,7 @@ void ub_bridge_cfg_default(struct ub_bridge_cfg *cfg)
 	cfg->ctl_owner = (uid_t)-1;
 	cfg->ctl_group = (gid_t)-1;
 	cfg->packet_rx = UB_PACKET_RX_RING;
-	cfg->packet_tx = UB_PACKET_TX_SEND;
+	cfg->packet_tx = UB_PACKET_TX_FLOOD;
 }
 
 void ub_bridge_clock(struct ub_bridge *br)
