@@ -7,9 +7,11 @@
  * Buffers. One pool of UB_BUF_COUNT buffers of UB_BUF_SIZE bytes serves the
  * completion-driven receives of every port (one io_uring provided-buffer
  * group). A buffer holds one received frame preceded by what the receive
- * wrote before it; sends point into the same buffer, so a flooded frame is
- * never copied. A buffer carries a reference count: one per pending send,
- * and it goes back to the pool when the last send completes. Each buffer
+ * wrote before it; sends point into the same buffer, so a sent frame is
+ * never copied in user space. A buffer carries a reference count: one per
+ * pending send, and it goes back to the pool when the last send completes.
+ * (A back end with a TX ring copies frames into it instead, and holds no
+ * reference: see tx_put.) Each buffer
  * fits a 64 KiB GSO super-frame with its virtio-net header, so a TCP
  * stream costs one receive and one send per 64 KiB, not per MTU-sized
  * segment.
