@@ -9,8 +9,10 @@
  * take frames waiting in ring ports up to a batch, then
  *   pass 1: each received frame is checked, its source learned, and its
  *           destination decided (forward.c);
- *   pass 2: each frame gets one send per egress port, all pointing at the
- *           receive buffer, whose reference count is the number of sends;
+ *   pass 2: each frame goes to each egress port: copied into the port's
+ *           TX ring (one send per port flushes it at the end of the
+ *           pass), or as a send pointing at the receive buffer, whose
+ *           reference count is the number of such sends;
  * then housekeeping: publish returned buffers, age the FDB, re-arm
  * receives that stopped for lack of buffers.
  */
@@ -42,6 +44,7 @@ void ub_bridge_cfg_default(struct ub_bridge_cfg *cfg)
 	cfg->ctl_owner = (uid_t)-1;
 	cfg->ctl_group = (gid_t)-1;
 	cfg->packet_rx = UB_PACKET_RX_RING;
+	cfg->packet_tx = UB_PACKET_TX_FLOOD;
 }
 
 void ub_bridge_clock(struct ub_bridge *br)
@@ -209,12 +212,65 @@ void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p)
 
 /* ---- data path ---- */
 
-/* Queues one send of 'rx' on port 'p'; false if dropped instead. */
+/* Puts port 'p' on the turn's list of ports whose TX ring state is
+ * finished (flushed, reset) at the end of pass 2. */
+static void port_tx_touch(struct ub_bridge *br, struct ub_port *p)
+{
+	if (p->tx_touched)
+		return;
+	p->tx_touched = true;
+	br->tx_touched[br->ntx_touched++] = port_id(br, p);
+}
+
+/* Hands the kernel what the port's TX ring holds, with one request. */
+static void port_tx_flush(struct ub_bridge *br, struct ub_port *p)
+{
+	if (!p->tx_ring_put)
+		return;
+	if (p->io.ops->tx_flush(br->ring, &p->io,
+				ub_ud_make(UB_OP_TX_FLUSH, port_id(br, p), 0))) {
+		/* No request: the frames wait in the ring for the port's
+		 * next flush. */
+		p->drops[UB_DROP_TX_ERROR]++;
+		return;
+	}
+	p->tx_ring_put = 0;
+	p->tx_inflight++;
+}
+
+/*
+ * Queues 'rx' on port 'p': into its TX ring if it has one and 'ring' says
+ * so, else (or when the frame is too large for a slot) as a send out of
+ * the receive buffer, which then holds a reference for it. False if
+ * dropped instead.
+ */
 static bool port_send(struct ub_bridge *br, struct ub_port *p,
-		      const struct ub_rx *rx)
+		      const struct ub_rx *rx, bool ring)
 {
 	uint32_t id = port_id(br, p);
+	int ret;
 
+	if (ring && p->io.ops->tx_put && !p->tx_ring_off) {
+		port_tx_touch(br, p);
+		ret = p->io.ops->tx_put(&p->io, &rx->f);
+		if (ret == -ENOBUFS) {
+			p->drops[UB_DROP_TX_BUSY]++;
+			return false;
+		}
+		if (!ret) {
+			p->tx_ring_put++;
+			p->tx_packets++;
+			p->tx_bytes += ub_frame_eth_len(&rx->f);
+			goto queued;
+		}
+	}
+	if (p->tx_ring_put) {
+		/* A send goes after what the ring holds, and the turn's later
+		 * frames to 'p' after it: a flush queued now would also take
+		 * frames put in the ring later in the turn. */
+		port_tx_flush(br, p);
+		p->tx_ring_off = true;
+	}
 	if (p->tx_inflight >= UB_PORT_TX_MAX) {
 		p->drops[UB_DROP_TX_BUSY]++;
 		return false;
@@ -226,9 +282,22 @@ static bool port_send(struct ub_bridge *br, struct ub_port *p,
 	}
 	p->tx_inflight++;
 	ub_ring_buf_get(br->ring, rx->f.buf, 1);
+queued:
 	if (ub_unlikely(br->ncaps))
 		ub_cap_frame(br, id, UB_CAP_OUT, &rx->f);
 	return true;
+}
+
+/* End of pass 2: one flush per port whose TX ring got frames. */
+static void ports_tx_flush(struct ub_bridge *br)
+{
+	for (uint32_t i = 0; i < br->ntx_touched; i++) {
+		struct ub_port *p = &br->ports[br->tx_touched[i]];
+
+		port_tx_flush(br, p);
+		p->tx_touched = p->tx_ring_off = false;
+	}
+	br->ntx_touched = 0;
 }
 
 static void rx_error(struct ub_bridge *br, struct ub_port *p, int res)
@@ -385,6 +454,21 @@ static void on_tx(struct ub_bridge *br, const struct ub_cqe *c)
 	port_maybe_free(br, p);
 }
 
+/* A TX ring flush: its frames were counted as they went into the ring;
+ * only a failure of the whole flush shows here. */
+static void on_tx_flush(struct ub_bridge *br, const struct ub_cqe *c)
+{
+	struct ub_port *p = &br->ports[ub_ud_id(c->user_data)];
+
+	p->tx_inflight--;
+	if (c->res < 0) {
+		p->drops[UB_DROP_TX_ERROR]++;
+		ub_log_rl(UB_LOG_WARN, "%s: port %s: TX ring send: %s",
+			  br->name, p->name, strerror(-c->res));
+	}
+	port_maybe_free(br, p);
+}
+
 /*
  * Fills the batch from 'n' on with frames waiting in ring ports, starting
  * with a different port each turn so that none starves the others.
@@ -421,20 +505,22 @@ static void forward_batch(struct ub_bridge *br, struct ub_rx *batch,
 		if (rx->fwd.kind == UB_FWD_PORT) {
 			p = &br->ports[rx->fwd.port];
 			if (p->state == UB_PORT_FORWARDING && p->link_up)
-				port_send(br, p, rx);
+				port_send(br, p, rx, br->tx_ring_unicast);
 			else if (p->state == UB_PORT_FORWARDING)
 				p->drops[UB_DROP_TX_DOWN]++;
 		} else {
 			for (uint32_t j = 0; j < br->nports; j++) {
 				p = &br->ports[br->fwd_ids[j]];
 				if (br->fwd_ids[j] != rx->in_port && p->link_up)
-					port_send(br, p, rx);
+					port_send(br, p, rx, true);
 			}
 		}
 		/* The batch's reference: frees the buffer if no send was
-		 * queued, else leaves it to the last send. */
+		 * queued (a copy in a TX ring needs none), else leaves it to
+		 * the last send. */
 		ub_ring_buf_put(br->ring, rx->f.buf);
 	}
+	ports_tx_flush(br);
 }
 
 /* ---- control connections ---- */
@@ -759,6 +845,9 @@ int ub_bridge_run(struct ub_bridge *br)
 			case UB_OP_TX:
 				on_tx(br, c);
 				break;
+			case UB_OP_TX_FLUSH:
+				on_tx_flush(br, c);
+				break;
 			case UB_OP_ACCEPT:
 				on_accept(br, c);
 				break;
@@ -833,8 +922,14 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 	fcfg.ageing_ms = cfg->ageing_ms;
 	/* Every port id can have a cap of its own. */
 	fcfg.ports = UB_PORTS_MAX;
-	br->packet_ops = cfg->packet_rx == UB_PACKET_RX_RING ?
-				 &ub_port_packet_ring_ops : &ub_port_packet_ops;
+	if (cfg->packet_rx != UB_PACKET_RX_RING) {
+		br->packet_ops = &ub_port_packet_ops;
+	} else {
+		br->packet_ops = cfg->packet_tx == UB_PACKET_TX_SEND ?
+					 &ub_port_packet_ring_ops :
+					 &ub_port_packet_rings_ops;
+		br->tx_ring_unicast = cfg->packet_tx == UB_PACKET_TX_RING;
+	}
 	br->busy_poll = cfg->busy_poll_us == UB_BUSY_POLL_ALWAYS;
 	br->spin_ns = br->busy_poll ? 0 : (uint64_t)cfg->busy_poll_us * 1000;
 	if (getrandom(&fcfg.secret, sizeof(fcfg.secret), 0) !=

@@ -43,6 +43,7 @@ enum ub_op {
 	UB_OP_CONN_SEND, /* id: connection */
 	UB_OP_SIGNAL,
 	UB_OP_NETLINK,   /* link events */
+	UB_OP_TX_FLUSH,  /* id: port; sends what its TX ring holds */
 };
 
 enum ub_port_state {
@@ -65,7 +66,14 @@ struct ub_port {
 	bool link_up;    /* administratively up and running (carrier) */
 	bool rx_armed;   /* a receive is pending in the ring */
 	bool rx_starved; /* receive ended for lack of buffers: re-arm later */
-	uint32_t tx_inflight;
+	uint32_t tx_inflight; /* sends and TX ring flushes */
+	/* This turn, with a TX ring: frames put into it and not flushed yet;
+	 * whether the port is on the turn's list to flush; whether a frame
+	 * too large for the ring went as a send (then so do the turn's
+	 * later frames to the port, after it: frames keep their order). */
+	uint32_t tx_ring_put;
+	bool tx_touched;
+	bool tx_ring_off;
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	/* New sources forwarded but not learned: the port was at its FDB
 	 * cap with the nolearn policy. */
@@ -122,12 +130,16 @@ struct ub_bridge {
 	char nl_buf[16384] __attribute__((aligned(8)));
 	struct signalfd_siginfo siginfo;
 	const struct ub_port_ops *packet_ops; /* for AF_PACKET ports */
+	bool tx_ring_unicast; /* frames to one port use TX rings too */
 	bool busy_poll;   /* never sleep: poll rings and completions */
 	uint64_t spin_ns; /* else: poll this long after the last frame */
 	uint64_t mono_ns; /* the clock at the start of the turn */
 	uint64_t last_rx_ns; /* when the last frame came */
 	uint32_t nclosing; /* ports in CLOSING state */
 	uint32_t rx_next_port; /* where the next look at rings starts */
+	/* Ports with TX ring state this turn, to flush at its end. */
+	uint32_t ntx_touched;
+	uint32_t tx_touched[UB_PORTS_MAX];
 	uint32_t nports;  /* ports in FORWARDING state */
 	/* Ids of the FORWARDING ports, for flooding. */
 	uint32_t fwd_ids[UB_PORTS_MAX];

@@ -21,7 +21,8 @@ enum ub_drop {
 	UB_DROP_TOO_BIG,     /* larger than a receive buffer */
 	UB_DROP_NOBUF,       /* receive stopped: buffer pool empty */
 	UB_DROP_QUEUE,       /* the kernel's socket queue was full */
-	UB_DROP_TX_BUSY,     /* egress had too many sends in flight */
+	UB_DROP_TX_BUSY,     /* egress had too many sends in flight, or
+			      * its TX ring was full */
 	UB_DROP_TX_DOWN,     /* egress link down (static entry to it) */
 	UB_DROP_TX_TOO_BIG,  /* egress refused the size (EMSGSIZE) */
 	UB_DROP_TX_ERROR,    /* any other send failure */

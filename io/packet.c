@@ -50,6 +50,13 @@ static int setopt__(int fd, int level, int name, int val)
 	return setsockopt(fd, level, name, &val, sizeof(val)) ? -errno : 0;
 }
 
+/* The FORCE variant lifts the sysctl cap; fall back when refused. */
+static void packet_sndbuf__(int fd)
+{
+	if (setopt__(fd, SOL_SOCKET, SO_SNDBUFFORCE, UB_PACKET_SOCKBUF))
+		setopt__(fd, SOL_SOCKET, SO_SNDBUF, UB_PACKET_SOCKBUF);
+}
+
 /*
  * The port's socket with the options both back ends share, not yet bound:
  * with protocol 0 nothing arrives until packet_bind__(), so a ring can be
@@ -74,8 +81,7 @@ static int packet_socket__(const char *ifname, struct ub_port_io *p)
 	/* The FORCE variants lift the sysctl caps; fall back when refused. */
 	if (setopt__(fd, SOL_SOCKET, SO_RCVBUFFORCE, UB_PACKET_SOCKBUF))
 		setopt__(fd, SOL_SOCKET, SO_RCVBUF, UB_PACKET_SOCKBUF);
-	if (setopt__(fd, SOL_SOCKET, SO_SNDBUFFORCE, UB_PACKET_SOCKBUF))
-		setopt__(fd, SOL_SOCKET, SO_SNDBUF, UB_PACKET_SOCKBUF);
+	packet_sndbuf__(fd);
 	ret = ub_if_query__(fd, ifname, &p->mtu, &p->mac);
 	if (ret)
 		goto err;
@@ -250,25 +256,40 @@ const struct ub_port_ops ub_port_packet_ops = {
 
 /* Ring memory per port (allocated by the kernel, resident). */
 #define UB_PRING_BYTES (4U << 20)
+#define UB_PRING_TX_BYTES (1U << 20)
 #define UB_PRING_FRAMES_MIN 64U
+/* Where tpacket_snd reads a TX slot's data (no PACKET_TX_HAS_OFF): right
+ * after the aligned slot header. */
+#define UB_PRING_TX_DATA (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))
 /* Large buffers per port for frames that do not fit a slot. */
 #define UB_PRING_SPILL 8U
 /* Room in front of a spilled frame for a VLAN tag to go back in. */
 #define UB_PRING_HEADROOM 64U
 
 struct pring {
-	uint8_t *map;       /* the ring, frame i at i * frame_size */
-	size_t map_len;
+	uint8_t *map;       /* the RX ring, frame i at i * frame_size */
+	size_t map_len;     /* the RX ring, then the TX ring if any */
 	uint8_t *spill;     /* UB_PRING_SPILL buffers of UB_BUF_SIZE */
 	uint32_t frame_size;
 	uint32_t nframes;
 	uint32_t head;      /* next slot to look at */
 	uint32_t area;      /* slots 0..nframes-1, then the spill buffers */
+	/* The TX ring (ub_port_packet_rings_ops; tx_nframes 0: none), in the
+	 * same mapping after the RX ring, with slots of the same size. */
+	uint8_t *tx;
+	uint32_t tx_nframes;
+	uint32_t tx_head;   /* next slot to fill */
+	int tx_fd;          /* sends of frames the TX ring cannot take; -1 */
 };
 
 static struct tpacket2_hdr *pring_slot__(const struct pring *r, uint32_t i)
 {
 	return (struct tpacket2_hdr *)(r->map + (size_t)i * r->frame_size);
+}
+
+static struct tpacket2_hdr *pring_tx_slot__(const struct pring *r, uint32_t i)
+{
+	return (struct tpacket2_hdr *)(r->tx + (size_t)i * r->frame_size);
 }
 
 static void pring_release__(void *arg, uint32_t idx)
@@ -309,45 +330,101 @@ static void pring_free__(struct ub_ring *ring, struct pring *r)
 		munmap(r->spill, (size_t)UB_PRING_SPILL * UB_BUF_SIZE);
 	if (r->area)
 		ub_ring_area_del__(ring, r->area);
+	if (r->tx_fd >= 0)
+		close(r->tx_fd);
 	free(r);
 }
 
-/* Sets up the ring on the unbound socket of 'p'. */
-static int pring_setup__(struct ub_ring *ring, struct ub_port_io *p,
+/*
+ * The socket for the frames the TX ring cannot take: on a socket with a
+ * TX ring every send() is tpacket_snd, which sends the ring's slots and
+ * ignores the data it was given. Bound with protocol 0, it receives
+ * nothing.
+ */
+static int pring_tx_socket__(const struct ub_port_io *p)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	int fd, ret;
+
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ret = setopt__(fd, SOL_PACKET, PACKET_VNET_HDR, 1);
+	sll.sll_ifindex = p->ifindex;
+	if (!ret && bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
+		ret = -errno;
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	packet_sndbuf__(fd);
+	return fd;
+}
+
+/*
+ * The geometry of a ring of about 'bytes' with slots of 'frame_size':
+ * blocks of about 64 KiB holding whole slots, or one large slot each, so
+ * slot i is at i * frame_size; at least UB_PRING_FRAMES_MIN slots.
+ */
+static uint32_t pring_req__(uint32_t frame_size, uint32_t bytes,
+			    struct tpacket_req *req)
+{
+	uint32_t nframes;
+
+	req->tp_frame_size = frame_size;
+	req->tp_block_size = frame_size < (64U << 10) ?
+		(64U << 10) / frame_size * frame_size : frame_size;
+	req->tp_block_nr = bytes / req->tp_block_size;
+	nframes = req->tp_block_nr * (req->tp_block_size / frame_size);
+	if (nframes < UB_PRING_FRAMES_MIN) {
+		req->tp_block_nr = UB_PRING_FRAMES_MIN /
+				   (req->tp_block_size / frame_size);
+		nframes = UB_PRING_FRAMES_MIN;
+	}
+	req->tp_frame_nr = nframes;
+	return nframes;
+}
+
+/* Sets up the RX ring, and the TX ring if 'tx', on the unbound socket of
+ * 'p'. */
+static int pring_setup__(struct ub_ring *ring, struct ub_port_io *p, bool tx,
 			 struct pring **out)
 {
-	struct tpacket_req req = { 0 };
+	struct tpacket_req req = { 0 }, treq = { 0 };
+	size_t rx_len;
 	struct pring *r;
 	int ret;
 
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	r->tx_fd = -1;
 	r->frame_size = pring_frame_size__(p->mtu);
-	/* Blocks of about 64 KiB holding whole slots, or one large slot:
-	 * then slot i is at i * frame_size in the mapping. */
-	req.tp_frame_size = r->frame_size;
-	req.tp_block_size = r->frame_size < (64U << 10) ?
-		(64U << 10) / r->frame_size * r->frame_size : r->frame_size;
-	req.tp_block_nr = UB_PRING_BYTES / req.tp_block_size;
-	r->nframes = req.tp_block_nr * (req.tp_block_size / r->frame_size);
-	if (r->nframes < UB_PRING_FRAMES_MIN) {
-		req.tp_block_nr = UB_PRING_FRAMES_MIN /
-				  (req.tp_block_size / r->frame_size);
-		r->nframes = UB_PRING_FRAMES_MIN;
+	r->nframes = pring_req__(r->frame_size, UB_PRING_BYTES, &req);
+	rx_len = (size_t)req.tp_block_nr * req.tp_block_size;
+	r->map_len = rx_len;
+	if (tx) {
+		r->tx_nframes = pring_req__(r->frame_size, UB_PRING_TX_BYTES,
+					    &treq);
+		r->map_len += (size_t)treq.tp_block_nr * treq.tp_block_size;
 	}
-	req.tp_frame_nr = r->nframes;
-	r->map_len = (size_t)req.tp_block_nr * req.tp_block_size;
 
-	/* The version, then the copy threshold, then the ring: the order
-	 * the kernel asks for (both options are refused once a ring exists). */
+	/* The version, the copy threshold and the loss mode, then the
+	 * rings: the order the kernel asks for (the options are refused
+	 * once a ring exists). PACKET_LOSS: a TX frame the kernel refuses
+	 * is skipped (its slot comes back available) instead of stopping
+	 * the TX ring for good at that slot. */
 	if ((ret = setopt__(p->fd, SOL_PACKET, PACKET_VERSION, TPACKET_V2)) ||
-	    (ret = setopt__(p->fd, SOL_PACKET, PACKET_COPY_THRESH, 1)))
+	    (ret = setopt__(p->fd, SOL_PACKET, PACKET_COPY_THRESH, 1)) ||
+	    (tx && (ret = setopt__(p->fd, SOL_PACKET, PACKET_LOSS, 1))))
 		goto err;
-	if (setsockopt(p->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req))) {
+	if (setsockopt(p->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) ||
+	    (tx && setsockopt(p->fd, SOL_PACKET, PACKET_TX_RING, &treq,
+			      sizeof(treq)))) {
 		ret = -errno;
 		goto err;
 	}
+	/* One mapping for both rings, RX first: what the kernel expects. */
 	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      p->fd, 0);
 	r->spill = mmap(NULL, (size_t)UB_PRING_SPILL * UB_BUF_SIZE,
@@ -357,6 +434,9 @@ static int pring_setup__(struct ub_ring *ring, struct ub_port_io *p,
 		ret = -errno;
 		goto err;
 	}
+	r->tx = r->map + rx_len;
+	if (tx && (ret = r->tx_fd = pring_tx_socket__(p)) < 0)
+		goto err;
 	ret = ub_ring_area_add__(ring, r->nframes + UB_PRING_SPILL,
 				 pring_release__, r, &r->area);
 	if (ret)
@@ -368,23 +448,35 @@ err:
 	return ret;
 }
 
-static int pring_open(struct ub_ring *ring, const char *ifname,
-		      struct ub_port_io *p)
+static int pring_open__(struct ub_ring *ring, const char *ifname, bool tx,
+			struct ub_port_io *p)
 {
 	struct pring *r = NULL;
 	int ret = packet_socket__(ifname, p);
 
 	if (ret)
 		return ret;
-	if ((ret = pring_setup__(ring, p, &r)) || (ret = packet_bind__(p))) {
+	if ((ret = pring_setup__(ring, p, tx, &r)) || (ret = packet_bind__(p))) {
 		if (r)
 			pring_free__(ring, r);
 		ub_port_close_fd__(ring, p);
 		return ret;
 	}
 	p->priv = r;
-	p->ops = &ub_port_packet_ring_ops;
+	p->ops = tx ? &ub_port_packet_rings_ops : &ub_port_packet_ring_ops;
 	return 0;
+}
+
+static int pring_open(struct ub_ring *ring, const char *ifname,
+		      struct ub_port_io *p)
+{
+	return pring_open__(ring, ifname, false, p);
+}
+
+static int prings_open(struct ub_ring *ring, const char *ifname,
+		       struct ub_port_io *p)
+{
+	return pring_open__(ring, ifname, true, p);
 }
 
 static void pring_close(struct ub_ring *ring, struct ub_port_io *p)
@@ -501,5 +593,87 @@ const struct ub_port_ops ub_port_packet_ring_ops = {
 	.rx_next = pring_rx_next,
 	.rx_held = pring_rx_held,
 	.send = packet_send,
+	.rx_dropped = packet_rx_dropped,
+};
+
+/* ---- the TX ring ----
+ *
+ * ub_port_packet_rings_ops adds a PACKET_TX_RING to the RX ring: a frame
+ * to send is copied, virtio-net header first, into the next free slot
+ * (the copy is cheap here: the frame is still in this CPU's cache from
+ * pass 1), and one send with no data (tpacket_snd) hands the kernel every
+ * slot filled since the last one. The kernel turns each slot into an skb
+ * (PACKET_VNET_HDR works with TX rings: the checksum and GSO state go
+ * along) and sets it available again once the skb is done with it, for a
+ * veth as soon as the peer took it. Frames larger than a slot, and frames
+ * over the MTU that are not GSO frames (so that the kernel's verdict on
+ * them stays the send's EMSGSIZE), are left to send(), through a second
+ * socket (see pring_tx_socket__()); the caller flushes the ring before
+ * such a send, and both go out in the order they were queued.
+ */
+
+/* A slot the kernel has neither to send nor is sending. */
+static bool pring_tx_free__(uint32_t status)
+{
+	return !(status & (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING |
+			   TP_STATUS_WRONG_FORMAT));
+}
+
+static int prings_tx_put(struct ub_port_io *p, const struct ub_frame *f)
+{
+	struct pring *r = p->priv;
+	struct tpacket2_hdr *h = pring_tx_slot__(r, r->tx_head);
+	const struct virtio_net_hdr *vh = (const void *)f->data;
+	uint8_t *slot;
+
+	if (f->len > r->frame_size - UB_PRING_TX_DATA ||
+	    (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE &&
+	     ub_frame_eth_len(f) > p->mtu + UB_ETH_HLEN + UB_VLAN_HLEN))
+		return -EMSGSIZE;
+	/* Acquire: the kernel's last read of the slot is over. */
+	if (!pring_tx_free__(__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE)))
+		return -ENOBUFS;
+	slot = (uint8_t *)h + UB_PRING_TX_DATA;
+	memcpy(slot, f->data, f->len);
+	/* tpacket_snd copies hdr_len bytes into the skb and attaches the
+	 * rest as pages of the ring, marked zero-copy, which a veth then
+	 * copies into freshly allocated pages (skb_copy_ubufs). For a frame
+	 * that is no GSO frame hdr_len means nothing further on: making it
+	 * the whole frame puts it in the skb's head at once. */
+	if (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		((struct virtio_net_hdr *)slot)->hdr_len =
+			htole16((uint16_t)ub_frame_eth_len(f));
+	h->tp_len = f->len;
+	__atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST,
+			 __ATOMIC_RELEASE);
+	r->tx_head = r->tx_head + 1 == r->tx_nframes ? 0 : r->tx_head + 1;
+	return 0;
+}
+
+static int prings_tx_flush(struct ub_ring *ring, struct ub_port_io *p,
+			   uint64_t ud)
+{
+	return ub_ring_send(ring, p->fd, NULL, 0, ud);
+}
+
+/* A frame the TX ring does not take, through the port's second socket. */
+static int prings_send(struct ub_ring *ring, struct ub_port_io *p,
+		       const struct ub_frame *f, uint64_t ud)
+{
+	const struct pring *r = p->priv;
+
+	return ub_ring_send(ring, r->tx_fd, f->data, f->len, ud);
+}
+
+const struct ub_port_ops ub_port_packet_rings_ops = {
+	.kind = "packet-rings",
+	.open = prings_open,
+	.close = pring_close,
+	.arm_rx = pring_arm_rx,
+	.rx_next = pring_rx_next,
+	.rx_held = pring_rx_held,
+	.send = prings_send,
+	.tx_put = prings_tx_put,
+	.tx_flush = prings_tx_flush,
 	.rx_dropped = packet_rx_dropped,
 };

@@ -74,6 +74,12 @@ static void usage(FILE *out)
 "                         how interface ports receive: through a\n"
 "                         TPACKET ring the kernel fills (default), or\n"
 "                         with one recvmsg per frame\n"
+"      --packet-tx ring|flood|send\n"
+"                         how interface ports send (with --packet-rx\n"
+"                         ring): frames copied into a TX ring per port,\n"
+"                         one send per port and loop turn; the same for\n"
+"                         flooded frames only (default); or one send per\n"
+"                         frame out of the receive buffer\n"
 "      --busy-poll[=USEC] poll for frames and completions instead of\n"
 "                         sleeping: for USEC microseconds after each\n"
 "                         frame (so that a reply finds the bridge awake),\n"
@@ -196,6 +202,20 @@ static int lookup_user(const char *s, struct run_as *u)
 }
 
 /* Resolves a group given by name or gid. */
+/* Which of the NULL-ended 'words' 'arg' is; -1, said, when none. */
+static int choose(const char *arg, const char *opt, const char *const *words)
+{
+	for (int i = 0; words[i]; i++)
+		if (!strcmp(arg, words[i]))
+			return i;
+	fprintf(stderr, "ubridge: %s takes", opt);
+	for (int i = 0; words[i]; i++)
+		fprintf(stderr, "%s %s", i ? (words[i + 1] ? "," : " or") : "",
+			words[i]);
+	fprintf(stderr, "\n");
+	return -1;
+}
+
 static int lookup_group(const char *s, gid_t *gid)
 {
 	struct group *gr = getgrnam(s);
@@ -336,6 +356,7 @@ int main(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "packet-rx", required_argument, NULL, 'R' },
+		{ "packet-tx", required_argument, NULL, 'T' },
 		{ "busy-poll", optional_argument, NULL, 'B' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -344,10 +365,15 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
+	static const char *const rx_words[] = { "ring", "recvmsg", NULL };
+	static const char *const tx_words[] = { "ring", "flood", "send", NULL };
+	static const enum ub_packet_tx tx_modes[] = {
+		UB_PACKET_TX_RING, UB_PACKET_TX_FLOOD, UB_PACKET_TX_SEND
+	};
 	const char *ports[UB_PORTS_ARG_MAX];
 	char *caps[UB_PORTS_ARG_MAX];
 	int nports = 0, ncaps = 0, level = UB_LOG_INFO, notify_fd = -1, opt, ret;
-	bool foreground = false, no_state = false;
+	bool foreground = false, no_state = false, tx_ring_asked = false;
 	const char *state = NULL;
 	char state_buf[256];
 	struct run_as user = { 0 };
@@ -406,15 +432,18 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'R':
-			if (!strcmp(optarg, "ring")) {
-				cfg.packet_rx = UB_PACKET_RX_RING;
-			} else if (!strcmp(optarg, "recvmsg")) {
-				cfg.packet_rx = UB_PACKET_RX_RECVMSG;
-			} else {
-				fprintf(stderr, "ubridge: --packet-rx takes "
-					"ring or recvmsg\n");
+			ret = choose(optarg, "--packet-rx", rx_words);
+			if (ret < 0)
 				return 2;
-			}
+			cfg.packet_rx = ret ? UB_PACKET_RX_RECVMSG :
+					      UB_PACKET_RX_RING;
+			break;
+		case 'T':
+			ret = choose(optarg, "--packet-tx", tx_words);
+			if (ret < 0)
+				return 2;
+			cfg.packet_tx = tx_modes[ret];
+			tx_ring_asked = cfg.packet_tx != UB_PACKET_TX_SEND;
 			break;
 		case 'B':
 			if (!optarg)
@@ -447,6 +476,12 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "ubridge: unexpected argument \"%s\"\n",
 			argv[optind]);
+		return 2;
+	}
+	/* The TX ring shares the RX ring's mapping and slot layout. */
+	if (tx_ring_asked && cfg.packet_rx != UB_PACKET_RX_RING) {
+		fprintf(stderr, "ubridge: --packet-tx ring|flood needs "
+			"--packet-rx ring\n");
 		return 2;
 	}
 	ub_log_set_level((enum ub_log_level)level);

@@ -20,6 +20,14 @@ enum ub_packet_rx {
 	UB_PACKET_RX_RECVMSG, /* a multishot recvmsg per port */
 };
 
+/* How AF_PACKET ports send (with the ring receive only). */
+enum ub_packet_tx {
+	UB_PACKET_TX_RING,  /* copies into a PACKET_TX_RING, one send a turn */
+	UB_PACKET_TX_FLOOD, /* the TX ring for flooded frames, sends for
+			     * frames to one port */
+	UB_PACKET_TX_SEND,  /* one send per frame, out of the receive buffer */
+};
+
 struct ub_bridge_cfg {
 	const char *name;      /* bridge name: socket /run/ubridge/<name>.sock */
 	uint32_t max_learned;  /* FDB cap on learned entries; 0: default */
@@ -32,6 +40,7 @@ struct ub_bridge_cfg {
 	uid_t ctl_owner;
 	gid_t ctl_group;
 	enum ub_packet_rx packet_rx;
+	enum ub_packet_tx packet_tx;
 	/* After the last frame, poll this long before sleeping: the next
 	 * frame (a reply, say) then needs no wake-up. 0: sleep at once;
 	 * UB_BUSY_POLL_ALWAYS: never sleep (one CPU kept busy). */

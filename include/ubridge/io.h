@@ -7,9 +7,11 @@
  * Buffers. One pool of UB_BUF_COUNT buffers of UB_BUF_SIZE bytes serves the
  * completion-driven receives of every port (one io_uring provided-buffer
  * group). A buffer holds one received frame preceded by what the receive
- * wrote before it; sends point into the same buffer, so a flooded frame is
- * never copied. A buffer carries a reference count: one per pending send,
- * and it goes back to the pool when the last send completes. Each buffer
+ * wrote before it; sends point into the same buffer, so a sent frame is
+ * never copied in user space. A buffer carries a reference count: one per
+ * pending send, and it goes back to the pool when the last send completes.
+ * (A back end with a TX ring copies frames into it instead, and holds no
+ * reference: see tx_put.) Each buffer
  * fits a 64 KiB GSO super-frame with its virtio-net header, so a TCP
  * stream costs one receive and one send per 64 KiB, not per MTU-sized
  * segment.
@@ -203,6 +205,17 @@ struct ub_port_ops {
 	/* Queues a send of 'f' (the buffer's reference is the caller's). */
 	int (*send)(struct ub_ring *ring, struct ub_port_io *p,
 		    const struct ub_frame *f, uint64_t ud);
+	/* A transmit ring: copies 'f' into the port's next free TX slot,
+	 * where it waits for tx_flush; the caller keeps no reference to
+	 * f->buf for it. 0; -ENOBUFS: no free slot (back-pressure: drop);
+	 * -EMSGSIZE: 'f' is not for the ring (larger than a slot), use send
+	 * after flushing what the ring holds, or frames change order. NULL:
+	 * no TX ring, every frame is a send. */
+	int (*tx_put)(struct ub_port_io *p, const struct ub_frame *f);
+	/* Queues one request that hands the kernel every frame tx_put since
+	 * the last flush; it completes with 'ud'. */
+	int (*tx_flush)(struct ub_ring *ring, struct ub_port_io *p,
+			uint64_t ud);
 	/* Frames the kernel dropped before we could receive them (its queue
 	 * was full), since the last call. NULL: the back end cannot tell. */
 	uint64_t (*rx_dropped)(struct ub_port_io *p);
@@ -216,6 +229,10 @@ extern const struct ub_port_ops ub_port_packet_ops;
  * forwards straight out of it. Frames larger than a ring slot (GSO) come
  * through the socket queue into a few large buffers of the port's own. */
 extern const struct ub_port_ops ub_port_packet_ring_ops;
+/* The same with a PACKET_TX_RING (packet.c): frames to send are copied
+ * into the port's TX ring and handed to the kernel with one send per
+ * flush; frames larger than a slot are sends. */
+extern const struct ub_port_ops ub_port_packet_rings_ops;
 /* A TAP device the port creates, and removes when it closes (tap.c). The
  * device comes up down, with the kernel's default MTU: the caller sets
  * link state over netlink. */

@@ -5,13 +5,16 @@
  *
  *   ubt-frame send IFNAME --dst MAC --src MAC|random [--vlan VID]
  *                         [--type 0xNNNN] [--size BYTES] [--count N] [--id N]
- *                         [--interval US]
+ *                         [--interval US] [--every K [--big BYTES]
+ *                         [--alt-dst MAC]]
  *   ubt-frame recv IFNAME [--type 0xNNNN] [--timeout MS] [--count N]
  *                         [--ready FILE]
  *
  * A test frame's payload starts with a magic word, the sender's id and a
  * sequence number (all big endian), then zeros up to --size bytes (the
- * whole frame without FCS, tag included). recv prints one line per frame
+ * whole frame without FCS, tag included); with --every K, every K-th
+ * frame (seq K-1, 2K-1, ...) is --big BYTES long instead, and/or goes to
+ * --alt-dst MAC instead. recv prints one line per frame
  * of the wanted ethertype:
  *
  *   dst=.. src=.. vlan=N|none type=0xNNNN len=N id=N seq=N
@@ -51,13 +54,14 @@
 
 struct opts {
 	const char *ifname;
-	struct ub_mac dst, src;
-	bool have_dst, have_src, random_src;
+	struct ub_mac dst, src, alt_dst;
+	bool have_dst, have_src, random_src, have_alt_dst;
 	int vlan; /* -1: untagged */
 	unsigned int type;
 	unsigned long size;
 	unsigned long count;
 	unsigned long id;
+	unsigned long big, every;
 	unsigned long interval_us;
 	long timeout_ms;
 	const char *ready;
@@ -69,6 +73,8 @@ static void usage(void)
 			"[--vlan VID] [--type 0xNNNN]\n"
 			"                      [--size BYTES] [--count N] "
 			"[--id N] [--interval US]\n"
+			"                      [--every K [--big BYTES] "
+			"[--alt-dst MAC]]\n"
 			"       ubt-frame recv IFNAME [--type 0xNNNN] "
 			"[--timeout MS] [--count N]\n"
 			"                      [--ready FILE]\n");
@@ -138,6 +144,13 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->count = parse_num(opt, val, ULONG_MAX);
 		} else if (!strcmp(opt, "--id")) {
 			o->id = parse_num(opt, val, UINT32_MAX);
+		} else if (!strcmp(opt, "--alt-dst")) {
+			parse_mac(opt, val, &o->alt_dst);
+			o->have_alt_dst = true;
+		} else if (!strcmp(opt, "--big")) {
+			o->big = parse_num(opt, val, UBT_FRAME_MAX);
+		} else if (!strcmp(opt, "--every")) {
+			o->every = parse_num(opt, val, ULONG_MAX);
 		} else if (!strcmp(opt, "--interval")) {
 			o->interval_us = parse_num(opt, val, 10000000);
 		} else if (!strcmp(opt, "--timeout")) {
@@ -196,14 +209,15 @@ static int do_send(const struct opts *o)
 	size_t off;
 	int fd;
 
-	if (!o->have_dst || !o->have_src)
+	if (!o->have_dst || !o->have_src ||
+	    !o->every != !(o->big || o->have_alt_dst))
 		usage();
-	if (o->size < min) {
-		fprintf(stderr, "ubt-frame: --size must be at least %zu\n",
-			min);
+	if (o->size < min || (o->big && o->big < min)) {
+		fprintf(stderr, "ubt-frame: --size and --big must be at least "
+			"%zu\n", min);
 		return 2;
 	}
-	f = calloc(1, o->size);
+	f = calloc(1, o->big > o->size ? o->big : o->size);
 	if (!f)
 		die("calloc");
 	memcpy(f, o->dst.b, UB_ETH_ALEN);
@@ -221,8 +235,12 @@ static int do_send(const struct opts *o)
 
 	fd = open_bound(o->ifname, 0);
 	for (unsigned long seq = 0; seq < o->count; seq++) {
+		bool alt = o->every && seq % o->every == o->every - 1;
+		size_t len = alt && o->big ? o->big : o->size;
 		ssize_t n;
 
+		memcpy(f, alt && o->have_alt_dst ? o->alt_dst.b : o->dst.b,
+		       UB_ETH_ALEN);
 		put_be32(f + off + 8, (uint32_t)seq);
 		if (o->random_src) {
 			/* xorshift64: plenty random for distinct MACs. */
@@ -233,16 +251,16 @@ static int do_send(const struct opts *o)
 			memcpy(f + UB_ETH_ALEN + 1, &rnd, UB_ETH_ALEN - 1);
 		}
 		do {
-			n = send(fd, f, o->size, 0);
+			n = send(fd, f, len, 0);
 			/* A full qdisc or socket buffer: wait a little. */
 			if (n < 0 && errno == ENOBUFS)
 				usleep(1000);
 		} while (n < 0 && (errno == ENOBUFS || errno == EINTR));
 		if (n < 0)
 			die("send");
-		if ((size_t)n != o->size) {
-			fprintf(stderr, "ubt-frame: short send %zd of %lu\n", n,
-				o->size);
+		if ((size_t)n != len) {
+			fprintf(stderr, "ubt-frame: short send %zd of %zu\n", n,
+				len);
 			return 1;
 		}
 		if (o->interval_us)
@@ -314,9 +332,12 @@ static int do_recv(const struct opts *o)
 	} ctl;
 	long deadline = now_ms() + o->timeout_ms;
 	unsigned long seen = 0;
-	int one = 1, fd;
+	int one = 1, rcvbuf = 8 << 20, fd;
 
 	fd = open_bound(o->ifname, ETH_P_ALL);
+	/* Room for a burst of large frames (FORCE: past the sysctl cap). */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+			 sizeof(rcvbuf));
 	if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)))
 		die("PACKET_AUXDATA");
 	/* Older kernels lack it; the pkttype check below covers them. */
