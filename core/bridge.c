@@ -130,6 +130,7 @@ int ub_bridge_port_open(struct ub_bridge *br, const char *ifname,
 	}
 
 	memset(p, 0, sizeof(*p));
+	p->io.ring_bytes = br->ring_bytes;
 	ret = ops->open(br->ring, ifname, &p->io);
 	if (ret) {
 		if (ret == -ENODEV)
@@ -930,6 +931,7 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 					 &ub_port_packet_rings_ops;
 		br->tx_ring_unicast = cfg->packet_tx == UB_PACKET_TX_RING;
 	}
+	br->ring_bytes = cfg->ring_kib * 1024;
 	br->busy_poll = cfg->busy_poll_us == UB_BUSY_POLL_ALWAYS;
 	br->spin_ns = br->busy_poll ? 0 : (uint64_t)cfg->busy_poll_us * 1000;
 	if (getrandom(&fcfg.secret, sizeof(fcfg.secret), 0) !=

@@ -131,6 +131,7 @@ struct ub_bridge {
 	struct signalfd_siginfo siginfo;
 	const struct ub_port_ops *packet_ops; /* for AF_PACKET ports */
 	bool tx_ring_unicast; /* frames to one port use TX rings too */
+	uint32_t ring_bytes;  /* each ring port's RX ring; 0: the default */
 	bool busy_poll;   /* never sleep: poll rings and completions */
 	uint64_t spin_ns; /* else: poll this long after the last frame */
 	uint64_t mono_ns; /* the clock at the start of the turn */

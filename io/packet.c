@@ -254,9 +254,9 @@ const struct ub_port_ops ub_port_packet_ops = {
  * frames are never reordered.
  */
 
-/* Ring memory per port (allocated by the kernel, resident). */
-#define UB_PRING_BYTES (4U << 20)
-#define UB_PRING_TX_BYTES (1U << 20)
+/* Ring memory per port (allocated by the kernel, resident): p->ring_bytes
+ * for the RX ring, a quarter of that for the TX ring; at least this many
+ * slots in either. */
 #define UB_PRING_FRAMES_MIN 64U
 /* Where tpacket_snd reads a TX slot's data (no PACKET_TX_HAS_OFF): right
  * after the aligned slot header. */
@@ -391,6 +391,7 @@ static int pring_setup__(struct ub_ring *ring, struct ub_port_io *p, bool tx,
 			 struct pring **out)
 {
 	struct tpacket_req req = { 0 }, treq = { 0 };
+	uint32_t bytes;
 	size_t rx_len;
 	struct pring *r;
 	int ret;
@@ -400,12 +401,12 @@ static int pring_setup__(struct ub_ring *ring, struct ub_port_io *p, bool tx,
 		return -ENOMEM;
 	r->tx_fd = -1;
 	r->frame_size = pring_frame_size__(p->mtu);
-	r->nframes = pring_req__(r->frame_size, UB_PRING_BYTES, &req);
+	bytes = p->ring_bytes ? p->ring_bytes : UB_RING_BYTES_DEFAULT;
+	r->nframes = pring_req__(r->frame_size, bytes, &req);
 	rx_len = (size_t)req.tp_block_nr * req.tp_block_size;
 	r->map_len = rx_len;
 	if (tx) {
-		r->tx_nframes = pring_req__(r->frame_size, UB_PRING_TX_BYTES,
-					    &treq);
+		r->tx_nframes = pring_req__(r->frame_size, bytes / 4, &treq);
 		r->map_len += (size_t)treq.tp_block_nr * treq.tp_block_size;
 	}
 

@@ -22,6 +22,7 @@
 #include <ubridge/bridge.h>
 #include <ubridge/ctl.h>
 #include <ubridge/fdb.h>
+#include <ubridge/io.h>
 
 #define UB_PORTS_ARG_MAX 64
 #define UB_STATE_DIR "/var/lib/ubridge"
@@ -80,6 +81,10 @@ static void usage(FILE *out)
 "                         one send per port and loop turn; the same for\n"
 "                         flooded frames only (default); or one send per\n"
 "                         frame out of the receive buffer\n"
+"      --ring-size KIB    memory of each interface port's receive ring,\n"
+"                         in KiB (default %u; a TX ring gets a quarter),\n"
+"                         allocated by the kernel and resident: less for\n"
+"                         many ports, more for deeper bursts\n"
 "      --busy-poll[=USEC] poll for frames and completions instead of\n"
 "                         sleeping: for USEC microseconds after each\n"
 "                         frame (so that a reply finds the bridge awake),\n"
@@ -113,7 +118,7 @@ static void usage(FILE *out)
 "error.\n",
 		UB_CTL_RUNDIR, UB_BRIDGE_DEFAULT,
 		UB_FDB_DEFAULT_AGEING_MS / 1000, UB_FDB_DEFAULT_MAX,
-		UB_STATE_DIR);
+		UB_STATE_DIR, UB_RING_BYTES_DEFAULT / 1024);
 }
 
 static int parse_num(const char *opt, const char *s, unsigned long max,
@@ -357,6 +362,7 @@ int main(int argc, char **argv)
 		{ "group", required_argument, NULL, 'g' },
 		{ "packet-rx", required_argument, NULL, 'R' },
 		{ "packet-tx", required_argument, NULL, 'T' },
+		{ "ring-size", required_argument, NULL, 'Z' },
 		{ "busy-poll", optional_argument, NULL, 'B' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -444,6 +450,16 @@ int main(int argc, char **argv)
 				return 2;
 			cfg.packet_tx = tx_modes[ret];
 			tx_ring_asked = cfg.packet_tx != UB_PACKET_TX_SEND;
+			break;
+		case 'Z':
+			if (parse_num("ring size", optarg, 1U << 20, &v))
+				return 2;
+			if (v < 64) {
+				fprintf(stderr, "ubridge: ring size %lu KiB is "
+					"too small (64 at least)\n", v);
+				return 2;
+			}
+			cfg.ring_kib = (uint32_t)v;
 			break;
 		case 'B':
 			if (!optarg)

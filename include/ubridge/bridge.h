@@ -41,6 +41,7 @@ struct ub_bridge_cfg {
 	gid_t ctl_group;
 	enum ub_packet_rx packet_rx;
 	enum ub_packet_tx packet_tx;
+	uint32_t ring_kib;     /* each ring port's RX ring; 0: the default */
 	/* After the last frame, poll this long before sleeping: the next
 	 * frame (a reply, say) then needs no wake-up. 0: sleep at once;
 	 * UB_BUSY_POLL_ALWAYS: never sleep (one CPU kept busy). */

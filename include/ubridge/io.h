@@ -144,7 +144,12 @@ struct ub_port_io {
 	struct ub_mac mac;
 	const struct ub_port_ops *ops;
 	void *priv; /* the back end's own state, if any */
+	/* In, for ring back ends: the RX ring's size in bytes (the TX ring,
+	 * if any, gets a quarter); 0: UB_RING_BYTES_DEFAULT. */
+	uint32_t ring_bytes;
 };
+
+#define UB_RING_BYTES_DEFAULT (4U << 20)
 
 /* A received frame, ready for core: starts with the virtio-net header. */
 struct ub_frame {
