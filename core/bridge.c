@@ -546,14 +546,34 @@ static void conn_send_rest(struct ub_bridge *br, struct ub_conn *c)
 		conn_close(br, c);
 }
 
+/* True when 'gid' was among the peer's supplementary groups when it
+ * connected. */
+static bool peer_in_group(int fd, gid_t gid)
+{
+	gid_t small[64], *groups = small;
+	socklen_t len = sizeof(small);
+	bool in = false;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+		/* More than 'small' holds: 'len' now says how much. */
+		if (errno != ERANGE || !(groups = malloc(len)) ||
+		    getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+			len = 0;
+	}
+	for (size_t i = 0; i < len / sizeof(*groups) && !in; i++)
+		in = groups[i] == gid;
+	if (groups != small)
+		free(groups);
+	return in;
+}
+
 /*
  * Root, the daemon's user (who owns the socket) and the members of the
- * socket's group may use the bridge. The socket's mode already keeps others out; this is
- * the second lock, and the one that tells them why.
+ * socket's group may use the bridge. The socket's mode already keeps
+ * others out; this is the second lock, and the one that tells them why.
  */
 static bool conn_peer_allowed(const struct ub_bridge *br, int fd)
 {
-	gid_t groups[256];
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
@@ -561,26 +581,16 @@ static bool conn_peer_allowed(const struct ub_bridge *br, int fd)
 		return false;
 	if (cred.uid == 0 || cred.uid == geteuid())
 		return true;
-	if (br->ctl_group == (gid_t)-1)
-		return false;
-	if (cred.gid == br->ctl_group)
-		return true;
-	/* Supplementary groups, as the peer had them when it connected. */
-	len = sizeof(groups);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
-		return false;
-	for (size_t i = 0; i < len / sizeof(groups[0]); i++)
-		if (groups[i] == br->ctl_group)
-			return true;
-	return false;
+	return br->ctl_group != (gid_t)-1 &&
+	       (cred.gid == br->ctl_group || peer_in_group(fd, br->ctl_group));
 }
 
 static void conn_serve(struct ub_bridge *br, struct ub_conn *c)
 {
 	char *argv[UB_CTL_ARGS_MAX];
-	int argc;
+	int argc = c->refused ? 0 :
+		ub_ctl_req_decode(c->req, c->req_len, argv, UB_CTL_ARGS_MAX);
 
-	argc = ub_ctl_req_decode(c->req, c->req_len, argv, UB_CTL_ARGS_MAX);
 	if (c->refused)
 		ub_ctl_reply_status(&c->reply, -EACCES,
 				    "permission denied: bridge %s is for root, "

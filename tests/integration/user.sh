@@ -84,6 +84,10 @@ as 4242 "$GRP_GID" - "$UBCTL" -n "$P" port show >/dev/null ||
 	fail "a client whose primary group is users was refused"
 as 4242 4242 "$GRP_GID" "$UBCTL" -n "$P" port show >/dev/null ||
 	fail "a client with users as a supplementary group was refused"
+# More supplementary groups than the daemon's first guess holds (64).
+many=$(seq -s, 5000 5099),$GRP_GID
+as 4242 4242 "$many" "$UBCTL" -n "$P" port show >/dev/null ||
+	fail "a client with users among 101 supplementary groups was refused"
 out=$(as 4242 4242 - "$UBCTL" -n "$P" port show 2>&1) &&
 	fail "a client outside the group got in: $out"
 [[ $out == *"Permission denied"*"--group"* ]] || fail "unclear refusal: $out"
