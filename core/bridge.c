@@ -15,12 +15,34 @@
  *           reference count is the number of such sends;
  * then housekeeping: publish returned buffers, age the FDB, re-arm
  * receives that stopped for lack of buffers.
+ *
+ * Workers (ubridge --workers N). Each worker is a thread with a ring of
+ * its own and runs the loop above for the ports it receives from (a new
+ * port goes to the worker with the fewest). Worker 0 is the caller of
+ * ub_bridge_run() and also serves control, link events and timers.
+ * Everything else is shared, under one lock that a worker holds for its
+ * whole turn except the system call that submits its requests and waits:
+ * that call is where the kernel does nearly all the work of a frame (the
+ * sends, the veth transmit, the receiver's softirq), and it runs on all
+ * workers at once. So control and the FDB need no locking of their own
+ * and see one consistent bridge. Two rules keep the rings apart:
+ * - a ring's requests are queued only by its own thread: another thread
+ *   that needs a port's receive armed or cancelled sets rx_*_wanted and
+ *   wakes the port's worker (its eventfd), which does it in its next turn;
+ * - a frame's buffer belongs to the ring it came in on, and only the
+ *   worker that received it sends it, so references stay in one ring.
+ * A frame to a port owned by another worker is sent by the receiving
+ * worker on its own ring (a packet socket takes sends from any thread);
+ * the TX rings are filled under the lock by whoever forwards, and any
+ * worker's flush sends what they hold, in ring order.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -47,18 +69,67 @@ void ub_bridge_cfg_default(struct ub_bridge_cfg *cfg)
 	cfg->packet_tx = UB_PACKET_TX_FLOOD;
 }
 
-void ub_bridge_clock(struct ub_bridge *br)
+uint64_t ub_bridge_clock(struct ub_bridge *br)
 {
 	struct timespec ts;
+	uint64_t ns;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	br->mono_ns = (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-	br->now = br->mono_ns / 1000000 + br->warp_ms;
+	ns = (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+	br->now = ns / 1000000 + br->warp_ms;
+	return ns;
 }
 
 static uint32_t port_id(const struct ub_bridge *br, const struct ub_port *p)
 {
 	return (uint32_t)(p - br->ports);
+}
+
+/* ---- workers ---- */
+
+/* The worker whose thread this is. */
+static _Thread_local uint32_t self_id;
+
+static void bridge_lock(struct ub_bridge *br)
+{
+	if (br->nworkers > 1)
+		pthread_mutex_lock(&br->lock);
+}
+
+static void bridge_unlock(struct ub_bridge *br)
+{
+	if (br->nworkers > 1)
+		pthread_mutex_unlock(&br->lock);
+}
+
+/* Makes worker 'w' run a turn soon (it may be asleep in its ring). */
+static void worker_wake(struct ub_worker *w)
+{
+	if (eventfd_write(w->wake_fd, 1))
+		ub_log_rl(UB_LOG_ERR, "%s: cannot wake worker %u: %s",
+			  w->br->name, w->id, strerror(errno));
+}
+
+static int worker_arm_wake(struct ub_worker *w)
+{
+	return ub_ring_read(w->ring, w->wake_fd, &w->wake_val,
+			    sizeof(w->wake_val),
+			    ub_ud_make(UB_OP_WAKE, w->id, 0));
+}
+
+static struct ub_ring *port_ring(struct ub_bridge *br,
+				 const struct ub_port *p)
+{
+	return br->workers[p->worker].ring;
+}
+
+uint32_t ub_bridge_bufs_free(const struct ub_bridge *br)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < br->nworkers; i++)
+		n += ub_ring_bufs_free(br->workers[i].ring);
+	return n;
 }
 
 /* ---- ports ---- */
@@ -96,10 +167,58 @@ static int port_arm_rx(struct ub_bridge *br, struct ub_port *p)
 	/* A busy-polling loop looks at rings all the time: no wake-ups. */
 	if (br->busy_poll && p->io.ops->rx_next)
 		return 0;
-	ret = p->io.ops->arm_rx(br->ring, &p->io,
+	if (p->worker != self_id) {
+		p->rx_arm_wanted = true;
+		br->workers[p->worker].todo = true;
+		worker_wake(&br->workers[p->worker]);
+		return 0;
+	}
+	ret = p->io.ops->arm_rx(port_ring(br, p), &p->io,
 				ub_ud_make(UB_OP_RX, port_id(br, p), 0));
 	p->rx_armed = ret == 0;
 	return ret;
+}
+
+static void port_cancel_rx(struct ub_bridge *br, struct ub_port *p)
+{
+	if (p->worker != self_id) {
+		p->rx_cancel_wanted = true;
+		br->workers[p->worker].todo = true;
+		worker_wake(&br->workers[p->worker]);
+		return;
+	}
+	ub_ring_cancel(port_ring(br, p), ub_ud_make(UB_OP_RX, port_id(br, p), 0));
+}
+
+/* What other threads asked of worker 'w' for its ports. */
+static void worker_todo(struct ub_bridge *br, struct ub_worker *w)
+{
+	w->todo = false;
+	for (uint32_t i = 0; i < UB_PORTS_MAX; i++) {
+		struct ub_port *p = &br->ports[i];
+
+		if (p->state == UB_PORT_FREE || p->worker != w->id)
+			continue;
+		if (p->rx_cancel_wanted && p->rx_armed)
+			port_cancel_rx(br, p);
+		if (p->rx_arm_wanted && p->state == UB_PORT_FORWARDING &&
+		    !p->rx_armed && port_arm_rx(br, p))
+			p->rx_starved = true; /* retried in housekeeping */
+		p->rx_cancel_wanted = p->rx_arm_wanted = false;
+	}
+}
+
+/* The worker that gets a new port: the one with the fewest. */
+static uint32_t worker_pick(const struct ub_bridge *br)
+{
+	uint32_t count[UB_WORKERS_MAX] = { 0 }, best = 0;
+
+	for (uint32_t i = 0; i < br->nports; i++)
+		count[br->ports[br->fwd_ids[i]].worker]++;
+	for (uint32_t k = 1; k < br->nworkers; k++)
+		if (count[k] < count[best])
+			best = k;
+	return best;
 }
 
 int ub_bridge_port_add(struct ub_bridge *br, const char *ifname, char *err,
@@ -131,7 +250,8 @@ int ub_bridge_port_open(struct ub_bridge *br, const char *ifname,
 
 	memset(p, 0, sizeof(*p));
 	p->io.ring_bytes = br->ring_bytes;
-	ret = ops->open(br->ring, ifname, &p->io);
+	p->worker = worker_pick(br);
+	ret = ops->open(port_ring(br, p), ifname, &p->io);
 	if (ret) {
 		if (ret == -ENODEV)
 			snprintf(err, errlen, "no such interface: %s", ifname);
@@ -145,7 +265,7 @@ int ub_bridge_port_open(struct ub_bridge *br, const char *ifname,
 	}
 	ret = port_arm_rx(br, p);
 	if (ret) {
-		p->io.ops->close(br->ring, &p->io);
+		p->io.ops->close(port_ring(br, p), &p->io);
 		snprintf(err, errlen, "cannot start receiving on %s: %s",
 			 ifname, strerror(-ret));
 		return ret;
@@ -156,8 +276,9 @@ int ub_bridge_port_open(struct ub_bridge *br, const char *ifname,
 	p->link_up = ops == &ub_port_tap_ops || link_running(ifname);
 	ub_bridge_port_set_mac(br, p, &p->io.mac);
 	br->fwd_ids[br->nports++] = port_id(br, p);
-	ub_log(UB_LOG_INFO, "%s: port %s attached (%s, ifindex %d, mtu %u)",
-	       br->name, p->name, ops->kind, p->io.ifindex, p->io.mtu);
+	ub_log(UB_LOG_INFO, "%s: port %s attached (%s, ifindex %d, mtu %u, "
+	       "worker %u)", br->name, p->name, ops->kind, p->io.ifindex,
+	       p->io.mtu, p->worker);
 	return 0;
 }
 
@@ -178,10 +299,12 @@ void ub_bridge_port_set_mac(struct ub_bridge *br, struct ub_port *p,
  * receive, no send of its own, no send elsewhere out of its buffers. */
 static void port_maybe_free(struct ub_bridge *br, struct ub_port *p)
 {
+	struct ub_ring *ring = port_ring(br, p);
+
 	if (p->state != UB_PORT_CLOSING || p->rx_armed || p->tx_inflight ||
-	    (p->io.ops->rx_held && p->io.ops->rx_held(br->ring, &p->io)))
+	    (p->io.ops->rx_held && p->io.ops->rx_held(ring, &p->io)))
 		return;
-	p->io.ops->close(br->ring, &p->io);
+	p->io.ops->close(ring, &p->io);
 	p->state = UB_PORT_FREE;
 	br->nclosing--;
 }
@@ -206,7 +329,7 @@ void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p)
 	ub_fdb_port_set_cap(br->fdb, id, 0, UB_FDB_CAP_NOLEARN);
 	ub_cap_stop_port(br, id);
 	if (p->rx_armed)
-		ub_ring_cancel(br->ring, ub_ud_make(UB_OP_RX, id, 0));
+		port_cancel_rx(br, p);
 	ub_log(UB_LOG_INFO, "%s: port %s detached", br->name, p->name);
 	port_maybe_free(br, p);
 }
@@ -215,21 +338,21 @@ void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p)
 
 /* Puts port 'p' on the turn's list of ports whose TX ring state is
  * finished (flushed, reset) at the end of pass 2. */
-static void port_tx_touch(struct ub_bridge *br, struct ub_port *p)
+static void port_tx_touch(struct ub_worker *w, struct ub_port *p)
 {
 	if (p->tx_touched)
 		return;
 	p->tx_touched = true;
-	br->tx_touched[br->ntx_touched++] = port_id(br, p);
+	w->tx_touched[w->ntx_touched++] = port_id(w->br, p);
 }
 
 /* Hands the kernel what the port's TX ring holds, with one request. */
-static void port_tx_flush(struct ub_bridge *br, struct ub_port *p)
+static void port_tx_flush(struct ub_worker *w, struct ub_port *p)
 {
 	if (!p->tx_ring_put)
 		return;
-	if (p->io.ops->tx_flush(br->ring, &p->io,
-				ub_ud_make(UB_OP_TX_FLUSH, port_id(br, p), 0))) {
+	if (p->io.ops->tx_flush(w->ring, &p->io,
+				ub_ud_make(UB_OP_TX_FLUSH, port_id(w->br, p), 0))) {
 		/* No request: the frames wait in the ring for the port's
 		 * next flush. */
 		p->drops[UB_DROP_TX_ERROR]++;
@@ -245,14 +368,15 @@ static void port_tx_flush(struct ub_bridge *br, struct ub_port *p)
  * the receive buffer, which then holds a reference for it. False if
  * dropped instead.
  */
-static bool port_send(struct ub_bridge *br, struct ub_port *p,
+static bool port_send(struct ub_worker *w, struct ub_port *p,
 		      const struct ub_rx *rx, bool ring)
 {
+	struct ub_bridge *br = w->br;
 	uint32_t id = port_id(br, p);
 	int ret;
 
 	if (ring && p->io.ops->tx_put && !p->tx_ring_off) {
-		port_tx_touch(br, p);
+		port_tx_touch(w, p);
 		ret = p->io.ops->tx_put(&p->io, &rx->f);
 		if (ret == -ENOBUFS) {
 			p->drops[UB_DROP_TX_BUSY]++;
@@ -269,20 +393,20 @@ static bool port_send(struct ub_bridge *br, struct ub_port *p,
 		/* A send goes after what the ring holds, and the turn's later
 		 * frames to 'p' after it: a flush queued now would also take
 		 * frames put in the ring later in the turn. */
-		port_tx_flush(br, p);
+		port_tx_flush(w, p);
 		p->tx_ring_off = true;
 	}
 	if (p->tx_inflight >= UB_PORT_TX_MAX) {
 		p->drops[UB_DROP_TX_BUSY]++;
 		return false;
 	}
-	if (p->io.ops->send(br->ring, &p->io, &rx->f,
+	if (p->io.ops->send(w->ring, &p->io, &rx->f,
 			    ub_ud_make(UB_OP_TX, id, rx->f.buf))) {
 		p->drops[UB_DROP_TX_ERROR]++;
 		return false;
 	}
 	p->tx_inflight++;
-	ub_ring_buf_get(br->ring, rx->f.buf, 1);
+	ub_ring_buf_get(w->ring, rx->f.buf, 1);
 queued:
 	if (ub_unlikely(br->ncaps))
 		ub_cap_frame(br, id, UB_CAP_OUT, &rx->f);
@@ -290,15 +414,15 @@ queued:
 }
 
 /* End of pass 2: one flush per port whose TX ring got frames. */
-static void ports_tx_flush(struct ub_bridge *br)
+static void ports_tx_flush(struct ub_worker *w)
 {
-	for (uint32_t i = 0; i < br->ntx_touched; i++) {
-		struct ub_port *p = &br->ports[br->tx_touched[i]];
+	for (uint32_t i = 0; i < w->ntx_touched; i++) {
+		struct ub_port *p = &w->br->ports[w->tx_touched[i]];
 
-		port_tx_flush(br, p);
+		port_tx_flush(w, p);
 		p->tx_touched = p->tx_ring_off = false;
 	}
-	br->ntx_touched = 0;
+	w->ntx_touched = 0;
 }
 
 static void rx_error(struct ub_bridge *br, struct ub_port *p, int res)
@@ -392,25 +516,26 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p,
 /* Pass 1 for a frame the back end of 'p' handed over. True: 'rx' joins
  * the batch, which holds a reference to its buffer until pass 2 is done;
  * otherwise the buffer goes back at once. */
-static bool rx_take(struct ub_bridge *br, struct ub_port *p,
+static bool rx_take(struct ub_worker *w, struct ub_port *p,
 		    enum ub_rx_status st, struct ub_rx *rx)
 {
 	bool keep = p->state == UB_PORT_FORWARDING &&
-		    rx_classify(br, p, st, rx);
+		    rx_classify(w->br, p, st, rx);
 
 	if (keep)
-		ub_ring_buf_get(br->ring, rx->f.buf, 1);
+		ub_ring_buf_get(w->ring, rx->f.buf, 1);
 	else
-		ub_ring_buf_put(br->ring, rx->f.buf);
+		ub_ring_buf_put(w->ring, rx->f.buf);
 	return keep;
 }
 
 /* A receive completion: a frame in a pool buffer, or (ring ports) the
  * wake-up saying frames are waiting, taken later by rx_rings(). True:
  * 'rx' joins the batch. */
-static bool on_rx(struct ub_bridge *br, const struct ub_cqe *c,
+static bool on_rx(struct ub_worker *w, const struct ub_cqe *c,
 		  struct ub_rx *rx)
 {
+	struct ub_bridge *br = w->br;
 	struct ub_port *p = &br->ports[ub_ud_id(c->user_data)];
 	enum ub_rx_status st;
 	bool keep = false;
@@ -424,8 +549,8 @@ static bool on_rx(struct ub_bridge *br, const struct ub_cqe *c,
 			rx_error(br, p, c->res);
 	} else if (ub_cqe_buf(c, &bid)) {
 		rx->f.buf = bid;
-		st = p->io.ops->rx_frame(br->ring, c->res, bid, &rx->f);
-		keep = rx_take(br, p, st, rx);
+		st = p->io.ops->rx_frame(w->ring, c->res, bid, &rx->f);
+		keep = rx_take(w, p, st, rx);
 	}
 	if (!p->rx_armed) {
 		if (p->state != UB_PORT_FORWARDING)
@@ -436,8 +561,9 @@ static bool on_rx(struct ub_bridge *br, const struct ub_cqe *c,
 	return keep;
 }
 
-static void on_tx(struct ub_bridge *br, const struct ub_cqe *c)
+static void on_tx(struct ub_worker *w, const struct ub_cqe *c)
 {
+	struct ub_bridge *br = w->br;
 	struct ub_port *p = &br->ports[ub_ud_id(c->user_data)];
 
 	p->tx_inflight--;
@@ -451,7 +577,7 @@ static void on_tx(struct ub_bridge *br, const struct ub_cqe *c)
 		ub_log_rl(UB_LOG_WARN, "%s: port %s: send: %s", br->name,
 			  p->name, strerror(-c->res));
 	}
-	ub_ring_buf_put(br->ring, ub_ud_aux(c->user_data));
+	ub_ring_buf_put(w->ring, ub_ud_aux(c->user_data));
 	port_maybe_free(br, p);
 }
 
@@ -475,30 +601,33 @@ static void on_tx_flush(struct ub_bridge *br, const struct ub_cqe *c)
  * with a different port each turn so that none starves the others.
  * Returns the new count; a full batch means there may be more.
  */
-static unsigned rx_rings(struct ub_bridge *br, struct ub_rx *batch, unsigned n)
+static unsigned rx_rings(struct ub_worker *w, struct ub_rx *batch, unsigned n)
 {
-	uint32_t first = br->nports ? br->rx_next_port++ % br->nports : 0;
+	struct ub_bridge *br = w->br;
+	uint32_t first = br->nports ? w->rx_next_port++ % br->nports : 0;
 
 	for (uint32_t k = 0; k < br->nports && n < UB_BATCH_MAX; k++) {
 		struct ub_port *p = &br->ports[br->fwd_ids[(first + k) %
 							   br->nports]];
 		enum ub_rx_status st;
 
-		if (!p->io.ops->rx_next)
+		if (!p->io.ops->rx_next || p->worker != w->id)
 			continue;
 		while (n < UB_BATCH_MAX &&
-		       (st = p->io.ops->rx_next(br->ring, &p->io,
+		       (st = p->io.ops->rx_next(w->ring, &p->io,
 						&batch[n].f)) != UB_RX_NONE)
-			if (rx_take(br, p, st, &batch[n]))
+			if (rx_take(w, p, st, &batch[n]))
 				n++;
 	}
 	return n;
 }
 
 /* Pass 2: every frame of the batch to its egress ports. */
-static void forward_batch(struct ub_bridge *br, struct ub_rx *batch,
+static void forward_batch(struct ub_worker *w, struct ub_rx *batch,
 			  unsigned n)
 {
+	struct ub_bridge *br = w->br;
+
 	for (unsigned i = 0; i < n; i++) {
 		struct ub_rx *rx = &batch[i];
 		struct ub_port *p;
@@ -506,25 +635,31 @@ static void forward_batch(struct ub_bridge *br, struct ub_rx *batch,
 		if (rx->fwd.kind == UB_FWD_PORT) {
 			p = &br->ports[rx->fwd.port];
 			if (p->state == UB_PORT_FORWARDING && p->link_up)
-				port_send(br, p, rx, br->tx_ring_unicast);
+				port_send(w, p, rx, br->tx_ring_unicast);
 			else if (p->state == UB_PORT_FORWARDING)
 				p->drops[UB_DROP_TX_DOWN]++;
 		} else {
 			for (uint32_t j = 0; j < br->nports; j++) {
 				p = &br->ports[br->fwd_ids[j]];
 				if (br->fwd_ids[j] != rx->in_port && p->link_up)
-					port_send(br, p, rx, true);
+					port_send(w, p, rx, true);
 			}
 		}
 		/* The batch's reference: frees the buffer if no send was
 		 * queued (a copy in a TX ring needs none), else leaves it to
 		 * the last send. */
-		ub_ring_buf_put(br->ring, rx->f.buf);
+		ub_ring_buf_put(w->ring, rx->f.buf);
 	}
-	ports_tx_flush(br);
+	ports_tx_flush(w);
 }
 
 /* ---- control connections ---- */
+
+/* Control, signals and link events are worker 0's. */
+static struct ub_ring *ctl_ring(struct ub_bridge *br)
+{
+	return br->workers[0].ring;
+}
 
 static void conn_close(struct ub_bridge *br, struct ub_conn *c)
 {
@@ -540,7 +675,7 @@ static uint32_t conn_id(const struct ub_bridge *br, const struct ub_conn *c)
 
 static void conn_send_rest(struct ub_bridge *br, struct ub_conn *c)
 {
-	if (ub_ring_send(br->ring, c->fd, c->reply.buf + c->sent,
+	if (ub_ring_send(ctl_ring(br), c->fd, c->reply.buf + c->sent,
 			 c->reply.len - c->sent,
 			 ub_ud_make(UB_OP_CONN_SEND, conn_id(br, c), 0)))
 		conn_close(br, c);
@@ -618,7 +753,7 @@ static void on_accept(struct ub_bridge *br, const struct ub_cqe *cqe)
 	struct ub_conn *c = NULL;
 
 	if (!ub_cqe_more(cqe) &&
-	    ub_ring_accept(br->ring, br->ctl_fd, ub_ud_make(UB_OP_ACCEPT, 0, 0)))
+	    ub_ring_accept(ctl_ring(br), br->ctl_fd, ub_ud_make(UB_OP_ACCEPT, 0, 0)))
 		ub_log(UB_LOG_ERR, "%s: cannot accept control connections",
 		       br->name);
 	if (cqe->res < 0)
@@ -639,7 +774,7 @@ static void on_accept(struct ub_bridge *br, const struct ub_cqe *cqe)
 	c->refused = !conn_peer_allowed(br, c->fd);
 	c->req_len = 0;
 	ub_ctl_reply_init(&c->reply);
-	if (ub_ring_recv(br->ring, c->fd, c->req, sizeof(c->req),
+	if (ub_ring_recv(ctl_ring(br), c->fd, c->req, sizeof(c->req),
 			 ub_ud_make(UB_OP_CONN_RECV, conn_id(br, c), 0)))
 		conn_close(br, c);
 }
@@ -662,7 +797,7 @@ static void on_conn_recv(struct ub_bridge *br, const struct ub_cqe *cqe)
 				    UB_CTL_REQ_MAX);
 		c->sent = 0;
 		conn_send_rest(br, c);
-	} else if (ub_ring_recv(br->ring, c->fd, c->req + c->req_len,
+	} else if (ub_ring_recv(ctl_ring(br), c->fd, c->req + c->req_len,
 				sizeof(c->req) - c->req_len, cqe->user_data)) {
 		conn_close(br, c);
 	}
@@ -734,7 +869,7 @@ static void on_link(bool gone, const struct ub_link_info *li, void *arg)
 
 static int arm_netlink(struct ub_bridge *br)
 {
-	return ub_ring_read(br->ring, ub_nl_fd(br->nl_mon), br->nl_buf,
+	return ub_ring_read(ctl_ring(br), ub_nl_fd(br->nl_mon), br->nl_buf,
 			    sizeof(br->nl_buf), ub_ud_make(UB_OP_NETLINK, 0, 0));
 }
 
@@ -756,7 +891,7 @@ static void on_netlink(struct ub_bridge *br, const struct ub_cqe *c)
 
 static int arm_signal(struct ub_bridge *br)
 {
-	return ub_ring_read(br->ring, br->sig_fd, &br->siginfo,
+	return ub_ring_read(ctl_ring(br), br->sig_fd, &br->siginfo,
 			    sizeof(br->siginfo), ub_ud_make(UB_OP_SIGNAL, 0, 0));
 }
 
@@ -774,46 +909,66 @@ static void conns_expire(struct ub_bridge *br)
 			continue;
 		ub_log_rl(UB_LOG_WARN, "%s: control client too slow, dropped",
 			  br->name);
-		ub_ring_cancel(br->ring, ub_ud_make(UB_OP_CONN_RECV, i, 0));
-		ub_ring_cancel(br->ring, ub_ud_make(UB_OP_CONN_SEND, i, 0));
+		ub_ring_cancel(ctl_ring(br), ub_ud_make(UB_OP_CONN_RECV, i, 0));
+		ub_ring_cancel(ctl_ring(br), ub_ud_make(UB_OP_CONN_SEND, i, 0));
 		c->cancelled = true;
 	}
 }
 
-static void housekeeping(struct ub_bridge *br)
+/* The end of worker w's turn. */
+static void housekeeping(struct ub_worker *w)
 {
-	ub_ring_bufs_commit(br->ring);
-	/* A detached ring port waits for the sends out of its buffers. */
-	for (uint32_t i = 0; br->nclosing && i < UB_PORTS_MAX; i++)
-		port_maybe_free(br, &br->ports[i]);
-	if (br->ncaps)
-		ub_cap_reap(br);
-	if (br->now >= ub_fdb_next_deadline(br->fdb))
-		ub_fdb_age(br->fdb, br->now);
-	conns_expire(br);
-	if (br->state_dirty) {
-		ub_state_save(br);
-		br->state_dirty = false;
+	struct ub_bridge *br = w->br;
+
+	ub_ring_bufs_commit(w->ring);
+	if (w->id == 0) {
+		/* A detached ring port waits for the sends out of its
+		 * buffers. */
+		for (uint32_t i = 0; br->nclosing && i < UB_PORTS_MAX; i++)
+			port_maybe_free(br, &br->ports[i]);
+		if (br->ncaps)
+			ub_cap_reap(br);
+		if (br->now >= ub_fdb_next_deadline(br->fdb))
+			ub_fdb_age(br->fdb, br->now);
+		conns_expire(br);
+		if (br->state_dirty) {
+			ub_state_save(br);
+			br->state_dirty = false;
+		}
 	}
-	if (!ub_ring_bufs_free(br->ring))
+	if (!ub_ring_bufs_free(w->ring))
 		return;
 	for (uint32_t i = 0; i < br->nports; i++) {
 		struct ub_port *p = &br->ports[br->fwd_ids[i]];
 
-		if (p->rx_starved && !p->rx_armed && !port_arm_rx(br, p))
+		if (p->worker == w->id && p->rx_starved && !p->rx_armed &&
+		    !port_arm_rx(br, p))
 			p->rx_starved = false;
 	}
 }
 
-/* The next moment housekeeping has work: FDB ageing, a client's deadline. */
-static int loop_timeout(const struct ub_bridge *br)
+/* The next moment housekeeping has work: FDB ageing, a client's deadline
+ * (worker 0), a receive starved of buffers (every worker). */
+static int loop_timeout(const struct ub_worker *w)
 {
-	uint64_t deadline = ub_fdb_next_deadline(br->fdb);
+	const struct ub_bridge *br = w->br;
+	uint64_t deadline = UB_FDB_NO_DEADLINE;
 
-	for (unsigned i = 0; i < UB_CONNS_MAX; i++)
-		if (br->conns[i].fd >= 0 && !br->conns[i].cancelled &&
-		    br->conns[i].deadline < deadline)
-			deadline = br->conns[i].deadline;
+	for (uint32_t i = 0; i < br->nports; i++) {
+		const struct ub_port *p = &br->ports[br->fwd_ids[i]];
+
+		if (p->worker == w->id && p->rx_starved)
+			deadline = br->now + 1000;
+	}
+	if (w->id == 0) {
+		uint64_t fdb = ub_fdb_next_deadline(br->fdb);
+
+		deadline = fdb < deadline ? fdb : deadline;
+		for (unsigned i = 0; i < UB_CONNS_MAX; i++)
+			if (br->conns[i].fd >= 0 && !br->conns[i].cancelled &&
+			    br->conns[i].deadline < deadline)
+				deadline = br->conns[i].deadline;
+	}
 	if (deadline == UB_FDB_NO_DEADLINE)
 		return -1;
 	if (deadline <= br->now)
@@ -822,77 +977,169 @@ static int loop_timeout(const struct ub_bridge *br)
 	return deadline - br->now > 1000 ? 1000 : (int)(deadline - br->now);
 }
 
-int ub_bridge_run(struct ub_bridge *br)
+/* One completion of worker 'w'; true when it put a frame into 'rx'. */
+static bool on_cqe(struct ub_worker *w, const struct ub_cqe *c,
+		   struct ub_rx *rx)
 {
+	struct ub_bridge *br = w->br;
+
+	switch (ub_ud_op(c->user_data)) {
+	case UB_OP_RX:
+		return on_rx(w, c, rx);
+	case UB_OP_TX:
+		on_tx(w, c);
+		break;
+	case UB_OP_TX_FLUSH:
+		on_tx_flush(br, c);
+		break;
+	case UB_OP_WAKE:
+		if (worker_arm_wake(w)) {
+			ub_log(UB_LOG_ERR, "%s: worker %u: cannot re-arm its "
+			       "wake-up", br->name, w->id);
+			br->stop = true;
+		}
+		break;
+	case UB_OP_ACCEPT:
+		on_accept(br, c);
+		break;
+	case UB_OP_CONN_RECV:
+		on_conn_recv(br, c);
+		break;
+	case UB_OP_CONN_SEND:
+		on_conn_send(br, c);
+		break;
+	case UB_OP_NETLINK:
+		on_netlink(br, c);
+		break;
+	case UB_OP_SIGNAL:
+		if (c->res == sizeof(br->siginfo)) {
+			ub_log(UB_LOG_INFO, "%s: %s, stopping", br->name,
+			       strsignal((int)br->siginfo.ssi_signo));
+			br->stop = true;
+		} else if (arm_signal(br)) {
+			ub_log(UB_LOG_ERR, "%s: cannot follow signals",
+			       br->name);
+			br->stop = true;
+		}
+		break;
+	default:
+		break;
+	}
+	return false;
+}
+
+/*
+ * Worker 'w's loop: a turn under the lock (completions, frames, both
+ * passes, housekeeping), then the one system call that submits what the
+ * turn queued and waits, without it. Returns 0 or -errno.
+ */
+static int worker_loop(struct ub_worker *w)
+{
+	struct ub_bridge *br = w->br;
 	struct ub_cqe cqes[UB_BATCH_MAX];
 	struct ub_rx batch[UB_BATCH_MAX];
-	bool more = false;
+	int ret = 0;
 
-	while (!br->stop) {
+	for (;;) {
 		unsigned n, nrx = 0;
-		int ret;
+		int timeout;
+		bool stop;
 
-		ret = ub_ring_submit_wait(br->ring, more || br->busy_poll ||
-					  br->mono_ns - br->last_rx_ns < br->spin_ns ?
-					  0 : loop_timeout(br));
-		if (ret < 0 && ret != -EINTR && ret != -ETIME &&
-		    ret != -EAGAIN && ret != -EBUSY) {
-			ub_log(UB_LOG_ERR, "%s: io_uring: %s", br->name,
-			       strerror(-ret));
-			return ret;
-		}
-		ub_bridge_clock(br);
+		bridge_lock(br);
+		w->mono_ns = ub_bridge_clock(br);
 		if (br->ncaps)
 			clock_gettime(CLOCK_REALTIME, &br->wall);
-		n = ub_ring_reap(br->ring, cqes, UB_BATCH_MAX);
-		for (unsigned i = 0; i < n; i++) {
-			const struct ub_cqe *c = &cqes[i];
-
-			switch (ub_ud_op(c->user_data)) {
-			case UB_OP_RX:
-				if (on_rx(br, c, &batch[nrx]))
-					nrx++;
-				break;
-			case UB_OP_TX:
-				on_tx(br, c);
-				break;
-			case UB_OP_TX_FLUSH:
-				on_tx_flush(br, c);
-				break;
-			case UB_OP_ACCEPT:
-				on_accept(br, c);
-				break;
-			case UB_OP_CONN_RECV:
-				on_conn_recv(br, c);
-				break;
-			case UB_OP_CONN_SEND:
-				on_conn_send(br, c);
-				break;
-			case UB_OP_NETLINK:
-				on_netlink(br, c);
-				break;
-			case UB_OP_SIGNAL:
-				if (c->res == sizeof(br->siginfo)) {
-					ub_log(UB_LOG_INFO,
-					       "%s: %s, stopping", br->name,
-					       strsignal((int)br->siginfo.ssi_signo));
-					br->stop = true;
-				} else if (arm_signal(br)) {
-					return -EIO;
-				}
-				break;
-			default:
-				break;
-			}
-		}
-		nrx = rx_rings(br, batch, nrx);
-		more = nrx == UB_BATCH_MAX;
+		n = ub_ring_reap(w->ring, cqes, UB_BATCH_MAX);
+		for (unsigned i = 0; i < n; i++)
+			if (on_cqe(w, &cqes[i], &batch[nrx]))
+				nrx++;
+		if (w->todo)
+			worker_todo(br, w);
+		nrx = rx_rings(w, batch, nrx);
 		if (nrx)
-			br->last_rx_ns = br->mono_ns;
-		forward_batch(br, batch, nrx);
-		housekeeping(br);
+			w->last_rx_ns = w->mono_ns;
+		forward_batch(w, batch, nrx);
+		housekeeping(w);
+		/* A full batch: there may be more waiting. */
+		timeout = nrx == UB_BATCH_MAX || br->busy_poll ||
+			  w->mono_ns - w->last_rx_ns < br->spin_ns ?
+			  0 : loop_timeout(w);
+		stop = br->stop;
+		bridge_unlock(br);
+		if (stop)
+			break;
+		ret = ub_ring_submit_wait(w->ring, timeout);
+		if (ret < 0 && ret != -EINTR && ret != -ETIME &&
+		    ret != -EAGAIN && ret != -EBUSY) {
+			ub_log(UB_LOG_ERR, "%s: worker %u: io_uring: %s",
+			       br->name, w->id, strerror(-ret));
+			bridge_lock(br);
+			br->stop = true;
+			bridge_unlock(br);
+			break;
+		}
+		ret = 0;
 	}
-	return 0;
+	/* Whoever stops first stops the others. */
+	for (uint32_t k = 0; k < br->nworkers; k++)
+		if (k != w->id)
+			worker_wake(&br->workers[k]);
+	return ret;
+}
+
+static void *worker_main(void *arg)
+{
+	struct ub_worker *w = arg;
+	int ret;
+
+	self_id = w->id;
+	ret = ub_ring_enable(w->ring);
+	if (ret) {
+		ub_log(UB_LOG_ERR, "%s: worker %u: cannot enable its ring: %s",
+		       w->br->name, w->id, strerror(-ret));
+		bridge_lock(w->br);
+		w->br->stop = true;
+		bridge_unlock(w->br);
+		worker_wake(&w->br->workers[0]);
+		return (void *)(intptr_t)ret;
+	}
+	return (void *)(intptr_t)worker_loop(w);
+}
+
+int ub_bridge_run(struct ub_bridge *br)
+{
+	int ret = 0, err;
+
+	for (uint32_t k = 1; k < br->nworkers; k++) {
+		struct ub_worker *w = &br->workers[k];
+		char name[16];
+
+		err = pthread_create(&w->thread, NULL, worker_main, w);
+		if (err) {
+			ub_log(UB_LOG_ERR, "%s: cannot start worker %u: %s",
+			       br->name, k, strerror(err));
+			bridge_lock(br);
+			br->stop = true;
+			bridge_unlock(br);
+			ret = -err;
+			break;
+		}
+		w->started = true;
+		snprintf(name, sizeof(name), "ubridge-w%u", k);
+		pthread_setname_np(w->thread, name);
+	}
+	err = worker_loop(&br->workers[0]);
+	ret = ret ? ret : err;
+	for (uint32_t k = 1; k < br->nworkers; k++) {
+		void *res;
+
+		if (!br->workers[k].started)
+			continue;
+		pthread_join(br->workers[k].thread, &res);
+		br->workers[k].started = false;
+		ret = ret ? ret : (int)(intptr_t)res;
+	}
+	return ret;
 }
 
 /* ---- life cycle ---- */
@@ -913,6 +1160,7 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 	br->ctl_fd = br->sig_fd = -1;
 	for (unsigned i = 0; i < UB_CONNS_MAX; i++)
 		br->conns[i].fd = -1;
+	pthread_mutex_init(&br->lock, NULL);
 
 	ret = ub_ctl_sock_path(cfg->name, br->sock_path, sizeof(br->sock_path));
 	if (ret) {
@@ -957,11 +1205,34 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 			 strerror(-ret));
 		goto err;
 	}
-	ret = ub_ring_new(NULL, &br->ring);
-	if (ret) {
-		snprintf(err, errlen, "cannot set up io_uring: %s",
-			 strerror(-ret));
-		goto err;
+	for (uint32_t k = 0; k < (cfg->workers ? cfg->workers : 1); k++) {
+		struct ub_worker *w = &br->workers[k];
+
+		if (k == UB_WORKERS_MAX) {
+			ret = -EINVAL;
+			snprintf(err, errlen, "at most %d workers",
+				 UB_WORKERS_MAX);
+			goto err;
+		}
+		w->br = br;
+		w->id = k;
+		w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		br->nworkers++;
+		if (w->wake_fd < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "eventfd: %s", strerror(errno));
+			goto err;
+		}
+		/* Worker k's thread makes itself its ring's submitter. */
+		ret = ub_ring_new(&(struct ub_ring_cfg){ .deferred = k > 0 },
+				  &w->ring);
+		if (!ret)
+			ret = worker_arm_wake(w);
+		if (ret) {
+			snprintf(err, errlen, "cannot set up io_uring: %s",
+				 strerror(-ret));
+			goto err;
+		}
 	}
 
 	sigemptyset(&sigs);
@@ -996,7 +1267,7 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 			 strerror(-ret));
 		goto err;
 	}
-	if ((ret = ub_ring_accept(br->ring, br->ctl_fd,
+	if ((ret = ub_ring_accept(ctl_ring(br), br->ctl_fd,
 				  ub_ud_make(UB_OP_ACCEPT, 0, 0))) ||
 	    (ret = arm_signal(br)) || (ret = arm_netlink(br))) {
 		snprintf(err, errlen, "io_uring: %s", strerror(-ret));
@@ -1019,7 +1290,8 @@ void ub_bridge_free(struct ub_bridge *br)
 	ub_cap_stop_port(br, UB_CAP_ALL);
 	for (uint32_t i = 0; i < UB_PORTS_MAX; i++) {
 		if (br->ports[i].state != UB_PORT_FREE)
-			br->ports[i].io.ops->close(br->ring,
+			br->ports[i].io.ops->close(port_ring(br,
+								   &br->ports[i]),
 						   &br->ports[i].io);
 		free(br->ports[i].netns);
 	}
@@ -1033,7 +1305,12 @@ void ub_bridge_free(struct ub_bridge *br)
 	if (br->sig_fd >= 0)
 		close(br->sig_fd);
 	ub_nl_close(br->nl_mon);
-	ub_ring_free(br->ring);
+	for (uint32_t k = 0; k < br->nworkers; k++) {
+		ub_ring_free(br->workers[k].ring);
+		if (br->workers[k].wake_fd >= 0)
+			close(br->workers[k].wake_fd);
+	}
+	pthread_mutex_destroy(&br->lock);
 	ub_fdb_free(br->fdb);
 	free(br);
 }

@@ -5,6 +5,7 @@
 #define UB_CORE_BRIDGE_PRIVATE_H
 
 #include <net/if.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/signalfd.h>
@@ -44,6 +45,7 @@ enum ub_op {
 	UB_OP_SIGNAL,
 	UB_OP_NETLINK,   /* link events */
 	UB_OP_TX_FLUSH,  /* id: port; sends what its TX ring holds */
+	UB_OP_WAKE,      /* id: worker; another thread has work for it */
 };
 
 enum ub_port_state {
@@ -64,8 +66,14 @@ struct ub_port {
 	char peer[IFNAMSIZ];
 	bool netns_created;
 	bool link_up;    /* administratively up and running (carrier) */
+	/* The worker that receives from the port: its ring holds the port's
+	 * receive, buffers and wake-ups, and only its thread queues requests
+	 * there (see "Workers" in bridge.c). */
+	uint32_t worker;
 	bool rx_armed;   /* a receive is pending in the ring */
 	bool rx_starved; /* receive ended for lack of buffers: re-arm later */
+	/* Asked of the port's worker by another thread. */
+	bool rx_arm_wanted, rx_cancel_wanted;
 	uint32_t tx_inflight; /* sends and TX ring flushes */
 	/* This turn, with a TX ring: frames put into it and not flushed yet;
 	 * whether the port is on the turn's list to flush; whether a frame
@@ -109,10 +117,34 @@ struct ub_cap_slot {
 	uint64_t count, rotate_bytes;
 };
 
+/* A thread of the data path with a ring of its own (bridge.c). Worker 0
+ * is the thread that calls ub_bridge_run() and also serves control. */
+struct ub_worker {
+	struct ub_bridge *br;
+	uint32_t id;
+	struct ub_ring *ring;
+	pthread_t thread;   /* workers 1..n-1 */
+	bool started;
+	int wake_fd;        /* eventfd: other threads wake the worker */
+	uint64_t wake_val;
+	bool todo;          /* its ports have rx_*_wanted set */
+	uint64_t mono_ns;   /* the clock at the start of its turn */
+	uint64_t last_rx_ns; /* when its last frame came */
+	uint32_t rx_next_port; /* where its next look at rings starts */
+	/* Ports with TX ring state this turn, to flush at its end. */
+	uint32_t ntx_touched;
+	uint32_t tx_touched[UB_PORTS_MAX];
+};
+
 struct ub_bridge {
 	char name[UB_BRIDGE_NAME_MAX + 1];
 	char sock_path[108];
-	struct ub_ring *ring;
+	/* Every worker holds this lock for its whole turn except the system
+	 * call that submits and waits: all the state below is shared. Not
+	 * taken with one worker. */
+	pthread_mutex_t lock;
+	uint32_t nworkers;
+	struct ub_worker workers[UB_WORKERS_MAX];
 	struct ub_fdb *fdb;
 	uint32_t max_learned;
 	uint64_t now;     /* ms, read once per loop turn; includes warp_ms */
@@ -134,13 +166,7 @@ struct ub_bridge {
 	uint32_t ring_bytes;  /* each ring port's RX ring; 0: the default */
 	bool busy_poll;   /* never sleep: poll rings and completions */
 	uint64_t spin_ns; /* else: poll this long after the last frame */
-	uint64_t mono_ns; /* the clock at the start of the turn */
-	uint64_t last_rx_ns; /* when the last frame came */
 	uint32_t nclosing; /* ports in CLOSING state */
-	uint32_t rx_next_port; /* where the next look at rings starts */
-	/* Ports with TX ring state this turn, to flush at its end. */
-	uint32_t ntx_touched;
-	uint32_t tx_touched[UB_PORTS_MAX];
 	uint32_t nports;  /* ports in FORWARDING state */
 	/* Ids of the FORWARDING ports, for flooding. */
 	uint32_t fwd_ids[UB_PORTS_MAX];
@@ -166,8 +192,11 @@ void ub_bridge_port_set_mac(struct ub_bridge *br, struct ub_port *p,
 			    const struct ub_mac *mac);
 /* Starts detaching port 'p'; it is gone from every listing at once. */
 void ub_bridge_port_del(struct ub_bridge *br, struct ub_port *p);
-/* Re-reads the clock (plus warp) into br->now. */
-void ub_bridge_clock(struct ub_bridge *br);
+/* Re-reads the clock (plus warp) into br->now; returns the monotonic
+ * clock in ns. */
+uint64_t ub_bridge_clock(struct ub_bridge *br);
+/* Free receive buffers in every worker's pool. */
+uint32_t ub_bridge_bufs_free(const struct ub_bridge *br);
 
 /* core/capture.c */
 struct ub_cap_req {

@@ -273,14 +273,14 @@ static int cmd_port_show(struct ub_bridge *br, int argc, char **argv,
 		ub_ctl_reply_record(r,
 				    "name=%s kind=%s ifindex=%d mtu=%u "
 				    "state=%s learned_entries=%u max_learned=%u "
-				    "policy=%s "
+				    "policy=%s worker=%u "
 				    "rx_packets=%llu rx_bytes=%llu "
 				    "rx_learn_refused=%llu "
 				    "tx_packets=%llu tx_bytes=%llu%s",
 				    p->name, p->io.ops->kind, p->io.ifindex,
 				    p->io.mtu, p->link_up ? "forwarding" : "down",
 				    cap.learned_entries, cap.max_learned,
-				    ub_cap_policy_names[cap.policy],
+				    ub_cap_policy_names[cap.policy], p->worker,
 				    (unsigned long long)p->rx_packets,
 				    (unsigned long long)p->rx_bytes,
 				    (unsigned long long)p->learn_refused,
@@ -424,7 +424,7 @@ static int cmd_stats(struct ub_bridge *br, int argc, char **argv,
 			    (unsigned long long)st.evicted,
 			    (unsigned long long)st.static_refused,
 			    (unsigned long long)st.port_refused,
-			    ub_ring_bufs_free(br->ring));
+			    ub_bridge_bufs_free(br));
 	return 0;
 }
 

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <liburing.h>
 
@@ -76,7 +78,8 @@ int ub_ring_new(const struct ub_ring_cfg *cfg, struct ub_ring **out)
 	 * a turn that does not wait enters the kernel only then. */
 	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL |
 		  IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
-		  IORING_SETUP_SINGLE_ISSUER;
+		  IORING_SETUP_SINGLE_ISSUER |
+		  (cfg && cfg->deferred ? IORING_SETUP_R_DISABLED : 0);
 	p.cq_entries = entries * 4;
 	ret = io_uring_queue_init_params(entries, &r->uring, &p);
 	if (ret < 0)
@@ -122,6 +125,16 @@ err_uring:
 err_free:
 	free(r);
 	return ret;
+}
+
+int ub_ring_enable(struct ub_ring *r)
+{
+	/* liburing 2.3 declares io_uring_enable_rings() but does not export
+	 * it: the system call, then. */
+	if (syscall(__NR_io_uring_register, r->uring.ring_fd,
+		    IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
+		return -errno;
+	return 0;
 }
 
 void ub_ring_free(struct ub_ring *r)

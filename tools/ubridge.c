@@ -91,6 +91,14 @@ static void usage(FILE *out)
 "                         or without USEC all the time, keeping one CPU\n"
 "                         busy (pin ubridge to a CPU of its own). Cuts the\n"
 "                         latency of a frame's crossing (default: off)\n"
+"      --workers N        forward with N threads (1 to %d, default 1),\n"
+"                         each with its own io_uring and a share of the\n"
+"                         ports (a port's frames are received by one\n"
+"                         thread); the threads share one lock for their\n"
+"                         own work and take the kernel's part, which is\n"
+"                         most of it, in parallel. For as many free CPUs\n"
+"                         as threads, with traffic entering on several\n"
+"                         ports\n"
 "  -f, --foreground       stay in the foreground (for systemd and tests);\n"
 "                         without it ubridge detaches once its socket is\n"
 "                         ready\n"
@@ -118,7 +126,7 @@ static void usage(FILE *out)
 "error.\n",
 		UB_CTL_RUNDIR, UB_BRIDGE_DEFAULT,
 		UB_FDB_DEFAULT_AGEING_MS / 1000, UB_FDB_DEFAULT_MAX,
-		UB_STATE_DIR, UB_RING_BYTES_DEFAULT / 1024);
+		UB_STATE_DIR, UB_RING_BYTES_DEFAULT / 1024, UB_WORKERS_MAX);
 }
 
 static int parse_num(const char *opt, const char *s, unsigned long max,
@@ -364,6 +372,7 @@ int main(int argc, char **argv)
 		{ "packet-tx", required_argument, NULL, 'T' },
 		{ "ring-size", required_argument, NULL, 'Z' },
 		{ "busy-poll", optional_argument, NULL, 'B' },
+		{ "workers", required_argument, NULL, 'W' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -468,6 +477,17 @@ int main(int argc, char **argv)
 					   &v))
 				return 2;
 			cfg.busy_poll_us = (uint32_t)v;
+			break;
+		case 'W':
+			if (parse_num("worker count", optarg, UB_WORKERS_MAX,
+				      &v))
+				return 2;
+			if (!v) {
+				fprintf(stderr, "ubridge: --workers takes 1 to "
+					"%d\n", UB_WORKERS_MAX);
+				return 2;
+			}
+			cfg.workers = (uint32_t)v;
 			break;
 		case 'f':
 			foreground = true;

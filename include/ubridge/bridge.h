@@ -46,9 +46,14 @@ struct ub_bridge_cfg {
 	 * frame (a reply, say) then needs no wake-up. 0: sleep at once;
 	 * UB_BUSY_POLL_ALWAYS: never sleep (one CPU kept busy). */
 	uint32_t busy_poll_us;
+	/* Data-path threads, each with its own ring and a share of the
+	 * ports; 0 or 1: one, the caller of ub_bridge_run(). */
+	uint32_t workers;
 };
 
 #define UB_BUSY_POLL_ALWAYS UINT32_MAX
+/* Worker threads at most. */
+#define UB_WORKERS_MAX 16
 
 /* Fills 'cfg' with defaults: bridge "ub0", ageing 300 s, socket 0600 for
  * the caller. */

@@ -52,10 +52,17 @@ struct ub_ring;
 
 struct ub_ring_cfg {
 	uint32_t sq_entries; /* 0: a default sized for full batches */
+	/* Only one thread ever submits to a ring (the kernel holds it to
+	 * that). By default it is the creator; with 'deferred', the first
+	 * thread that calls ub_ring_enable(), and requests can be prepared
+	 * but not submitted until then. */
+	bool deferred;
 };
 
 int ub_ring_new(const struct ub_ring_cfg *cfg, struct ub_ring **out);
 void ub_ring_free(struct ub_ring *ring);
+/* Makes the calling thread the submitter of a 'deferred' ring. */
+int ub_ring_enable(struct ub_ring *ring);
 
 /* ---- user_data ---- */
 
