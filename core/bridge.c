@@ -1112,7 +1112,7 @@ int ub_bridge_run(struct ub_bridge *br)
 
 	for (uint32_t k = 1; k < br->nworkers; k++) {
 		struct ub_worker *w = &br->workers[k];
-		char name[16];
+		char name[24]; /* uses 11 at most */
 
 		err = pthread_create(&w->thread, NULL, worker_main, w);
 		if (err) {

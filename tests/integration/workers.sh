@@ -20,9 +20,10 @@ make_ns c 10.84.0.3/24
 make_ns d 10.84.0.4/24
 
 step "three threads, ports spread over them"
-names=$(cat /proc/"$pid"/task/*/comm | sort | tr '\n' ' ')
-info "threads: $names"
-expect_eq "daemon threads" "ubridge ubridge-w1 ubridge-w2 " "$names"
+# (A sanitizer may add a thread of its own, named like the main one.)
+names=$(grep -h '^ubridge-w' /proc/"$pid"/task/*/comm | sort | tr '\n' ' ')
+info "worker threads besides the main one: $names"
+expect_eq "worker threads" "ubridge-w1 ubridge-w2 " "$names"
 expect_eq "worker of a" 0 "$(worker_of a)"
 expect_eq "worker of b" 1 "$(worker_of b)"
 expect_eq "worker of c" 2 "$(worker_of c)"
