@@ -477,7 +477,7 @@ run_cap()
 	ubctl capture stop all
 	record "$sc" "$t" "$r" cap_frames "$(jq '.[0].frames' <<<"$st")"
 	record "$sc" "$t" "$r" cap_dropped "$(jq '.[0].dropped' <<<"$st")"
-	echo "    $sc $t r$r: capture: $(ls -l "$TMP/cap.pcap" | awk '{print $5}') bytes" >>"$TMP/log"
+	echo "    $sc $t r$r: capture: $(stat -c %s "$TMP/cap.pcap") bytes" >>"$TMP/log"
 	rm -f "$TMP/cap.pcap"
 }
 
