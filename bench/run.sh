@@ -9,7 +9,7 @@
 #
 #   bench/run.sh [--rounds N] [--seconds S] [--only S1,S2,..] [--quick]
 #                [--build-dir DIR] [--no-build] [--keep-log DIR]
-#                [--variant LABEL=ARGS ...]
+#                [--variant LABEL=ARGS ...] [--variant-bin LABEL=PATH ...]
 #
 # Needs root, network namespaces, iproute2, ethtool, iperf3, jq, cmake.
 
@@ -38,6 +38,13 @@ Usage: $0 [OPTIONS]
                    column of its own named LABEL, interleaved with the
                    others; the daemon is restarted when the variant
                    changes. Default: one variant, ubridge=""
+  --variant-bin LABEL=PATH
+                   (repeatable) start variant LABEL with the daemon
+                   binary PATH instead of the one in the build directory,
+                   e.g. the ubridge of an older commit; LABEL must be a
+                   variant (with no --variant, the default one, ubridge).
+                   ubctl stays the built one, so PATH must speak the same
+                   control protocol
   -h, --help       this help
 EOF
 }
@@ -53,6 +60,7 @@ PERF=
 DCPU=1
 VARIANTS=()
 declare -A VARGS=()
+declare -A VBIN=()
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=$REPO/build
 
@@ -73,6 +81,11 @@ while (($#)); do
 		VARIANTS+=("${2%%=*}")
 		VARGS[${2%%=*}]=${2#*=}
 		shift 2 ;;
+	--variant-bin)
+		[[ $2 =~ ^[a-z][a-z0-9_-]*=. ]] || { echo "--variant-bin takes LABEL=PATH" >&2; exit 2; }
+		[[ -z ${VBIN[${2%%=*}]:-} ]] || { echo "--variant-bin: '${2%%=*}' given twice" >&2; exit 2; }
+		VBIN[${2%%=*}]=${2#*=}
+		shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -82,6 +95,16 @@ if ((${#VARIANTS[@]} == 0)); then
 	VARIANTS=(ubridge)
 	VARGS[ubridge]=
 fi
+# A variant's own binary: checked now rather than when its daemon first
+# starts, minutes into the run. Kept as an absolute path without
+# symlinks, which is also what /proc/PID/exe of its daemon will show.
+for v in "${!VBIN[@]}"; do
+	[[ -v "VARGS[$v]" ]] ||
+		{ echo "--variant-bin: '$v' is not a variant (variants: ${VARIANTS[*]})" >&2; exit 2; }
+	[[ -f ${VBIN[$v]} && -x ${VBIN[$v]} ]] ||
+		{ echo "--variant-bin: '${VBIN[$v]}' (for $v) is not an executable file" >&2; exit 2; }
+	VBIN[$v]=$(realpath -e -- "${VBIN[$v]}")
+done
 TARGETS="direct kernel ${VARIANTS[*]}"
 is_ub() { [[ $1 != direct && $1 != kernel ]]; }
 SCENARIOS=$ALL_SCENARIOS
@@ -109,6 +132,10 @@ UBCTL=$BUILD_DIR/tools/ubctl
 UBGEN=$BUILD_DIR/bench/ubgen
 for b in "$UBRIDGE" "$UBCTL" "$UBGEN"; do
 	[[ -x $b ]] || { echo "missing $b (build first)" >&2; exit 1; }
+done
+DEFBIN=$(realpath -e -- "$UBRIDGE")
+for v in "${VARIANTS[@]}"; do
+	[[ -n ${VBIN[$v]:-} ]] || VBIN[$v]=$DEFBIN
 done
 
 # ---- topology -------------------------------------------------------------
@@ -227,23 +254,28 @@ ip -n "$B" link set kbr up
 # job of a script starts with SIGINT ignored; give the daemon its default
 # back. ip netns exec, taskset and env all exec, so $! is the daemon's PID
 # (background jobs call ip directly, not through a shell function, which
-# would add a subshell).
+# would add a subshell). Each variant runs its own binary (VBIN).
 ub_start() # VARIANT
 {
+	local bin=${VBIN[$1]}
+
 	[[ $UBVAR == "$1" ]] && return 0
 	ub_stop
+	echo "== variant $1: $bin ${VARGS[$1]}" >>"$TMP/ubridge.log"
 	# shellcheck disable=SC2086 # ARGS are words
-	ip netns exec "$B" taskset -c "$DCPU" env --default-signal=INT,QUIT "$UBRIDGE" -f -q --no-state \
+	ip netns exec "$B" taskset -c "$DCPU" env --default-signal=INT,QUIT "$bin" -f -q --no-state \
 		-n "$BRNAME" -p gu -p su -p fu1 -p fu2 -p fu3 ${VARGS[$1]} >>"$TMP/ubridge.log" 2>&1 &
 	UBPID=$!
 	UBVAR=$1
-	# ip, taskset and env exec in turn until the daemon runs.
+	# ip, taskset and env exec in turn until the daemon runs. Its
+	# executable tells, not its name: another binary may be called
+	# anything.
 	for _ in $(seq 50); do
-		[[ $(cat "/proc/$UBPID/comm" 2>/dev/null) == ubridge ]] && break
+		[[ $(readlink "/proc/$UBPID/exe" 2>/dev/null) == "$bin" ]] && break
 		kill -0 "$UBPID" 2>/dev/null || break
 		sleep 0.1
 	done
-	[[ $(cat "/proc/$UBPID/comm" 2>/dev/null) == ubridge ]] ||
+	[[ $(readlink "/proc/$UBPID/exe" 2>/dev/null) == "$bin" ]] ||
 		{ echo "PID $UBPID is not the daemon" >&2; cat "$TMP/ubridge.log" >&2; exit 1; }
 	for _ in $(seq 50); do
 		[[ -S /run/ubridge/$BRNAME.sock ]] && break
@@ -500,7 +532,11 @@ echo "==> pinning: generator, iperf3 client and ping on CPU 0 (taskset -c 0);"
 echo "    ubridge daemon on CPU $DCPU (taskset -c $DCPU); counter and iperf3 server unpinned"
 echo "==> $ROUNDS rounds x {$SCENARIOS} x {$TARGETS}, ${SECS}s per traffic run"
 for v in "${VARIANTS[@]}"; do
-	echo "    variant $v: ubridge ${VARGS[$v]}"
+	if [[ ${VBIN[$v]} == "$DEFBIN" ]]; then
+		echo "    variant $v: ubridge ${VARGS[$v]}"
+	else
+		echo "    variant $v: ubridge${VARGS[$v]:+ ${VARGS[$v]}} (binary ${VBIN[$v]})"
+	fi
 done
 start=$SECONDS
 for ((r = 1; r <= ROUNDS; r++)); do
