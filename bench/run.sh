@@ -9,7 +9,7 @@
 #
 #   bench/run.sh [--rounds N] [--seconds S] [--only S1,S2,..] [--quick]
 #                [--build-dir DIR] [--no-build] [--keep-log DIR]
-#                [--variant LABEL=ARGS ...]
+#                [--variant LABEL=ARGS ...] [--variant-bin LABEL=PATH ...]
 #
 # Needs root, network namespaces, iproute2, ethtool, iperf3, jq, cmake.
 
@@ -24,6 +24,7 @@ Usage: $0 [OPTIONS]
   --seconds S      length of each traffic run (default 4)
   --only LIST      comma-separated scenarios out of:
                    $ALL_SCENARIOS
+                   (default: all but $EXTRA_SCENARIOS)
   --quick          1 round of 2 s, 200 pings: a smoke test
   --build-dir DIR  CMake build directory (default: <repo>/build)
   --no-build       use the binaries already in the build directory
@@ -38,11 +39,21 @@ Usage: $0 [OPTIONS]
                    column of its own named LABEL, interleaved with the
                    others; the daemon is restarted when the variant
                    changes. Default: one variant, ubridge=""
+  --variant-bin LABEL=PATH
+                   (repeatable) start variant LABEL with the daemon
+                   binary PATH instead of the one in the build directory,
+                   e.g. the ubridge of an older commit; LABEL must be a
+                   variant (with no --variant, the default one, ubridge).
+                   ubctl stays the built one, so PATH must speak the same
+                   control protocol
   -h, --help       this help
 EOF
 }
 
-ALL_SCENARIOS="pps64 pps64_cap pps64_1k pps1514 flood tcp tcp_nooff rtt"
+DEFAULT_SCENARIOS="pps64 pps64_cap pps64_1k pps1514 flood tcp tcp_nooff rtt"
+# Only with --only: a default run is meant to stay near 10 minutes.
+EXTRA_SCENARIOS="pps64_2in"
+ALL_SCENARIOS="$DEFAULT_SCENARIOS $EXTRA_SCENARIOS"
 ROUNDS=5
 SECS=4
 PINGS=1000
@@ -53,6 +64,7 @@ PERF=
 DCPU=1
 VARIANTS=()
 declare -A VARGS=()
+declare -A VBIN=()
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=$REPO/build
 
@@ -73,6 +85,11 @@ while (($#)); do
 		VARIANTS+=("${2%%=*}")
 		VARGS[${2%%=*}]=${2#*=}
 		shift 2 ;;
+	--variant-bin)
+		[[ $2 =~ ^[a-z][a-z0-9_-]*=. ]] || { echo "--variant-bin takes LABEL=PATH" >&2; exit 2; }
+		[[ -z ${VBIN[${2%%=*}]:-} ]] || { echo "--variant-bin: '${2%%=*}' given twice" >&2; exit 2; }
+		VBIN[${2%%=*}]=${2#*=}
+		shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -82,9 +99,19 @@ if ((${#VARIANTS[@]} == 0)); then
 	VARIANTS=(ubridge)
 	VARGS[ubridge]=
 fi
+# A variant's own binary: checked now rather than when its daemon first
+# starts, minutes into the run. Kept as an absolute path without
+# symlinks, which is also what /proc/PID/exe of its daemon will show.
+for v in "${!VBIN[@]}"; do
+	[[ -v "VARGS[$v]" ]] ||
+		{ echo "--variant-bin: '$v' is not a variant (variants: ${VARIANTS[*]})" >&2; exit 2; }
+	[[ -f ${VBIN[$v]} && -x ${VBIN[$v]} ]] ||
+		{ echo "--variant-bin: '${VBIN[$v]}' (for $v) is not an executable file" >&2; exit 2; }
+	VBIN[$v]=$(realpath -e -- "${VBIN[$v]}")
+done
 TARGETS="direct kernel ${VARIANTS[*]}"
 is_ub() { [[ $1 != direct && $1 != kernel ]]; }
-SCENARIOS=$ALL_SCENARIOS
+SCENARIOS=$DEFAULT_SCENARIOS
 if [[ -n $ONLY ]]; then
 	SCENARIOS=${ONLY//,/ }
 	for s in $SCENARIOS; do
@@ -109,6 +136,10 @@ UBCTL=$BUILD_DIR/tools/ubctl
 UBGEN=$BUILD_DIR/bench/ubgen
 for b in "$UBRIDGE" "$UBCTL" "$UBGEN"; do
 	[[ -x $b ]] || { echo "missing $b (build first)" >&2; exit 1; }
+done
+DEFBIN=$(realpath -e -- "$UBRIDGE")
+for v in "${VARIANTS[@]}"; do
+	[[ -n ${VBIN[$v]:-} ]] || VBIN[$v]=$DEFBIN
 done
 
 # ---- topology -------------------------------------------------------------
@@ -227,23 +258,28 @@ ip -n "$B" link set kbr up
 # job of a script starts with SIGINT ignored; give the daemon its default
 # back. ip netns exec, taskset and env all exec, so $! is the daemon's PID
 # (background jobs call ip directly, not through a shell function, which
-# would add a subshell).
+# would add a subshell). Each variant runs its own binary (VBIN).
 ub_start() # VARIANT
 {
+	local bin=${VBIN[$1]}
+
 	[[ $UBVAR == "$1" ]] && return 0
 	ub_stop
+	echo "== variant $1: $bin ${VARGS[$1]}" >>"$TMP/ubridge.log"
 	# shellcheck disable=SC2086 # ARGS are words
-	ip netns exec "$B" taskset -c "$DCPU" env --default-signal=INT,QUIT "$UBRIDGE" -f -q --no-state \
+	ip netns exec "$B" taskset -c "$DCPU" env --default-signal=INT,QUIT "$bin" -f -q --no-state \
 		-n "$BRNAME" -p gu -p su -p fu1 -p fu2 -p fu3 ${VARGS[$1]} >>"$TMP/ubridge.log" 2>&1 &
 	UBPID=$!
 	UBVAR=$1
-	# ip, taskset and env exec in turn until the daemon runs.
+	# ip, taskset and env exec in turn until the daemon runs. Its
+	# executable tells, not its name: another binary may be called
+	# anything.
 	for _ in $(seq 50); do
-		[[ $(cat "/proc/$UBPID/comm" 2>/dev/null) == ubridge ]] && break
+		[[ $(readlink "/proc/$UBPID/exe" 2>/dev/null) == "$bin" ]] && break
 		kill -0 "$UBPID" 2>/dev/null || break
 		sleep 0.1
 	done
-	[[ $(cat "/proc/$UBPID/comm" 2>/dev/null) == ubridge ]] ||
+	[[ $(readlink "/proc/$UBPID/exe" 2>/dev/null) == "$bin" ]] ||
 		{ echo "PID $UBPID is not the daemon" >&2; cat "$TMP/ubridge.log" >&2; exit 1; }
 	for _ in $(seq 50); do
 		[[ -S /run/ubridge/$BRNAME.sock ]] && break
@@ -296,13 +332,20 @@ for t in direct kernel ubridge; do
 	save_offloads "$S" "${IFN[$t]}"
 done
 
-# Teaches a bridge where the gen and sink ends are (and fills ARP).
-prime()
+# Teaches a bridge where the gen and sink ends are (and fills ARP). The
+# flood namespaces have no addresses to ping from; given one (NS) and a
+# source MAC, one ubgen frame from NS to the sink teaches the bridge that
+# MAC (the sink drops the frame).
+prime() # TARGET [NS SRCMAC]
 {
 	local t
 	t=$(path "$1")
 	nsx "$S" ping -q -c 1 -W 1 "${NET[$t]}.1" >/dev/null 2>&1 || true
 	nsx "$G" ping -q -c 1 -W 1 "${NET[$t]}.2" >/dev/null 2>&1 || true
+	if (($# == 3)); then
+		nsx "$2" "$UBGEN" send "${IFN[$t]}" --dst "${SINKMAC[$t]}" --src "$3" \
+			--count 1 >/dev/null
+	fi
 }
 
 # CPU time (user + system, clock ticks) of the daemon so far.
@@ -326,19 +369,36 @@ record() # SCENARIO TARGET ROUND METRIC VALUE
 	printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RES"
 }
 
-# pps SCENARIO TARGET ROUND SIZE FLOWS DSTKIND
+# pps SCENARIO TARGET ROUND SIZE FLOWS DSTKIND [NS2]
+#
+# With NS2 (a flood namespace), a second generator there sends the same
+# kind of frames, to the same MAC, at the same time, from its own veth:
+# the bridge takes them in on two ports. It is pinned to CPU 0 too, and
+# sends from its interface's MAC, not ubgen's default source, which the
+# first generator uses: one MAC on two ports would move between them all
+# the time. The sink counts the frames of both; tx_pps is their sum.
 run_pps()
 {
-	local sc=$1 t=$2 r=$3 size=$4 flows=$5 dst=$6 ifn mac
-	local gpid gen cnt rx tx c0 c1 k0 k1 w0 w1 ns_per kb0 ks0 kb1 ks1
+	local sc=$1 t=$2 r=$3 size=$4 flows=$5 dst=$6 ns2=${7:-} ifn mac src2
+	local gpid gpids=() gen gen2 cnt rx tx c0 c1 k0 k1 w0 w1 ns_per kb0 ks0 kb1 ks1
 	ifn=${IFN[$(path "$t")]}
 	mac=${SINKMAC[$(path "$t")]}
 	[[ $dst == unknown ]] && mac=$UNKNOWN_MAC
-	prime "$t"
+	if [[ -n $ns2 ]]; then
+		src2=$(mac_of "$ns2" "$ifn")
+		prime "$t" "$ns2" "$src2"
+	else
+		prime "$t"
+	fi
 	ip netns exec "$G" taskset -c 0 "$UBGEN" send "$ifn" --dst "$mac" --size "$size" \
 		--flows "$flows" --seconds $((SECS + 2)) >"$TMP/gen.out" 2>&1 &
-	gpid=$!
-	PIDS+=("$gpid")
+	gpids+=("$!")
+	if [[ -n $ns2 ]]; then
+		ip netns exec "$ns2" taskset -c 0 "$UBGEN" send "$ifn" --dst "$mac" --src "$src2" \
+			--size "$size" --flows "$flows" --seconds $((SECS + 2)) >"$TMP/gen2.out" 2>&1 &
+		gpids+=("$!")
+	fi
+	PIDS+=("${gpids[@]}")
 	sleep 1
 	if is_ub "$t"; then
 		ub_counters >"$TMP/ubc0"
@@ -366,13 +426,20 @@ run_pps()
 		wait "$ppid" || true
 		unset 'PIDS[-1]'
 	fi
-	wait "$gpid" || { cat "$TMP/gen.out" >&2; return 1; }
-	unset 'PIDS[-1]'
+	for gpid in "${gpids[@]}"; do
+		wait "$gpid" || { cat "$TMP/gen.out" ${ns2:+"$TMP/gen2.out"} >&2; return 1; }
+		unset 'PIDS[-1]'
+	done
 	gen=$(cat "$TMP/gen.out")
 	cnt=$(cat "$TMP/cnt.out")
 	echo "    $sc $t r$r: gen: $gen" >>"$TMP/log"
-	echo "    $sc $t r$r: sink: $cnt" >>"$TMP/log"
 	tx=$(kv pps <<<"$gen")
+	if [[ -n $ns2 ]]; then
+		gen2=$(cat "$TMP/gen2.out")
+		echo "    $sc $t r$r: gen2 ($ns2): $gen2" >>"$TMP/log"
+		tx=$((tx + $(kv pps <<<"$gen2")))
+	fi
+	echo "    $sc $t r$r: sink: $cnt" >>"$TMP/log"
 	rx=$(kv pps <<<"$cnt")
 	record "$sc" "$t" "$r" rx_pps "$rx"
 	record "$sc" "$t" "$r" tx_pps "$tx"
@@ -477,7 +544,7 @@ run_cap()
 	ubctl capture stop all
 	record "$sc" "$t" "$r" cap_frames "$(jq '.[0].frames' <<<"$st")"
 	record "$sc" "$t" "$r" cap_dropped "$(jq '.[0].dropped' <<<"$st")"
-	echo "    $sc $t r$r: capture: $(ls -l "$TMP/cap.pcap" | awk '{print $5}') bytes" >>"$TMP/log"
+	echo "    $sc $t r$r: capture: $(stat -c %s "$TMP/cap.pcap") bytes" >>"$TMP/log"
 	rm -f "$TMP/cap.pcap"
 }
 
@@ -488,6 +555,7 @@ run_one()
 	pps64) run_pps "$sc" "$t" "$r" 64 1 known ;;
 	pps64_cap) run_cap "$sc" "$t" "$r" ;;
 	pps64_1k) run_pps "$sc" "$t" "$r" 64 1024 known ;;
+	pps64_2in) run_pps "$sc" "$t" "$r" 64 1 known "${F[0]}" ;;
 	pps1514) run_pps "$sc" "$t" "$r" 1514 1 known ;;
 	flood) run_pps "$sc" "$t" "$r" 64 1 unknown ;;
 	tcp | tcp_nooff) run_tcp "$sc" "$t" "$r" ;;
@@ -496,18 +564,24 @@ run_one()
 }
 
 echo "==> $(nproc) CPUs, kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-echo "==> pinning: generator, iperf3 client and ping on CPU 0 (taskset -c 0);"
+echo "==> pinning: generator (both in pps64_2in), iperf3 client and ping on CPU 0 (taskset -c 0);"
 echo "    ubridge daemon on CPU $DCPU (taskset -c $DCPU); counter and iperf3 server unpinned"
 echo "==> $ROUNDS rounds x {$SCENARIOS} x {$TARGETS}, ${SECS}s per traffic run"
 for v in "${VARIANTS[@]}"; do
-	echo "    variant $v: ubridge ${VARGS[$v]}"
+	if [[ ${VBIN[$v]} == "$DEFBIN" ]]; then
+		echo "    variant $v: ubridge ${VARGS[$v]}"
+	else
+		echo "    variant $v: ubridge${VARGS[$v]:+ ${VARGS[$v]}} (binary ${VBIN[$v]})"
+	fi
 done
 start=$SECONDS
 for ((r = 1; r <= ROUNDS; r++)); do
 	echo "==> round $r/$ROUNDS ($((SECONDS - start)) s so far)"
 	for sc in $SCENARIOS; do
 		for t in $TARGETS; do
-			[[ $sc == flood && $t == direct ]] && continue
+			# A direct pair has neither other ports to flood to
+			# nor a second way in.
+			[[ ($sc == flood || $sc == pps64_2in) && $t == direct ]] && continue
 			[[ $sc == pps64_cap ]] && ! is_ub "$t" && continue
 			if is_ub "$t"; then
 				ub_start "$t"
@@ -524,7 +598,7 @@ echo "Per-run detail:"
 cat "$TMP/log"
 echo
 echo "Medians of $ROUNDS interleaved runs [min - max]; ratio = variant / kernel (medians)"
-echo "Pinning: generator/iperf3 client/ping on CPU 0, ubridge daemon on CPU $DCPU."
+echo "Pinning: generator(s)/iperf3 client/ping on CPU 0, ubridge daemon on CPU $DCPU."
 echo
 awk -F'\t' -v order="$SCENARIOS" -v targets="$TARGETS" '
 function fmt(m, v) {
