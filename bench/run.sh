@@ -82,6 +82,7 @@ while (($#)); do
 	--variant)
 		[[ $2 =~ ^[a-z][a-z0-9_-]*= ]] || { echo "--variant takes LABEL=ARGS" >&2; exit 2; }
 		[[ $2 != direct=* && $2 != kernel=* ]] || { echo "--variant: reserved label" >&2; exit 2; }
+		[[ -z ${VARGS[${2%%=*}]+set} ]] || { echo "--variant: '${2%%=*}' given twice" >&2; exit 2; }
 		VARIANTS+=("${2%%=*}")
 		VARGS[${2%%=*}]=${2#*=}
 		shift 2 ;;
