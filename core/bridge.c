@@ -38,6 +38,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1068,6 +1069,11 @@ static int worker_loop(struct ub_worker *w)
 		bridge_unlock(br);
 		if (stop)
 			break;
+		/* A polling worker with nothing to do lets another one that
+		 * shares its CPU have it, rather than spin out its time slice
+		 * while that one's frames wait. */
+		if (!timeout && !n && !nrx && br->nworkers > 1)
+			sched_yield();
 		ret = ub_ring_submit_wait(w->ring, timeout);
 		if (ret < 0 && ret != -EINTR && ret != -ETIME &&
 		    ret != -EAGAIN && ret != -EBUSY) {
@@ -1233,6 +1239,16 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 				 strerror(-ret));
 			goto err;
 		}
+	}
+	if (br->nworkers > 1 && (br->busy_poll || br->spin_ns)) {
+		cpu_set_t cpus;
+
+		if (!sched_getaffinity(0, sizeof(cpus), &cpus) &&
+		    (uint32_t)CPU_COUNT(&cpus) < br->nworkers)
+			ub_log(UB_LOG_WARN, "%s: %u polling workers on %d CPU(s) "
+			       "take turns: a frame may wait for its worker's "
+			       "turn; give each worker a CPU, or do not poll",
+			       br->name, br->nworkers, CPU_COUNT(&cpus));
 	}
 
 	sigemptyset(&sigs);

@@ -3,8 +3,9 @@
 # ubridge --workers 3: three data-path threads, ports dealt to the one with
 # the fewest, frames crossing between ports of different workers, a port of
 # worker 2 detached and attached again while traffic between other
-# workers' ports goes on undisturbed, a clean stop of every thread, and
-# bad counts refused. (The data-path tests also run whole with --workers 3:
+# workers' ports goes on undisturbed, a clean stop of every thread, polling
+# workers sharing one CPU (warned about, still forwarding), and bad counts
+# refused. (The data-path tests also run whole with --workers 3:
 # the .workers variants.)
 UBT_ID=wk
 . "$(dirname "$0")/lib.sh"
@@ -55,6 +56,17 @@ bridge_alive
 
 step "SIGTERM stops every thread"
 stop_bridge "$P" || fail "ubridge --workers 3 did not stop cleanly"
+
+step "polling workers on fewer CPUs than workers: warned about, and forwarding"
+UBT_DAEMON_WRAPPER=(taskset -c 0)
+start_bridge "${P}y" --busy-poll --workers 2
+UBT_DAEMON_WRAPPER=()
+matches "2 polling workers on 1 CPU" "$UBT_TMP/${P}y.log" ||
+	fail "no warning about 2 polling workers on 1 CPU: $(cat "$UBT_TMP/${P}y.log")"
+ubctl port add "${HOSTIF[a]}" || fail "port add ${HOSTIF[a]} to ${P}y failed"
+ubctl port add "${HOSTIF[b]}" || fail "port add ${HOSTIF[b]} to ${P}y failed"
+ping_ok a b 5
+stop_bridge "${P}y" || fail "ubridge -n ${P}y did not stop cleanly"
 
 step "bad worker counts are refused"
 for bad in 0 17 abc; do
