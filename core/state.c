@@ -234,30 +234,58 @@ static void set_aside(struct ub_bridge *br, const char *why)
 	       br->state_path, why, aside);
 }
 
-/* Runs one saved request line; reports what the bridge refused. */
-static void replay(struct ub_bridge *br, const char *line, size_t len)
+/*
+ * How long a restore waits, in all, for interfaces that "exist already".
+ * The TAP devices of a daemon that was killed outlive it for a moment:
+ * their files are closed with its io_uring instance, which the kernel
+ * tears down after the process is gone. A restart right after a crash
+ * would otherwise find the gateway's TAP still there and skip it.
+ */
+#define UB_RESTORE_EXIST_WAIT_MS 3000
+#define UB_RESTORE_EXIST_STEP_MS 50
+
+/* Runs one saved request line; reports what the bridge refused. A line
+ * refused with EEXIST is tried again while '*wait_ms' lasts. */
+static void replay(struct ub_bridge *br, const char *line, size_t len,
+		   uint32_t *wait_ms)
 {
+	static const struct timespec step = {
+		.tv_nsec = UB_RESTORE_EXIST_STEP_MS * 1000000L
+	};
 	char req[UB_CTL_REQ_MAX], *argv[UB_CTL_ARGS_MAX];
 	struct ub_ctl_reply r;
 	const char *msg, *last;
-	int argc, err = -EINVAL;
+	int argc, err;
 
 	if (len + 1 > sizeof(req)) {
 		ub_log(UB_LOG_WARN, "%s: state: line too long, skipped",
 		       br->name);
 		return;
 	}
-	memcpy(req, line, len);
-	req[len] = '\n';
 	ub_ctl_reply_init(&r);
-	argc = ub_ctl_req_decode(req, len + 1, argv, UB_CTL_ARGS_MAX);
-	if (argc > 0)
-		ub_cmd_run(br, argc, argv, -1, &r);
-	if (r.len && r.buf[r.len - 1] == '\n')
-		r.buf[--r.len] = '\0';
-	last = r.len ? r.buf + r.len : "";
-	while (last > r.buf && last[-1] != '\n')
-		last--;
+	for (;;) {
+		err = -EINVAL;
+		memcpy(req, line, len);
+		req[len] = '\n';
+		argc = ub_ctl_req_decode(req, len + 1, argv, UB_CTL_ARGS_MAX);
+		if (argc > 0)
+			ub_cmd_run(br, argc, argv, -1, &r);
+		if (r.len && r.buf[r.len - 1] == '\n')
+			r.buf[--r.len] = '\0';
+		last = r.len ? r.buf + r.len : "";
+		while (last > r.buf && last[-1] != '\n')
+			last--;
+		if (argc > 0 && ub_ctl_status_decode(last, &err, &msg) &&
+		    err == -EEXIST && *wait_ms) {
+			*wait_ms -= *wait_ms < UB_RESTORE_EXIST_STEP_MS ?
+					    *wait_ms : UB_RESTORE_EXIST_STEP_MS;
+			nanosleep(&step, NULL);
+			ub_ctl_reply_free(&r);
+			ub_ctl_reply_init(&r);
+			continue;
+		}
+		break;
+	}
 	if (argc <= 0 || !ub_ctl_status_decode(last, &err, &msg) || err)
 		ub_log(UB_LOG_WARN, "%s: state: \"%.*s\" not restored: %s",
 		       br->name, (int)len, line,
@@ -268,6 +296,7 @@ static void replay(struct ub_bridge *br, const char *line, size_t len)
 void ub_bridge_restore(struct ub_bridge *br)
 {
 	const char *why = NULL, *p, *nl;
+	uint32_t wait_ms = UB_RESTORE_EXIST_WAIT_MS;
 	struct stat st;
 	char *buf;
 	int fd, body;
@@ -301,7 +330,7 @@ void ub_bridge_restore(struct ub_bridge *br)
 	for (p = buf; p < buf + body; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(buf + body - p));
 		if (nl > p && *p != '#')
-			replay(br, p, (size_t)(nl - p));
+			replay(br, p, (size_t)(nl - p), &wait_ms);
 	}
 	br->state_loading = false;
 	free(buf);

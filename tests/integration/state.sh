@@ -49,6 +49,17 @@ wait "${UBT_BRPID[$P]}" 2>/dev/null || true
 unset "UBT_BRPID[$P]"
 rm -f "/run/ubridge/$P.sock"
 
+# The dead daemon's TAPs go with its io_uring instance, which the kernel
+# tears down after the process is gone: a restart may find them for a
+# moment. Make that moment last half a second (an interface with the
+# gateway's name, whatever is left of the old one), and the restore must
+# wait it out.
+wait_until 5 "the old gateway TAP gone" bash -c "! ip link show $P-gw >/dev/null 2>&1"
+ip link add "$P-gw" type veth peer name "$P-gx"
+UBT_LINKS+=("$P-gw")
+(sleep 0.5; ip link del "$P-gw") &
+UBT_BGPIDS+=("$!")
+
 step "a new start restores the same bridge"
 start_bridge "$P" --state "$STATE"
 snapshot "$UBT_TMP/after"
