@@ -107,8 +107,8 @@ static void bridge_unlock(struct ub_bridge *br)
 static void worker_wake(struct ub_worker *w)
 {
 	if (eventfd_write(w->wake_fd, 1))
-		ub_log_rl(UB_LOG_ERR, "%s: cannot wake worker %u: %s",
-			  w->br->name, w->id, strerror(errno));
+		ub_log(UB_LOG_ERR, "%s: cannot wake worker %u: %s",
+		       w->br->name, w->id, strerror(errno));
 }
 
 static int worker_arm_wake(struct ub_worker *w)
@@ -916,26 +916,27 @@ static void conns_expire(struct ub_bridge *br)
 	}
 }
 
-/* The end of worker w's turn. */
+/* The end of worker w's turn. What the turn may have caused is finished
+ * by whichever worker caused it (worker 0 may be asleep with no deadline);
+ * only the timers are worker 0's. */
 static void housekeeping(struct ub_worker *w)
 {
 	struct ub_bridge *br = w->br;
 
 	ub_ring_bufs_commit(w->ring);
+	/* A detached ring port waits for the sends out of its buffers. */
+	for (uint32_t i = 0; br->nclosing && i < UB_PORTS_MAX; i++)
+		port_maybe_free(br, &br->ports[i]);
+	if (br->ncaps)
+		ub_cap_reap(br);
+	if (br->state_dirty) {
+		ub_state_save(br);
+		br->state_dirty = false;
+	}
 	if (w->id == 0) {
-		/* A detached ring port waits for the sends out of its
-		 * buffers. */
-		for (uint32_t i = 0; br->nclosing && i < UB_PORTS_MAX; i++)
-			port_maybe_free(br, &br->ports[i]);
-		if (br->ncaps)
-			ub_cap_reap(br);
 		if (br->now >= ub_fdb_next_deadline(br->fdb))
 			ub_fdb_age(br->fdb, br->now);
 		conns_expire(br);
-		if (br->state_dirty) {
-			ub_state_save(br);
-			br->state_dirty = false;
-		}
 	}
 	if (!ub_ring_bufs_free(w->ring))
 		return;

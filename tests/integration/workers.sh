@@ -41,15 +41,40 @@ for n in a b c d; do
 	((tx >= 6)) || fail "port of $n sent $tx frames, expected 6 or more"
 done
 
-step "detach and attach worker 2's port while a and b (workers 0, 1) talk"
-bg_ns a ping -q -i 0.01 -c 300 -W 1 "${IP[b]}"
-flood=$UBT_LASTPID
+step "a capture of worker 1's port that ends by itself, worker 0 idle"
+# With nothing learned (ageing 0) worker 0 has no deadline and sleeps: the
+# worker whose frames complete the capture must end it.
+ubctl set ageing 0
+out=$UBT_TMP/watch.pcap
+bash -c '"$1" -n "$2" capture watch "$3" --count 3 >"$4"' _ "$UBCTL" "$BR" "${HOSTIF[b]}" "$out" &
+watch=$!
+UBT_BGPIDS+=("$watch")
+sleep 0.3
+in_ns "${P}b" ping -q -c 3 -i 0.2 -W 1 "${IP[c]}" >/dev/null || true
+# Promptly: without it the capture ends only when something else happens
+# to wake worker 0 (seconds later, or never).
+wait_until 2 "capture watch of ${HOSTIF[b]} --count 3 to end" bash -c "! kill -0 $watch 2>/dev/null"
+wait "$watch" || fail "capture watch of ${HOSTIF[b]} failed"
+size=$(stat -c %s "$out")
+((size > 24 + 3 * 16)) || fail "capture watch wrote $size bytes, expected 3 frames"
+ubctl set ageing 300
+
+step "detach and attach worker 2's port under traffic, while a and b (workers 0, 1) talk"
+# d (worker 0) floods c (worker 2): worker 0's sends to c's port, and c's
+# replies held in worker 2's ring, are in flight when the port goes.
+bg_ns d ping -q -i 0.002 -c 1000 -W 1 "${IP[c]}"
+ip netns exec "${P}a" ping -q -i 0.01 -c 300 -W 1 "${IP[b]}" >"$UBT_TMP/talk.out" 2>&1 &
+talk=$!
+UBT_BGPIDS+=("$talk")
 sleep 0.5
 ubctl port del "${HOSTIF[c]}" || fail "port del ${HOSTIF[c]} failed"
 sleep 0.3
 ubctl port add "${HOSTIF[c]}" || fail "port add ${HOSTIF[c]} failed"
 expect_eq "worker of c, attached again" 2 "$(worker_of c)"
-wait "$flood" || fail "ping a -> b lost replies while c's port came and went"
+wait "$talk" || true
+info "a -> b: $(grep 'packets transmitted' "$UBT_TMP/talk.out")"
+matches ' 0% packet loss' "$UBT_TMP/talk.out" ||
+	fail "ping a -> b lost replies while c's port came and went"
 ping_ok c a 1
 ping_ok b c 1
 bridge_alive
