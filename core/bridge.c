@@ -124,6 +124,13 @@ static struct ub_ring *port_ring(struct ub_bridge *br,
 	return br->workers[p->worker].ring;
 }
 
+/* Another thread asks port p's worker to do what p's rx_*_wanted say. */
+static void port_ask_owner(struct ub_bridge *br, struct ub_port *p)
+{
+	br->workers[p->worker].todo = true;
+	worker_wake(&br->workers[p->worker]);
+}
+
 uint32_t ub_bridge_bufs_free(const struct ub_bridge *br)
 {
 	uint32_t n = 0;
@@ -170,8 +177,7 @@ static int port_arm_rx(struct ub_bridge *br, struct ub_port *p)
 		return 0;
 	if (p->worker != self_id) {
 		p->rx_arm_wanted = true;
-		br->workers[p->worker].todo = true;
-		worker_wake(&br->workers[p->worker]);
+		port_ask_owner(br, p);
 		return 0;
 	}
 	ret = p->io.ops->arm_rx(port_ring(br, p), &p->io,
@@ -184,8 +190,7 @@ static void port_cancel_rx(struct ub_bridge *br, struct ub_port *p)
 {
 	if (p->worker != self_id) {
 		p->rx_cancel_wanted = true;
-		br->workers[p->worker].todo = true;
-		worker_wake(&br->workers[p->worker]);
+		port_ask_owner(br, p);
 		return;
 	}
 	ub_ring_cancel(port_ring(br, p), ub_ud_make(UB_OP_RX, port_id(br, p), 0));
