@@ -244,6 +244,35 @@ static void set_aside(struct ub_bridge *br, const char *why)
 #define UB_RESTORE_EXIST_WAIT_MS 3000
 #define UB_RESTORE_EXIST_STEP_MS 50
 
+/* Runs saved request 'line' once, replying into 'r'; returns its status
+ * (0 or -errno) with the reason for a failure in '*why' (in 'r'). */
+static int run_line(struct ub_bridge *br, const char *line, size_t len,
+		    struct ub_ctl_reply *r, const char **why)
+{
+	char req[UB_CTL_REQ_MAX], *argv[UB_CTL_ARGS_MAX];
+	const char *last;
+	int argc, err;
+
+	memcpy(req, line, len);
+	req[len] = '\n';
+	argc = ub_ctl_req_decode(req, len + 1, argv, UB_CTL_ARGS_MAX);
+	if (argc <= 0) {
+		*why = "malformed line";
+		return -EINVAL;
+	}
+	ub_cmd_run(br, argc, argv, -1, r);
+	if (r->len && r->buf[r->len - 1] == '\n')
+		r->buf[--r->len] = '\0';
+	last = r->len ? r->buf + r->len : "";
+	while (last > r->buf && last[-1] != '\n')
+		last--;
+	if (!ub_ctl_status_decode(last, &err, why)) {
+		*why = "no status";
+		return -EINVAL;
+	}
+	return err;
+}
+
 /* Runs one saved request line; reports what the bridge refused. A line
  * refused with EEXIST is tried again while '*wait_ms' lasts. */
 static void replay(struct ub_bridge *br, const char *line, size_t len,
@@ -252,44 +281,27 @@ static void replay(struct ub_bridge *br, const char *line, size_t len,
 	static const struct timespec step = {
 		.tv_nsec = UB_RESTORE_EXIST_STEP_MS * 1000000L
 	};
-	char req[UB_CTL_REQ_MAX], *argv[UB_CTL_ARGS_MAX];
 	struct ub_ctl_reply r;
-	const char *msg, *last;
-	int argc, err;
+	const char *why;
+	int err;
 
-	if (len + 1 > sizeof(req)) {
+	if (len + 1 > UB_CTL_REQ_MAX) {
 		ub_log(UB_LOG_WARN, "%s: state: line too long, skipped",
 		       br->name);
 		return;
 	}
 	ub_ctl_reply_init(&r);
-	for (;;) {
-		err = -EINVAL;
-		memcpy(req, line, len);
-		req[len] = '\n';
-		argc = ub_ctl_req_decode(req, len + 1, argv, UB_CTL_ARGS_MAX);
-		if (argc > 0)
-			ub_cmd_run(br, argc, argv, -1, &r);
-		if (r.len && r.buf[r.len - 1] == '\n')
-			r.buf[--r.len] = '\0';
-		last = r.len ? r.buf + r.len : "";
-		while (last > r.buf && last[-1] != '\n')
-			last--;
-		if (argc > 0 && ub_ctl_status_decode(last, &err, &msg) &&
-		    err == -EEXIST && *wait_ms) {
-			*wait_ms -= *wait_ms < UB_RESTORE_EXIST_STEP_MS ?
-					    *wait_ms : UB_RESTORE_EXIST_STEP_MS;
-			nanosleep(&step, NULL);
-			ub_ctl_reply_free(&r);
-			ub_ctl_reply_init(&r);
-			continue;
-		}
-		break;
+	while ((err = run_line(br, line, len, &r, &why)) == -EEXIST &&
+	       *wait_ms) {
+		*wait_ms -= *wait_ms < UB_RESTORE_EXIST_STEP_MS ?
+				    *wait_ms : UB_RESTORE_EXIST_STEP_MS;
+		nanosleep(&step, NULL);
+		ub_ctl_reply_free(&r);
+		ub_ctl_reply_init(&r);
 	}
-	if (argc <= 0 || !ub_ctl_status_decode(last, &err, &msg) || err)
+	if (err)
 		ub_log(UB_LOG_WARN, "%s: state: \"%.*s\" not restored: %s",
-		       br->name, (int)len, line,
-		       argc <= 0 ? "malformed line" : err ? msg : "no status");
+		       br->name, (int)len, line, why);
 	ub_ctl_reply_free(&r);
 }
 
