@@ -103,6 +103,15 @@ static void bridge_unlock(struct ub_bridge *br)
 		pthread_mutex_unlock(&br->lock);
 }
 
+/* Stops the bridge from a thread that does not hold the lock; the
+ * workers see it at their next turn. */
+static void bridge_stop(struct ub_bridge *br)
+{
+	bridge_lock(br);
+	br->stop = true;
+	bridge_unlock(br);
+}
+
 /* Makes worker 'w' run a turn soon (it may be asleep in its ring). */
 static void worker_wake(struct ub_worker *w)
 {
@@ -1085,9 +1094,7 @@ static int worker_loop(struct ub_worker *w)
 		    ret != -EAGAIN && ret != -EBUSY) {
 			ub_log(UB_LOG_ERR, "%s: worker %u: io_uring: %s",
 			       br->name, w->id, strerror(-ret));
-			bridge_lock(br);
-			br->stop = true;
-			bridge_unlock(br);
+			bridge_stop(br);
 			break;
 		}
 		ret = 0;
@@ -1109,9 +1116,7 @@ static void *worker_main(void *arg)
 	if (ret) {
 		ub_log(UB_LOG_ERR, "%s: worker %u: cannot enable its ring: %s",
 		       w->br->name, w->id, strerror(-ret));
-		bridge_lock(w->br);
-		w->br->stop = true;
-		bridge_unlock(w->br);
+		bridge_stop(w->br);
 		worker_wake(&w->br->workers[0]);
 		return (void *)(intptr_t)ret;
 	}
@@ -1130,9 +1135,7 @@ int ub_bridge_run(struct ub_bridge *br)
 		if (err) {
 			ub_log(UB_LOG_ERR, "%s: cannot start worker %u: %s",
 			       br->name, k, strerror(err));
-			bridge_lock(br);
-			br->stop = true;
-			bridge_unlock(br);
+			bridge_stop(br);
 			ret = -err;
 			break;
 		}
