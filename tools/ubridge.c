@@ -214,7 +214,6 @@ static int lookup_user(const char *s, struct run_as *u)
 	return u->name ? 0 : -1;
 }
 
-/* Resolves a group given by name or gid. */
 /* Which of the NULL-ended 'words' 'arg' is; -1, said, when none. */
 static int choose(const char *arg, const char *opt, const char *const *words)
 {
@@ -229,6 +228,7 @@ static int choose(const char *arg, const char *opt, const char *const *words)
 	return -1;
 }
 
+/* Resolves a group given by name or gid. */
 static int lookup_group(const char *s, gid_t *gid)
 {
 	struct group *gr = getgrnam(s);
