@@ -12,30 +12,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bridge_private.h"
+#include "capture.h"
 #include "log.h"
 
-struct ub_cap_slot *ub_cap_start(struct ub_bridge *br,
+struct ub_cap_slot *ub_cap_start(struct ub_caps *c,
 				 const struct ub_cap_req *req, int *ret,
 				 char *err, size_t errlen)
 {
 	struct ub_cap_slot *s = NULL;
-	uint32_t port = UB_CAP_ALL;
 
-	if (strcmp(req->port, "all")) {
-		struct ub_port *p = ub_bridge_port_find(br, req->port);
-
-		if (!p) {
-			snprintf(err, errlen, "%s is not a port of bridge %s",
-				 req->port, br->name);
-			*ret = -ENOENT;
-			return NULL;
-		}
-		port = (uint32_t)(p - br->ports);
-	}
 	for (unsigned i = 0; i < UB_CAPTURES_MAX && !s; i++)
-		if (!br->caps[i].cap)
-			s = &br->caps[i];
+		if (!c->slot[i].cap)
+			s = &c->slot[i];
 	if (!s) {
 		snprintf(err, errlen, "%d captures are running already",
 			 UB_CAPTURES_MAX);
@@ -45,13 +33,13 @@ struct ub_cap_slot *ub_cap_start(struct ub_bridge *br,
 	*ret = ub_capture_new(&req->cfg, &s->cap, err, errlen);
 	if (*ret)
 		return NULL;
-	s->id = ++br->next_cap_id;
-	s->port = port;
+	s->id = ++c->next_id;
+	s->port = req->port;
 	/* By default a port's capture sees both directions, and "all" each
 	 * frame once, as it enters the bridge. */
 	s->dir = req->dir ? req->dir :
-		 port == UB_CAP_ALL ? UB_CAP_IN : UB_CAP_IN | UB_CAP_OUT;
-	snprintf(s->port_name, sizeof(s->port_name), "%s", req->port);
+		 req->port == UB_CAP_ALL ? UB_CAP_IN : UB_CAP_IN | UB_CAP_OUT;
+	snprintf(s->port_name, sizeof(s->port_name), "%s", req->port_name);
 	snprintf(s->path, sizeof(s->path), "%s",
 		 req->cfg.stream ? "-" : req->cfg.path);
 	s->stream = req->cfg.stream;
@@ -62,49 +50,59 @@ struct ub_cap_slot *ub_cap_start(struct ub_bridge *br,
 	s->rotate_files = req->cfg.rotate_files;
 	snprintf(s->filter, sizeof(s->filter), "%s",
 		 req->cfg.filter ? req->cfg.filter : "");
-	if (!br->ncaps++)
-		clock_gettime(CLOCK_REALTIME, &br->wall);
-	ub_log(UB_LOG_INFO, "%s: capture %u on %s to %s", br->name, s->id,
+	if (!c->n++)
+		clock_gettime(CLOCK_REALTIME, &c->wall);
+	ub_log(UB_LOG_INFO, "%s: capture %u on %s to %s", c->bridge, s->id,
 	       s->port_name, s->path);
 	return s;
 }
 
-void ub_cap_stop(struct ub_bridge *br, struct ub_cap_slot *s)
+bool ub_cap_stop(struct ub_caps *c, struct ub_cap_slot *s)
 {
 	ub_capture_free(s->cap);
 	s->cap = NULL;
-	br->ncaps--;
-	br->state_dirty |= s->saved;
-	ub_log(UB_LOG_INFO, "%s: capture %u stopped", br->name, s->id);
+	c->n--;
+	ub_log(UB_LOG_INFO, "%s: capture %u stopped", c->bridge, s->id);
+	return s->saved;
 }
 
-void ub_cap_stop_port(struct ub_bridge *br, uint32_t port)
+void ub_cap_stop_port(struct ub_caps *c, uint32_t port)
 {
 	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
-		struct ub_cap_slot *s = &br->caps[i];
+		struct ub_cap_slot *s = &c->slot[i];
 
 		if (s->cap && (port == UB_CAP_ALL || s->port == port))
-			ub_cap_stop(br, s);
+			ub_cap_stop(c, s);
 	}
 }
 
-void ub_cap_frame(struct ub_bridge *br, uint32_t port, uint8_t dir,
+struct ub_cap_slot *ub_cap_find(struct ub_caps *c, uint32_t id)
+{
+	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++)
+		if (c->slot[i].cap && c->slot[i].id == id)
+			return &c->slot[i];
+	return NULL;
+}
+
+void ub_cap_frame(struct ub_caps *c, uint32_t port, uint8_t dir,
 		  const struct ub_frame *f)
 {
 	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
-		struct ub_cap_slot *s = &br->caps[i];
+		struct ub_cap_slot *s = &c->slot[i];
 
 		if (s->cap && (s->dir & dir) &&
 		    (s->port == UB_CAP_ALL || s->port == port))
-			ub_capture_offer(s->cap, &br->wall, ub_frame_eth(f),
+			ub_capture_offer(s->cap, &c->wall, ub_frame_eth(f),
 					 ub_frame_eth_len(f));
 	}
 }
 
-void ub_cap_reap(struct ub_bridge *br)
+bool ub_cap_reap(struct ub_caps *c)
 {
+	bool saved = false;
+
 	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
-		struct ub_cap_slot *s = &br->caps[i];
+		struct ub_cap_slot *s = &c->slot[i];
 		struct ub_capture_stats st;
 
 		if (!s->cap)
@@ -114,25 +112,13 @@ void ub_cap_reap(struct ub_bridge *br)
 			 * a stream went away. */
 			ub_capture_get_stats(s->cap, &st);
 			ub_log(UB_LOG_INFO, "%s: capture %u ended: %s",
-			       br->name, s->id,
+			       c->bridge, s->id,
 			       strcmp(s->path, "-") ? strerror(-st.error) :
 						      "the reader left");
-			ub_cap_stop(br, s);
+			saved |= ub_cap_stop(c, s);
 		} else if (ub_capture_complete(s->cap)) {
-			ub_cap_stop(br, s);
+			saved |= ub_cap_stop(c, s);
 		}
 	}
-}
-
-int ub_bridge_capture(struct ub_bridge *br, const char *port,
-		      const char *path, char *err, size_t errlen)
-{
-	struct ub_cap_req req = { .port = port, .cfg.path = path };
-	struct ub_cap_slot *s;
-	int ret = 0;
-
-	s = ub_cap_start(br, &req, &ret, err, errlen);
-	if (s)
-		s->saved = false;
-	return ret;
+	return saved;
 }

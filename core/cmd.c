@@ -13,6 +13,11 @@
 #include <sys/socket.h>
 
 #include "bridge_private.h"
+#include "capture.h"
+#include "cmd.h"
+#include "gateway.h"
+#include "netns.h"
+#include "port.h"
 
 /* The request being served: its reply, and the client's connection. */
 struct ub_cmd_ctx {
@@ -70,7 +75,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 static struct ub_port *port_arg(struct ub_bridge *br, const char *name,
 				struct ub_ctl_reply *r)
 {
-	struct ub_port *p = ub_bridge_port_find(br, name);
+	struct ub_port *p = ub_port_find(&br->ports, name);
 
 	if (!p)
 		fail(r, -ENOENT, "%s is not a port of bridge %s", name,
@@ -194,11 +199,12 @@ static int cmd_port_add(struct ub_bridge *br, int argc, char **argv,
 			    "makes; an interface's own MTU is set with ip link");
 	ret = tap ? ub_tap_add(br, argv[0], (uint32_t)mtu, NULL, err,
 				   sizeof(err)) :
-		    ub_bridge_port_add(br, argv[0], err, sizeof(err));
+		    ub_port_open(br, ub_ctl_worker(br), argv[0], br->packet_ops,
+				 err, sizeof(err));
 	if (ret)
 		return fail(r, ret, "%s", err);
-	p = ub_bridge_port_find(br, argv[0]);
-	ub_fdb_port_set_cap(br->fdb, (uint32_t)(p - br->ports),
+	p = ub_port_find(&br->ports, argv[0]);
+	ub_fdb_port_set_cap(br->fdb, ub_port_id(&br->ports, p),
 			    cap.max_learned, cap.policy);
 	if (netns)
 		ub_ns_adopt(br, p, netns, peer, made);
@@ -225,7 +231,7 @@ static int cmd_port_set(struct ub_bridge *br, int argc, char **argv,
 	if (argc % 2 == 0)
 		return fail(r, -EINVAL, "options come in pairs: max-learned "
 			    "N, policy drop|nolearn");
-	id = (uint32_t)(p - br->ports);
+	id = ub_port_id(&br->ports, p);
 	ub_fdb_port_get(br->fdb, id, &cap);
 	for (int i = 1; i < argc; i += 2) {
 		ret = port_cap_opt(br, argv[i], argv[i + 1], &cap, r);
@@ -251,7 +257,7 @@ static int cmd_port_del(struct ub_bridge *br, int argc, char **argv,
 	if (ub_gw_is_port(br, p))
 		return fail(r, -EBUSY, "%s is the gateway: \"ubctl gateway "
 			    "del\" removes it", p->name);
-	ub_bridge_port_del(br, p);
+	ub_port_del(br, ub_ctl_worker(br), p);
 	return 0;
 }
 
@@ -259,8 +265,8 @@ static int cmd_port_show(struct ub_bridge *br, int argc, char **argv,
 			 struct ub_cmd_ctx *ctx)
 {
 	struct ub_ctl_reply *r = ctx->r;
-	for (uint32_t i = 0; i < br->nports; i++) {
-		struct ub_port *p = &br->ports[br->fwd_ids[i]];
+	for (uint32_t i = 0; i < br->ports.n; i++) {
+		struct ub_port *p = ub_port_nth(&br->ports, i);
 		char drops[UB_DROP__COUNT * 40], *d = drops;
 		struct ub_fdb_port_info cap;
 
@@ -269,7 +275,7 @@ static int cmd_port_show(struct ub_bridge *br, int argc, char **argv,
 		for (int k = 0; k < UB_DROP__COUNT; k++)
 			d += sprintf(d, " %s=%llu", ub_drop_names[k],
 				     (unsigned long long)p->drops[k]);
-		ub_fdb_port_get(br->fdb, br->fwd_ids[i], &cap);
+		ub_fdb_port_get(br->fdb, br->ports.fwd[i], &cap);
 		ub_ctl_reply_record(r,
 				    "name=%s kind=%s ifindex=%d mtu=%u "
 				    "state=%s learned_entries=%u max_learned=%u "
@@ -296,20 +302,20 @@ static int cmd_port_show(struct ub_bridge *br, int argc, char **argv,
 static int fdb_show_one(const struct ub_fdb_entry_info *e, void *arg)
 {
 	struct ub_fdb_walk *ctx = arg;
-	const char *port = ctx->br->ports[e->port].name;
+	const struct ub_port *p = ub_port_by_id(&ctx->br->ports, e->port);
 	char mac[UB_MAC_STRLEN];
 
 	ub_mac_fmt(&e->mac, mac);
 	/* "local": the port's own MAC, put there when it was attached. */
 	if (e->is_static)
 		ub_ctl_reply_record(ctx->r, "mac=%s vlan=%u port=%s type=%s",
-				    mac, e->vid, port,
-				    ub_mac_eq(&e->mac, &ctx->br->ports[e->port].io.mac) ?
+				    mac, e->vid, p->name,
+				    ub_mac_eq(&e->mac, &p->io.mac) ?
 					    "local" : "static");
 	else
 		ub_ctl_reply_record(ctx->r,
 				    "mac=%s vlan=%u port=%s type=learned age=%llu",
-				    mac, e->vid, port,
+				    mac, e->vid, p->name,
 				    (unsigned long long)(ctx->br->now -
 							 e->last_seen) / 1000);
 	return 0;
@@ -345,7 +351,7 @@ static int cmd_fdb_add(struct ub_bridge *br, int argc, char **argv,
 		return ret;
 	if (!(p = port_arg(br, argv[2], r)))
 		return -ENOENT;
-	ret = ub_fdb_add_static(br->fdb, &mac, vid, (uint32_t)(p - br->ports));
+	ret = ub_fdb_add_static(br->fdb, &mac, vid, ub_port_id(&br->ports, p));
 	if (ret)
 		return fail(r, ret, "no room for another static entry");
 	return 0;
@@ -380,7 +386,7 @@ static int cmd_fdb_flush(struct ub_bridge *br, int argc, char **argv,
 			return fail(r, -EINVAL, "expected \"dev IFNAME\"");
 		if (!(p = port_arg(br, argv[1], r)))
 			return -ENOENT;
-		port = (uint32_t)(p - br->ports);
+		port = ub_port_id(&br->ports, p);
 	}
 	ub_fdb_flush(br->fdb, port, false);
 	return 0;
@@ -402,6 +408,16 @@ static int cmd_set_ageing(struct ub_bridge *br, int argc, char **argv,
 	return 0;
 }
 
+/* Free receive buffers in every worker's pool. */
+static uint32_t bufs_free(struct ub_bridge *br)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < br->nworkers; i++)
+		n += ub_ring_bufs_free(br->workers[i].ring);
+	return n;
+}
+
 static int cmd_stats(struct ub_bridge *br, int argc, char **argv,
 		     struct ub_cmd_ctx *ctx)
 {
@@ -415,7 +431,7 @@ static int cmd_stats(struct ub_bridge *br, int argc, char **argv,
 			    "fdb_learned=%llu fdb_moved=%llu fdb_aged=%llu "
 			    "fdb_evicted=%llu fdb_static_refused=%llu "
 			    "fdb_port_refused=%llu bufs_free=%u",
-			    br->name, br->nports,
+			    br->name, br->ports.n,
 			    (unsigned long long)ub_fdb_get_ageing(br->fdb) / 1000,
 			    br->max_learned, st.learned_entries,
 			    st.static_entries, (unsigned long long)st.learned,
@@ -424,7 +440,7 @@ static int cmd_stats(struct ub_bridge *br, int argc, char **argv,
 			    (unsigned long long)st.evicted,
 			    (unsigned long long)st.static_refused,
 			    (unsigned long long)st.port_refused,
-			    ub_bridge_bufs_free(br));
+			    bufs_free(br));
 	return 0;
 }
 
@@ -440,11 +456,6 @@ static int cmd_time_warp(struct ub_bridge *br, int argc, char **argv,
 	br->warp_ms += ms;
 	ub_bridge_clock(br);
 	ub_fdb_age(br->fdb, br->now);
-	/* The clock jumps for everyone but the client asking: it still gets
-	 * its answer. */
-	for (unsigned i = 0; i < UB_CONNS_MAX; i++)
-		if (br->conns[i].fd == ctx->fd)
-			br->conns[i].deadline += ms;
 	return 0;
 }
 
@@ -496,6 +507,22 @@ static int cap_opt(struct ub_cap_req *req, char *key, char *val,
 	return 0;
 }
 
+/* A capture's port: "all", or a port's name. */
+static int cap_port(struct ub_bridge *br, const char *name,
+		    struct ub_cap_req *req, struct ub_ctl_reply *r)
+{
+	struct ub_port *p;
+
+	req->port_name = name;
+	req->port = UB_CAP_ALL;
+	if (!strcmp(name, "all"))
+		return 0;
+	if (!(p = port_arg(br, name, r)))
+		return -ENOENT;
+	req->port = ub_port_id(&br->ports, p);
+	return 0;
+}
+
 /* The "KEY VALUE" options of a capture, from argv[first] on. */
 static int cap_opts(struct ub_cap_req *req, int argc, char **argv, int first,
 		    struct ub_ctl_reply *r)
@@ -519,17 +546,19 @@ static int cmd_capture_start(struct ub_bridge *br, int argc, char **argv,
 			     struct ub_cmd_ctx *ctx)
 {
 	struct ub_ctl_reply *r = ctx->r;
-	struct ub_cap_req req = { .port = argv[0] };
+	struct ub_cap_req req = { 0 };
 	struct ub_cap_slot *s;
 	char err[300];
 	int ret;
 
+	if ((ret = cap_port(br, argv[0], &req, r)))
+		return ret;
 	if (ub_ctl_word_decode(argv[1]) || argv[1][0] != '/')
 		return fail(r, -EINVAL, "the file must be an absolute path");
 	req.cfg.path = argv[1];
 	if ((ret = cap_opts(&req, argc, argv, 2, r)))
 		return ret;
-	s = ub_cap_start(br, &req, &ret, err, sizeof(err));
+	s = ub_cap_start(&br->caps, &req, &ret, err, sizeof(err));
 	if (!s)
 		return fail(r, ret, "%s", err);
 	ub_ctl_reply_record(r, "id=%u", s->id);
@@ -548,12 +577,13 @@ static int cmd_capture_watch(struct ub_bridge *br, int argc, char **argv,
 	static const char ok[] = "errno=0\n";
 	static const struct timeval stream_timeout = { .tv_sec = 2 };
 	struct ub_ctl_reply *r = ctx->r;
-	struct ub_cap_req req = { .port = argv[0] };
+	struct ub_cap_req req = { 0 };
 	struct ub_cap_slot *s;
 	char err[300];
 	int ret;
 
-	if ((ret = cap_opts(&req, argc, argv, 1, r)))
+	if ((ret = cap_port(br, argv[0], &req, r)) ||
+	    (ret = cap_opts(&req, argc, argv, 1, r)))
 		return ret;
 	if (req.cfg.rotate_bytes)
 		return fail(r, -EINVAL, "a stream is not rotated");
@@ -566,12 +596,12 @@ static int cmd_capture_watch(struct ub_bridge *br, int argc, char **argv,
 	 * meanwhile the data path drops frames for this capture only. */
 	setsockopt(req.cfg.fd, SOL_SOCKET, SO_SNDTIMEO, &stream_timeout,
 		   sizeof(stream_timeout));
-	s = ub_cap_start(br, &req, &ret, err, sizeof(err));
+	s = ub_cap_start(&br->caps, &req, &ret, err, sizeof(err));
 	if (!s)
 		return fail(r, ret, "%s", err);
 	if (send(ctx->fd, ok, sizeof(ok) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) !=
 	    (ssize_t)sizeof(ok) - 1) {
-		ub_cap_stop(br, s);
+		ub_cap_stop(&br->caps, s);
 		return fail(r, -EIO, "cannot answer the client");
 	}
 	return UB_CMD_ANSWERED;
@@ -583,19 +613,18 @@ static int cmd_capture_stop(struct ub_bridge *br, int argc, char **argv,
 	struct ub_ctl_reply *r = ctx->r;
 	uint64_t id;
 
+	struct ub_cap_slot *s;
+
 	if (!strcmp(argv[0], "all")) {
-		ub_cap_stop_port(br, UB_CAP_ALL);
+		ub_cap_stop_port(&br->caps, UB_CAP_ALL);
 		return 0;
 	}
 	if (parse_u64(argv[0], UINT32_MAX, &id))
 		return fail(r, -EINVAL, "invalid capture id \"%s\"", argv[0]);
-	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
-		if (br->caps[i].cap && br->caps[i].id == id) {
-			ub_cap_stop(br, &br->caps[i]);
-			return 0;
-		}
-	}
-	return fail(r, -ENOENT, "no capture %s", argv[0]);
+	if (!(s = ub_cap_find(&br->caps, (uint32_t)id)))
+		return fail(r, -ENOENT, "no capture %s", argv[0]);
+	ub_cap_stop(&br->caps, s);
+	return 0;
 }
 
 static int cmd_capture_show(struct ub_bridge *br, int argc, char **argv,
@@ -605,7 +634,7 @@ static int cmd_capture_show(struct ub_bridge *br, int argc, char **argv,
 	static const char *const dirs[] = { "", "in", "out", "both" };
 
 	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
-		const struct ub_cap_slot *s = &br->caps[i];
+		const struct ub_cap_slot *s = &br->caps.slot[i];
 		struct ub_capture_stats st;
 		char path[3 * sizeof(s->path)], filter[3 * sizeof(s->filter)];
 

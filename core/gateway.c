@@ -13,7 +13,9 @@
 #include <ubridge/netlink.h>
 
 #include "bridge_private.h"
+#include "gateway.h"
 #include "log.h"
+#include "port.h"
 
 static void gw_name(const struct ub_bridge *br, char out[IFNAMSIZ])
 {
@@ -25,7 +27,7 @@ bool ub_gw_is_port(const struct ub_bridge *br, const struct ub_port *p)
 	char name[IFNAMSIZ];
 
 	gw_name(br, name);
-	return br->gw_cidr[0] && !strcmp(p->name, name);
+	return br->gw.cidr[0] && !strcmp(p->name, name);
 }
 
 /*
@@ -69,10 +71,11 @@ int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
 			 ret == -ENAMETOOLONG ? " (at most 15 characters)" : "");
 		return ret;
 	}
-	ret = ub_bridge_port_open(br, name, &ub_port_tap_ops, err, errlen);
+	ret = ub_port_open(br, ub_ctl_worker(br), name, &ub_port_tap_ops, err,
+			   errlen);
 	if (ret)
 		return ret;
-	p = ub_bridge_port_find(br, name);
+	p = ub_port_find(&br->ports, name);
 	if (mtu) {
 		set.mask |= UB_LINK_SET_MTU;
 		set.mtu = mtu;
@@ -91,14 +94,14 @@ int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
 		else if (!ub_nl_link_get(nl, name, &li))
 			p->io.mtu = li.mtu;
 		if (!ret && mac)
-			ub_bridge_port_set_mac(br, p, mac);
+			ub_port_set_mac(br, p, mac);
 		ub_nl_close(nl);
 	} else {
 		snprintf(err, errlen, "netlink: %s", strerror(-ret));
 	}
 	/* The device goes with its fd. */
 	if (ret)
-		ub_bridge_port_del(br, p);
+		ub_port_del(br, ub_ctl_worker(br), p);
 	return ret;
 }
 
@@ -110,9 +113,9 @@ int ub_gw_add(struct ub_bridge *br, const char *cidr, char *err, size_t errlen)
 	struct ub_nl *nl;
 	int ret;
 
-	if (br->gw_cidr[0]) {
+	if (br->gw.cidr[0]) {
 		snprintf(err, errlen, "bridge %s has a gateway already (%s)",
-			 br->name, br->gw_cidr);
+			 br->name, br->gw.cidr);
 		return -EEXIST;
 	}
 	if (ub_cidr_parse(cidr, &c)) {
@@ -136,10 +139,11 @@ int ub_gw_add(struct ub_bridge *br, const char *cidr, char *err, size_t errlen)
 		snprintf(err, errlen, "netlink: %s", strerror(-ret));
 	}
 	if (ret) {
-		ub_bridge_port_del(br, ub_bridge_port_find(br, name));
+		ub_port_del(br, ub_ctl_worker(br),
+			    ub_port_find(&br->ports, name));
 		return ret;
 	}
-	snprintf(br->gw_cidr, sizeof(br->gw_cidr), "%s", cidr);
+	snprintf(br->gw.cidr, sizeof(br->gw.cidr), "%s", cidr);
 	ub_log(UB_LOG_INFO, "%s: gateway %s on %s", br->name, cidr, name);
 	return 0;
 }
@@ -149,17 +153,17 @@ int ub_gw_del(struct ub_bridge *br, char *err, size_t errlen)
 	char name[IFNAMSIZ];
 	struct ub_port *p;
 
-	if (!br->gw_cidr[0]) {
+	if (!br->gw.cidr[0]) {
 		snprintf(err, errlen, "bridge %s has no gateway", br->name);
 		return -ENOENT;
 	}
-	if (br->nat)
+	if (br->gw.nat)
 		ub_nat_set(br, false, err, errlen);
 	gw_name(br, name);
-	p = ub_bridge_port_find(br, name);
+	p = ub_port_find(&br->ports, name);
 	if (p)
-		ub_bridge_port_del(br, p);
-	br->gw_cidr[0] = '\0';
+		ub_port_del(br, ub_ctl_worker(br), p);
+	br->gw.cidr[0] = '\0';
 	return 0;
 }
 
@@ -169,26 +173,26 @@ int ub_nat_set(struct ub_bridge *br, bool on, char *err, size_t errlen)
 	struct ub_cidr c;
 	int ret;
 
-	if (on == br->nat)
+	if (on == br->gw.nat)
 		return 0;
 	ub_nat_table_name(br->name, table, sizeof(table));
 	if (!on) {
-		ret = ub_nat_disable(table, br->old_forward, err, errlen);
-		br->nat = false;
+		ret = ub_nat_disable(table, br->gw.old_forward, err, errlen);
+		br->gw.nat = false;
 		return ret;
 	}
-	if (!br->gw_cidr[0] || ub_cidr_parse(br->gw_cidr, &c)) {
+	if (!br->gw.cidr[0] || ub_cidr_parse(br->gw.cidr, &c)) {
 		snprintf(err, errlen, "NAT needs a gateway: \"ubctl gateway "
 			 "add CIDR\" first");
 		return -ENOENT;
 	}
 	gw_name(br, name);
-	ret = ub_nat_enable(table, &c, name, &br->old_forward, err, errlen);
+	ret = ub_nat_enable(table, &c, name, &br->gw.old_forward, err, errlen);
 	if (ret)
 		return ret;
-	br->nat = true;
+	br->gw.nat = true;
 	ub_log(UB_LOG_INFO, "%s: NAT on for %s (nftables table %s)", br->name,
-	       br->gw_cidr, table);
+	       br->gw.cidr, table);
 	return 0;
 }
 
@@ -196,9 +200,9 @@ void ub_gw_show(struct ub_bridge *br, struct ub_ctl_reply *r)
 {
 	char name[IFNAMSIZ];
 
-	if (!br->gw_cidr[0])
+	if (!br->gw.cidr[0])
 		return;
 	gw_name(br, name);
-	ub_ctl_reply_record(r, "port=%s addr=%s nat=%s", name, br->gw_cidr,
-			    br->nat ? "on" : "off");
+	ub_ctl_reply_record(r, "port=%s addr=%s nat=%s", name, br->gw.cidr,
+			    br->gw.nat ? "on" : "off");
 }

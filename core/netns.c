@@ -19,6 +19,8 @@
 
 #include "bridge_private.h"
 #include "log.h"
+#include "netns.h"
+#include "port.h"
 
 /*
  * The host end's name: "veth-NAME" when that fits in an interface name and
@@ -94,8 +96,8 @@ static int check_req(struct ub_bridge *br, const struct ub_ns_req *req,
 		snprintf(err, errlen, "invalid MTU %u (68 to 65535)", req->mtu);
 		return -EINVAL;
 	}
-	for (uint32_t i = 0; i < br->nports; i++) {
-		const struct ub_port *p = &br->ports[br->fwd_ids[i]];
+	for (uint32_t i = 0; i < br->ports.n; i++) {
+		const struct ub_port *p = ub_port_nth(&br->ports, i);
 
 		if (p->netns && req->name && !strcmp(p->netns, req->name)) {
 			snprintf(err, errlen, "namespace %s is on bridge %s "
@@ -214,12 +216,13 @@ int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
 		step_err(err, errlen, "host end up", ret, nl);
 		goto undo;
 	}
-	ret = ub_bridge_port_add(br, host, perr, sizeof(perr));
+	ret = ub_port_open(br, ub_ctl_worker(br), host, br->packet_ops, perr,
+			   sizeof(perr));
 	if (ret) {
 		snprintf(err, errlen, "attach: %s", perr);
 		goto undo;
 	}
-	ub_ns_adopt(br, ub_bridge_port_find(br, host),
+	ub_ns_adopt(br, ub_port_find(&br->ports, host),
 		    req->name ? req->name : label, ifname, created);
 	ret = 0;
 	goto out;
@@ -251,8 +254,8 @@ void ub_ns_adopt(struct ub_bridge *br, struct ub_port *p, const char *name,
 
 static struct ub_port *ns_port(struct ub_bridge *br, const char *name)
 {
-	for (uint32_t i = 0; i < br->nports; i++) {
-		struct ub_port *p = &br->ports[br->fwd_ids[i]];
+	for (uint32_t i = 0; i < br->ports.n; i++) {
+		struct ub_port *p = ub_port_nth(&br->ports, i);
 
 		if (p->netns && !strcmp(p->netns, name))
 			return p;
@@ -276,7 +279,7 @@ int ub_ns_del(struct ub_bridge *br, const char *name, char *err,
 	}
 	snprintf(host, sizeof(host), "%s", p->name);
 	created = p->netns_created;
-	ub_bridge_port_del(br, p);
+	ub_port_del(br, ub_ctl_worker(br), p);
 	ret = ub_nl_open(&nl);
 	if (!ret) {
 		ret = ub_nl_link_del(nl, host);
@@ -333,8 +336,8 @@ out:
 
 void ub_ns_show(struct ub_bridge *br, struct ub_ctl_reply *r)
 {
-	for (uint32_t i = 0; i < br->nports; i++) {
-		const struct ub_port *p = &br->ports[br->fwd_ids[i]];
+	for (uint32_t i = 0; i < br->ports.n; i++) {
+		const struct ub_port *p = ub_port_nth(&br->ports, i);
 		char mac[UB_MAC_STRLEN], addrs[512], name[800];
 
 		if (!p->netns)

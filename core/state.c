@@ -27,14 +27,19 @@
 #include <unistd.h>
 
 #include "bridge_private.h"
+#include "capture.h"
+#include "cmd.h"
+#include "gateway.h"
 #include "log.h"
+#include "port.h"
+#include "state.h"
 
 #define UB_STATE_MAX (16 << 20)
 
 static int state_fdb_one(const struct ub_fdb_entry_info *e, void *arg)
 {
 	const struct ub_fdb_walk *w = arg;
-	const struct ub_port *p = &w->br->ports[e->port];
+	const struct ub_port *p = ub_port_by_id(&w->br->ports, e->port);
 	char mac[UB_MAC_STRLEN];
 
 	/* Learned entries are not configuration; a port's own MAC comes
@@ -48,15 +53,15 @@ static int state_fdb_one(const struct ub_fdb_entry_info *e, void *arg)
 
 static void state_ports(struct ub_bridge *br, struct ub_ctl_reply *b)
 {
-	for (uint32_t i = 0; i < br->nports; i++) {
-		const struct ub_port *p = &br->ports[br->fwd_ids[i]];
+	for (uint32_t i = 0; i < br->ports.n; i++) {
+		const struct ub_port *p = ub_port_nth(&br->ports, i);
 		struct ub_fdb_port_info cap;
 		char ns[3 * 256], opts[64] = "";
 
 		if (ub_gw_is_port(br, p))
 			continue;
 		/* The port's own FDB cap, when it differs from none. */
-		ub_fdb_port_get(br->fdb, br->fwd_ids[i], &cap);
+		ub_fdb_port_get(br->fdb, br->ports.fwd[i], &cap);
 		if (cap.max_learned || cap.policy != UB_FDB_CAP_NOLEARN)
 			snprintf(opts, sizeof(opts), " max-learned %u policy %s",
 				 cap.max_learned,
@@ -67,7 +72,7 @@ static void state_ports(struct ub_bridge *br, struct ub_ctl_reply *b)
 					    "made %s%s", p->name, ns, p->peer,
 					    p->netns_created ? "yes" : "no",
 					    opts);
-		} else if (p->io.ops == &ub_port_tap_ops) {
+		} else if (p->io.ops->flags & UB_PORT_F_OWN_DEVICE) {
 			ub_ctl_reply_record(b, "port add %s type tap mtu %u%s",
 					    p->name, p->io.mtu, opts);
 		} else {
@@ -89,7 +94,7 @@ static void state_captures(struct ub_bridge *br, struct ub_ctl_reply *b)
 	static const char *const dirs[] = { "", "in", "out", "both" };
 
 	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
-		const struct ub_cap_slot *s = &br->caps[i];
+		const struct ub_cap_slot *s = &br->caps.slot[i];
 		char path[3 * sizeof(s->path)], filter[3 * sizeof(s->filter)];
 		char opts[sizeof(filter) + 128] = "";
 
@@ -174,9 +179,9 @@ int ub_state_save(struct ub_bridge *br)
 			    (unsigned long long)ub_fdb_get_ageing(br->fdb) /
 				    1000);
 	state_ports(br, &b);
-	if (br->gw_cidr[0])
-		ub_ctl_reply_record(&b, "gateway add %s", br->gw_cidr);
-	if (br->nat)
+	if (br->gw.cidr[0])
+		ub_ctl_reply_record(&b, "gateway add %s", br->gw.cidr);
+	if (br->gw.nat)
 		ub_ctl_reply_record(&b, "nat on");
 	ub_fdb_foreach(br->fdb, state_fdb_one, &walk);
 	state_captures(br, &b);

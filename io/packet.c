@@ -588,6 +588,7 @@ static uint32_t pring_rx_held(struct ub_ring *ring, struct ub_port_io *p)
 
 const struct ub_port_ops ub_port_packet_ring_ops = {
 	.kind = "packet-ring",
+	.flags = UB_PORT_F_POLLED,
 	.open = pring_open,
 	.close = pring_close,
 	.arm_rx = pring_arm_rx,
@@ -668,6 +669,7 @@ static int prings_send(struct ub_ring *ring, struct ub_port_io *p,
 
 const struct ub_port_ops ub_port_packet_rings_ops = {
 	.kind = "packet-rings",
+	.flags = UB_PORT_F_POLLED,
 	.open = prings_open,
 	.close = pring_close,
 	.arm_rx = pring_arm_rx,

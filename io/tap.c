@@ -104,6 +104,7 @@ static int tap_send(struct ub_ring *ring, struct ub_port_io *p,
 
 const struct ub_port_ops ub_port_tap_ops = {
 	.kind = "tap",
+	.flags = UB_PORT_F_OWN_DEVICE,
 	.open = tap_open,
 	.close = ub_port_close_fd__,
 	.arm_rx = tap_arm_rx,

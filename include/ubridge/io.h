@@ -144,6 +144,32 @@ int ub_ring_cancel(struct ub_ring *ring, uint64_t ud);
 
 /* ---- ports ---- */
 
+/* What sets a port kind apart, for core (which never compares ops). */
+enum ub_port_flags {
+	/* Receives through memory the kernel fills, which the loop polls
+	 * with rx_next (arm_rx only arms a wake-up). */
+	UB_PORT_F_POLLED = 1 << 0,
+	/* The port made its device and removes it when it closes; the
+	 * device's state shows through the port's fd, not through link
+	 * events (it may live in another namespace). */
+	UB_PORT_F_OWN_DEVICE = 1 << 1,
+};
+
+/* Sends in flight per port (sends and TX ring flushes); past it, frames
+ * for the port are dropped (back-pressure, UB_XMIT_BUSY). */
+#define UB_PORT_TX_MAX 512
+
+/* A port's transmit state: io's own (ub_port_xmit and friends). */
+struct ub_port_tx {
+	uint32_t inflight; /* sends and flushes queued, not completed */
+	uint32_t ring_put; /* frames in the TX ring since its last flush */
+	/* Since the last flush a frame went as a send after frames in the
+	 * TX ring: later frames are sends too, or they would overtake it. */
+	bool sends_only;
+	/* ub_port_flush() is owed before the batch ends. */
+	bool flush_due;
+};
+
 struct ub_port_io {
 	int fd;
 	int ifindex;
@@ -154,6 +180,7 @@ struct ub_port_io {
 	/* In, for ring back ends: the RX ring's size in bytes (the TX ring,
 	 * if any, gets a quarter); 0: UB_RING_BYTES_DEFAULT. */
 	uint32_t ring_bytes;
+	struct ub_port_tx tx;
 };
 
 #define UB_RING_BYTES_DEFAULT (4U << 20)
@@ -183,32 +210,36 @@ enum ub_rx_status {
 };
 
 /*
- * A back end receives in one of two ways:
+ * A back end. Core uses the receive half directly and the transmit half
+ * only through ub_port_xmit() and ub_port_flush() below, which keep the
+ * order between a TX ring and plain sends.
+ *
+ * It receives in one of two ways:
  * - completion-driven: arm_rx queues a (multishot) receive into the pool,
  *   and each completion with a buffer becomes a frame through rx_frame;
- * - ring: the kernel fills memory of the back end's own; arm_rx queues a
- *   wake-up (a completion without a buffer when frames are waiting), and
- *   the loop takes frames with rx_next whenever it likes, with or without
- *   a wake-up (busy polling).
+ * - polled (UB_PORT_F_POLLED): the kernel fills memory of the back end's
+ *   own; arm_rx queues a wake-up (a completion without a buffer when
+ *   frames are waiting), and the loop takes frames with rx_next whenever
+ *   it likes, with or without a wake-up (busy polling).
  * Either way the caller owns the frame's buffer (f->buf) afterwards, also
  * when the status is an error: it takes references for its sends, or puts
  * the buffer back at once.
  */
 struct ub_port_ops {
 	const char *kind;
+	unsigned flags; /* enum ub_port_flags */
 	/* Opens the port on interface 'ifname'; fills 'p'. */
 	int (*open)(struct ub_ring *ring, const char *ifname,
 		    struct ub_port_io *p);
-	/* Only once rx_held() is 0: nothing of the port's is in flight. */
+	/* Only once ub_port_idle(): nothing of the port's is in flight. */
 	void (*close)(struct ub_ring *ring, struct ub_port_io *p);
-	/* Arms the receive (or, for a ring, its wake-up). */
+	/* Arms the receive (or, when polled, its wake-up). */
 	int (*arm_rx)(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud);
 	/* Completion-driven: turns a receive completion's pool buffer 'bid'
 	 * (already in f->buf) into a frame. */
 	enum ub_rx_status (*rx_frame)(struct ub_ring *ring, int res,
 				      uint16_t bid, struct ub_frame *f);
-	/* Ring: takes the next received frame, or says UB_RX_NONE. NULL for
-	 * completion-driven back ends. */
+	/* Polled: takes the next received frame, or says UB_RX_NONE. */
 	enum ub_rx_status (*rx_next)(struct ub_ring *ring, struct ub_port_io *p,
 				     struct ub_frame *f);
 	/* Buffers of the port's own that sends still reference. NULL: the
@@ -218,11 +249,9 @@ struct ub_port_ops {
 	int (*send)(struct ub_ring *ring, struct ub_port_io *p,
 		    const struct ub_frame *f, uint64_t ud);
 	/* A transmit ring: copies 'f' into the port's next free TX slot,
-	 * where it waits for tx_flush; the caller keeps no reference to
-	 * f->buf for it. 0; -ENOBUFS: no free slot (back-pressure: drop);
-	 * -EMSGSIZE: 'f' is not for the ring (larger than a slot), use send
-	 * after flushing what the ring holds, or frames change order. NULL:
-	 * no TX ring, every frame is a send. */
+	 * where it waits for tx_flush; no reference to f->buf is kept.
+	 * 0; -ENOBUFS: no free slot; -EMSGSIZE: 'f' is not for the ring
+	 * (larger than a slot): it must be a send. NULL: no TX ring. */
 	int (*tx_put)(struct ub_port_io *p, const struct ub_frame *f);
 	/* Queues one request that hands the kernel every frame tx_put since
 	 * the last flush; it completes with 'ud'. */
@@ -249,6 +278,40 @@ extern const struct ub_port_ops ub_port_packet_rings_ops;
  * device comes up down, with the kernel's default MTU: the caller sets
  * link state over netlink. */
 extern const struct ub_port_ops ub_port_tap_ops;
+
+/* ---- transmit (port.c) ---- */
+
+enum ub_xmit {
+	UB_XMIT_RING,  /* copied into the TX ring; leaves at the flush */
+	UB_XMIT_SEND,  /* a send out of the frame's buffer, which holds a
+			* reference until ub_port_sent() */
+	UB_XMIT_BUSY,  /* dropped: UB_PORT_TX_MAX in flight, or TX ring full */
+	UB_XMIT_ERROR, /* dropped: no request could be queued */
+};
+
+/*
+ * Queues frame 'f' on port 'p': into its TX ring when 'use_ring' and the
+ * port has one, else (and always for a frame the ring cannot take) as a
+ * send whose completion carries 'ud_send'. Frames leave in the order they
+ * were queued: a send after frames in the ring flushes the ring first
+ * ('ud_flush'), and the port's later frames until ub_port_flush() are
+ * sends too. Sets p->tx.flush_due when ub_port_flush() is owed before the
+ * batch ends.
+ */
+enum ub_xmit ub_port_xmit(struct ub_ring *ring, struct ub_port_io *p,
+			  const struct ub_frame *f, bool use_ring,
+			  uint64_t ud_send, uint64_t ud_flush);
+/* Ends the port's batch: hands the kernel what its TX ring holds, with
+ * one request completing with 'ud'. 0, or -errno when no request could be
+ * queued (the frames wait in the ring for the next flush). */
+int ub_port_flush(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud);
+/* A send of the port completed: drops its reference to buffer 'buf'. */
+void ub_port_sent(struct ub_ring *ring, struct ub_port_io *p, uint32_t buf);
+/* A flush of the port completed. */
+void ub_port_flushed(struct ub_port_io *p);
+/* Nothing of the port's is in flight: no send, no flush, no buffer of its
+ * own referenced. It may close. */
+bool ub_port_idle(struct ub_ring *ring, struct ub_port_io *p);
 
 /* ---- captures ---- */
 

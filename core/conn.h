@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket's server: connections accepted, read, answered and
+ * closed through worker 0's ring. One request per connection (see
+ * include/ubridge/ctl.h); each request runs as a command (cmd.h).
+ */
+#ifndef UB_CORE_CONN_H
+#define UB_CORE_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ubridge/ctl.h>
+#include <ubridge/io.h>
+
+/* Control connections served at once. */
+#define UB_CONNS_MAX 16
+/* A connection's whole life (request in, reply out) is bounded by this. */
+#define UB_CONN_TIMEOUT_MS 10000
+
+struct ub_bridge;
+struct ub_bridge_cfg;
+
+struct ub_conn {
+	int fd; /* -1: slot free */
+	uint64_t deadline; /* in the bridge's clock (br->now) */
+	bool cancelled; /* past its deadline: its request is being cancelled */
+	bool refused;   /* its peer may not use the bridge: told so, no more */
+	size_t req_len;
+	size_t sent;
+	struct ub_ctl_reply reply;
+	char req[UB_CTL_REQ_MAX];
+};
+
+struct ub_ctl_server {
+	int fd;          /* listening; -1: none */
+	char path[108];
+	gid_t group;     /* may use the control socket too; -1: none */
+	struct ub_conn conns[UB_CONNS_MAX];
+};
+
+/* Listens on the bridge's socket as 'cfg' says and starts accepting.
+ * On failure returns -errno with the reason in 'err'. */
+int ub_ctl_server_open(struct ub_bridge *br, const struct ub_bridge_cfg *cfg,
+		       char *err, size_t errlen);
+void ub_ctl_server_close(struct ub_ctl_server *s);
+/* A completion of an accept, a receive or a send (UB_OP_ACCEPT,
+ * UB_OP_CONN_*). */
+void ub_ctl_on_cqe(struct ub_bridge *br, const struct ub_cqe *c);
+/* Cancels what connections past their deadline wait for, and returns the
+ * next deadline in the bridge's clock (UINT64_MAX: none). */
+uint64_t ub_ctl_expire(struct ub_bridge *br);
+
+#endif

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/* The data path of one worker's turn (see datapath.h). */
+#include <errno.h>
+#include <net/if.h>
+#include <string.h>
+
+#include "bridge_private.h"
+#include "capture.h"
+#include "datapath.h"
+#include "forward.h"
+#include "log.h"
+#include "port.h"
+
+static void rx_error(struct ub_bridge *br, struct ub_worker *w,
+		     struct ub_port *p, int res)
+{
+	char ifname[IFNAMSIZ];
+
+	switch (res) {
+	case -ENOBUFS:
+		/* The pool ran dry: the multishot receive ended. Re-armed in
+		 * housekeeping once buffers came back. */
+		p->drops[UB_DROP_NOBUF]++;
+		p->rx_starved = true;
+		return;
+	case -ECANCELED:
+		return;
+	case -ENETDOWN:
+	case -ENXIO:
+	case -ENODEV:
+		/* The link went down, or away with its namespace. */
+		if (!if_indextoname((unsigned)p->io.ifindex, ifname)) {
+			ub_log(UB_LOG_WARN, "%s: port %s: interface is gone",
+			       br->name, p->name);
+			ub_port_del(br, w, p);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	ub_log_rl(UB_LOG_WARN, "%s: port %s: receive: %s", br->name, p->name,
+		  strerror(-res));
+}
+
+/*
+ * A static entry refused to move the frame's source here. If that entry
+ * is one of our ports' own MACs, somebody behind port 'id' is using it
+ * (a loop, or spoofing the gateway): the frame is dropped and we say so.
+ */
+static bool own_mac_elsewhere(struct ub_bridge *br, const uint8_t *eth,
+			      uint32_t id)
+{
+	const struct ub_eth_hdr *h = (const struct ub_eth_hdr *)eth;
+	struct ub_port *owner;
+	uint32_t oid;
+
+	if (!ub_fdb_lookup(br->fdb, &h->src, 0, &oid))
+		return false;
+	owner = ub_port_by_id(&br->ports, oid);
+	if (owner->state != UB_PORT_FORWARDING ||
+	    !ub_mac_eq(&owner->io.mac, &h->src))
+		return false;
+	ub_log_rl(UB_LOG_WARN, "%s: port %s: frame with the MAC of port %s "
+		  "as source, dropped", br->name,
+		  ub_port_by_id(&br->ports, id)->name, owner->name);
+	return true;
+}
+
+/* Checks, learns and classifies one received frame. True: it goes on to
+ * pass 2; false: it was dropped (and counted). */
+static bool rx_classify(struct ub_bridge *br, struct ub_port *p,
+			enum ub_rx_status st, struct ub_rx *rx)
+{
+	uint32_t id = ub_port_id(&br->ports, p);
+	uint32_t len;
+
+	if (st != UB_RX_OK) {
+		p->drops[st == UB_RX_TRUNCATED ? UB_DROP_TOO_BIG :
+						 UB_DROP_RUNT]++;
+		return false;
+	}
+	len = ub_frame_eth_len(&rx->f);
+	if (ub_unlikely(br->caps.n))
+		ub_cap_frame(&br->caps, id, UB_CAP_IN, &rx->f);
+	p->rx_packets++;
+	p->rx_bytes += len;
+	ub_forward_decide(br->fdb, ub_frame_eth(&rx->f), len, id, br->now,
+			  &rx->fwd);
+	if (ub_unlikely(rx->fwd.learn == UB_FDB_LEARN_REFUSED))
+		p->learn_refused++;
+	if (ub_unlikely(rx->fwd.learn == UB_FDB_LEARN_STATIC) &&
+	    own_mac_elsewhere(br, ub_frame_eth(&rx->f), id)) {
+		rx->fwd.kind = UB_FWD_DROP;
+		rx->fwd.drop = UB_DROP_OWN_MAC;
+	}
+	if (rx->fwd.kind == UB_FWD_DROP) {
+		p->drops[rx->fwd.drop]++;
+		return false;
+	}
+	rx->in_port = id;
+	return true;
+}
+
+bool ub_dp_take(struct ub_bridge *br, struct ub_worker *w, struct ub_port *p,
+		enum ub_rx_status st, struct ub_rx *rx)
+{
+	bool keep = p->state == UB_PORT_FORWARDING &&
+		    rx_classify(br, p, st, rx);
+
+	if (keep)
+		ub_ring_buf_get(w->ring, rx->f.buf, 1);
+	else
+		ub_ring_buf_put(w->ring, rx->f.buf);
+	return keep;
+}
+
+/* A receive completion: a frame in a pool buffer, or (polled ports) the
+ * wake-up saying frames are waiting, taken by ub_dp_poll(). */
+bool ub_dp_on_rx(struct ub_bridge *br, struct ub_worker *w,
+		 const struct ub_cqe *c, struct ub_rx *rx)
+{
+	struct ub_port *p = ub_port_by_id(&br->ports, ub_ud_id(c->user_data));
+	enum ub_rx_status st;
+	bool keep = false;
+	uint16_t bid;
+
+	if (!ub_cqe_more(c))
+		p->rx_armed = false;
+	if (c->res < 0) {
+		/* A detached port's receive may still end in an error. */
+		if (p->state == UB_PORT_FORWARDING)
+			rx_error(br, w, p, c->res);
+	} else if (ub_cqe_buf(c, &bid)) {
+		rx->f.buf = bid;
+		st = p->io.ops->rx_frame(w->ring, c->res, bid, &rx->f);
+		keep = ub_dp_take(br, w, p, st, rx);
+	}
+	if (!p->rx_armed) {
+		if (p->state != UB_PORT_FORWARDING)
+			ub_port_maybe_free(br, p);
+		else if (!p->rx_starved && ub_port_arm_rx(br, w, p))
+			p->rx_starved = true;
+	}
+	return keep;
+}
+
+unsigned ub_dp_poll(struct ub_bridge *br, struct ub_worker *w,
+		    struct ub_rx *batch, unsigned n)
+{
+	struct ub_ports *t = &br->ports;
+	uint32_t first = t->n ? w->rx_next_port++ % t->n : 0;
+
+	for (uint32_t k = 0; k < t->n && n < UB_BATCH_MAX; k++) {
+		struct ub_port *p = ub_port_nth(t, (first + k) % t->n);
+		enum ub_rx_status st;
+
+		if (!(p->io.ops->flags & UB_PORT_F_POLLED) ||
+		    p->worker != w->id)
+			continue;
+		while (n < UB_BATCH_MAX &&
+		       (st = p->io.ops->rx_next(w->ring, &p->io,
+						&batch[n].f)) != UB_RX_NONE)
+			if (ub_dp_take(br, w, p, st, &batch[n]))
+				n++;
+	}
+	return n;
+}
+
+/* Frame 'rx' to port 'p'; lists the port in flush[] the first time it
+ * owes a flush this batch. */
+static void xmit(struct ub_bridge *br, struct ub_worker *w, struct ub_port *p,
+		 const struct ub_rx *rx, bool use_ring, uint32_t *flush,
+		 uint32_t *nflush)
+{
+	uint32_t id = ub_port_id(&br->ports, p);
+	bool listed = p->io.tx.flush_due;
+
+	switch (ub_port_xmit(w->ring, &p->io, &rx->f, use_ring,
+			     ub_ud_make(UB_OP_TX, id, rx->f.buf),
+			     ub_ud_make(UB_OP_TX_FLUSH, id, 0))) {
+	case UB_XMIT_RING:
+		/* Counted now: the flush's completion says nothing per frame. */
+		p->tx_packets++;
+		p->tx_bytes += ub_frame_eth_len(&rx->f);
+		/* fall through */
+	case UB_XMIT_SEND:
+		if (ub_unlikely(br->caps.n))
+			ub_cap_frame(&br->caps, id, UB_CAP_OUT, &rx->f);
+		break;
+	case UB_XMIT_BUSY:
+		p->drops[UB_DROP_TX_BUSY]++;
+		break;
+	case UB_XMIT_ERROR:
+		p->drops[UB_DROP_TX_ERROR]++;
+		break;
+	}
+	if (!listed && p->io.tx.flush_due)
+		flush[(*nflush)++] = id;
+}
+
+void ub_dp_forward(struct ub_bridge *br, struct ub_worker *w,
+		   struct ub_rx *batch, unsigned n)
+{
+	struct ub_ports *t = &br->ports;
+	uint32_t flush[UB_PORTS_MAX], nflush = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct ub_rx *rx = &batch[i];
+		struct ub_port *p;
+
+		if (rx->fwd.kind == UB_FWD_PORT) {
+			p = ub_port_by_id(t, rx->fwd.port);
+			if (p->state == UB_PORT_FORWARDING && p->link_up)
+				xmit(br, w, p, rx, br->tx_ring_unicast, flush,
+				     &nflush);
+			else if (p->state == UB_PORT_FORWARDING)
+				p->drops[UB_DROP_TX_DOWN]++;
+		} else {
+			for (uint32_t j = 0; j < t->n; j++) {
+				p = ub_port_nth(t, j);
+				if (t->fwd[j] != rx->in_port && p->link_up)
+					xmit(br, w, p, rx, true, flush,
+					     &nflush);
+			}
+		}
+		/* The batch's reference: frees the buffer if no send was
+		 * queued (a copy in a TX ring needs none), else leaves it to
+		 * the last send. */
+		ub_ring_buf_put(w->ring, rx->f.buf);
+	}
+	for (uint32_t i = 0; i < nflush; i++) {
+		struct ub_port *p = ub_port_by_id(t, flush[i]);
+
+		if (ub_port_flush(w->ring, &p->io,
+				  ub_ud_make(UB_OP_TX_FLUSH, flush[i], 0)))
+			/* The frames wait in the ring for the next flush. */
+			p->drops[UB_DROP_TX_ERROR]++;
+	}
+}
+
+void ub_dp_on_tx(struct ub_bridge *br, struct ub_worker *w,
+		 const struct ub_cqe *c)
+{
+	struct ub_port *p = ub_port_by_id(&br->ports, ub_ud_id(c->user_data));
+	bool flush = ub_ud_op(c->user_data) == UB_OP_TX_FLUSH;
+
+	if (flush)
+		ub_port_flushed(&p->io);
+	else
+		ub_port_sent(w->ring, &p->io, ub_ud_aux(c->user_data));
+	if (c->res >= 0) {
+		/* A flush's frames were counted as they went into the ring. */
+		if (!flush) {
+			p->tx_packets++;
+			p->tx_bytes += (uint32_t)c->res - UB_VNET_HLEN;
+		}
+	} else if (c->res == -EMSGSIZE && !flush) {
+		p->drops[UB_DROP_TX_TOO_BIG]++;
+	} else {
+		p->drops[UB_DROP_TX_ERROR]++;
+		ub_log_rl(UB_LOG_WARN, "%s: port %s: %s: %s", br->name, p->name,
+			  flush ? "TX ring send" : "send", strerror(-c->res));
+	}
+	ub_port_maybe_free(br, p);
+}

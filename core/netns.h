@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* "netns add|attach|del|show": a namespace's veth, addresses, route and
+ * port, made and undone as one. */
+#ifndef UB_CORE_NETNS_H
+#define UB_CORE_NETNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <ubridge/ctl.h>
+#include <ubridge/eth.h>
+
+#define UB_NS_ADDRS_MAX 8
+
+struct ub_bridge;
+struct ub_port;
+
+struct ub_ns_req {
+	const char *name;   /* namespace name, or NULL with 'pid' */
+	int pid;            /* the namespace of this process (attach only) */
+	bool create;        /* add: create the namespace if it is missing */
+	const char *ifname; /* the peer's name inside; NULL: eth0 */
+	uint32_t mtu;       /* 0: the kernel's default */
+	bool has_mac;
+	struct ub_mac mac;  /* the peer's MAC */
+	unsigned naddrs;
+	const char *addrs[UB_NS_ADDRS_MAX];
+	const char *gw;     /* NULL: no default route */
+};
+
+/* Builds what 'req' asks and attaches it; on failure undoes every step
+ * done, and writes which step failed and why into 'err'. */
+int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
+		 char *err, size_t errlen);
+/* Detaches the port of namespace 'name' and removes what add made. */
+int ub_ns_del(struct ub_bridge *br, const char *name, char *err,
+	      size_t errlen);
+/* Records on port 'p' that it is namespace 'name''s veth (state file). */
+void ub_ns_adopt(struct ub_bridge *br, struct ub_port *p, const char *name,
+		 const char *peer, bool made);
+/* One record per namespace on the bridge. */
+void ub_ns_show(struct ub_bridge *br, struct ub_ctl_reply *r);
+
+#endif
