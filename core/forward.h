@@ -14,7 +14,8 @@
 enum ub_drop {
 	UB_DROP_RUNT,        /* shorter than an Ethernet header */
 	UB_DROP_BAD_SRC,     /* multicast or all-zero source */
-	UB_DROP_OWN_MAC,     /* source is the MAC of another of our ports */
+	UB_DROP_OWN_MAC,     /* source is the MAC of another of our ports
+			      * (a local FDB entry names another port) */
 	UB_DROP_FDB_CAP,     /* new source, port at its FDB cap, policy drop */
 	UB_DROP_LINK_LOCAL,  /* to 01:80:c2:00:00:0x, never forwarded */
 	UB_DROP_SAME_PORT,   /* destination sits behind the ingress port */
@@ -41,14 +42,26 @@ enum ub_fwd_kind {
 struct ub_fwd {
 	enum ub_fwd_kind kind;
 	enum ub_drop drop;  /* UB_FWD_DROP */
-	uint32_t port;      /* UB_FWD_PORT */
+	/*
+	 * UB_FWD_PORT: the egress port.
+	 * UB_DROP_OWN_MAC: the port whose MAC the source is (the owner of
+	 * the local entry), for the log line.
+	 * UB_DROP_SAME_PORT: the destination's port, i.e. the ingress one.
+	 * Otherwise 0.
+	 */
+	uint32_t port;
 	uint16_t vid;       /* 0 when untagged */
 	enum ub_fdb_learn_result learn;
 };
 
 /*
  * Decides what happens to the Ethernet frame eth[0..len) that arrived on
- * 'in_port' at 'now', and learns its source on the way.
+ * 'in_port' at 'now', and learns its source on the way. Every drop is
+ * decided here, in this order: runt, bad source, own MAC (the source has
+ * a local FDB entry on another port; learn is UB_FDB_LEARN_LOCAL), FDB
+ * cap with the drop policy, link-local destination, destination behind
+ * the ingress port. A plain static entry for the source on another port
+ * (learn is UB_FDB_LEARN_STATIC) drops nothing.
  */
 void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
 		       uint32_t in_port, uint64_t now, struct ub_fwd *out);

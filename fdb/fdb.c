@@ -13,6 +13,8 @@
  *   exactly one hash chain.
  * - Learned entries, and only they, are on the LRU list, sorted by
  *   last_seen, oldest at the head.
+ * - Local entries are static entries with is_local set, and counted in
+ *   both static_entries and local_entries.
  * - learned_entries <= max_learned and static_entries <= max_static. The
  *   pool holds max_learned + max_static entries, so the free list is never
  *   empty while a count is below its cap.
@@ -43,6 +45,7 @@ struct fdb_age {
 	uint64_t last_seen;
 	uint32_t prev, next; /* LRU list; unused by static entries */
 	bool is_static;
+	bool is_local; /* only with is_static */
 };
 
 /* A port's learned entries and its own cap on them. */
@@ -185,6 +188,7 @@ static uint32_t fdb_alloc__(struct ub_fdb *fdb, uint32_t b,
 	n->next = fdb->buckets[b];
 	fdb->buckets[b] = i;
 	fdb->ages[i].is_static = is_static;
+	fdb->ages[i].is_local = false;
 	return i;
 }
 
@@ -194,6 +198,8 @@ static void fdb_unlink__(struct ub_fdb *fdb, uint32_t *link)
 	uint32_t i = *link;
 
 	*link = fdb->nodes[i].next;
+	if (fdb->ages[i].is_local)
+		fdb->st.local_entries--;
 	if (fdb->ages[i].is_static) {
 		fdb->st.static_entries--;
 	} else {
@@ -284,6 +290,28 @@ void ub_fdb_free(struct ub_fdb *fdb)
 	free(fdb);
 }
 
+/*
+ * Learning with an ageing time of 0. As with the Linux bridge's
+ * hold_time() == 0, nothing is learned, and with no local entry the table
+ * is not even looked at. Our own MACs are still reported: that check is
+ * about the frame, not about remembering where its source lives.
+ */
+static enum ub_fdb_learn_result fdb_learn_off__(struct ub_fdb *fdb,
+						const struct ub_fdb_key *key,
+						uint32_t port)
+{
+	uint32_t i;
+
+	if (!fdb->st.local_entries)
+		return UB_FDB_LEARN_NONE;
+	i = *fdb_find__(fdb, fdb_bucket__(fdb, key), key);
+	if (i == FDB_NIL || !fdb->ages[i].is_local ||
+	    fdb->nodes[i].port == port)
+		return UB_FDB_LEARN_NONE;
+	fdb->st.local_refused++;
+	return UB_FDB_LEARN_LOCAL;
+}
+
 enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 				      const struct ub_mac *mac, uint16_t vid,
 				      uint32_t port, uint64_t now)
@@ -291,9 +319,8 @@ enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 	struct ub_fdb_key key = {.mac = *mac, .vid = vid};
 	uint32_t b, i;
 
-	/* As with the Linux bridge's hold_time() == 0: do not even look. */
-	if (fdb->ageing_ms == 0)
-		return UB_FDB_LEARN_NONE;
+	if (ub_unlikely(fdb->ageing_ms == 0))
+		return fdb_learn_off__(fdb, &key, port);
 
 	b = fdb_bucket__(fdb, &key);
 	i = *fdb_find__(fdb, b, &key);
@@ -304,6 +331,10 @@ enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 		if (a->is_static) {
 			if (n->port == port)
 				return UB_FDB_LEARN_NONE;
+			if (a->is_local) {
+				fdb->st.local_refused++;
+				return UB_FDB_LEARN_LOCAL;
+			}
 			fdb->st.static_refused++;
 			return UB_FDB_LEARN_STATIC;
 		}
@@ -380,31 +411,50 @@ bool ub_fdb_lookup(const struct ub_fdb *fdb, const struct ub_mac *mac,
 	return true;
 }
 
-int ub_fdb_add_static(struct ub_fdb *fdb, const struct ub_mac *mac,
-		      uint16_t vid, uint32_t port)
+/* Adds a static entry, local or not, or turns an existing entry into one:
+ * the last call says what the entry is. */
+static int fdb_add_pinned__(struct ub_fdb *fdb, const struct ub_mac *mac,
+			    uint16_t vid, uint32_t port, bool local)
 {
 	struct ub_fdb_key key = {.mac = *mac, .vid = vid};
 	uint32_t b = fdb_bucket__(fdb, &key);
 	uint32_t i = *fdb_find__(fdb, b, &key);
+	struct fdb_age *a;
 
-	if (i != FDB_NIL && fdb->ages[i].is_static) {
-		fdb->nodes[i].port = port;
-		return 0;
+	if (i == FDB_NIL || !fdb->ages[i].is_static) {
+		if (fdb->st.static_entries >= fdb->max_static)
+			return -ENOSPC;
+		if (i != FDB_NIL) {
+			/* Learned: it leaves the LRU and the learned count. */
+			fdb_lru_unlink__(fdb, i);
+			fdb->st.learned_entries--;
+			fdb_port_count__(fdb, fdb->nodes[i].port, -1);
+			fdb->ages[i].is_static = true;
+		} else {
+			i = fdb_alloc__(fdb, b, &key, port, true);
+		}
+		fdb->st.static_entries++;
 	}
-	if (fdb->st.static_entries >= fdb->max_static)
-		return -ENOSPC;
-	if (i != FDB_NIL) {
-		/* Learned: it leaves the LRU and the learned count. */
-		fdb_lru_unlink__(fdb, i);
-		fdb->st.learned_entries--;
-		fdb_port_count__(fdb, fdb->nodes[i].port, -1);
-		fdb->ages[i].is_static = true;
-		fdb->nodes[i].port = port;
-	} else {
-		fdb_alloc__(fdb, b, &key, port, true);
-	}
-	fdb->st.static_entries++;
+	a = &fdb->ages[i];
+	if (local && !a->is_local)
+		fdb->st.local_entries++;
+	else if (!local && a->is_local)
+		fdb->st.local_entries--;
+	a->is_local = local;
+	fdb->nodes[i].port = port;
 	return 0;
+}
+
+int ub_fdb_add_static(struct ub_fdb *fdb, const struct ub_mac *mac,
+		      uint16_t vid, uint32_t port)
+{
+	return fdb_add_pinned__(fdb, mac, vid, port, false);
+}
+
+int ub_fdb_add_local(struct ub_fdb *fdb, const struct ub_mac *mac,
+		     uint16_t vid, uint32_t port)
+{
+	return fdb_add_pinned__(fdb, mac, vid, port, true);
 }
 
 int ub_fdb_del(struct ub_fdb *fdb, const struct ub_mac *mac, uint16_t vid)
@@ -499,6 +549,7 @@ int ub_fdb_foreach(const struct ub_fdb *fdb,
 				.vid = fdb->nodes[i].key.vid,
 				.port = fdb->nodes[i].port,
 				.is_static = a->is_static,
+				.is_local = a->is_local,
 				.last_seen = a->is_static ? 0 : a->last_seen,
 			};
 

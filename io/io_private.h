@@ -45,6 +45,12 @@ void ub_ring_area_del__(struct ub_ring *ring, uint32_t area);
 uint32_t ub_ring_area_held__(const struct ub_ring *ring, uint32_t area);
 /* References on one buffer. */
 uint16_t ub_ring_buf_refs__(const struct ub_ring *ring, uint32_t buf);
+/*
+ * Whether a put or get on a pool buffer that is not handed out aborts the
+ * process after being refused (and, for a put, counted). The default is on
+ * in ASan and TSan builds only; tests set it either way.
+ */
+void ub_ring_bad_put_abort__(struct ub_ring *ring, bool on);
 
 /* Arms a multishot poll for input on 'fd'. */
 int ub_ring_poll__(struct ub_ring *ring, int fd, uint64_t ud);

@@ -3,6 +3,15 @@
  * The io_uring ring, the shared pool of receive buffers, and the buffer
  * areas: every buffer a frame can live in (a pool buffer, a slot of a
  * port's TPACKET ring) is reference-counted here in the same way.
+ *
+ * A pool buffer is also known to be ours or not: it becomes ours when a
+ * completion hands it over (ub_ring_reap) and stops being ours when its
+ * last reference goes. A put (or get) on a pool buffer that is not ours,
+ * a double put or a put of a buffer that was never received, would give
+ * the kernel the same buffer twice, and two frames would land in it. It
+ * is refused and counted instead. An area's back end hands its buffers
+ * over without telling the ring, so there only the references are known,
+ * and an unreferenced put always releases (a fresh frame dropped).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,8 +30,29 @@
 /* Area 0 is the pool; one more per ring port at most. */
 #define UB_AREAS_MAX 2048
 
+/*
+ * A bad put is our own bug, not something the input can cause, so an
+ * ASan or TSan build (tests, CI) stops at it with a stack trace. Other
+ * builds count it and carry on: the buffer is already safe from a second
+ * release, and the daemon keeps forwarding.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UB_RING_STRICT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define UB_RING_STRICT 1
+#endif
+#endif
+#ifdef UB_RING_STRICT
+#include <sanitizer/common_interface_defs.h>
+#else
+#define UB_RING_STRICT 0
+#endif
+
 struct ub_area {
 	uint16_t *refs;  /* NULL: the area is free */
+	uint8_t *ours;   /* per buffer, 1 while handed over to us; NULL:
+			  * not tracked (see the top of the file) */
 	uint32_t held;   /* buffers with references */
 	void (*release)(void *arg, uint32_t idx);
 	void *arg;
@@ -33,8 +63,11 @@ struct ub_ring {
 	struct io_uring_buf_ring *br;
 	uint8_t *bufs;
 	uint16_t refs[UB_BUF_COUNT];
+	uint8_t ours[UB_BUF_COUNT]; /* pool buffers handed over, not yet back */
 	uint32_t nfree;    /* buffers the kernel may fill */
 	uint32_t pending;  /* returned, not yet published */
+	uint64_t bad_puts;
+	bool bad_put_abort;
 	struct ub_area areas[UB_AREAS_MAX];
 };
 
@@ -111,7 +144,8 @@ int ub_ring_new(const struct ub_ring_cfg *cfg, struct ub_ring **out)
 				      io_uring_buf_ring_mask(UB_BUF_COUNT), i);
 	io_uring_buf_ring_advance(r->br, UB_BUF_COUNT);
 	r->nfree = UB_BUF_COUNT;
-	r->areas[0] = (struct ub_area){ .refs = r->refs,
+	r->bad_put_abort = UB_RING_STRICT;
+	r->areas[0] = (struct ub_area){ .refs = r->refs, .ours = r->ours,
 					.release = pool_release__, .arg = r };
 	*out = r;
 	return 0;
@@ -203,8 +237,10 @@ unsigned ub_ring_reap(struct ub_ring *r, struct ub_cqe *out, unsigned max)
 		out[n].res = cqe->res;
 		out[n].flags = cqe->flags;
 		/* A completion with a buffer hands it to us until put. */
-		if (cqe->flags & IORING_CQE_F_BUFFER)
+		if (cqe->flags & IORING_CQE_F_BUFFER) {
 			r->nfree--;
+			r->ours[cqe->flags >> IORING_CQE_BUFFER_SHIFT] = 1;
+		}
 		n++;
 	}
 	io_uring_cq_advance(&r->uring, n);
@@ -216,11 +252,30 @@ void *ub_ring_buf(struct ub_ring *r, uint16_t bid)
 	return r->bufs + (size_t)bid * UB_BUF_SIZE;
 }
 
+/* A get or put on a buffer that is not ours: see the top of the file.
+ * The stack trace, where there is one, is the whole report. */
+static void buf_not_ours__(struct ub_ring *r)
+{
+	if (!r->bad_put_abort)
+		return;
+#if UB_RING_STRICT
+	__sanitizer_print_stack_trace();
+#endif
+	abort();
+}
+
 void ub_ring_buf_get(struct ub_ring *r, uint32_t buf, uint16_t n)
 {
 	struct ub_area *a = &r->areas[buf >> UB_AREA_SHIFT];
-	uint16_t *refs = &a->refs[buf & (UB_AREA_BUFS_MAX - 1)];
+	uint32_t idx = buf & (UB_AREA_BUFS_MAX - 1);
+	uint16_t *refs = &a->refs[idx];
 
+	/* Ignored: references on it would keep it from its next owner.
+	 * The puts that match it are counted. */
+	if (a->ours && ub_unlikely(!a->ours[idx])) {
+		buf_not_ours__(r);
+		return;
+	}
 	if (!*refs && n)
 		a->held++;
 	*refs += n;
@@ -231,6 +286,11 @@ void ub_ring_buf_put(struct ub_ring *r, uint32_t buf)
 	struct ub_area *a = &r->areas[buf >> UB_AREA_SHIFT];
 	uint32_t idx = buf & (UB_AREA_BUFS_MAX - 1);
 
+	if (a->ours && ub_unlikely(!a->ours[idx])) {
+		r->bad_puts++;
+		buf_not_ours__(r);
+		return;
+	}
 	if (a->refs[idx] > 1) {
 		a->refs[idx]--;
 		return;
@@ -238,7 +298,19 @@ void ub_ring_buf_put(struct ub_ring *r, uint32_t buf)
 	if (a->refs[idx])
 		a->held--;
 	a->refs[idx] = 0;
+	if (a->ours)
+		a->ours[idx] = 0;
 	a->release(a->arg, idx);
+}
+
+uint64_t ub_ring_bufs_bad_puts(const struct ub_ring *r)
+{
+	return r->bad_puts;
+}
+
+void ub_ring_bad_put_abort__(struct ub_ring *r, bool on)
+{
+	r->bad_put_abort = on;
 }
 
 uint16_t ub_ring_buf_refs__(const struct ub_ring *r, uint32_t buf)

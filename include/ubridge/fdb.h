@@ -23,6 +23,13 @@
  *   global cap and its eviction apply as before.
  * - Static entries never age and are never moved by learning. They have a
  *   capacity of their own (cfg->max_static).
+ * - A static entry may be local: the MAC of one of the client's own ports.
+ *   It behaves as a static one, and in addition learning reports a frame
+ *   that carries it as its source on another port (UB_FDB_LEARN_LOCAL),
+ *   even with an ageing time of 0: such a frame is looped back or forged,
+ *   and 802.1D says not to forward it, which the client decides. A plain
+ *   static entry only refuses to move (UB_FDB_LEARN_STATIC). Local entries
+ *   share the static capacity.
  * - An ageing time of 0 means "never remember": nothing is learned and
  *   every unicast floods, as with the Linux bridge.
  *
@@ -87,6 +94,8 @@ enum ub_fdb_learn_result {
 	UB_FDB_LEARN_NEW,     /* a new entry (may have evicted the LRU one) */
 	UB_FDB_LEARN_MOVED,   /* the address moved here from another port */
 	UB_FDB_LEARN_STATIC,  /* a static entry names another port: not moved */
+	UB_FDB_LEARN_LOCAL,   /* a local entry names another port: the source
+			       * is one of our own MACs; not moved */
 	UB_FDB_LEARN_REFUSED, /* new, but the port is at its cap: not learned */
 	UB_FDB_LEARN_DROP,    /* the same, and the port's policy is to drop */
 };
@@ -95,6 +104,10 @@ enum ub_fdb_learn_result {
  * Learns that 'mac' in VLAN 'vid' was seen on 'port' at 'now'. The caller
  * has already refused multicast and all-zero sources. 'now' should not go
  * back; if it does, a write stamps the latest time already seen instead.
+ * With an ageing time of 0 it learns nothing and returns UB_FDB_LEARN_NONE
+ * or UB_FDB_LEARN_LOCAL; it looks the address up only while local entries
+ * exist. After UB_FDB_LEARN_LOCAL, ub_fdb_lookup() of the same address
+ * gives the port it belongs to.
  */
 enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 				      const struct ub_mac *mac, uint16_t vid,
@@ -130,18 +143,28 @@ bool ub_fdb_lookup(const struct ub_fdb *fdb, const struct ub_mac *mac,
 		   uint16_t vid, uint32_t *port);
 
 /*
- * Adds a static entry, or turns an existing entry into a static one on
- * 'port'. Returns 0 or -ENOSPC when max_static entries exist already.
+ * Adds a static entry, or turns an existing entry (learned, static or
+ * local) into a plain static one on 'port'. Returns 0 or -ENOSPC when
+ * max_static entries exist already and the address has none of them.
  */
 int ub_fdb_add_static(struct ub_fdb *fdb, const struct ub_mac *mac,
 		      uint16_t vid, uint32_t port);
 
-/* Removes one entry, learned or static. Returns 0 or -ENOENT. */
+/*
+ * The same for a local entry: 'mac' is the address of our port 'port'.
+ * Adding it again with another port moves it there. Returns 0 or -ENOSPC
+ * as ub_fdb_add_static().
+ */
+int ub_fdb_add_local(struct ub_fdb *fdb, const struct ub_mac *mac,
+		     uint16_t vid, uint32_t port);
+
+/* Removes one entry, learned, static or local. Returns 0 or -ENOENT. */
 int ub_fdb_del(struct ub_fdb *fdb, const struct ub_mac *mac, uint16_t vid);
 
 /*
  * Removes the learned entries of 'port' (UB_FDB_PORT_ANY: of every port),
- * and the static ones too when 'with_static'. Returns how many it removed.
+ * and the static and local ones too when 'with_static'. Returns how many
+ * it removed.
  */
 uint32_t ub_fdb_flush(struct ub_fdb *fdb, uint32_t port, bool with_static);
 
@@ -167,6 +190,7 @@ struct ub_fdb_entry_info {
 	uint16_t vid;
 	uint32_t port;
 	bool is_static;
+	bool is_local;      /* a local entry (is_static is set too) */
 	uint64_t last_seen; /* learned entries: the 'now' of the last refresh */
 };
 
@@ -180,12 +204,14 @@ int ub_fdb_foreach(const struct ub_fdb *fdb,
 
 struct ub_fdb_stats {
 	uint32_t learned_entries; /* now in the table */
-	uint32_t static_entries;  /* now in the table */
+	uint32_t static_entries;  /* now in the table, local ones included */
+	uint32_t local_entries;   /* now in the table */
 	uint64_t learned;         /* new entries, ever */
 	uint64_t moved;           /* MAC moves between ports */
 	uint64_t aged;            /* removed by ub_fdb_age() */
 	uint64_t evicted;         /* removed to make room past the cap */
-	uint64_t static_refused;  /* learns refused by a static entry */
+	uint64_t static_refused;  /* learns refused by a plain static entry */
+	uint64_t local_refused;   /* learns refused by a local entry */
 	uint64_t port_refused;    /* new addresses refused by a port's cap */
 };
 

@@ -121,10 +121,14 @@ void *ub_ring_buf(struct ub_ring *ring, uint16_t bid);
 void ub_ring_buf_get(struct ub_ring *ring, uint32_t buf, uint16_t n);
 /* Drops one reference; at zero the buffer goes back to its owner (the
  * pool, or the back end whose area it is in). A buffer handed over with
- * no reference yet (a fresh receive) goes back at once. */
+ * no reference yet (a fresh receive) goes back at once. A pool buffer not
+ * handed over (put twice, or never received) is left alone and counted;
+ * a get on one is ignored. */
 void ub_ring_buf_put(struct ub_ring *ring, uint32_t buf);
 /* Buffers now in the kernel's hands for receives. */
 uint32_t ub_ring_bufs_free(const struct ub_ring *ring);
+/* Puts refused as above: a bug of ours, never of the input. */
+uint64_t ub_ring_bufs_bad_puts(const struct ub_ring *ring);
 /* Publishes returned buffers to the kernel; call once per loop turn. */
 void ub_ring_bufs_commit(struct ub_ring *ring);
 

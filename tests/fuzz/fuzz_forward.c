@@ -3,8 +3,9 @@
  * libFuzzer harness for the per-frame pipeline: ub_forward_decide() (runt
  * and source checks, learning, the 802.1D decision) over a real FDB, with
  * the port layer reduced to a port number per frame and a clock that only
- * moves forward. Administrative calls (age, flush, delete, static entries,
- * ageing time) are interleaved, as the control socket does in the daemon.
+ * moves forward. Administrative calls (age, flush, delete, static and
+ * local entries, ageing time) are interleaved, as the control socket and
+ * the port table do in the daemon.
  *
  * Input:
  *   byte 0      table setup: bit 0 selects a constant hash (every entry in
@@ -18,6 +19,8 @@
  *               4-5 built frame: src/dst nibbles into mac_pool[], a VLAN
  *                               byte (0: untagged, bit 7: 802.1ad outer)
  *               6   admin:      a selector byte, maybe a few more bytes
+ *                               (adds: bit 3 of the selector makes the
+ *                               entry local, a port's own MAC)
  *               7   burst:      a count n, then n + 1 frames from distinct
  *                               generated sources (fills the cap), at
  *                               most FUZZ_BURST_MAX per input
@@ -66,9 +69,9 @@ struct fuzz {
 	enum ub_fdb_cap_policy policy;
 	uint32_t burst_left; /* generated frames still allowed */
 	uint64_t now;
-	/* What the static entries should be: the harness's own record, so
-	 * that a frame needs no table walk to know whether its source is
-	 * pinned, and the table is checked against it. */
+	/* What the static entries (local ones too) should be: the harness's
+	 * own record, so that a frame needs no table walk to know whether its
+	 * source is pinned, and the table is checked against it. */
 	struct ub_fdb_entry_info statics[FUZZ_MAX_STATIC];
 	uint32_t nstatic;
 };
@@ -216,7 +219,7 @@ FUZZ_NOCOV static bool find(const struct ub_fdb *fdb, const struct ub_mac *mac,
 struct scan {
 	const struct fuzz *f;
 	uint64_t now, ageing, min_deadline;
-	uint32_t learned, statics;
+	uint32_t learned, statics, locals;
 	uint32_t on_port[FUZZ_PORTS]; /* learned entries per port */
 	uint32_t port; /* with 'flushed': none may remain on it */
 	bool flushed, with_static;
@@ -236,11 +239,14 @@ FUZZ_NOCOV static int scan_cb(const struct ub_fdb_entry_info *e, void *arg)
 	if (e->is_static) {
 		int i = static_find(s->f, &e->mac, e->vid);
 
-		check(i >= 0 && s->f->statics[i].port == e->port,
+		check(i >= 0 && s->f->statics[i].port == e->port &&
+			      s->f->statics[i].is_local == e->is_local,
 		      "static entries are the ones added");
 		s->statics++;
+		s->locals += e->is_local;
 		return 0;
 	}
+	check(!e->is_local, "a learned entry is not local");
 	s->learned++;
 	s->on_port[e->port]++;
 	check(e->last_seen >= FUZZ_T0 && e->last_seen <= s->now,
@@ -271,6 +277,7 @@ FUZZ_NOCOV static struct scan check_table(struct fuzz *f,
 	check(st.learned_entries <= f->cap, "learned entries within the cap");
 	check(st.learned_entries == s.learned, "learned count matches");
 	check(st.static_entries == s.statics, "static count matches");
+	check(st.local_entries == s.locals, "local count matches");
 	check(s.statics == f->nstatic, "no static entry went missing");
 	check(st.static_entries <= FUZZ_MAX_STATIC, "static cap");
 	for (uint32_t p = 0; p < FUZZ_PORTS; p++) {
@@ -352,11 +359,31 @@ static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 		check(!ub_fdb_lookup(f->fdb, &src, vid, &port),
 		      "bad source not in the table");
 		check(st1.learned == st0.learned && st1.moved == st0.moved &&
-			      st1.static_refused == st0.static_refused,
+			      st1.static_refused == st0.static_refused &&
+			      st1.local_refused == st0.local_refused,
 		      "bad source leaves the table alone");
 		return;
 	}
 	check(out.vid == vid, "decision's vid is the wire's");
+
+	/* One of our own MACs from another port: dropped before anything
+	 * else, whatever the ageing time, with its owner named. */
+	if (pin >= 0 && f->statics[pin].is_local && before != in) {
+		check(had && before == f->statics[pin].port,
+		      "a local entry is found");
+		check(out.learn == UB_FDB_LEARN_LOCAL &&
+			      out.kind == UB_FWD_DROP &&
+			      out.drop == UB_DROP_OWN_MAC && out.port == before,
+		      "own MAC from another port: dropped, owner reported");
+		check(ub_fdb_lookup(f->fdb, &src, vid, &port) && port == before,
+		      "learning never moves a local entry");
+		check(st1.local_refused == st0.local_refused + 1 &&
+			      st1.static_refused == st0.static_refused,
+		      "a local refusal is counted as such");
+		return;
+	}
+	check(out.learn != UB_FDB_LEARN_LOCAL && out.drop != UB_DROP_OWN_MAC,
+	      "only a local entry on another port makes an own-MAC drop");
 
 	/* Learning: the source now lives on the ingress port, unless a
 	 * static entry pins it elsewhere or ageing 0 forbids learning. */
@@ -370,6 +397,8 @@ static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 				       ? UB_FDB_LEARN_NONE
 				       : UB_FDB_LEARN_STATIC),
 		      "learn result for a static address");
+		check(st1.local_refused == st0.local_refused,
+		      "a plain static entry is no own MAC");
 	} else if (ub_fdb_get_ageing(f->fdb) == 0) {
 		check(out.learn == UB_FDB_LEARN_NONE,
 		      "ageing 0 learns nothing");
@@ -549,7 +578,7 @@ static void op_admin(struct fuzz *f, uint32_t in)
 	uint8_t sel, vb;
 	uint32_t n, port;
 	uint16_t vid;
-	bool had;
+	bool had, local;
 	int ret, pin;
 
 	if (!take(f, &sel, 1))
@@ -617,7 +646,9 @@ static void op_admin(struct fuzz *f, uint32_t in)
 		vid = (sel & 7) == 7 ? (uint16_t)(vb << 4 | (sel >> 4))
 				     : vb & 0x0f;
 		pin = static_find(f, &mac, vid);
-		ret = ub_fdb_add_static(f->fdb, &mac, vid, in);
+		local = sel & 8;
+		ret = local ? ub_fdb_add_local(f->fdb, &mac, vid, in)
+			    : ub_fdb_add_static(f->fdb, &mac, vid, in);
 		if (ret == 0) {
 			if (pin < 0) {
 				pin = (int)f->nstatic++;
@@ -627,8 +658,10 @@ static void op_admin(struct fuzz *f, uint32_t in)
 				f->statics[pin].vid = vid;
 			}
 			f->statics[pin].port = in;
+			f->statics[pin].is_local = local;
 			check(find(f->fdb, &mac, vid, &info) &&
-				      info.is_static && info.port == in,
+				      info.is_static && info.port == in &&
+				      info.is_local == local,
 			      "static entry added");
 			check(ub_fdb_lookup(f->fdb, &mac, vid, &port) &&
 				      port == in,

@@ -97,6 +97,14 @@ static int add_static(struct ub_fdb *fdb, uint32_t n, uint16_t vid,
 	return ub_fdb_add_static(fdb, &m, vid, port);
 }
 
+static int add_local(struct ub_fdb *fdb, uint32_t n, uint16_t vid,
+		     uint32_t port)
+{
+	struct ub_mac m = mac_n(n);
+
+	return ub_fdb_add_local(fdb, &m, vid, port);
+}
+
 static int del(struct ub_fdb *fdb, uint32_t n, uint16_t vid)
 {
 	struct ub_mac m = mac_n(n);
@@ -850,6 +858,192 @@ static void test_port_counts(void **state)
 	ub_fdb_free(fdb);
 }
 
+struct find {
+	uint32_t n;
+	uint16_t vid;
+	bool found;
+	struct ub_fdb_entry_info info;
+};
+
+static int find_fn(const struct ub_fdb_entry_info *e, void *arg)
+{
+	struct find *f = arg;
+
+	if (mac_id(&e->mac) == f->n && e->vid == f->vid) {
+		assert_false(f->found);
+		f->found = true;
+		f->info = *e;
+	}
+	return 0;
+}
+
+/* The entry of MAC n in 'vid' as ub_fdb_foreach() shows it; must exist. */
+static struct ub_fdb_entry_info info_of(const struct ub_fdb *fdb, uint32_t n,
+					uint16_t vid)
+{
+	struct find f = {.n = n, .vid = vid};
+
+	assert_int_equal(ub_fdb_foreach(fdb, find_fn, &f), 0);
+	assert_true(f.found);
+	return f.info;
+}
+
+/* A port's own MAC: pinned like a static entry, and a frame bearing it
+ * from any other port is reported as LOCAL rather than STATIC. */
+static void test_local(void **state)
+{
+	struct ub_fdb *fdb = mk(4, 4, 10000, NULL);
+	struct ub_fdb_entry_info e;
+	struct ub_fdb_stats st;
+
+	assert_int_equal(add_local(fdb, 1, 0, 1), 0);
+	assert_int_equal(add_static(fdb, 2, 0, 1), 0);
+	st = stats(fdb);
+	assert_int_equal(st.static_entries, 2);
+	assert_int_equal(st.local_entries, 1);
+	assert_int_equal(st.learned_entries, 0);
+	assert_int_equal(port_of(fdb, 1, 0), 1);
+
+	e = info_of(fdb, 1, 0);
+	assert_true(e.is_static && e.is_local);
+	assert_int_equal(e.port, 1);
+	assert_int_equal(e.last_seen, 0);
+	e = info_of(fdb, 2, 0);
+	assert_true(e.is_static && !e.is_local);
+
+	/* From elsewhere: reported, not moved, counted apart. */
+	assert_int_equal(learn(fdb, 1, 0, 2, 0), UB_FDB_LEARN_LOCAL);
+	assert_int_equal(learn(fdb, 1, 0, 3, 5 * T), UB_FDB_LEARN_LOCAL);
+	assert_int_equal(port_of(fdb, 1, 0), 1);
+	assert_int_equal(learn(fdb, 2, 0, 2, 0), UB_FDB_LEARN_STATIC);
+	st = stats(fdb);
+	assert_int_equal(st.local_refused, 2);
+	assert_int_equal(st.static_refused, 1);
+	assert_int_equal(st.moved, 0);
+	assert_int_equal(st.learned, 0);
+
+	/* From the owner: nothing to say, nothing written. */
+	assert_int_equal(learn(fdb, 1, 0, 1, 7 * T), UB_FDB_LEARN_NONE);
+	assert_int_equal(stats(fdb).local_refused, 2);
+
+	/* Keyed by VLAN like any entry: the same MAC elsewhere is learned. */
+	assert_int_equal(learn(fdb, 1, 5, 2, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(port_of(fdb, 1, 5), 2);
+	assert_int_equal(port_of(fdb, 1, 0), 1);
+
+	/* Never ages, and flushes of learned entries leave it. */
+	assert_true(ub_fdb_next_deadline(fdb) == 10000);
+	assert_int_equal(ub_fdb_age(fdb, UINT64_MAX - 1), 1);
+	assert_int_equal(ub_fdb_flush(fdb, 1, false), 0);
+	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, false), 0);
+	assert_int_equal(port_of(fdb, 1, 0), 1);
+	ub_fdb_set_ageing(fdb, 0);
+	assert_int_equal(port_of(fdb, 1, 0), 1);
+	ub_fdb_set_ageing(fdb, 10000);
+
+	/* Re-adding moves it; the port it left may now use the address. */
+	assert_int_equal(add_local(fdb, 1, 0, 3), 0);
+	assert_int_equal(port_of(fdb, 1, 0), 3);
+	assert_int_equal(stats(fdb).local_entries, 1);
+	assert_int_equal(stats(fdb).static_entries, 2);
+	assert_int_equal(learn(fdb, 1, 0, 3, 0), UB_FDB_LEARN_NONE);
+	assert_int_equal(learn(fdb, 1, 0, 1, 0), UB_FDB_LEARN_LOCAL);
+
+	/* Deleted like any entry; then the address is learned again. */
+	assert_int_equal(del(fdb, 1, 0), 0);
+	assert_int_equal(del(fdb, 1, 0), -ENOENT);
+	st = stats(fdb);
+	assert_int_equal(st.local_entries, 0);
+	assert_int_equal(st.static_entries, 1);
+	assert_int_equal(learn(fdb, 1, 0, 2, 0), UB_FDB_LEARN_NEW);
+	e = info_of(fdb, 1, 0);
+	assert_false(e.is_static || e.is_local);
+
+	/* A flush with the static entries takes the local ones of the port
+	 * (a port going away), and only those. */
+	assert_int_equal(add_local(fdb, 3, 0, 2), 0);
+	assert_int_equal(add_local(fdb, 4, 0, 1), 0);
+	assert_int_equal(ub_fdb_flush(fdb, 2, true), 2);
+	assert_false(has(fdb, 3, 0) || has(fdb, 1, 0));
+	assert_int_equal(port_of(fdb, 4, 0), 1);
+	assert_int_equal(stats(fdb).local_entries, 1);
+	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, true), 2);
+	st = stats(fdb);
+	assert_int_equal(st.local_entries, 0);
+	assert_int_equal(st.static_entries, 0);
+	ub_fdb_free(fdb);
+}
+
+/* Local entries take static room; an entry turns between learned, static
+ * and local as the last call says, with the counts following. */
+static void test_local_capacity_convert(void **state)
+{
+	struct ub_fdb *fdb = mk(4, 3, 10000, NULL);
+	struct ub_fdb_stats st;
+
+	assert_int_equal(add_static(fdb, 1, 0, 1), 0);
+	assert_int_equal(add_local(fdb, 2, 0, 1), 0);
+	assert_int_equal(add_local(fdb, 3, 0, 2), 0);
+	assert_int_equal(add_local(fdb, 4, 0, 2), -ENOSPC);
+	assert_int_equal(add_static(fdb, 4, 0, 2), -ENOSPC);
+	assert_false(has(fdb, 4, 0));
+	/* An existing one takes no room: moving it, or changing its kind. */
+	assert_int_equal(add_local(fdb, 3, 0, 4), 0);
+	assert_int_equal(add_local(fdb, 1, 0, 1), 0);
+	st = stats(fdb);
+	assert_int_equal(st.static_entries, 3);
+	assert_int_equal(st.local_entries, 3);
+	assert_int_equal(learn(fdb, 1, 0, 2, 0), UB_FDB_LEARN_LOCAL);
+	assert_int_equal(add_static(fdb, 2, 0, 1), 0);
+	st = stats(fdb);
+	assert_int_equal(st.static_entries, 3);
+	assert_int_equal(st.local_entries, 2);
+	assert_int_equal(learn(fdb, 2, 0, 2, 0), UB_FDB_LEARN_STATIC);
+	assert_false(info_of(fdb, 2, 0).is_local);
+
+	/* A learned entry turns local only when there is room; it then
+	 * leaves the LRU and its port's count. */
+	assert_int_equal(learn(fdb, 5, 0, 2, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(add_local(fdb, 5, 0, 1), -ENOSPC);
+	assert_int_equal(port_of(fdb, 5, 0), 2);
+	assert_int_equal(del(fdb, 1, 0), 0);
+	assert_int_equal(add_local(fdb, 5, 0, 1), 0);
+	st = stats(fdb);
+	assert_int_equal(st.learned_entries, 0);
+	assert_int_equal(st.static_entries, 3);
+	assert_int_equal(st.local_entries, 2);
+	assert_int_equal(on_port(fdb, 2), 0);
+	assert_true(ub_fdb_next_deadline(fdb) == UB_FDB_NO_DEADLINE);
+	assert_int_equal(learn(fdb, 5, 0, 2, 0), UB_FDB_LEARN_LOCAL);
+	assert_int_equal(port_of(fdb, 5, 0), 1);
+
+	/* The pool is shared: full static room leaves every learned slot. */
+	for (uint32_t i = 10; i < 14; i++)
+		assert_int_equal(learn(fdb, i, 0, 3, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(stats(fdb).evicted, 0);
+	ub_fdb_free(fdb);
+}
+
+/* Ageing 0 learns nothing, but our own MACs are still reported; plain
+ * static entries say nothing, as before. */
+static void test_local_ageing_zero(void **state)
+{
+	struct ub_fdb *fdb = mk(4, 4, 0, NULL);
+
+	assert_int_equal(learn(fdb, 1, 0, 2, 0), UB_FDB_LEARN_NONE);
+	assert_int_equal(add_local(fdb, 1, 0, 1), 0);
+	assert_int_equal(add_static(fdb, 2, 0, 1), 0);
+	assert_int_equal(learn(fdb, 1, 0, 2, 0), UB_FDB_LEARN_LOCAL);
+	assert_int_equal(learn(fdb, 1, 0, 1, 0), UB_FDB_LEARN_NONE);
+	assert_int_equal(learn(fdb, 2, 0, 2, 0), UB_FDB_LEARN_NONE);
+	assert_int_equal(learn(fdb, 3, 0, 2, 0), UB_FDB_LEARN_NONE);
+	assert_false(has(fdb, 3, 0));
+	assert_int_equal(stats(fdb).local_refused, 1);
+	assert_int_equal(stats(fdb).static_refused, 0);
+	assert_int_equal(stats(fdb).learned, 0);
+	ub_fdb_free(fdb);
+}
+
 /* 1000 entries through every operation, whatever the hash. */
 static void check_many(ub_fdb_hash_fn hash)
 {
@@ -932,9 +1126,10 @@ static int visit_fn(const struct ub_fdb_entry_info *e, void *arg)
 	v->seen[id]++;
 	if (id >= 100) {
 		assert_true(e->is_static);
+		assert_int_equal(e->is_local, id >= 105);
 		assert_int_equal(e->port, 9);
 	} else {
-		assert_false(e->is_static);
+		assert_false(e->is_static || e->is_local);
 		assert_int_equal(e->port, id % 5);
 		assert_int_equal(e->last_seen, id * 100);
 	}
@@ -953,8 +1148,10 @@ static void test_foreach(void **state)
 
 	for (i = 0; i < 40; i++)
 		learn(fdb, i, 1, i % 5, i * 100);
-	for (i = 100; i < 110; i++)
+	for (i = 100; i < 105; i++)
 		add_static(fdb, i, 1, 9);
+	for (i = 105; i < 110; i++)
+		add_local(fdb, i, 1, 9);
 	del(fdb, 7, 1);
 
 	memset(&v, 0, sizeof(v));
@@ -989,7 +1186,7 @@ static void test_foreach(void **state)
 #define M_PORTS 4
 
 struct m_ent {
-	bool present, is_static;
+	bool present, is_static, is_local;
 	uint32_t port;
 	uint64_t last_seen, seq;
 };
@@ -1026,6 +1223,8 @@ static uint16_t k_vid(uint32_t k)
 
 static void m_remove(struct model *m, uint32_t k)
 {
+	if (m->e[k].is_local)
+		m->st.local_entries--;
 	if (m->e[k].is_static)
 		m->st.static_entries--;
 	else
@@ -1044,6 +1243,10 @@ static enum ub_fdb_learn_result m_learn(struct model *m, uint32_t k,
 {
 	struct m_ent *e = &m->e[k];
 
+	if (e->present && e->is_local && e->port != port) {
+		m->st.local_refused++;
+		return UB_FDB_LEARN_LOCAL;
+	}
 	if (m->ageing == 0)
 		return UB_FDB_LEARN_NONE;
 	if (e->present && e->is_static) {
@@ -1080,6 +1283,7 @@ static enum ub_fdb_learn_result m_learn(struct model *m, uint32_t k,
 	}
 	e->present = true;
 	e->is_static = false;
+	e->is_local = false;
 	e->port = port;
 	m_stamp(m, k, now);
 	m->st.learned_entries++;
@@ -1087,7 +1291,8 @@ static enum ub_fdb_learn_result m_learn(struct model *m, uint32_t k,
 	return UB_FDB_LEARN_NEW;
 }
 
-static int m_add_static(struct model *m, uint32_t k, uint32_t port)
+static int m_add_static(struct model *m, uint32_t k, uint32_t port,
+			bool local)
 {
 	struct m_ent *e = &m->e[k];
 
@@ -1097,9 +1302,15 @@ static int m_add_static(struct model *m, uint32_t k, uint32_t port)
 		if (e->present)
 			m->st.learned_entries--;
 		m->st.static_entries++;
+		e->is_local = false;
 	}
+	if (local && !e->is_local)
+		m->st.local_entries++;
+	else if (!local && e->is_local)
+		m->st.local_entries--;
 	e->present = true;
 	e->is_static = true;
+	e->is_local = local;
 	e->port = port;
 	return 0;
 }
@@ -1158,11 +1369,13 @@ static void check_stats(const struct ub_fdb *fdb, const struct model *m)
 
 	assert_int_equal(st.learned_entries, m->st.learned_entries);
 	assert_int_equal(st.static_entries, m->st.static_entries);
+	assert_int_equal(st.local_entries, m->st.local_entries);
 	assert_int_equal(st.learned, m->st.learned);
 	assert_int_equal(st.moved, m->st.moved);
 	assert_int_equal(st.aged, m->st.aged);
 	assert_int_equal(st.evicted, m->st.evicted);
 	assert_int_equal(st.static_refused, m->st.static_refused);
+	assert_int_equal(st.local_refused, m->st.local_refused);
 	assert_int_equal(st.port_refused, m->st.port_refused);
 	for (uint32_t p = 0; p < M_PORTS; p++)
 		assert_int_equal(on_port(fdb, p), m_on_port(m, p));
@@ -1183,6 +1396,7 @@ static int m_visit_fn(const struct ub_fdb_entry_info *info, void *arg)
 	e = &v->m->e[k];
 	assert_true(e->present);
 	assert_int_equal(info->is_static, e->is_static);
+	assert_int_equal(info->is_local, e->is_local);
 	assert_int_equal(info->port, e->port);
 	if (!e->is_static)
 		assert_int_equal(info->last_seen, e->last_seen);
@@ -1259,9 +1473,12 @@ static void check_random(ub_fdb_hash_fn hash, uint64_t seed)
 		} else if (r < 90) {
 			assert_int_equal(ub_fdb_age(fdb, now), m_age(&m, now));
 		} else if (r < 95) {
-			assert_int_equal(
-				add_static(fdb, k_mac(k), k_vid(k), port),
-				m_add_static(&m, k, port));
+			bool local = rnd(&seed) & 1;
+			int (*add)(struct ub_fdb *, uint32_t, uint16_t,
+				   uint32_t) = local ? add_local : add_static;
+
+			assert_int_equal(add(fdb, k_mac(k), k_vid(k), port),
+					 m_add_static(&m, k, port, local));
 		} else if (r < 98) {
 			bool ws = rnd(&seed) & 1;
 
@@ -1283,7 +1500,8 @@ static void check_random(ub_fdb_hash_fn hash, uint64_t seed)
 	check_all(fdb, &m);
 	/* The run must have exercised every path. */
 	assert_true(m.st.evicted > 100 && m.st.aged > 100 && m.st.moved > 100 &&
-		    m.st.static_refused > 100 && m.st.port_refused > 100);
+		    m.st.static_refused > 100 && m.st.local_refused > 100 &&
+		    m.st.port_refused > 100);
 	ub_fdb_free(fdb);
 }
 
@@ -1310,6 +1528,9 @@ int main(void)
 		cmocka_unit_test(test_static),
 		cmocka_unit_test(test_static_capacity),
 		cmocka_unit_test(test_static_convert),
+		cmocka_unit_test(test_local),
+		cmocka_unit_test(test_local_capacity_convert),
+		cmocka_unit_test(test_local_ageing_zero),
 		cmocka_unit_test(test_del),
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_cap_eviction),

@@ -146,6 +146,14 @@ static void test_same_port_dropped(void **state)
 	decide(*state, &mac_b, &mac_a, -1, 3, &f);
 	assert_int_equal(f.kind, UB_FWD_DROP);
 	assert_int_equal(f.drop, UB_DROP_SAME_PORT);
+	assert_int_equal(f.port, 3);
+	/* Nor is one for a static or local entry on that port. */
+	assert_int_equal(ub_fdb_add_local(*state, &mac_b, 0, 3), 0);
+	decide(*state, &mac_b, &mac_a, -1, 3, &f);
+	assert_int_equal(f.drop, UB_DROP_SAME_PORT);
+	assert_int_equal(ub_fdb_add_static(*state, &mac_b, 0, 3), 0);
+	decide(*state, &mac_b, &mac_a, -1, 3, &f);
+	assert_int_equal(f.drop, UB_DROP_SAME_PORT);
 }
 
 static void test_move(void **state)
@@ -183,13 +191,139 @@ static void test_vlan_keyed(void **state)
 static void test_static_wins(void **state)
 {
 	struct ub_fwd f;
+	uint32_t port;
 
 	assert_int_equal(ub_fdb_add_static(*state, &mac_b, 0, 7), 0);
+	/* B's frame from elsewhere is forwarded; B stays on port 7. */
 	decide(*state, &bcast, &mac_b, -1, 2, &f);
 	assert_int_equal(f.learn, UB_FDB_LEARN_STATIC);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	decide(*state, &mac_a, &mac_b, -1, 2, &f);
+	assert_int_equal(f.learn, UB_FDB_LEARN_STATIC);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	assert_true(ub_fdb_lookup(*state, &mac_b, 0, &port));
+	assert_int_equal(port, 7);
 	decide(*state, &mac_b, &mac_a, -1, 1, &f);
 	assert_int_equal(f.kind, UB_FWD_PORT);
 	assert_int_equal(f.port, 7);
+}
+
+/*
+ * B is the MAC of our port 5 (a local entry). A frame with B as its source
+ * arriving on any other port is ours looped back or a forgery: dropped as
+ * own-MAC whatever its destination, with the owner reported. From port 5
+ * itself it is an ordinary frame.
+ */
+static void test_own_mac_dropped(void **state)
+{
+	static const struct ub_mac ll = { { 0x01, 0x80, 0xc2, 0, 0, 0 } };
+	struct ub_fdb_stats st;
+	struct ub_fwd f;
+	uint32_t port;
+
+	assert_int_equal(ub_fdb_add_local(*state, &mac_b, 0, 5), 0);
+	decide(*state, &bcast, &mac_a, -1, 1, &f);
+
+	decide(*state, &bcast, &mac_b, -1, 2, &f);
+	assert_int_equal(f.kind, UB_FWD_DROP);
+	assert_int_equal(f.drop, UB_DROP_OWN_MAC);
+	assert_int_equal(f.learn, UB_FDB_LEARN_LOCAL);
+	assert_int_equal(f.port, 5);
+	/* Known unicast, link-local, the owner's own address: the source
+	 * check comes first. */
+	decide(*state, &mac_a, &mac_b, -1, 3, &f);
+	assert_int_equal(f.drop, UB_DROP_OWN_MAC);
+	assert_int_equal(f.port, 5);
+	decide(*state, &ll, &mac_b, -1, 3, &f);
+	assert_int_equal(f.drop, UB_DROP_OWN_MAC);
+	decide(*state, &mac_b, &mac_b, -1, 1, &f);
+	assert_int_equal(f.drop, UB_DROP_OWN_MAC);
+	assert_int_equal(f.port, 5);
+	/* Nothing moved. */
+	assert_true(ub_fdb_lookup(*state, &mac_b, 0, &port));
+	assert_int_equal(port, 5);
+	st = (struct ub_fdb_stats){ 0 };
+	ub_fdb_get_stats(*state, &st);
+	assert_int_equal(st.local_refused, 4);
+	assert_int_equal(st.static_refused, 0);
+	assert_int_equal(st.moved, 0);
+
+	/* From its own port: forwarded like any frame. */
+	decide(*state, &bcast, &mac_b, -1, 5, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	assert_int_equal(f.learn, UB_FDB_LEARN_NONE);
+	decide(*state, &mac_a, &mac_b, -1, 5, &f);
+	assert_int_equal(f.kind, UB_FWD_PORT);
+	assert_int_equal(f.port, 1);
+	/* And frames to it go to its port, never flood. */
+	decide(*state, &mac_b, &mac_a, -1, 1, &f);
+	assert_int_equal(f.kind, UB_FWD_PORT);
+	assert_int_equal(f.port, 5);
+
+	/* Entries are per VLAN: the local entry is untagged only, so the
+	 * same MAC in VLAN 9 is learned like any other. */
+	decide(*state, &bcast, &mac_b, 9, 2, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	assert_int_equal(f.learn, UB_FDB_LEARN_NEW);
+
+	/* The port's MAC changes: the old one is an ordinary address. */
+	assert_int_equal(ub_fdb_del(*state, &mac_b, 0), 0);
+	decide(*state, &bcast, &mac_b, -1, 2, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	assert_int_equal(f.learn, UB_FDB_LEARN_NEW);
+}
+
+/* With an ageing time of 0 nothing is learned and every unicast floods,
+ * but our own MACs are still refused from other ports. */
+static void test_ageing_zero(void **state)
+{
+	struct ub_fwd f;
+
+	ub_fdb_set_ageing(*state, 0);
+	decide(*state, &bcast, &mac_a, -1, 1, &f);
+	assert_int_equal(f.learn, UB_FDB_LEARN_NONE);
+	decide(*state, &mac_a, &mac_b, -1, 2, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+
+	assert_int_equal(ub_fdb_add_local(*state, &mac_b, 0, 5), 0);
+	decide(*state, &mac_a, &mac_b, -1, 2, &f);
+	assert_int_equal(f.kind, UB_FWD_DROP);
+	assert_int_equal(f.drop, UB_DROP_OWN_MAC);
+	assert_int_equal(f.port, 5);
+	decide(*state, &mac_a, &mac_b, -1, 5, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	/* The local entry still places its address. */
+	decide(*state, &mac_b, &mac_a, -1, 1, &f);
+	assert_int_equal(f.kind, UB_FWD_PORT);
+	assert_int_equal(f.port, 5);
+}
+
+/* Group destinations flood, known or not; so does an unknown unicast. */
+static void test_flood(void **state)
+{
+	static const struct ub_mac v4mc = { { 0x01, 0, 0x5e, 0, 0, 1 } };
+	static const struct ub_mac v6mc = { { 0x33, 0x33, 0, 0, 0, 1 } };
+	static const struct ub_mac mac_c = { { 0x02, 0, 0, 0, 0, 0xc } };
+	struct ub_fwd f;
+
+	decide(*state, &v4mc, &mac_a, -1, 1, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	assert_int_equal(f.port, 0);
+	decide(*state, &v6mc, &mac_a, 7, 1, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	assert_int_equal(f.vid, 7);
+	/* A static entry for a group address does not make it unicast. */
+	assert_int_equal(ub_fdb_add_static(*state, &v4mc, 0, 3), 0);
+	decide(*state, &v4mc, &mac_a, -1, 1, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	decide(*state, &mac_c, &mac_a, -1, 1, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	assert_int_equal(f.port, 0);
+	/* A flooded frame still teaches its source. */
+	decide(*state, &mac_a, &mac_c, -1, 4, &f);
+	assert_int_equal(f.kind, UB_FWD_PORT);
+	assert_int_equal(f.port, 1);
+	assert_int_equal(f.learn, UB_FDB_LEARN_NEW);
 }
 
 /* A port at its own FDB cap: new sources flood on (nolearn) or are
@@ -237,6 +371,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_static_wins, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_port_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_mac_dropped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ageing_zero, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_flood, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
