@@ -377,34 +377,53 @@ static int ub_cmd_check__(struct ub_cmd_pstate *ps)
 	return 0;
 }
 
+/* The index of the first positional of 'c' from 'k' on, or c->nargs. */
+static unsigned int ub_cmd_next_pos__(const struct ub_cmd_spec *c,
+				      unsigned int k)
+{
+	while (k < c->nargs && !(c->args[k].flags & UB_CMD_A_POS))
+		k++;
+	return k;
+}
+
+/*
+ * Words fill the positionals in order; once they are filled, each word
+ * introduces an option. On the command line a dashed word is an option
+ * wherever it is ("port add --tap NAME"); on the wire the positionals
+ * always come first, so a port may even be called "type". A positional
+ * with an alternative is skipped when its option takes its place.
+ */
 static int ub_cmd_args__(struct ub_cmd_pstate *ps, int n, char *const w[])
 {
 	const struct ub_cmd_spec *c = ps->a->spec;
 	bool user = ub_cmd_user__(ps->flags), has_opts = false;
+	unsigned int pos = ub_cmd_next_pos__(c, 0);
 	int i = 0, ret;
 
-	/* Positionals first, each in its place, unless the option that
-	 * may stand for it comes there instead ("pid PID"). */
-	for (unsigned int k = 0; k < c->nargs; k++) {
-		const struct ub_cmd_arg *arg = &c->args[k];
-
-		has_opts = has_opts || arg->name;
-		if (!(arg->flags & UB_CMD_A_POS) || i == n)
-			continue;
-		if (arg->alt && ub_cmd_opt__(c, w[i], ps->flags) ==
-					ub_cmd_arg_find(c, arg->alt))
-			continue;
-		if ((ret = ub_cmd_take__(ps, arg, w[i++])))
-			return ret;
-	}
+	for (unsigned int k = 0; k < c->nargs; k++)
+		has_opts = has_opts || c->args[k].name;
 	while (i < n) {
-		const struct ub_cmd_arg *arg = ub_cmd_opt__(c, w[i], ps->flags);
+		bool dashed = user && !strncmp(w[i], "--", 2) && w[i][2];
+		const struct ub_cmd_arg *arg = NULL, *p = NULL;
 		const char *val;
 
-		if (!arg || arg->flags & UB_CMD_A_POS)
+		if (pos < c->nargs)
+			p = &c->args[pos];
+		if (dashed || !p || p->alt)
+			arg = ub_cmd_opt__(c, w[i], ps->flags);
+		if (p && !dashed && (!arg || !p->alt ||
+				     arg != ub_cmd_arg_find(c, p->alt))) {
+			if ((ret = ub_cmd_take__(ps, p, w[i++])))
+				return ret;
+			pos = ub_cmd_next_pos__(c, pos + 1);
+			continue;
+		}
+		if (!arg)
 			return ub_cmd_shape__(ps, "%s \"%.80s\"", has_opts ?
 					      "unknown option" : "unexpected",
 					      w[i]);
+		if (p && p->alt && arg == ub_cmd_arg_find(c, p->alt))
+			pos = ub_cmd_next_pos__(c, pos + 1);
 		if (arg->type == UB_CMD_T_FLAG) {
 			/* The wire spells a flag as words of its own. */
 			const char *rest = strchr(arg->wire, ' ');

@@ -49,9 +49,11 @@ static const struct ub_cmd_arg port_add_args[] = {
 	  .help = "the TAP device's MTU (an interface's own is set with "
 		  "ip link)" },
 	PORT_CAP_OPTS,
-	{ .name = "netns", .key = UB_CMD_K_NETNS, .type = UB_CMD_T_NETNS,
+	{ .name = "netns", .meta = "NAME", .key = UB_CMD_K_NETNS,
+	  .type = UB_CMD_T_NETNS,
 	  .flags = UB_CMD_A_HIDDEN | UB_CMD_A_ENCODED },
-	{ .name = "peer", .key = UB_CMD_K_PEER, .type = UB_CMD_T_IFNAME,
+	{ .name = "peer", .meta = "IF", .key = UB_CMD_K_PEER,
+	  .type = UB_CMD_T_IFNAME,
 	  .flags = UB_CMD_A_HIDDEN, .needs = "netns" },
 	{ .name = "made", .key = UB_CMD_K_MADE, .type = UB_CMD_T_BOOL,
 	  .flags = UB_CMD_A_HIDDEN, .needs = "netns" },
