@@ -176,35 +176,31 @@ static int ub_cmd_convert__(const struct ub_cmd_arg *arg, unsigned int flags,
 	return -EINVAL;
 }
 
-static const char *const ub_cmd_type_label[UB_CMD_T__COUNT] = {
-	[UB_CMD_T_IFNAME] = "interface name",
-	[UB_CMD_T_PORT] = "interface name",
-	[UB_CMD_T_PORT_ALL] = "port",
-	[UB_CMD_T_NETNS] = "namespace name",
-	[UB_CMD_T_MAC] = "MAC address",
-	[UB_CMD_T_UMAC] = "MAC address",
-	[UB_CMD_T_VID] = "VLAN id",
-	[UB_CMD_T_ID_ALL] = "capture id",
-	[UB_CMD_T_CIDR] = "address",
-	[UB_CMD_T_ADDR] = "address",
-	[UB_CMD_T_PATH] = "file name",
-};
-
-static const char *const ub_cmd_type_expect[UB_CMD_T__COUNT] = {
-	[UB_CMD_T_WORD] = "printable characters, no spaces",
-	[UB_CMD_T_IFNAME] = "1 to 15 characters, no '/', ':' or spaces",
-	[UB_CMD_T_PORT] = "1 to 15 characters, no '/', ':' or spaces",
-	[UB_CMD_T_PORT_ALL] = "an interface name or \"all\"",
-	[UB_CMD_T_NETNS] = "1 to 255 characters, no '/', not \".\" or \"..\"",
-	[UB_CMD_T_MAC] = "expected aa:bb:cc:dd:ee:ff",
-	[UB_CMD_T_UMAC] = "expected a unicast aa:bb:cc:dd:ee:ff",
-	[UB_CMD_T_VID] = "expected 0 to 4095",
-	[UB_CMD_T_ID_ALL] = "a number or \"all\"",
-	[UB_CMD_T_BOOL] = "yes or no",
-	[UB_CMD_T_CIDR] = "expected e.g. 172.16.1.1/16 or fd00::1/64",
-	[UB_CMD_T_ADDR] = "expected an address without prefix, e.g. 172.16.0.1",
-	[UB_CMD_T_PATH] = "an absolute path",
-	[UB_CMD_T_TEXT] = "not empty",
+/* What errors call a value of each type, and what they say is expected. */
+static const struct {
+	const char *label;
+	const char *expect;
+} ub_cmd_types[UB_CMD_T__COUNT] = {
+	[UB_CMD_T_WORD] = { NULL, "printable characters, no spaces" },
+	[UB_CMD_T_IFNAME] = { "interface name",
+			      "1 to 15 characters, no '/', ':' or spaces" },
+	[UB_CMD_T_PORT] = { "interface name",
+			    "1 to 15 characters, no '/', ':' or spaces" },
+	[UB_CMD_T_PORT_ALL] = { "port", "an interface name or \"all\"" },
+	[UB_CMD_T_NETNS] = { "namespace name", "1 to 255 characters, no '/', "
+			     "not \".\" or \"..\"" },
+	[UB_CMD_T_MAC] = { "MAC address", "expected aa:bb:cc:dd:ee:ff" },
+	[UB_CMD_T_UMAC] = { "MAC address",
+			    "expected a unicast aa:bb:cc:dd:ee:ff" },
+	[UB_CMD_T_VID] = { "VLAN id", "expected 0 to 4095" },
+	[UB_CMD_T_ID_ALL] = { "capture id", "a number or \"all\"" },
+	[UB_CMD_T_BOOL] = { NULL, "yes or no" },
+	[UB_CMD_T_CIDR] = { "address",
+			    "expected e.g. 172.16.1.1/16 or fd00::1/64" },
+	[UB_CMD_T_ADDR] = { "address", "expected an address without "
+			    "prefix, e.g. 172.16.0.1" },
+	[UB_CMD_T_PATH] = { "file name", "an absolute path" },
+	[UB_CMD_T_TEXT] = { NULL, "not empty" },
 };
 
 /* What an error message calls 'arg'. */
@@ -212,8 +208,8 @@ static const char *ub_cmd_label__(const struct ub_cmd_arg *arg)
 {
 	if (arg->label)
 		return arg->label;
-	if (ub_cmd_type_label[arg->type])
-		return ub_cmd_type_label[arg->type];
+	if (ub_cmd_types[arg->type].label)
+		return ub_cmd_types[arg->type].label;
 	return arg->name ? arg->name : arg->meta;
 }
 
@@ -222,7 +218,7 @@ static int ub_cmd_invalid__(struct ub_cmd_pstate *ps,
 			    const struct ub_cmd_arg *arg, const char *value)
 {
 	const char *expect = arg->expect ? arg->expect :
-					   ub_cmd_type_expect[arg->type];
+					   ub_cmd_types[arg->type].expect;
 	char buf[128];
 
 	if (!expect && arg->type == UB_CMD_T_ENUM) {

@@ -24,6 +24,11 @@ _Static_assert(UB_CMD_POLICY_NOLEARN == 1 && UB_CMD_DIR_BOTH == 2 &&
 
 #define ARGS(a) .args = (a), .nargs = UB_ARRAY_SIZE(a)
 
+/* A positional that must be given, of type t, stored under key k. */
+#define POS(m, k, t, ...)						\
+	{ .meta = m, .key = k, .type = t,				\
+	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED, __VA_ARGS__ }
+
 /* ---- port ---- */
 
 /* The cap of "port add" and "port set". */
@@ -39,8 +44,7 @@ _Static_assert(UB_CMD_POLICY_NOLEARN == 1 && UB_CMD_DIR_BOTH == 2 &&
 		  "them without learning (the default)" }
 
 static const struct ub_cmd_arg port_add_args[] = {
-	{ .meta = "IFNAME", .key = UB_CMD_K_IFNAME, .type = UB_CMD_T_IFNAME,
-	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED },
+	POS("IFNAME", UB_CMD_K_IFNAME, UB_CMD_T_IFNAME),
 	{ .name = "tap", .key = UB_CMD_K_TAP, .type = UB_CMD_T_FLAG,
 	  .wire = "type tap",
 	  .help = "make IFNAME a TAP device owned by the bridge" },
@@ -60,14 +64,12 @@ static const struct ub_cmd_arg port_add_args[] = {
 };
 
 static const struct ub_cmd_arg port_set_args[] = {
-	{ .meta = "IFNAME", .key = UB_CMD_K_IFNAME, .type = UB_CMD_T_PORT,
-	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED },
+	POS("IFNAME", UB_CMD_K_IFNAME, UB_CMD_T_PORT),
 	PORT_CAP_OPTS,
 };
 
 static const struct ub_cmd_arg port_del_args[] = {
-	{ .meta = "IFNAME", .key = UB_CMD_K_IFNAME, .type = UB_CMD_T_PORT,
-	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED },
+	POS("IFNAME", UB_CMD_K_IFNAME, UB_CMD_T_PORT),
 };
 
 /* ---- fdb ---- */
@@ -78,16 +80,14 @@ static const struct ub_cmd_arg port_del_args[] = {
 	  .help = "the VLAN (default 0: untagged)" }
 
 static const struct ub_cmd_arg fdb_add_args[] = {
-	{ .meta = "MAC", .key = UB_CMD_K_MAC, .type = UB_CMD_T_UMAC,
-	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED },
+	POS("MAC", UB_CMD_K_MAC, UB_CMD_T_UMAC),
 	{ .name = "dev", .meta = "IFNAME", .key = UB_CMD_K_DEV,
 	  .type = UB_CMD_T_PORT, .flags = UB_CMD_A_BARE | UB_CMD_A_REQUIRED },
 	FDB_VLAN_OPT,
 };
 
 static const struct ub_cmd_arg fdb_del_args[] = {
-	{ .meta = "MAC", .key = UB_CMD_K_MAC, .type = UB_CMD_T_MAC,
-	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED },
+	POS("MAC", UB_CMD_K_MAC, UB_CMD_T_MAC),
 	FDB_VLAN_OPT,
 };
 
@@ -101,25 +101,20 @@ static const struct ub_cmd_arg fdb_flush_args[] = {
 
 static const struct ub_cmd_arg set_ageing_args[] = {
 	/* The Linux bridge's limit is about 11.9 days; ours a round 1e6 s. */
-	{ .meta = "SECONDS", .key = UB_CMD_K_SECONDS, .type = UB_CMD_T_UINT,
-	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED, .max = 1000000,
-	  .label = "ageing time",
-	  .expect = "expected seconds, 0 to 1000000" },
+	POS("SECONDS", UB_CMD_K_SECONDS, UB_CMD_T_UINT, .max = 1000000,
+	    .label = "ageing time",
+	    .expect = "expected seconds, 0 to 1000000"),
 };
 
 static const struct ub_cmd_arg time_warp_args[] = {
-	{ .meta = "MILLISECONDS", .key = UB_CMD_K_MS, .type = UB_CMD_T_UINT,
-	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED, .max = UINT32_MAX,
-	  .label = "time",
-	  .expect = "expected milliseconds, 0 to 4294967295" },
+	POS("MILLISECONDS", UB_CMD_K_MS, UB_CMD_T_UINT, .max = UINT32_MAX,
+	    .label = "time",
+	    .expect = "expected milliseconds, 0 to 4294967295"),
 };
 
 /* ---- capture ---- */
 
-#define CAPTURE_PORT_ARG						\
-	{ .meta = "PORT|all", .key = UB_CMD_K_PORT,			\
-	  .type = UB_CMD_T_PORT_ALL,					\
-	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED }
+#define CAPTURE_PORT_ARG POS("PORT|all", UB_CMD_K_PORT, UB_CMD_T_PORT_ALL)
 
 /* A count of something: 1 or more. */
 #define CAPTURE_NUM_OPT(n, m, k, h)					\
@@ -160,8 +155,7 @@ static const struct ub_cmd_arg capture_watch_args[] = {
 };
 
 static const struct ub_cmd_arg capture_stop_args[] = {
-	{ .meta = "ID|all", .key = UB_CMD_K_ID, .type = UB_CMD_T_ID_ALL,
-	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED, .max = UINT32_MAX },
+	POS("ID|all", UB_CMD_K_ID, UB_CMD_T_ID_ALL, .max = UINT32_MAX),
 };
 
 /* ---- netns ---- */
@@ -183,14 +177,12 @@ static const struct ub_cmd_arg capture_stop_args[] = {
 	  .help = "the peer's name inside (default eth0)" }
 
 static const struct ub_cmd_arg netns_add_args[] = {
-	{ .meta = "NAME", .key = UB_CMD_K_NAME, .type = UB_CMD_T_NETNS,
-	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED },
+	POS("NAME", UB_CMD_K_NAME, UB_CMD_T_NETNS),
 	NETNS_OPTS,
 };
 
 static const struct ub_cmd_arg netns_attach_args[] = {
-	{ .meta = "NAME", .key = UB_CMD_K_NAME, .type = UB_CMD_T_NETNS,
-	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED, .alt = "pid" },
+	POS("NAME", UB_CMD_K_NAME, UB_CMD_T_NETNS, .alt = "pid"),
 	{ .name = "pid", .meta = "PID", .key = UB_CMD_K_PID,
 	  .type = UB_CMD_T_UINT, .min = 1, .max = INT32_MAX,
 	  .label = "process id",
@@ -199,20 +191,18 @@ static const struct ub_cmd_arg netns_attach_args[] = {
 };
 
 static const struct ub_cmd_arg netns_del_args[] = {
-	{ .meta = "NAME", .key = UB_CMD_K_NAME, .type = UB_CMD_T_NETNS,
-	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED },
+	POS("NAME", UB_CMD_K_NAME, UB_CMD_T_NETNS),
 };
 
 /* ---- gateway, NAT ---- */
 
 static const struct ub_cmd_arg gateway_add_args[] = {
-	{ .meta = "CIDR", .key = UB_CMD_K_CIDR, .type = UB_CMD_T_CIDR,
-	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED },
+	POS("CIDR", UB_CMD_K_CIDR, UB_CMD_T_CIDR),
 };
 
 static const struct ub_cmd_arg nat_args[] = {
-	{ .key = UB_CMD_K_NAT, .type = UB_CMD_T_ENUM, .words = nat_words,
-	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED, .label = "NAT state" },
+	POS(NULL, UB_CMD_K_NAT, UB_CMD_T_ENUM, .words = nat_words,
+	    .label = "NAT state"),
 };
 
 #define CMD(i, o, v, f, s, ...)						\
