@@ -11,6 +11,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
   build-essential clang libclang-rt-14-dev cmake pkg-config \
-  liburing-dev libmnl-dev libpcap-dev libcmocka-dev \
+  liburing-dev libmnl-dev libpcap-dev libcmocka-dev libjson-c-dev \
   iproute2 iputils-ping ethtool socat tcpdump tshark iperf3 procps \
   python3 coreutils jq nftables libnftables-dev valgrind

@@ -4,12 +4,12 @@
  *
  *	ubctl [OPTIONS] OBJECT COMMAND [ARGS]
  *
- * The client is thin on purpose. It checks only the shape of a command
- * (known object, known verb, keywords and argument count, from the grammar
- * strings in the tables below), forwards the words unchanged over the
- * control socket (include/ubridge/ctl.h) and renders the records of the
- * reply. Every value is validated by the daemon, which answers an error
- * with a one-line message that ubctl prints verbatim.
+ * The grammar is not written here. ubctl parses its command line with the
+ * table in control/ (include/ubridge/cmd.h), the one the daemon parses
+ * requests with: a bad argument is refused before anything is sent, in
+ * the words the daemon would use, and the request is built from the
+ * parsed values in the daemon's canonical form. The help and the bash
+ * completion ("ubctl completion bash") are generated from the same table.
  *
  * Renderers know the keys they lay out (a port's name, an entry's MAC)
  * and show any other key generically, so the daemon can add keys and
@@ -20,16 +20,21 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
+#include <ubridge/cmd.h>
 #include <ubridge/compiler.h>
 #include <ubridge/ctl.h>
 
@@ -65,34 +70,6 @@ struct ubctl_reply {
 /* Renders a successful reply. Returns an exit status. */
 typedef int (*ubctl_show_fn)(const struct ubctl_reply *rep,
 			     const struct ubctl_opts *o);
-
-struct ubctl_verb {
-	const char *name; /* NULL: the object is itself the command */
-	/*
-	 * The arguments after the verb: a CAPITALISED word stands for any
-	 * one value, a lower-case word must appear as written, a bracketed
-	 * group ("[vlan VID]") may be left out.
-	 */
-	const char *args;
-	const char *help;
-	ubctl_show_fn show; /* NULL: the command prints nothing */
-	/*
-	 * Rewrites the command's words (argv[0] is the object) into what the
-	 * daemon expects, in place of the grammar check. Returns -1 to go
-	 * on, or an exit status.
-	 */
-	int (*prepare)(int *argc, char **argv);
-	/* The answer is a status line and then a stream for stdout. */
-	bool stream;
-};
-
-struct ubctl_object {
-	const char *name;
-	const char *help;
-	const char *default_verb; /* run when no verb is given, or NULL */
-	const struct ubctl_verb *verbs;
-	size_t nverbs;
-};
 
 static void ubctl_err(const char *fmt, ...) UB_PRINTF(1, 2);
 
@@ -205,72 +182,82 @@ static bool ubctl_is_number(const char *s)
 	return true;
 }
 
-static void ubctl_json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c > 0x7e)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-static void ubctl_json_indent(const struct ubctl_opts *o, int level)
-{
-	if (o->pretty)
-		printf("\n%*s", 4 * level, "");
-}
-
 /* Which keys of a record to show; NULL shows all. */
 typedef bool (*ubctl_key_filter)(const char *key, const struct ubctl_opts *o);
 
-static void ubctl_json_object(const struct ubctl_rec *r, int level,
-			      ubctl_key_filter keep, const struct ubctl_opts *o)
+/* A value: a number when it is a plain decimal that fits 64 bits. */
+static json_object *ubctl_json_value(const char *s)
 {
-	bool first = true;
+	unsigned long long n;
 
-	putchar('{');
-	for (int i = 0; i < r->n; i++) {
+	if (ubctl_is_number(s)) {
+		errno = 0;
+		n = strtoull(s, NULL, 10);
+		if (errno != ERANGE)
+			return json_object_new_uint64(n);
+	}
+	return json_object_new_string(s);
+}
+
+/* One record as an object, keys in the daemon's order; NULL: no memory. */
+static json_object *ubctl_json_object(const struct ubctl_rec *r,
+				      ubctl_key_filter keep,
+				      const struct ubctl_opts *o)
+{
+	json_object *obj = json_object_new_object();
+
+	for (int i = 0; obj && i < r->n; i++) {
 		const struct ub_ctl_kv *kv = &r->kv[i];
+		json_object *v;
 
 		if (keep && !keep(kv->key, o))
 			continue;
-		if (!first)
-			putchar(',');
-		first = false;
-		ubctl_json_indent(o, level + 1);
-		ubctl_json_string(kv->key);
-		fputs(o->pretty ? ": " : ":", stdout);
-		if (ubctl_is_number(kv->val))
-			fputs(kv->val, stdout);
-		else
-			ubctl_json_string(kv->val);
+		v = ubctl_json_value(kv->val);
+		if (!v || json_object_object_add(obj, kv->key, v)) {
+			json_object_put(v);
+			json_object_put(obj);
+			obj = NULL;
+		}
 	}
-	if (!first)
-		ubctl_json_indent(o, level);
-	putchar('}');
+	return obj;
+}
+
+/* Prints 'j' on a line of its own and drops it. Returns an exit status. */
+static int ubctl_json_print(json_object *j, const struct ubctl_opts *o)
+{
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
+		    (o->pretty ? JSON_C_TO_STRING_PRETTY |
+					 JSON_C_TO_STRING_SPACED :
+				 JSON_C_TO_STRING_PLAIN);
+	const char *s = j ? json_object_to_json_string_ext(j, flags) : NULL;
+	int ret = UBCTL_EXIT_OK;
+
+	if (s) {
+		puts(s);
+	} else {
+		ubctl_err("%s", strerror(ENOMEM));
+		ret = UBCTL_EXIT_FAIL;
+	}
+	json_object_put(j);
+	return ret;
 }
 
 /* All records as a JSON array of objects; "[]" when there is none. */
-static void ubctl_json_array(const struct ubctl_reply *rep,
-			     ubctl_key_filter keep, const struct ubctl_opts *o)
+static int ubctl_json_array(const struct ubctl_reply *rep,
+			    ubctl_key_filter keep, const struct ubctl_opts *o)
 {
-	putchar('[');
-	for (size_t i = 0; i < rep->nrecs; i++) {
-		if (i)
-			putchar(',');
-		ubctl_json_indent(o, 1);
-		ubctl_json_object(&rep->recs[i], 1, keep, o);
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; arr && i < rep->nrecs; i++) {
+		json_object *obj = ubctl_json_object(&rep->recs[i], keep, o);
+
+		if (!obj || json_object_array_add(arr, obj)) {
+			json_object_put(obj);
+			json_object_put(arr);
+			arr = NULL;
+		}
 	}
-	if (rep->nrecs)
-		ubctl_json_indent(o, 0);
-	fputs("]\n", stdout);
+	return ubctl_json_print(arr, o);
 }
 
 /* ---- renderers ---- */
@@ -279,10 +266,8 @@ static void ubctl_json_array(const struct ubctl_reply *rep,
 static int ubctl_show_generic(const struct ubctl_reply *rep,
 			      const struct ubctl_opts *o)
 {
-	if (o->json) {
-		ubctl_json_array(rep, NULL, o);
-		return UBCTL_EXIT_OK;
-	}
+	if (o->json)
+		return ubctl_json_array(rep, NULL, o);
 	for (size_t i = 0; i < rep->nrecs; i++) {
 		const struct ubctl_rec *r = &rep->recs[i];
 
@@ -392,10 +377,8 @@ static int ubctl_show_ports(const struct ubctl_reply *rep,
 	struct ubctl_col cols[UBCTL_PORT_COLS_MAX];
 	int ncols = 0;
 
-	if (o->json) {
-		ubctl_json_array(rep, ubctl_port_key, o);
-		return UBCTL_EXIT_OK;
-	}
+	if (o->json)
+		return ubctl_json_array(rep, ubctl_port_key, o);
 	if (!rep->nrecs)
 		return UBCTL_EXIT_OK;
 
@@ -459,10 +442,8 @@ static int ubctl_show_fdb(const struct ubctl_reply *rep,
 	static const char *const known[] = { "mac", "port", "vlan", "type",
 					     "age" };
 
-	if (o->json) {
-		ubctl_json_array(rep, NULL, o);
-		return UBCTL_EXIT_OK;
-	}
+	if (o->json)
+		return ubctl_json_array(rep, NULL, o);
 	for (size_t i = 0; i < rep->nrecs; i++) {
 		const struct ubctl_rec *r = &rep->recs[i];
 		const char *mac = ubctl_rec_get(r, "mac");
@@ -501,15 +482,12 @@ static int ubctl_show_stats(const struct ubctl_reply *rep,
 	if (o->json) {
 		static const struct ubctl_rec none = { NULL, 0 };
 
-		if (rep->nrecs > 1) {
-			/* More than the one record we expect: keep all. */
-			ubctl_json_array(rep, NULL, o);
-			return UBCTL_EXIT_OK;
-		}
-		ubctl_json_object(rep->nrecs ? &rep->recs[0] : &none, 0, NULL,
-				  o);
-		putchar('\n');
-		return UBCTL_EXIT_OK;
+		/* More than the one record we expect: keep all. */
+		if (rep->nrecs > 1)
+			return ubctl_json_array(rep, NULL, o);
+		return ubctl_json_print(ubctl_json_object(rep->nrecs ?
+							  &rep->recs[0] :
+							  &none, NULL, o), o);
 	}
 	for (size_t i = 0; i < rep->nrecs; i++) {
 		const struct ubctl_rec *r = &rep->recs[i];
@@ -562,10 +540,8 @@ static int ubctl_show_table(const struct ubctl_reply *rep,
 			    const struct ubctl_col_spec *cols, size_t ncols)
 {
 	ubctl_decode_vals(rep, encoded, nencoded);
-	if (o->json) {
-		ubctl_json_array(rep, NULL, o);
-		return UBCTL_EXIT_OK;
-	}
+	if (o->json)
+		return ubctl_json_array(rep, NULL, o);
 	if (!rep->nrecs)
 		return UBCTL_EXIT_OK;
 	for (size_t k = 0; k < ncols; k++)
@@ -612,76 +588,6 @@ static int ubctl_show_id(const struct ubctl_reply *rep,
 		printf("%s\n", id);
 	return UBCTL_EXIT_OK;
 }
-
-/*
- * "capture start PORT|all FILE [--dir D] [--filter EXPR] [--snaplen N]
- * [--count N] [--rotate-size MB] [--rotate-files K]" (dashes optional)
- * becomes the daemon's "capture start PORT FILE KEY VALUE...": FILE made
- * absolute (the daemon has its own working directory), FILE and EXPR
- * percent-encoded, since they may hold spaces. "capture watch" is the same
- * without FILE.
- */
-static int ubctl_capture_prepare(int *argc, char **argv)
-{
-	bool watch = !strcmp(argv[1], "watch");
-	int first = watch ? 3 : 4;
-	static const char *const keys[] = { "dir", "filter", "snaplen",
-					    "count", "rotate-size",
-					    "rotate-files" };
-	static char path[3 * 4096], filter[3 * 1024];
-	char abs[4096], cwd[2048];
-
-	if (*argc < first || (*argc - first) % 2) {
-		if (watch)
-			ubctl_err("usage: ubctl capture watch PORT|all [--dir "
-				  "in|out|both] [--filter EXPR] [--snaplen N] "
-				  "[--count N]");
-		else
-			ubctl_err("usage: ubctl capture start PORT|all FILE "
-				  "[--dir in|out|both] [--filter EXPR] "
-				  "[--snaplen N] [--count N] [--rotate-size MB] "
-				  "[--rotate-files K]");
-		return UBCTL_EXIT_USAGE;
-	}
-	if (watch)
-		goto opts;
-	if (argv[3][0] != '/' && !getcwd(cwd, sizeof(cwd))) {
-		ubctl_err("cannot tell the current directory: %s",
-			  strerror(errno));
-		return UBCTL_EXIT_FAIL;
-	}
-	snprintf(abs, sizeof(abs), "%s%s%s", argv[3][0] == '/' ? "" : cwd,
-		 argv[3][0] == '/' ? "" : "/", argv[3]);
-	if (ub_ctl_word_encode(abs, path, sizeof(path)) < 0) {
-		ubctl_err("file name too long");
-		return UBCTL_EXIT_USAGE;
-	}
-	argv[3] = path;
-opts:
-	for (int i = first; i < *argc; i += 2) {
-		size_t k;
-
-		argv[i] += strspn(argv[i], "-");
-		for (k = 0; k < UB_ARRAY_SIZE(keys); k++)
-			if (!strcmp(argv[i], keys[k]))
-				break;
-		if (k == UB_ARRAY_SIZE(keys)) {
-			ubctl_err("unknown capture option \"%s\"; try "
-				  "\"ubctl capture help\"", argv[i]);
-			return UBCTL_EXIT_USAGE;
-		}
-		if (!strcmp(argv[i], "filter")) {
-			if (ub_ctl_word_encode(argv[i + 1], filter,
-					       sizeof(filter)) < 0) {
-				ubctl_err("filter too long");
-				return UBCTL_EXIT_USAGE;
-			}
-			argv[i + 1] = filter;
-		}
-	}
-	return -1;
-}
-
 static int ubctl_show_netns(const struct ubctl_reply *rep,
 			    const struct ubctl_opts *o)
 {
@@ -694,396 +600,6 @@ static int ubctl_show_netns(const struct ubctl_reply *rep,
 
 	return ubctl_show_table(rep, o, encoded, UB_ARRAY_SIZE(encoded), cols,
 				UB_ARRAY_SIZE(cols));
-}
-
-/* "--addr X" -> "addr X": the daemon's words have no dashes. */
-static int ubctl_undash_prepare(int *argc, char **argv)
-{
-	for (int i = 2; i < *argc; i++)
-		if (!strncmp(argv[i], "--", 2) && argv[i][2])
-			argv[i] += 2;
-	return -1;
-}
-
-/* A "--KEY VALUE" option of "port add" (the daemon's "KEY VALUE"). */
-static bool ubctl_port_add_opt(const char *w)
-{
-	return !strcmp(w, "--mtu") || !strcmp(w, "--max-learned") ||
-	       !strcmp(w, "--policy");
-}
-
-/*
- * "port add IFNAME|--tap NAME [--mtu N] [--max-learned N] [--policy P]"
- * -> "port add NAME [type tap] [mtu N] [max-learned N] [policy P]". The
- * words grow by one ("--tap" becomes "type tap"): argv has room for that,
- * its terminating NULL.
- */
-static int ubctl_port_add_prepare(int *argc, char **argv)
-{
-	static char type[] = "type", tap[] = "tap";
-	char *name = NULL, *opts[6];
-	bool is_tap = false, mtu = false;
-	int nopts = 0;
-
-	for (int i = 2; i < *argc; i++) {
-		if (!strcmp(argv[i], "--tap")) {
-			is_tap = true;
-		} else if (ubctl_port_add_opt(argv[i]) && i + 1 < *argc &&
-			   nopts < (int)UB_ARRAY_SIZE(opts)) {
-			mtu = mtu || !strcmp(argv[i], "--mtu");
-			opts[nopts++] = argv[i] + 2;
-			opts[nopts++] = argv[++i];
-		} else if (!name && argv[i][0] != '-') {
-			name = argv[i];
-		} else {
-			name = NULL;
-			break;
-		}
-	}
-	if (!name || (mtu && !is_tap)) {
-		ubctl_err("usage: ubctl port add IFNAME | ubctl port add --tap "
-			  "NAME [--mtu N], then [--max-learned N] [--policy "
-			  "drop|nolearn]");
-		return UBCTL_EXIT_USAGE;
-	}
-	*argc = 3;
-	argv[2] = name;
-	if (is_tap) {
-		argv[(*argc)++] = type;
-		argv[(*argc)++] = tap;
-	}
-	for (int i = 0; i < nopts; i++)
-		argv[(*argc)++] = opts[i];
-	return -1;
-}
-
-static int ubctl_nat_prepare(int *argc, char **argv)
-{
-	if (*argc != 2 || (strcmp(argv[1], "on") && strcmp(argv[1], "off"))) {
-		ubctl_err("usage: ubctl nat on|off");
-		return UBCTL_EXIT_USAGE;
-	}
-	return -1;
-}
-
-/* ---- the command tables ---- */
-
-static const struct ubctl_verb ubctl_port_verbs[] = {
-	{ "add",
-	  "IFNAME | --tap NAME [--mtu N] [--max-learned N] "
-	  "[--policy drop|nolearn]",
-	  "attach interface IFNAME, or make a TAP device NAME (for a VM or "
-	  "the host) owned by the bridge and attach it; with a cap on the "
-	  "addresses learned on it (see port set)",
-	  NULL, ubctl_port_add_prepare, false },
-	{ "set", "IFNAME [--max-learned N] [--policy drop|nolearn]",
-	  "cap the FDB entries learned on IFNAME (0: no cap of its own). At "
-	  "the cap, a frame from a new address is forwarded but the address "
-	  "not learned (nolearn, the default), or the frame is dropped "
-	  "(drop); known addresses always pass",
-	  NULL, ubctl_undash_prepare, false },
-	{ "del", "IFNAME", "detach interface IFNAME", NULL, NULL, false },
-	{ "show", "", "list the ports (-s: with counters)",
-	  ubctl_show_ports, NULL, false },
-};
-
-static const struct ubctl_verb ubctl_fdb_verbs[] = {
-	{ "show", "", "list the learned and static entries", ubctl_show_fdb, NULL, false },
-	{ "add", "MAC dev IFNAME [vlan VID]", "add a static entry", NULL, NULL, false },
-	{ "del", "MAC [vlan VID]", "delete an entry", NULL, NULL, false },
-	{ "flush", "[dev IFNAME]",
-	  "forget learned entries (all, or IFNAME's)", NULL, NULL, false },
-};
-
-static const struct ubctl_verb ubctl_set_verbs[] = {
-	{ "ageing", "SECONDS",
-	  "set the ageing time (0: learn nothing)", NULL, NULL, false },
-};
-
-static const struct ubctl_verb ubctl_stats_verbs[] = {
-	{ NULL, "", "show settings and FDB counters",
-	  ubctl_show_stats, NULL, false },
-};
-
-static const struct ubctl_verb ubctl_capture_verbs[] = {
-	{ "start",
-	  "PORT|all FILE [--dir in|out|both] [--filter EXPR] [--snaplen N] "
-	  "[--count N] [--rotate-size MB] [--rotate-files K]",
-	  "capture frames of PORT (both directions) or of all ports (as "
-	  "they enter) into a pcap FILE; prints the capture's id",
-	  ubctl_show_id, ubctl_capture_prepare, false },
-	{ "watch",
-	  "PORT|all [--dir in|out|both] [--filter EXPR] [--snaplen N] "
-	  "[--count N]",
-	  "stream a capture as pcap to standard output, for \"| tcpdump -nr -\" "
-	  "or \"| wireshark -k -i -\"; ends when the reader does",
-	  NULL, ubctl_capture_prepare, true },
-	{ "stop", "ID|all", "write out and close a capture (or all)", NULL, NULL, false },
-	{ "show", "", "list the running captures", ubctl_show_captures, NULL, false },
-};
-
-static const struct ubctl_verb ubctl_netns_verbs[] = {
-	{ "add",
-	  "NAME [--addr CIDR]... [--gw ADDR] [--mac MAC] [--mtu N] "
-	  "[--ifname IF]",
-	  "namespace NAME (made unless it exists) with a veth whose peer IF "
-	  "(default eth0) has the addresses, MAC, MTU and default route; its "
-	  "host end veth-NAME joins the bridge. Undone if any step fails",
-	  NULL, ubctl_undash_prepare, false },
-	{ "attach",
-	  "NAME|--pid PID [--addr CIDR]... [--gw ADDR] [--mac MAC] [--mtu N] "
-	  "[--ifname IF]",
-	  "the same for an existing namespace, or a process's (a running "
-	  "container): only the veth is made",
-	  NULL, ubctl_undash_prepare, false },
-	{ "del", "NAME",
-	  "detach NAME's port and remove what \"netns add\" made (the "
-	  "namespace only if it made it)", NULL, NULL, false },
-	{ "show", "", "list the namespaces on the bridge, with port, "
-	  "interface, MAC and addresses", ubctl_show_netns, NULL, false },
-};
-
-static const struct ubctl_verb ubctl_gateway_verbs[] = {
-	{ "add", "CIDR",
-	  "give the host the address CIDR on the bridge (a TAP port "
-	  "NAME-gw), for the namespaces' default route", NULL, NULL, false },
-	{ "del", "", "remove the gateway (and NAT)", NULL, NULL, false },
-	{ "show", "", "the gateway's port, address and NAT state",
-	  ubctl_show_stats, NULL, false },
-};
-
-static const struct ubctl_verb ubctl_nat_verbs[] = {
-	{ NULL, "on|off",
-	  "masquerade the gateway's subnet out of the host's other "
-	  "interfaces (nftables table ubridge_NAME; IPv4 forwarding on), or "
-	  "undo it", NULL, ubctl_nat_prepare, false },
-};
-
-static const struct ubctl_verb ubctl_time_verbs[] = {
-	{ "warp", "MILLISECONDS",
-	  "advance the daemon's clock (for tests)", NULL, NULL, false },
-};
-
-#define UBCTL_OBJECT(n, h, d, v) { n, h, d, v, UB_ARRAY_SIZE(v) }
-
-static const struct ubctl_object ubctl_objects[] = {
-	UBCTL_OBJECT("port", "The bridge's ports.", "show", ubctl_port_verbs),
-	UBCTL_OBJECT("fdb", "The forwarding database.", "show",
-		     ubctl_fdb_verbs),
-	UBCTL_OBJECT("set", "The bridge's settings.", NULL, ubctl_set_verbs),
-	UBCTL_OBJECT("stats", "The bridge's statistics.", NULL,
-		     ubctl_stats_verbs),
-	UBCTL_OBJECT("netns", "Network namespaces wired to the bridge.", "show",
-		     ubctl_netns_verbs),
-	UBCTL_OBJECT("capture", "Packet captures to pcap files.", "show",
-		     ubctl_capture_verbs),
-	UBCTL_OBJECT("gateway", "The host's address on the bridge.", "show",
-		     ubctl_gateway_verbs),
-	UBCTL_OBJECT("nat", "NAT behind the gateway.", NULL,
-		     ubctl_nat_verbs),
-	UBCTL_OBJECT("time", "The daemon's clock, for tests.", NULL,
-		     ubctl_time_verbs),
-};
-
-/* ---- help ---- */
-
-/* Prints 'text' from column 'col' on, wrapped at 79 columns. */
-static void ubctl_print_wrapped(FILE *f, const char *text, int col)
-{
-	int x = col;
-
-	while (*text) {
-		int n = (int)strcspn(text, " ");
-
-		if (x > col && x + 1 + n > 79) {
-			fprintf(f, "\n%*s", col, "");
-			x = col;
-		}
-		if (x > col) {
-			fputc(' ', f);
-			x++;
-		}
-		fprintf(f, "%.*s", n, text);
-		x += n;
-		text += n;
-		text += strspn(text, " ");
-	}
-	fputc('\n', f);
-}
-
-static void ubctl_print_verbs(FILE *f, const struct ubctl_object *obj)
-{
-	for (size_t i = 0; i < obj->nverbs; i++) {
-		const struct ubctl_verb *v = &obj->verbs[i];
-		char cmd[200];
-
-		snprintf(cmd, sizeof(cmd), "%s%s%s%s%s", obj->name,
-			 v->name ? " " : "", v->name ? v->name : "",
-			 v->args[0] ? " " : "", v->args);
-		/* A long synopsis gets its help on the next lines. */
-		if (strlen(cmd) > 35)
-			fprintf(f, "  %s\n%38s", cmd, "");
-		else
-			fprintf(f, "  %-35s ", cmd);
-		ubctl_print_wrapped(f, v->help, 38);
-	}
-}
-
-static void ubctl_usage_short(FILE *f)
-{
-	fputs("Usage: ubctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
-	      "       ubctl OBJECT help\n"
-	      "       ubctl --help\n"
-	      "OBJECT := { port | fdb | netns | capture | gateway | nat | set | stats |\n"
-	      "           time }\n",
-	      f);
-}
-
-static void ubctl_help(void)
-{
-	fputs("ubctl - control the ubridge userspace Ethernet bridge\n\n",
-	      stdout);
-	ubctl_usage_short(stdout);
-	fputs("\nCommands:\n", stdout);
-	for (size_t i = 0; i < UB_ARRAY_SIZE(ubctl_objects); i++)
-		ubctl_print_verbs(stdout, &ubctl_objects[i]);
-	fputs("\n"
-	      "  \"ubctl port\" and \"ubctl fdb\" alone mean \"... show\".\n"
-	      "  MAC is aa:bb:cc:dd:ee:ff, VID a VLAN id (0: untagged).\n"
-	      "\n"
-	      "Options:\n"
-	      "  -n, --name NAME   talk to bridge NAME (default: $UBRIDGE_NAME, else "
-	      UB_BRIDGE_DEFAULT ")\n"
-	      "  -j, --json        print JSON: an array of objects, one per record\n"
-	      "  -p, --pretty      print indented JSON (implies -j)\n"
-	      "  -s, --stats       show port counters in \"port show\"\n"
-	      "  -h, --help        print this help and exit\n"
-	      "  -V, --version     print the version and exit\n"
-	      "\n"
-	      "Options may come anywhere on the line; \"--\" ends them.\n"
-	      "\n"
-	      "Examples:\n"
-	      "  ubctl netns add ns1 --addr 172.16.1.1/16\n"
-	      "                                 namespace ns1 wired to the bridge\n"
-	      "  ubctl port add veth-ns1        attach veth-ns1\n"
-	      "  ubctl port show -s             ports with their RX/TX counters\n"
-	      "  ubctl fdb show                 learned and static addresses\n"
-	      "  ubctl fdb add 02:00:00:00:00:01 dev veth0 vlan 10\n"
-	      "  ubctl port set veth0 --max-learned 16 --policy drop\n"
-	      "                                 veth0 keeps to 16 addresses\n"
-	      "  ubctl -j port show -s          ports and counters as JSON\n"
-	      "  ubctl -n br1 set ageing 60     bridge br1 forgets after 60 s\n"
-	      "  ubctl capture start veth0 /tmp/veth0.pcap --filter 'icmp'\n"
-	      "  ubctl capture stop all         finish every capture's file\n"
-	      "\n"
-	      "Exit status:\n"
-	      "  0  success\n"
-	      "  1  the command failed: refused by the bridge, bridge not reachable,\n"
-	      "     or an unreadable reply\n"
-	      "  2  usage error\n"
-	      "\n"
-	      "The bridge listens on " UB_CTL_RUNDIR "/NAME.sock (mode 0600: run as root).\n"
-	      "See ubctl(8).\n",
-	      stdout);
-}
-
-static void ubctl_object_help(FILE *f, const struct ubctl_object *obj)
-{
-	fprintf(f, "Usage: ubctl [OPTIONS] %s%s\n%s\n\n", obj->name,
-		obj->verbs[0].name ? " COMMAND [ARGS]" : "", obj->help);
-	fputs("Commands:\n", f);
-	ubctl_print_verbs(f, obj);
-	if (obj->default_verb)
-		fprintf(f, "\n\"ubctl %s\" alone means \"ubctl %s %s\".\n",
-			obj->name, obj->name, obj->default_verb);
-}
-
-/* ---- grammar ---- */
-
-static bool ubctl_is_keyword(const char *tok)
-{
-	return *tok >= 'a' && *tok <= 'z';
-}
-
-/*
- * Matches 'argv' against a verb's argument grammar (see struct
- * ubctl_verb). An optional group is taken when its leading keyword is the
- * next word; it must then match whole.
- */
-static bool ubctl_args_match(const char *grammar, int argc, char **argv)
-{
-	char buf[128], *save = NULL, *tok;
-	int j = 0;
-	bool in_group = false, skipping = false;
-
-	snprintf(buf, sizeof(buf), "%s", grammar);
-	for (tok = strtok_r(buf, " ", &save); tok;
-	     tok = strtok_r(NULL, " ", &save)) {
-		size_t n = strlen(tok);
-		bool closes = n && tok[n - 1] == ']';
-
-		if (tok[0] == '[') {
-			tok++;
-			in_group = true;
-			/* Only a keyword can open a group: it decides. */
-			skipping = j >= argc || strcmp(argv[j], tok) != 0;
-		}
-		if (closes)
-			tok[strlen(tok) - 1] = '\0';
-		if (!skipping) {
-			if (j >= argc)
-				return false;
-			if (ubctl_is_keyword(tok) && strcmp(argv[j], tok) != 0)
-				return false;
-			j++;
-		}
-		if (closes)
-			in_group = skipping = false;
-	}
-	return !in_group && j == argc;
-}
-
-static const struct ubctl_object *ubctl_find_object(const char *name)
-{
-	for (size_t i = 0; i < UB_ARRAY_SIZE(ubctl_objects); i++) {
-		if (strcmp(ubctl_objects[i].name, name) == 0)
-			return &ubctl_objects[i];
-	}
-	return NULL;
-}
-
-static const struct ubctl_verb *ubctl_find_verb(const struct ubctl_object *obj,
-						const char *name)
-{
-	for (size_t i = 0; i < obj->nverbs; i++) {
-		if (obj->verbs[i].name && strcmp(obj->verbs[i].name, name) == 0)
-			return &obj->verbs[i];
-	}
-	return NULL;
-}
-
-/* Each word must be sendable: name the first one that is not. */
-static int ubctl_check_words(int argc, char **argv)
-{
-	char buf[UB_CTL_REQ_MAX + 1];
-	int ret;
-
-	for (int i = 0; i < argc; i++) {
-		ret = ub_ctl_req_encode(1, &argv[i], buf, sizeof(buf));
-		if (ret == -EINVAL) {
-			ubctl_err("invalid argument \"%s\": arguments are "
-				  "printable ASCII words without spaces",
-				  argv[i]);
-			return UBCTL_EXIT_USAGE;
-		}
-	}
-	ret = ub_ctl_req_encode(argc, argv, buf, sizeof(buf));
-	if (ret < 0) {
-		ubctl_err("command too long (at most %d words, %d bytes)",
-			  UB_CTL_ARGS_MAX, UB_CTL_REQ_MAX - 1);
-		return UBCTL_EXIT_USAGE;
-	}
-	return UBCTL_EXIT_OK;
 }
 
 /* ---- running a command ---- */
@@ -1119,7 +635,7 @@ static void ubctl_transport_error(const char *bridge, int err)
 		  strerror(-err), hint);
 }
 
-static int ubctl_exec(const struct ubctl_opts *o, const struct ubctl_verb *v,
+static int ubctl_exec(const struct ubctl_opts *o, ubctl_show_fn show,
 		      int argc, char **argv)
 {
 	struct ubctl_reply rep;
@@ -1127,9 +643,6 @@ static int ubctl_exec(const struct ubctl_opts *o, const struct ubctl_verb *v,
 	char *raw = NULL;
 	int ret;
 
-	ret = ubctl_check_words(argc, argv);
-	if (ret)
-		return ret;
 	ret = ub_ctl_call(o->bridge, argc, argv, &raw);
 	if (ret) {
 		ubctl_transport_error(o->bridge, ret);
@@ -1146,8 +659,8 @@ static int ubctl_exec(const struct ubctl_opts *o, const struct ubctl_verb *v,
 		ret = UBCTL_EXIT_FAIL;
 		goto cleanup;
 	}
-	if (v->show)
-		ret = v->show(&rep, o);
+	if (show)
+		ret = show(&rep, o);
 	else if (rep.nrecs)
 		ret = ubctl_show_generic(&rep, o);
 
@@ -1171,9 +684,6 @@ static int ubctl_exec_stream(const struct ubctl_opts *o, int argc, char **argv)
 			  "into \"tcpdump -nr -\" or \"wireshark -k -i -\"");
 		return UBCTL_EXIT_USAGE;
 	}
-	ret = ubctl_check_words(argc, argv);
-	if (ret)
-		return ret;
 	ret = ub_ctl_call_stream(o->bridge, argc, argv, &fd, &err, msg,
 				 sizeof(msg));
 	if (ret) {
@@ -1235,194 +745,305 @@ out:
 	return ret;
 }
 
+/* How each command's reply is shown; NULL: records as key=value lines. */
+static const ubctl_show_fn ubctl_shows[UB_CMD__COUNT] = {
+	[UB_CMD_PORT_SHOW] = ubctl_show_ports,
+	[UB_CMD_FDB_SHOW] = ubctl_show_fdb,
+	[UB_CMD_STATS] = ubctl_show_stats,
+	[UB_CMD_CAPTURE_START] = ubctl_show_id,
+	[UB_CMD_CAPTURE_SHOW] = ubctl_show_captures,
+	[UB_CMD_NETNS_SHOW] = ubctl_show_netns,
+	[UB_CMD_GATEWAY_SHOW] = ubctl_show_stats,
+};
+
+/* ---- help ---- */
+
+/* ubctl's own options: for getopt_long(), the help and the completion. */
+static const struct ub_cmd_global ubctl_globals[] = {
+	{ "name", 'n', "NAME", "talk to bridge NAME (default: $UBRIDGE_NAME, "
+			       "else " UB_BRIDGE_DEFAULT ")" },
+	{ "json", 'j', NULL, "print JSON: an array of objects, one per record" },
+	{ "pretty", 'p', NULL, "print indented JSON (implies -j)" },
+	{ "stats", 's', NULL, "show port counters in \"port show\"" },
+	{ "help", 'h', NULL, "print this help and exit" },
+	{ "version", 'V', NULL, "print the version and exit" },
+};
+
+static void ubctl_usage_short(FILE *f)
+{
+	int x;
+
+	fputs("Usage: ubctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
+	      "       ubctl OBJECT help\n"
+	      "       ubctl --help\n", f);
+	x = fprintf(f, "OBJECT := {");
+	for (size_t i = 0; ub_cmd_object_get(i); i++) {
+		const char *name = ub_cmd_object_get(i)->name;
+
+		if (x + (int)strlen(name) + 4 > 79)
+			x = fprintf(f, "\n          ");
+		x += fprintf(f, "%s %s", i ? " |" : "", name);
+	}
+	fputs(" }\n", f);
+}
+
+static void ubctl_help(void)
+{
+	const char *sep = "";
+
+	fputs("ubctl - control the ubridge userspace Ethernet bridge\n\n",
+	      stdout);
+	ubctl_usage_short(stdout);
+	fputs("\nCommands:\n", stdout);
+	ub_cmd_write_commands(stdout, NULL);
+	fputs("\n  \"ubctl OBJECT\" alone means \"ubctl OBJECT show\" for", stdout);
+	for (int i = 0; i < UB_CMD__COUNT; i++) {
+		const struct ub_cmd_spec *c = ub_cmd_get((enum ub_cmd_id)i);
+
+		if (c->flags & UB_CMD_F_DEFAULT) {
+			printf("%s %s", sep, c->obj);
+			sep = ",";
+		}
+	}
+	fputs(".\n"
+	      "  MAC is aa:bb:cc:dd:ee:ff, VID a VLAN id (0: untagged).\n"
+	      "\nOptions:\n", stdout);
+	for (size_t i = 0; i < UB_ARRAY_SIZE(ubctl_globals); i++) {
+		const struct ub_cmd_global *g = &ubctl_globals[i];
+		char opt[32];
+
+		snprintf(opt, sizeof(opt), "-%c, --%s%s%s", g->short_name,
+			 g->name, g->meta ? " " : "", g->meta ? g->meta : "");
+		printf("  %-16s  %s\n", opt, g->help);
+	}
+	fputs("\n"
+	      "Options may come anywhere on the line; \"--\" ends them. A\n"
+	      "command's options may be written without their dashes.\n"
+	      "Arguments are checked before anything is sent to the bridge.\n"
+	      "\n"
+	      "Examples:\n"
+	      "  ubctl netns add ns1 --addr 172.16.1.1/16\n"
+	      "                                 namespace ns1 wired to the bridge\n"
+	      "  ubctl port add veth-ns1        attach veth-ns1\n"
+	      "  ubctl port show -s             ports with their RX/TX counters\n"
+	      "  ubctl fdb show                 learned and static addresses\n"
+	      "  ubctl fdb add 02:00:00:00:00:01 dev veth0 vlan 10\n"
+	      "  ubctl port set veth0 --max-learned 16 --policy drop\n"
+	      "                                 veth0 keeps to 16 addresses\n"
+	      "  ubctl -j port show -s          ports and counters as JSON\n"
+	      "  ubctl -n br1 set ageing 60     bridge br1 forgets after 60 s\n"
+	      "  ubctl capture start veth0 /tmp/veth0.pcap --filter 'icmp'\n"
+	      "  ubctl capture stop all         finish every capture's file\n"
+	      "\n"
+	      "Exit status:\n"
+	      "  0  success\n"
+	      "  1  the command failed: refused by the bridge, bridge not reachable,\n"
+	      "     or an unreadable reply\n"
+	      "  2  usage error\n"
+	      "\n"
+	      "The bridge listens on " UB_CTL_RUNDIR "/NAME.sock (mode 0600: run as root).\n"
+	      "See ubctl(8).\n",
+	      stdout);
+}
+
+static void ubctl_object_help(const struct ub_cmd_object *obj)
+{
+	const struct ub_cmd_spec *c = ub_cmd_find(obj->name, NULL);
+
+	printf("Usage: ubctl [OPTIONS] %s%s\n", obj->name,
+	       c ? " [ARGS]" : " COMMAND [ARGS]");
+	ub_cmd_write_object_help(stdout, obj);
+}
+
+/* "ubctl completion bash": the script CMake installs, for bash-completion. */
+static int ubctl_completion(int argc, char **argv)
+{
+	if (argc != 2 || strcmp(argv[1], "bash")) {
+		ubctl_err("usage: ubctl completion bash");
+		return UBCTL_EXIT_USAGE;
+	}
+	if (ub_cmd_write_bash(stdout, "ubctl", ubctl_globals,
+			      UB_ARRAY_SIZE(ubctl_globals)))
+		return UBCTL_EXIT_FAIL;
+	return UBCTL_EXIT_OK;
+}
+
+/* ---- the command line ---- */
+
+/*
+ * A relative FILE is meant from ubctl's working directory; the daemon has
+ * its own. (A command has at most one file argument: one buffer will do.)
+ */
+static int ubctl_absolute_paths(struct ub_cmd_args *a)
+{
+	static char abs[PATH_MAX + 1];
+	char cwd[PATH_MAX];
+
+	for (unsigned int i = 0; i < a->spec->nargs; i++) {
+		const struct ub_cmd_arg *arg = &a->spec->args[i];
+		struct ub_cmd_val *v = &a->v[arg->key];
+
+		if (arg->type != UB_CMD_T_PATH || !ub_cmd_has(a, arg->key) ||
+		    v->str[0] == '/')
+			continue;
+		if (!getcwd(cwd, sizeof(cwd))) {
+			ubctl_err("cannot tell the current directory: %s",
+				  strerror(errno));
+			return UBCTL_EXIT_FAIL;
+		}
+		if ((size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, v->str) >=
+		    sizeof(abs)) {
+			ubctl_err("file name too long");
+			return UBCTL_EXIT_USAGE;
+		}
+		v->str = abs;
+		break;
+	}
+	return UBCTL_EXIT_OK;
+}
+
 /* 'argv' starts at the object's name. */
 static int ubctl_run(const struct ubctl_opts *o, int argc, char **argv)
 {
-	const struct ubctl_object *obj;
-	const struct ubctl_verb *v;
-	char *words[UB_CTL_ARGS_MAX + 1];
-	int nargs;
+	static struct ub_cmd_args args;
+	char err[512], req[UB_CTL_REQ_MAX], *wire[UB_CTL_ARGS_MAX];
+	const struct ub_cmd_object *obj;
+	int ret, n;
 
-	if (strcmp(argv[0], "help") == 0) {
+	if (!strcmp(argv[0], "help")) {
 		ubctl_help();
 		return UBCTL_EXIT_OK;
 	}
-	obj = ubctl_find_object(argv[0]);
-	if (!obj) {
-		ubctl_err("unknown object \"%s\"; try \"ubctl --help\"",
-			  argv[0]);
-		return UBCTL_EXIT_USAGE;
-	}
-	if (argc >= 2 && strcmp(argv[1], "help") == 0) {
-		ubctl_object_help(stdout, obj);
+	if (!strcmp(argv[0], "completion"))
+		return ubctl_completion(argc, argv);
+	obj = ub_cmd_object_find(argv[0]);
+	if (obj && argc >= 2 && !strcmp(argv[1], "help")) {
+		ubctl_object_help(obj);
 		return UBCTL_EXIT_OK;
 	}
-
-	if (!obj->verbs[0].name) {
-		v = &obj->verbs[0];
-		nargs = argc - 1;
-	} else if (argc == 1 && obj->default_verb) {
-		/* "ubctl port" means "ubctl port show", as in iproute2. */
-		v = ubctl_find_verb(obj, obj->default_verb);
-		words[0] = argv[0];
-		words[1] = (char *)v->name;
-		return ubctl_exec(o, v, 2, words);
-	} else if (argc == 1) {
-		ubctl_err("missing command for \"%s\"; try \"ubctl %s help\"",
-			  obj->name, obj->name);
-		return UBCTL_EXIT_USAGE;
-	} else {
-		v = ubctl_find_verb(obj, argv[1]);
-		if (!v) {
-			ubctl_err("unknown command \"%s %s\"; try \"ubctl %s help\"",
-				  obj->name, argv[1], obj->name);
-			return UBCTL_EXIT_USAGE;
-		}
-		nargs = argc - 2;
-	}
-	if (v->prepare) {
-		int ret = v->prepare(&argc, argv);
-
-		if (ret >= 0)
-			return ret;
-		if (v->stream)
-			return ubctl_exec_stream(o, argc, argv);
-	} else if (!ubctl_args_match(v->args, nargs, argv + argc - nargs)) {
-		ubctl_err("wrong arguments for \"%s%s%s\"; usage: ubctl %s%s%s%s%s",
-			  obj->name, v->name ? " " : "", v->name ? v->name : "",
-			  obj->name, v->name ? " " : "", v->name ? v->name : "",
-			  v->args[0] ? " " : "", v->args);
+	if (ub_cmd_parse(argc, argv, UB_CMD_PARSE_USER, &args, err,
+			 sizeof(err))) {
+		if (!obj)
+			ubctl_err("%s; try \"ubctl --help\"", err);
+		else if (!args.spec)
+			ubctl_err("%s; try \"ubctl %s help\"", err, obj->name);
+		else
+			ubctl_err("%s", err);
 		return UBCTL_EXIT_USAGE;
 	}
-	return ubctl_exec(o, v, argc, argv);
-}
-
-/* Applies one short option; 'arg' is the value of -n. */
-static int ubctl_short_opt(char c, const char *arg, struct ubctl_opts *o)
-{
-	switch (c) {
-	case 'n':
-		o->bridge = arg;
-		break;
-	case 'j':
-		o->json = true;
-		break;
-	case 'p':
-		o->json = o->pretty = true;
-		break;
-	case 's':
-		o->stats = true;
-		break;
-	case 'h':
-		ubctl_help();
-		return UBCTL_EXIT_OK;
-	case 'V':
-		printf("ubctl (ubridge) %s\n", UB_VERSION);
-		return UBCTL_EXIT_OK;
-	}
-	return -1;
-}
-
-/*
- * Recognises one option word at argv[*i] (consuming the next word for a
- * name). Returns -1 when applied, an exit status to stop, or -2 when the
- * word is no option of ours.
- */
-static int ubctl_opt_word(int argc, char **argv, int *i, struct ubctl_opts *o)
-{
-	static const struct {
-		const char *name;
-		char c;
-	} longopts[] = {
-		{ "name", 'n' },  { "json", 'j' }, { "pretty", 'p' },
-		{ "stats", 's' }, { "help", 'h' }, { "version", 'V' },
-	};
-	const char *w = argv[*i], *arg;
-	size_t k;
-
-	if (w[1] == '-') {
-		const char *eq = strchr(w, '=');
-		size_t n = eq ? (size_t)(eq - w - 2) : strlen(w + 2);
-
-		for (k = 0; k < UB_ARRAY_SIZE(longopts); k++) {
-			if (strlen(longopts[k].name) == n &&
-			    !strncmp(w + 2, longopts[k].name, n))
-				break;
-		}
-		if (k == UB_ARRAY_SIZE(longopts) ||
-		    (eq && longopts[k].c != 'n'))
-			return -2;
-		if (longopts[k].c != 'n')
-			return ubctl_short_opt(longopts[k].c, NULL, o);
-		arg = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
-		goto name;
-	}
-	/* A cluster of short options ("-js"); 'n' takes the rest or the
-	 * next word. Checked whole before anything is applied. */
-	for (k = 1; w[k] && w[k] != 'n'; k++) {
-		if (!strchr("jpshV", w[k]))
-			return -2;
-	}
-	for (size_t j = 1; j < k; j++) {
-		int ret = ubctl_short_opt(w[j], NULL, o);
-
-		if (ret >= 0)
-			return ret;
-	}
-	if (!w[k])
-		return -1;
-	arg = w[k + 1] ? &w[k + 1] : *i + 1 < argc ? argv[++*i] : NULL;
-name:
-	if (!arg) {
-		ubctl_err("option \"%s\" needs a bridge name; try \"ubctl "
-			  "--help\"", w);
+	ret = ubctl_absolute_paths(&args);
+	if (ret)
+		return ret;
+	n = ub_cmd_format(&args, req, sizeof(req), wire, UB_ARRAY_SIZE(wire));
+	if (n < 0) {
+		ubctl_err("command too long (at most %d words, %d bytes)",
+			  UB_CTL_ARGS_MAX, UB_CTL_REQ_MAX - 1);
 		return UBCTL_EXIT_USAGE;
 	}
-	return ubctl_short_opt('n', arg, o);
+	if (args.spec->flags & UB_CMD_F_STREAM)
+		return ubctl_exec_stream(o, n, wire);
+	return ubctl_exec(o, ubctl_shows[args.id], n, wire);
 }
+
+#define UBCTL_CMD_OPTS_MAX 64
+/* getopt_long()'s value for the i-th command option. */
+#define UBCTL_CMD_OPT_VAL 256
 
 /*
  * Options may come anywhere, as in "ubctl -j port show -s"; "--" ends
- * them. Before the object an unknown option is an error. After it, a word
- * that is not one of our options belongs to the command ("time warp -5"
- * reaches the daemon, which judges it). The command's words are moved to
- * the front of argv and counted in '*nwords'. Returns -1 to go on, or an
- * exit status.
+ * them. getopt_long() knows ubctl's own options and every command's
+ * dashed options (from the table): the command's words go to 'words' in
+ * their order, followed by the command options as "--NAME [VALUE]" for
+ * the grammar's parser, which judges whether they belong to the command.
+ * Returns -1 to go on, or an exit status.
  */
 static int ubctl_parse_opts(int argc, char **argv, struct ubctl_opts *o,
-			    int *nwords)
+			    char **words, char **opts, int *nwords)
 {
+	static char dashed[UBCTL_CMD_OPTS_MAX][40];
+	struct option lo[UB_ARRAY_SIZE(ubctl_globals) + UBCTL_CMD_OPTS_MAX + 1];
+	const struct ub_cmd_arg *cmdopts[UBCTL_CMD_OPTS_MAX];
+	/* '-': words come back in order; ':': a missing value is told. */
+	char shorts[3 + 2 * UB_ARRAY_SIZE(ubctl_globals)] = "-:";
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	bool opts_done = false;
-	int n = 0, ret;
+	size_t ncmd = ub_cmd_dash_options(cmdopts, UBCTL_CMD_OPTS_MAX), nlo = 0;
+	int n = 0, nopts = 0, c;
+
+	if (ncmd > UBCTL_CMD_OPTS_MAX)
+		ncmd = UBCTL_CMD_OPTS_MAX;
+	for (size_t i = 0; i < UB_ARRAY_SIZE(ubctl_globals); i++) {
+		const struct ub_cmd_global *g = &ubctl_globals[i];
+		size_t k = strlen(shorts);
+
+		lo[nlo++] = (struct option){ g->name, g->meta ? required_argument :
+							     no_argument,
+					     NULL, g->short_name };
+		shorts[k++] = g->short_name;
+		if (g->meta)
+			shorts[k++] = ':';
+		shorts[k] = '\0';
+	}
+	for (size_t i = 0; i < ncmd; i++) {
+		bool flag = cmdopts[i]->type == UB_CMD_T_FLAG;
+
+		snprintf(dashed[i], sizeof(dashed[i]), "--%s", cmdopts[i]->name);
+		lo[nlo++] = (struct option){ cmdopts[i]->name,
+					     flag ? no_argument : required_argument,
+					     NULL, UBCTL_CMD_OPT_VAL + (int)i };
+	}
+	lo[nlo] = (struct option){ 0 };
 
 	o->bridge = getenv("UBRIDGE_NAME");
 	if (!o->bridge || !o->bridge[0])
 		o->bridge = UB_BRIDGE_DEFAULT;
-	for (int i = 1; i < argc; i++) {
-		const char *w = argv[i];
-
-		if (!opts_done && strcmp(w, "--") == 0) {
-			opts_done = true;
-			continue;
-		}
-		if (opts_done || w[0] != '-' || !w[1]) {
-			argv[n++] = argv[i];
-			continue;
-		}
-		ret = ubctl_opt_word(argc, argv, &i, o);
-		if (ret == -2 && n) {
-			argv[n++] = argv[i];
-			continue;
-		}
-		if (ret == -2) {
-			ubctl_err("unknown option \"%s\"; try \"ubctl --help\"",
-				  w);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		switch (c) {
+		case 1:
+			words[n++] = optarg;
+			break;
+		case 'n':
+			o->bridge = optarg;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'p':
+			o->json = o->pretty = true;
+			break;
+		case 's':
+			o->stats = true;
+			break;
+		case 'h':
+			ubctl_help();
+			return UBCTL_EXIT_OK;
+		case 'V':
+			printf("ubctl (ubridge) %s\n", UB_VERSION);
+			return UBCTL_EXIT_OK;
+		case ':':
+			ubctl_err("option \"%s\" needs a value; try \"ubctl "
+				  "--help\"", argv[optind - 1]);
 			return UBCTL_EXIT_USAGE;
+		case '?':
+			if (optopt)
+				ubctl_err("unknown option \"-%c\"; try \"ubctl "
+					  "--help\"", optopt);
+			else
+				ubctl_err("unknown option \"%s\"; try \"ubctl "
+					  "--help\"", argv[optind - 1]);
+			return UBCTL_EXIT_USAGE;
+		default:
+			c -= UBCTL_CMD_OPT_VAL;
+			opts[nopts++] = dashed[c];
+			if (cmdopts[c]->type != UB_CMD_T_FLAG)
+				opts[nopts++] = optarg;
+			break;
 		}
-		if (ret >= 0)
-			return ret;
 	}
+	while (optind < argc)
+		words[n++] = argv[optind++];
+	memcpy(words + n, opts, (size_t)nopts * sizeof(*opts));
+	n += nopts;
 
 	switch (ub_ctl_sock_path(o->bridge, path, sizeof(path))) {
 	case 0:
@@ -1455,15 +1076,27 @@ static int ubctl_flush(int ret)
 	return ret;
 }
 
+
 int main(int argc, char **argv)
 {
 	struct ubctl_opts o = { 0 };
-	int ret;
+	/* A word may become two ("--addr=X"); the options are gathered
+	 * apart, then put after the command's words. */
+	char **words = calloc(2 * (size_t)argc + 1, sizeof(*words));
+	char **opts = calloc(2 * (size_t)argc + 1, sizeof(*opts));
+	int ret, nwords;
 
-	int nwords;
-
-	ret = ubctl_parse_opts(argc, argv, &o, &nwords);
+	if (!words || !opts) {
+		ubctl_err("%s", strerror(ENOMEM));
+		ret = UBCTL_EXIT_FAIL;
+		goto out;
+	}
+	ret = ubctl_parse_opts(argc, argv, &o, words, opts, &nwords);
 	if (ret < 0)
-		ret = ubctl_run(&o, nwords, argv);
-	return ubctl_flush(ret);
+		ret = ubctl_run(&o, nwords, words);
+	ret = ubctl_flush(ret);
+out:
+	free(words);
+	free(opts);
+	return ret;
 }
