@@ -70,6 +70,21 @@ done
 for t in ip jq socat timeout; do
 	command -v "$t" >/dev/null || fail "needs '$t' installed"
 done
+# A sanitized build (UBT_SANITIZE, CMake's UB_SANITIZE) must fail the test
+# on the first report. AddressSanitizer and UndefinedBehaviorSanitizer
+# (built with -fno-sanitize-recover) already end the process there;
+# ThreadSanitizer reports and carries on, and only changes the exit status
+# (66) at exit, which a daemon killed with SIGKILL never reaches. So it
+# halts too, with its status 66, which no binary here uses for anything
+# else. Options already in TSAN_OPTIONS come last and win.
+case ${UBT_SANITIZE:-} in
+*thread*)
+	export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1${TSAN_OPTIONS:+ $TSAN_OPTIONS}"
+	;;
+esac
+# The first line of a sanitizer's report (cleanup looks for it in the
+# daemons' logs).
+UBT_SAN_REPORT='(ERROR|WARNING): (Address|Leak|Thread|Memory)Sanitizer|: runtime error: '
 ip netns add "${P}probe" 2>/dev/null || skip "cannot create network namespaces"
 ip netns del "${P}probe"
 
@@ -133,9 +148,23 @@ cleanup()
 	for pid in "${UBT_BGPIDS[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
+	# A sanitizer's report in a daemon's log fails the test, whatever else
+	# happened (a daemon may report and still be stopped cleanly, or be
+	# killed before its exit status could tell): shown from its first
+	# line, since a report is longer than a log's tail.
+	declare -A shown=()
+	if [[ -n $UBT_TMP ]]; then
+		for f in "$UBT_TMP"/*.log; do
+			[[ -s $f ]] && grep -qE "$UBT_SAN_REPORT" "$f" || continue
+			echo "FAIL: $UBT_TEST: sanitizer report in $(basename "$f"):" >&2
+			awk -v re="$UBT_SAN_REPORT" 'n || $0 ~ re { n++ } n && n <= 400' "$f" >&2
+			shown[$f]=1
+			((rc != 0 && rc != 77)) || rc=1
+		done
+	fi
 	if ((rc != 0 && rc != 77)) && [[ -n $UBT_TMP ]]; then
 		for f in "$UBT_TMP"/*.log; do
-			[[ -s $f ]] || continue
+			[[ -s $f && -z ${shown[$f]:-} ]] || continue
 			echo "---- last lines of $(basename "$f") ----" >&2
 			tail -n 40 "$f" >&2
 		done
