@@ -135,8 +135,10 @@ cleanup()
 	# SIGTERM (exit 0), fails the test.
 	for name in "${!UBT_BRPID[@]}"; do
 		if ! kill -0 "${UBT_BRPID[$name]}" 2>/dev/null; then
-			echo "FAIL: $UBT_TEST: ubridge $name had already exited" >&2
+			stop_bridge "$name"
+			echo "FAIL: $UBT_TEST: ubridge $name had already exited, with status $?" >&2
 			((rc)) || rc=1
+			continue
 		fi
 		stop_bridge "$name"
 		st=$?
