@@ -15,7 +15,7 @@ stat()
 {
 	local pid=${UBT_BRPID[$BR]}
 	case $1 in
-	vcs) awk '$1 == "voluntary_ctxt_switches:" {print $2}' "/proc/$pid/status" ;;
+	vcs) proc_status "/proc/$pid" voluntary_ctxt_switches ;;
 	cpu) awk '{print $14 + $15}' "/proc/$pid/stat" ;;
 	esac
 }

@@ -25,9 +25,6 @@ cap_start()
 	[[ $id =~ ^[0-9]+$ ]] || fail "capture start $*: expected an id, saw '$id'"
 	echo "$id"
 }
-# frames FILE [FILTER]: frames tcpdump reads from FILE (it follows some
-# with indented hex lines: those are not counted).
-frames() { tcpdump -nn -r "$1" ${2:+"$2"} 2>/dev/null | grep -vc '^[[:space:]]' || true; }
 # wire_bytes FILE: sum of the frames' lengths on the wire.
 wire_bytes() { tshark -r "$1" -T fields -e frame.len 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 
@@ -52,26 +49,26 @@ ubctl capture stop all
 expect_eq "captures after stop all" 0 "$(ubctl -j capture show | jq length)"
 
 step "per-port captures hold exactly the frames of their port and direction"
-expect_eq "frames in a.pcap (5 + 2 in, 4 out)" 11 "$(frames "$T/a.pcap")"
+expect_eq "frames in a.pcap (5 + 2 in, 4 out)" 11 "$(pcap_frames "$T/a.pcap")"
 expect_eq "bytes in a.pcap" 1060 "$(wire_bytes "$T/a.pcap")"
-expect_eq "frames out of A in a.pcap" 4 "$(frames "$T/a.pcap" "ether src ${MAC[b]}")"
-expect_eq "frames in b_out.pcap (flooded from A)" 7 "$(frames "$T/b_out.pcap")"
-expect_eq "frames in b_out.pcap from B" 0 "$(frames "$T/b_out.pcap" "ether src ${MAC[b]}")"
-expect_eq "frames in b_in.pcap (B -> A)" 4 "$(frames "$T/b_in.pcap")"
+expect_eq "frames out of A in a.pcap" 4 "$(pcap_frames "$T/a.pcap" "ether src ${MAC[b]}")"
+expect_eq "frames in b_out.pcap (flooded from A)" 7 "$(pcap_frames "$T/b_out.pcap")"
+expect_eq "frames in b_out.pcap from B" 0 "$(pcap_frames "$T/b_out.pcap" "ether src ${MAC[b]}")"
+expect_eq "frames in b_in.pcap (B -> A)" 4 "$(pcap_frames "$T/b_in.pcap")"
 expect_eq "bytes in b_in.pcap" 320 "$(wire_bytes "$T/b_in.pcap")"
 
 step "the bridge-wide capture sees each frame once"
-expect_eq "frames in all.pcap" 11 "$(frames "$T/all.pcap")"
+expect_eq "frames in all.pcap" 11 "$(pcap_frames "$T/all.pcap")"
 expect_eq "bytes in all.pcap" 1060 "$(wire_bytes "$T/all.pcap")"
 
 step "the VLAN filter kept the two tagged frames, tag and all"
-expect_eq "frames in vlan.pcap" 2 "$(frames "$T/vlan.pcap")"
+expect_eq "frames in vlan.pcap" 2 "$(pcap_frames "$T/vlan.pcap")"
 expect_eq "VLAN ids in vlan.pcap" "100 100" "$(tshark -r "$T/vlan.pcap" -T fields -e vlan.id 2>/dev/null | xargs)"
 expect_eq "lengths in vlan.pcap" "120 120" "$(tshark -r "$T/vlan.pcap" -T fields -e frame.len 2>/dev/null | xargs)"
 
 step "--count 3 wrote three frames; --snaplen 64 cut frames at 64 bytes"
-expect_eq "frames in count.pcap" 3 "$(frames "$T/count.pcap")"
-expect_eq "frames in snap.pcap" 7 "$(frames "$T/snap.pcap")"
+expect_eq "frames in count.pcap" 3 "$(pcap_frames "$T/count.pcap")"
+expect_eq "frames in snap.pcap" 7 "$(pcap_frames "$T/snap.pcap")"
 expect_eq "captured lengths in snap.pcap" "64 64 64 64 64 64 64" \
 	"$(tshark -r "$T/snap.pcap" -T fields -e frame.cap_len 2>/dev/null | xargs)"
 expect_eq "wire lengths in snap.pcap" "100 100 100 100 100 120 120" \
@@ -94,7 +91,7 @@ for i in 0 1 2; do
 	[[ -s $f ]] || fail "rotation: $f missing"
 	size=$(stat -c %s "$f")
 	((size <= 1048576)) || fail "rotation: $f is $size bytes, over 1 MiB"
-	total=$((total + $(frames "$f")))
+	total=$((total + $(pcap_frames "$f")))
 done
 [[ ! -e $T/rot.pcap.3 ]] || fail "rotation: a fourth file rot.pcap.3 exists"
 expect_eq "frames across the rotated files" 1800 "$total"
@@ -117,18 +114,14 @@ if ubctl capture stop 99 2>/dev/null; then fail "capture stop of an unknown id s
 step "capture watch piped into tcpdump: frames arrive live; the capture ends with its reader"
 # tcpdump reads 3 frames and exits; ubctl then sees EPIPE and exits; the
 # daemon notices the hang-up and ends the capture.
-bash -c '"$1" -n "$2" capture watch all --filter "ether proto 0x88b5" |
-	timeout 10 tcpdump -nn -r - -c 3 >"$3" 2>/dev/null; echo "${PIPESTATUS[*]}" >"$3.rc"' \
-	_ "$UBCTL" "$BR" "$T/watch.txt" &
-UBT_BGPIDS+=($!)
-watching() { ubctl -j capture show | jq -e 'any(.[]; .file == "-")' >/dev/null; }
-wait_until 5 "the watch capture to be listed" watching
+watch_start "$T/watch.txt" 10 3 all --filter "ether proto 0x88b5"
+wait_until 5 "the watch capture to be listed" capture_watched
 send a --src "${MAC[a]}" --dst 02:00:00:0f:0f:05 --size 70 --id 5 --count 3
 wait_until 10 "tcpdump and ubctl to finish" test -e "$T/watch.txt.rc"
 expect_eq "exit statuses of ubctl and tcpdump" "0 0" "$(cat "$T/watch.txt.rc")"
 expect_eq "frames tcpdump read live" 3 "$(grep -c '0x88b5' "$T/watch.txt" || true)"
-not_watching() { ! watching; }
-wait_until 5 "the daemon to end the capture of a reader that left" not_watching
+not_watched() { ! capture_watched; }
+wait_until 5 "the daemon to end the capture of a reader that left" not_watched
 if out=$(ubctl capture watch nosuchport </dev/null 2>&1 | cat); then :; fi
 [[ $out == "ubctl: nosuchport is not a port"* ]] || fail "capture watch nosuchport: unexpected: $out"
 
@@ -139,7 +132,7 @@ if out=$("$UBRIDGE" -f -n "${P}y" --capture "nosuchport:$T/y.pcap" 2>&1); then
 	fail "ubridge with a capture on a missing port started: $out"
 fi
 [[ $out == *"nosuchport is not a port"* ]] || fail "ubridge --capture nosuchport: unexpected message: $out"
-[[ ! -e /run/ubridge/${P}y.sock ]] || fail "a failed start left its socket"
+[[ ! -e $(sock_path "${P}y") ]] || fail "a failed start left its socket"
 BR=$P
 
 bridge_alive

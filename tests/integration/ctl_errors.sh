@@ -52,8 +52,7 @@ expect_fdb 02:00:00:00:00:01 ""
 raw_request()
 {
 	local what=$1 last
-	timeout 5 socat -t 2 -T 3 - "UNIX-CONNECT:$(sock_path "$BR")" \
-		<"$UBT_TMP/req" >"$UBT_TMP/reply" 2>/dev/null || true
+	ctl_raw 5 3 <"$UBT_TMP/req" >"$UBT_TMP/reply" 2>/dev/null || true
 	last=$(tail -n 1 "$UBT_TMP/reply")
 	if [[ -s $UBT_TMP/reply && ! $last =~ ^errno=[1-9][0-9]* ]]; then
 		fail "$what: expected an errno=N reply or none, saw: $(head -c 300 "$UBT_TMP/reply")"

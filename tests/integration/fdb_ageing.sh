@@ -20,14 +20,13 @@ learn_all()
 		expect_fdb "${MAC[$n]}" "${HOSTIF[$n]}"
 	done
 }
-entry_type() { ubctl -j fdb show | jq -r --arg m "$1" '.[] | select(.mac == $m) | .type'; }
 no_learned() { [[ -z $(ubctl -j fdb show | jq -r '.[] | select(.type == "learned") | .mac') ]]; }
 
 step "learn A, B and C; add static $M on B"
 learn_all
 ubctl fdb add "$M" dev "${HOSTIF[b]}"
 expect_fdb "$M" "${HOSTIF[b]}"
-expect_eq "type of $M" static "$(entry_type "$M")"
+expect_eq "type of $M" static "$(fdb_type_of "$M")"
 
 step "set ageing 10, time warp 11000: learned entries age out, the static one stays"
 ubctl set ageing 10

@@ -118,8 +118,7 @@ stop_bridge "$P" || fail "ubridge did not stop cleanly"
 start_bridge "$P"
 expect_eq "max_learned of $A after the restart" "$CAP" "$(port_stat "$A" max_learned)"
 expect_eq "policy of $A after the restart" drop "$(port_stat "$A" policy)"
-expect_eq "the state file's cap in JSON" "$CAP" \
-	"$(ubctl -j port show | jq --arg p "$A" '.[] | select(.name == $p) | .max_learned')"
+expect_eq "the state file's cap in JSON" "$CAP" "$(port_field "$A" max_learned)"
 
 step "ageing and flushes give the room back"
 ping_ok a b

@@ -26,16 +26,16 @@ ubt_on_exit() { echo "$fwd0" >/proc/sys/net/ipv4/ip_forward; }
 step "namespace n1 on an AF_PACKET port; a TAP port, moved into namespace n2"
 ubctl netns add "${P}n1" --addr 198.18.1.1/16 --gw 198.18.0.1
 ubctl port add --tap "$TAP" --mtu 1400
-expect_eq "kind of $TAP" tap "$(ubctl -j port show | jq -r --arg p "$TAP" '.[] | select(.name == $p) | .kind')"
-expect_eq "MTU of $TAP" 1400 "$(ubctl -j port show | jq -r --arg p "$TAP" '.[] | select(.name == $p) | .mtu')"
+expect_eq "kind of $TAP" tap "$(port_field "$TAP" kind)"
+expect_eq "MTU of $TAP" 1400 "$(port_field "$TAP" mtu)"
 ip netns add "${P}n2"
 ip link set "$TAP" netns "${P}n2"
 in_ns "${P}n2" ip addr add 198.18.1.2/16 dev "$TAP"
 in_ns "${P}n2" ip link set "$TAP" up
 
 step "ping and a checked TCP transfer between the AF_PACKET and the TAP side"
-in_ns "${P}n1" ping -q -c 3 -i 0.2 -W 1 198.18.1.2 >/dev/null || fail "ping n1 -> n2 (TAP): $(ubctl -s port show)"
-in_ns "${P}n2" ping -q -c 3 -i 0.2 -W 1 198.18.1.1 >/dev/null || fail "ping n2 (TAP) -> n1"
+ping_addr "${P}n1" 198.18.1.2 3 || fail "ping n1 -> n2 (TAP): $(ubctl -s port show)"
+ping_addr "${P}n2" 198.18.1.1 3 || fail "ping n2 (TAP) -> n1"
 head -c 8000000 /dev/urandom >"$UBT_TMP/data"
 bg_ns n2 sh -c "timeout 20 socat -u TCP-LISTEN:5001,reuseaddr - >'$UBT_TMP/got'"
 wait_until 5 "the listener in n2" tcp_listening n2 5001
@@ -49,7 +49,7 @@ step "the gateway: the host answers on 198.18.0.1"
 ubctl gateway add 198.18.0.1/16
 expect_eq "gateway address" 198.18.0.1/16 "$(ubctl -j gateway show | jq -r .addr)"
 ip -o addr show dev "$GWIF" | matches "inet 198.18.0.1/16" || fail "no 198.18.0.1/16 on $GWIF"
-in_ns "${P}n1" ping -q -c 3 -i 0.2 -W 1 198.18.0.1 >/dev/null || fail "ping n1 -> the gateway"
+ping_addr "${P}n1" 198.18.0.1 3 || fail "ping n1 -> the gateway"
 out=$(ubctl port del "$GWIF" 2>&1) && fail "port del of the gateway port succeeded"
 info "$out"
 out=$(ubctl gateway add 198.18.0.9/16 2>&1) && fail "a second gateway was accepted"
@@ -64,7 +64,7 @@ in_ns "$OUT" ip addr add 198.19.0.2/24 dev eth0
 in_ns "$OUT" ip link set eth0 up
 # The outside knows no route back to 198.18.0.0/16: without NAT, no answer.
 echo 0 >/proc/sys/net/ipv4/ip_forward
-! in_ns "${P}n1" ping -q -c 2 -i 0.2 -W 1 198.19.0.2 >/dev/null 2>&1 || fail "outside reached without NAT"
+! ping_addr "${P}n1" 198.19.0.2 2 2>/dev/null || fail "outside reached without NAT"
 
 step "nat on: n1 reaches the outside, which sees the host's address"
 ubctl nat on
@@ -84,7 +84,7 @@ step "nat on again, then gateway del: NAT goes with the gateway"
 ubctl nat on
 ubctl gateway del
 ! nft list table ip "ubridge_${P}" >/dev/null 2>&1 || fail "table ubridge_$P left by gateway del"
-! ip link show dev "$GWIF" >/dev/null 2>&1 || fail "$GWIF left by gateway del"
+! link_exists "$GWIF" || fail "$GWIF left by gateway del"
 out=$(ubctl nat on 2>&1) && fail "nat on without a gateway succeeded"
 info "$out"
 
@@ -93,7 +93,7 @@ out=$(ubctl port add --tap "$VOUT" 2>&1) && fail "a TAP port over an existing in
 info "$out"
 out=$(ubctl gateway add 198.18.0.300/16 2>&1) && fail "bad gateway CIDR accepted"
 info "$out"
-in_ns "${P}n1" ping -q -c 3 -i 0.2 -W 1 198.18.1.2 >/dev/null || fail "ping n1 -> n2 after the errors"
+ping_addr "${P}n1" 198.18.1.2 3 || fail "ping n1 -> n2 after the errors"
 
 bridge_alive
 test_done

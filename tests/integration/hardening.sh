@@ -18,8 +18,7 @@ ping_ok a b
 
 step "a frame from A with B's port MAC as source: dropped, counted, not learned"
 hostmac_b=$(cat "/sys/class/net/${HOSTIF[b]}/address")
-expect_eq "type of B's port MAC in the FDB" local \
-	"$(ubctl -j fdb show | jq -r --arg m "$hostmac_b" '.[] | select(.mac == $m) | .type')"
+expect_eq "type of B's port MAC in the FDB" local "$(fdb_type_of "$hostmac_b")"
 d0=$(port_stat "${HOSTIF[a]}" rx_drop_own_mac)
 recv_start c "$UBT_TMP/c"
 send a --src "$hostmac_b" --dst ff:ff:ff:ff:ff:ff --id 1 --count 3
@@ -29,7 +28,7 @@ expect_eq "rx_drop_own_mac on A" $((d0 + 3)) "$(port_stat "${HOSTIF[a]}" rx_drop
 expect_fdb "$hostmac_b" "${HOSTIF[b]}"
 
 step "idle control clients: others are served at once, the idle ones dropped at their deadline"
-sock=/run/ubridge/$BR.sock
+sock=$(sock_path "$BR")
 for i in 1 2 3; do
 	# Connects, sends half a request, then nothing (for 12 s, past the
 	# test's end); exits when the daemon closes the connection. No output
@@ -45,7 +44,7 @@ ms=$((($(date +%s%N) - start) / 1000000))
 ((ms < 2000)) || fail "port show took $ms ms with idle clients connected"
 for i in 1 2 3; do kill -0 "${idle[i]}" 2>/dev/null || fail "idle client $i gone before its deadline"; done
 ubctl time warp 11000
-gone() { for i in 1 2 3; do ! kill -0 "${idle[i]}" 2>/dev/null || return 1; done; }
+gone() { for i in 1 2 3; do pid_gone "${idle[i]}" || return 1; done; }
 wait_until 5 "the daemon to drop the idle clients" gone
 
 step "frames the kernel drops while the daemon cannot keep up are counted"
@@ -59,8 +58,7 @@ info "rx_drop_queue on A: $q0 -> $q1"
 ((q1 > q0)) || fail "rx_drop_queue on A did not grow ($q0 -> $q1)"
 
 step "MAC flood: 100,000 random sources with the FDB capped at $CAP"
-rss() { awk '/^VmRSS/ {print $2}' "/proc/${UBT_BRPID[$BR]}/status"; }
-rss0=$(rss)
+rss0=$(daemon_rss)
 bg_ns b ping -q -i 0.05 -c 200 -W 1 10.77.0.1
 pinger=$UBT_LASTPID
 send a --src random --dst 02:00:00:0f:0f:07 --count 100000
@@ -68,12 +66,12 @@ st=$(ubctl -j stats)
 learned=$(jq .fdb_learned <<<"$st")
 entries=$(jq .fdb_learned_entries <<<"$st")
 evicted=$(jq .fdb_evicted <<<"$st")
-info "learned $learned, in the table $entries, evicted $evicted; RSS ${rss0} kB -> $(rss) kB"
+info "learned $learned, in the table $entries, evicted $evicted; RSS ${rss0} kB -> $(daemon_rss) kB"
 ((learned > CAP)) || fail "the flood taught only $learned addresses: it did not pass the cap"
 ((entries <= CAP)) || fail "$entries learned entries, over the cap $CAP"
 expect_eq "evictions (learned - entries left, ageing aside)" \
 	$((learned - entries - $(jq .fdb_aged <<<"$st"))) "$evicted"
-(($(rss) - rss0 < 16384)) || fail "daemon RSS grew from $rss0 kB to $(rss) kB"
+(($(daemon_rss) - rss0 < 16384)) || fail "daemon RSS grew from $rss0 kB to $(daemon_rss) kB"
 wait "$pinger" || fail "ping B -> A during the flood lost every reply"
 ping_ok a b
 ping_ok c a

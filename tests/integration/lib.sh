@@ -8,7 +8,13 @@
 #   - `cleanup` on EXIT: stops the daemons and background jobs this test
 #     started (by PID) and deletes the namespaces and veths it made, also on
 #     failure;
-#   - start_bridge, make_ns, in_ns, recv_start/recv_wait, wait_until, ...
+#   - start_bridge, make_ns, in_ns, recv_start/recv_wait, wait_until, ...;
+#   - helpers for what several tests look at: processes (pid_gone,
+#     proc_status, daemon_rss), namespaces and links (ns_exists,
+#     ns_mounted, link_exists), pings (ping_addr, ping_ok), the daemon's
+#     tables (port_field, port_stat, fdb_port_of, fdb_type_of, ...), its
+#     socket (ctl_raw) and captures (pcap_frames, capture_watched,
+#     watch_start).
 #
 # Each test sets UBT_ID (2 letters) before sourcing it. The binaries come
 # from the environment: UBRIDGE, UBCTL, UBT_FRAME (ctest sets them), and
@@ -70,6 +76,21 @@ done
 for t in ip jq socat timeout; do
 	command -v "$t" >/dev/null || fail "needs '$t' installed"
 done
+# A sanitized build (UBT_SANITIZE, CMake's UB_SANITIZE) must fail the test
+# on the first report. AddressSanitizer and UndefinedBehaviorSanitizer
+# (built with -fno-sanitize-recover) already end the process there;
+# ThreadSanitizer reports and carries on, and only changes the exit status
+# (66) at exit, which a daemon killed with SIGKILL never reaches. So it
+# halts too, with its status 66, which no binary here uses for anything
+# else. Options already in TSAN_OPTIONS come last and win.
+case ${UBT_SANITIZE:-} in
+*thread*)
+	export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1${TSAN_OPTIONS:+ $TSAN_OPTIONS}"
+	;;
+esac
+# The first line of a sanitizer's report (cleanup looks for it in the
+# daemons' logs).
+UBT_SAN_REPORT='(ERROR|WARNING): (Address|Leak|Thread|Memory)Sanitizer|: runtime error: '
 ip netns add "${P}probe" 2>/dev/null || skip "cannot create network namespaces"
 ip netns del "${P}probe"
 
@@ -114,8 +135,10 @@ cleanup()
 	# SIGTERM (exit 0), fails the test.
 	for name in "${!UBT_BRPID[@]}"; do
 		if ! kill -0 "${UBT_BRPID[$name]}" 2>/dev/null; then
-			echo "FAIL: $UBT_TEST: ubridge $name had already exited" >&2
+			stop_bridge "$name"
+			echo "FAIL: $UBT_TEST: ubridge $name had already exited, with status $?" >&2
 			((rc)) || rc=1
+			continue
 		fi
 		stop_bridge "$name"
 		st=$?
@@ -133,9 +156,23 @@ cleanup()
 	for pid in "${UBT_BGPIDS[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
+	# A sanitizer's report in a daemon's log fails the test, whatever else
+	# happened (a daemon may report and still be stopped cleanly, or be
+	# killed before its exit status could tell): shown from its first
+	# line, since a report is longer than a log's tail.
+	declare -A shown=()
+	if [[ -n $UBT_TMP ]]; then
+		for f in "$UBT_TMP"/*.log; do
+			grep -qE "$UBT_SAN_REPORT" "$f" 2>/dev/null || continue
+			echo "FAIL: $UBT_TEST: sanitizer report in $(basename "$f"):" >&2
+			awk -v re="$UBT_SAN_REPORT" 'n || $0 ~ re { n++ } n && n <= 400' "$f" >&2
+			shown[$f]=1
+			((rc != 0 && rc != 77)) || rc=1
+		done
+	fi
 	if ((rc != 0 && rc != 77)) && [[ -n $UBT_TMP ]]; then
 		for f in "$UBT_TMP"/*.log; do
-			[[ -s $f ]] || continue
+			[[ -s $f && -z ${shown[$f]:-} ]] || continue
 			echo "---- last lines of $(basename "$f") ----" >&2
 			tail -n 40 "$f" >&2
 		done
@@ -268,11 +305,16 @@ make_ns()
 	ubctl port add "$host" || fail "ubctl port add $host failed"
 }
 
+# ping_addr NS ADDR [COUNT]: COUNT (default 2) pings from namespace NS (a
+# full name) to ADDR, 0.2 s apart, each answered within 1 s; quiet.
+# Returns ping's status.
+ping_addr() { in_ns "$1" ping -q -c "${3:-2}" -i 0.2 -W 1 "$2" >/dev/null; }
+
 # ping_ok FROM TO [COUNT]: FROM and TO are make_ns names.
 ping_ok()
 {
 	local from=$1 to=$2 count=${3:-2}
-	in_ns "$P$from" ping -q -c "$count" -i 0.2 -W 1 "${IP[$to]}" >/dev/null ||
+	ping_addr "$P$from" "${IP[$to]}" "$count" ||
 		fail "ping $from -> $to (${IP[$to]}) failed"
 }
 
@@ -357,13 +399,107 @@ expect_fdb()
 		fail "fdb entry for $mac: expected port '${want:-<none>}', saw '${got:-<none>}' in: $(ubctl fdb show 2>&1)"
 }
 
+# fdb_type_of MAC: the type of MAC's entry (learned, static, local);
+# nothing when there is none.
+fdb_type_of()
+{
+	ubctl -j fdb show | jq -r --arg m "$1" '.[] | select(.mac == $m) | .type'
+}
+
 port_listed() { ubctl -j port show | jq -e --arg p "$1" 'any(.[]; .name == $p)' >/dev/null; }
 
-# port_stat PORT COUNTER: one counter of `port show -s`.
-port_stat()
+# ubt_port_json [-s] PORT FIELD...: the FIELDs of PORT in `ubctl -j port
+# show [-s]`, on one line, separated by spaces: "missing" for a field the
+# port lacks, nothing at all when PORT is not listed.
+ubt_port_json()
 {
-	ubctl -j port show -s | jq -r --arg p "$1" --arg c "$2" \
-		'.[] | select(.name == $p) | .[$c] // "missing"'
+	local -a s=()
+	[[ $1 != -s ]] || { s=(-s); shift; }
+	local port=$1
+	shift
+	ubctl -j port show "${s[@]}" | jq -r --arg p "$port" '.[] | select(.name == $p) |
+		[$ARGS.positional[] as $f | .[$f] | if . == null then "missing" else tostring end] |
+		join(" ")' --args "$@"
+}
+
+# port_field PORT FIELD...: fields of `port show` (kind, mtu, state,
+# worker, ...); see ubt_port_json.
+port_field() { ubt_port_json "$@"; }
+
+# port_stat PORT COUNTER...: counters of `port show -s` (rx_packets,
+# rx_drop_queue, ..., and the fields of port_field); several read at once
+# come from one reply: `read -r pkts bytes < <(port_stat P rx_packets rx_bytes)`.
+port_stat() { ubt_port_json -s "$@"; }
+
+# ctl_raw [SECS [IDLE]]: standard input, as it is, straight to $BR's
+# control socket; prints the reply. socat gives up after IDLE s (default
+# 3) with nothing to move either way, and stops 2 s after the input ends;
+# all of it within SECS (default 5). Returns socat's status (124 when SECS
+# ran out).
+ctl_raw()
+{
+	timeout "${1:-5}" socat -t 2 -T "${2:-3}" - "UNIX-CONNECT:$(sock_path "$BR")"
+}
+
+# pcap_frames FILE [FILTER]: how many frames tcpdump reads from the capture
+# FILE (those matching the pcap-filter FILTER). tcpdump follows some with
+# indented hex lines: those are not counted.
+pcap_frames() { tcpdump -nn -r "$1" ${2:+"$2"} 2>/dev/null | grep -vc '^[[:space:]]' || true; }
+
+# capture_watched: `capture show` lists a live capture (capture watch).
+capture_watched() { ubctl -j capture show | jq -e 'any(.[]; .file == "-")' >/dev/null; }
+
+# watch_start OUT SECS N WATCH-ARGS...: in the background, `ubctl capture
+# watch WATCH-ARGS` (e.g. all --filter ...) piped into tcpdump, which
+# prints N frames into OUT and exits (or gives up after SECS); ubctl then
+# sees EPIPE and exits too. Once both have ended, OUT.rc holds their exit
+# statuses: "0 0" when all went well.
+watch_start()
+{
+	local out=$1 secs=$2 n=$3
+	shift 3
+	# A plain command, not a function: no ERR trap in the background job.
+	bash -c '"$1" -n "$2" capture watch "${@:6}" |
+		timeout "$4" tcpdump -nn -r - -c "$5" >"$3" 2>/dev/null
+		echo "${PIPESTATUS[*]}" >"$3.rc"' _ "$UBCTL" "$BR" "$out" "$secs" "$n" "$@" &
+	UBT_BGPIDS+=("$!")
+}
+
+# pid_gone PID: process PID has ended (for wait_until and poll_until).
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# proc_status DIR FIELD: FIELD of DIR/status (DIR is /proc/PID or
+# /proc/PID/task/TID), its words separated by one space: "0 0 0 0" for
+# Uid, "0000000000283000" for CapEff, "12345 kB" for VmRSS.
+proc_status() { awk -v f="$2:" '$1 == f { $1 = ""; print substr($0, 2) }' "$1/status"; }
+
+# daemon_rss [NAME]: the resident memory of the daemon for NAME (default
+# $BR), in kB.
+daemon_rss()
+{
+	local rss
+	rss=$(proc_status "/proc/${UBT_BRPID[${1:-$BR}]}" VmRSS)
+	echo "${rss% kB}"
+}
+
+# ns_exists NAME: `ip netns list` shows the namespace NAME.
+ns_exists() { ip netns list | awk '{ print $1 }' | matches -xF -- "$1"; }
+
+# ns_mounted NAME: /run/netns/NAME is a mount point.
+ns_mounted()
+{
+	awk -v p="/run/netns/$1" '$5 == p { found = 1 } END { exit !found }' /proc/self/mountinfo
+}
+
+# link_exists NAME [NS]: the interface NAME exists, in the root namespace
+# or in the namespace NS (a full name).
+link_exists()
+{
+	if (($# > 1)); then
+		ip -n "$2" link show dev "$1" >/dev/null 2>&1
+	else
+		ip link show dev "$1" >/dev/null 2>&1
+	fi
 }
 
 # tcp_listening NAME PORT: something listens on TCP PORT in NAME.

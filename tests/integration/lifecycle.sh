@@ -18,7 +18,7 @@ make_ns b2 172.16.11.4/16
 step "each pair pings, across the bridges nothing does"
 ping_ok a1 a2
 ping_ok b1 b2
-! in_ns "$P"a1 ping -q -c 1 -W 1 "${IP[b1]}" >/dev/null 2>&1 || fail "a1 reached b1 across two bridges"
+! ping_addr "$P"a1 "${IP[b1]}" 1 2>/dev/null || fail "a1 reached b1 across two bridges"
 
 step "each bridge lists only its own ports"
 ports() { "$UBCTL" -n "$1" -j port show | jq -r '[.[].name] | sort | join(" ")'; }
@@ -48,7 +48,7 @@ step "SIGINT stops $A: exit 0, socket removed"
 pid=${UBT_BRPID[$A]}
 unset "UBT_BRPID[$A]"
 kill -INT "$pid"
-poll_until 5 eval '! kill -0 '"$pid" || { kill -KILL "$pid"; fail "ubridge ignored SIGINT for 5 s"; }
+poll_until 5 pid_gone "$pid" || { kill -KILL "$pid"; fail "ubridge ignored SIGINT for 5 s"; }
 rc=0
 wait "$pid" || rc=$?
 expect_eq "exit status of ubridge -n $A after SIGINT" 0 "$rc"

@@ -15,8 +15,7 @@ make_ns b 10.78.0.2/24
 make_ns c 10.78.0.3/24
 ping_ok a b
 ping_ok c a
-state_of() { ubctl -j port show | jq -r --arg p "$1" '.[] | select(.name == $p) | .state'; }
-is_state() { [[ $(state_of "$1") == "$2" ]]; }
+is_state() { [[ $(port_field "$1" state) == "$2" ]]; }
 
 step "A's link goes down (inside its namespace): its port stops, its entries go"
 in_ns "${P}a" ip link set eth0 down

@@ -24,12 +24,7 @@ expect_err()
 	info "$* -> $(cat "$UBT_TMP/err")"
 }
 
-# Mount points of /proc/self/mountinfo (5th field) equal to $1.
-mounted_on() { awk -v p="$1" '$5 == p' /proc/self/mountinfo; }
-
-netns_listed() { ip netns list | awk '{ print $1 }' | matches -xF -- "$1"; }
-
-link_gone() { ! ip link show dev "$1" >/dev/null 2>&1; }
+link_gone() { ! link_exists "$1"; }
 
 NS1=${P}a NS2=${P}b NS3=${P}c
 H1=${P}h1 H2=${P}h2 BRK=${P}br
@@ -38,9 +33,9 @@ step "netns add $NS1 $NS2 (library)"
 UBT_NS+=("$NS1" "$NS2" "$NS3")
 nl netns-add "$NS1"
 nl netns-add "$NS2"
-netns_listed "$NS1" || fail "ip netns list does not show $NS1: $(ip netns list)"
-netns_listed "$NS2" || fail "ip netns list does not show $NS2: $(ip netns list)"
-[[ -n $(mounted_on "/run/netns/$NS1") ]] || fail "/run/netns/$NS1 is not a mount point"
+ns_exists "$NS1" || fail "ip netns list does not show $NS1: $(ip netns list)"
+ns_exists "$NS2" || fail "ip netns list does not show $NS2: $(ip netns list)"
+ns_mounted "$NS1" || fail "/run/netns/$NS1 is not a mount point"
 nl netns-exists "$NS1" || fail "netns-exists $NS1 says no"
 
 step "ip netns exec runs in each, and they are distinct namespaces"
@@ -56,7 +51,7 @@ step "veth pairs, the peers created inside the namespaces"
 UBT_LINKS+=("$H1" "$H2")
 nl veth "$H1" eth0 "$NS1"
 nl veth "$H2" eth0 "$NS2" 9000
-in_ns "$NS1" ip link show dev eth0 >/dev/null || fail "eth0 missing in $NS1"
+link_exists eth0 "$NS1" || fail "eth0 missing in $NS1"
 mtu=$(in_ns "$NS2" cat /sys/class/net/eth0/mtu)
 expect_eq "peer MTU in $NS2" 9000 "$mtu"
 expect_eq "host end MTU of $H2" 9000 "$(cat "/sys/class/net/$H2/mtu")"
@@ -126,7 +121,7 @@ pid_in_ns2() { [[ $(readlink "/proc/$UBT_LASTPID/ns/net") == "$in2" ]]; }
 wait_until 5 "pid $UBT_LASTPID to enter $NS2" pid_in_ns2
 nl veth "${P}p1" eth9 "pid:$UBT_LASTPID"
 UBT_LINKS+=("${P}p1")
-in_ns "$NS2" ip link show dev eth9 >/dev/null || fail "eth9 not created in $NS2 by pid"
+link_exists eth9 "$NS2" || fail "eth9 not created in $NS2 by pid"
 ip netns add "$NS3"
 nl up lo "$NS3"
 in_ns "$NS3" ip -o link show dev lo | matches '[<,]UP[,>]' || fail "lo not up in $NS3"
@@ -152,15 +147,15 @@ expect_err 22 nl netns-add "../${P}x"
 
 step "netns del leaves no mount and no file; ip netns del works on ours"
 nl netns-del "$NS1"
-[[ -z $(mounted_on "/run/netns/$NS1") ]] || fail "/run/netns/$NS1 still mounted"
+! ns_mounted "$NS1" || fail "/run/netns/$NS1 still mounted"
 [[ ! -e /run/netns/$NS1 ]] || fail "/run/netns/$NS1 still exists"
-! netns_listed "$NS1" || fail "ip netns list still shows $NS1"
+! ns_exists "$NS1" || fail "ip netns list still shows $NS1"
 ! nl netns-exists "$NS1" || fail "netns-exists still says yes for $NS1"
 # The namespace goes with its last user; its veth with it.
 wait_until 10 "$H1 to go with $NS1" link_gone "$H1"
 nl netns-del "$NS3"
-[[ ! -e /run/netns/$NS3 && -z $(mounted_on "/run/netns/$NS3") ]] || fail "$NS3 left behind"
+if [[ -e /run/netns/$NS3 ]] || ns_mounted "$NS3"; then fail "$NS3 left behind"; fi
 ip netns del "$NS2"
-[[ ! -e /run/netns/$NS2 && -z $(mounted_on "/run/netns/$NS2") ]] || fail "ip netns del left $NS2 behind"
+if [[ -e /run/netns/$NS2 ]] || ns_mounted "$NS2"; then fail "ip netns del left $NS2 behind"; fi
 
 test_done

@@ -12,10 +12,7 @@ start_bridge "$P"
 N1=${P}n1 N2=${P}n2 N3=${P}n3
 UBT_NS+=("$N1" "$N2" "$N3" "${P}r1" "${P}r2" "${P}r3" "${P}x")
 
-ns_listed() { ip netns list | awk '{print $1}' | matches -x -- "$1"; }
-ns_mounted() { grep -q " /run/netns/$1 " /proc/self/mountinfo; }
 port_of() { ubctl -j netns show | jq -r --arg n "$1" '.[] | select(.name == $n) | .port'; }
-link_exists() { ip link show dev "$1" >/dev/null 2>&1; }
 # Host ends this test made: "veth-" and the start of its namespace names
 # (other tests running in parallel make links with other names).
 our_links() { ip -o link | grep -c " veth-${P:0:5}" || true; }
@@ -24,7 +21,7 @@ our_links() { ip -o link | grep -c " veth-${P:0:5}" || true; }
 nothing_left()
 {
 	local name=$1
-	! ns_listed "$name" || fail "namespace $name left behind"
+	! ns_exists "$name" || fail "namespace $name left behind"
 	! ns_mounted "$name" || fail "mount of $name left behind"
 	[[ -z $(port_of "$name") ]] || fail "$name still listed by netns show"
 	expect_eq "host ends in the root namespace" "$LINKS0" "$(our_links)"
@@ -33,9 +30,9 @@ nothing_left()
 step "the seed scenario with netns add only"
 ubctl netns add "$N1" --addr 172.16.1.1/16
 ubctl netns add "$N2" --addr 172.16.1.2/16
-ns_listed "$N1" && ns_listed "$N2" || fail "ip netns list does not show $N1 and $N2: $(ip netns list)"
-ip netns exec "$N1" ping -q -c 2 -i 0.2 -W 1 172.16.1.2 >/dev/null || fail "ping $N1 -> $N2"
-ip netns exec "$N2" ping -q -c 2 -i 0.2 -W 1 172.16.1.1 >/dev/null || fail "ping $N2 -> $N1"
+ns_exists "$N1" && ns_exists "$N2" || fail "ip netns list does not show $N1 and $N2: $(ip netns list)"
+ping_addr "$N1" 172.16.1.2 2 || fail "ping $N1 -> $N2"
+ping_addr "$N2" 172.16.1.1 2 || fail "ping $N2 -> $N1"
 mac1=$(ip netns exec "$N1" cat /sys/class/net/eth0/address)
 expect_eq "MAC of $N1 in netns show" "$mac1" "$(ubctl -j netns show | jq -r --arg n "$N1" '.[] | select(.name == $n) | .mac')"
 ubctl -j netns show | jq -e --arg n "$N1" '.[] | select(.name == $n) | .addrs | split(",") | index("172.16.1.1/16")' >/dev/null ||
@@ -53,7 +50,7 @@ expect_eq "MTU of the host end" 9000 "$(cat "/sys/class/net/$(port_of "$N3")/mtu
 expect_eq "default route" "default via 172.16.0.254 dev lan0" "$(ip -n "$N3" route show default | xargs)"
 ip -n "$N3" -6 addr show dev lan0 | matches "fd00::3/64" || fail "fd00::3/64 missing in $N3: $(ip -n "$N3" addr; ip -n "$N3" -d link show lan0)"
 ip -n "$N3" link show lo | matches '<[^>]*\bUP\b' || fail "loopback in $N3 is not up: $(ip -n "$N3" link show lo)"
-ip netns exec "$N3" ping -q -c 3 -i 0.2 -W 1 172.16.1.1 >/dev/null || fail "ping $N3 -> $N1"
+ping_addr "$N3" 172.16.1.1 3 || fail "ping $N3 -> $N1"
 
 LINKS0=$(our_links)
 expect_eq "host ends so far" 3 "$LINKS0"
@@ -78,7 +75,7 @@ nothing_left "${P}r3"
 step "rollback in a namespace made by ip netns add: it stays, the veth goes"
 ip netns add "${P}x"
 out=$(ubctl netns add "${P}x" --addr 172.16.1.6/16 --gw 10.99.0.1 2>&1) && fail "unreachable gateway accepted"
-ns_listed "${P}x" || fail "a failed netns add removed a namespace it did not make"
+ns_exists "${P}x" || fail "a failed netns add removed a namespace it did not make"
 expect_eq "links in ${P}x" 1 "$(ip -n "${P}x" -o link | wc -l)"
 expect_eq "host ends in the root namespace" "$LINKS0" "$(our_links)"
 
@@ -91,7 +88,7 @@ for args in "${P}e --addr 172.16.1.300/16" "${P}e --addr 172.16.1.1" "${P}e --ma
 	[[ $out == ubctl:* && $(wc -l <<<"$out") == 1 ]] || fail "netns add $args: expected one 'ubctl:' line, saw: $out"
 	info "$out"
 done
-! ns_listed "${P}e" || fail "a refused netns add left ${P}e"
+! ns_exists "${P}e" || fail "a refused netns add left ${P}e"
 out=$(ubctl netns attach "${P}missing" --addr 172.16.1.7/16 2>&1) && fail "attach to a missing namespace succeeded"
 [[ $out == "ubctl: netns attach: open the namespace: No such file or directory" ]] || fail "attach to a missing namespace: $out"
 out=$(ubctl netns attach --pid 999999999 2>&1) && fail "attach to a missing process succeeded"
@@ -99,10 +96,10 @@ info "$out"
 
 step "attach to the existing namespace ${P}x, then del: the namespace stays"
 ubctl netns attach "${P}x" --addr 172.16.1.6/16
-ip netns exec "${P}x" ping -q -c 3 -i 0.2 -W 1 172.16.1.1 >/dev/null || fail "ping ${P}x -> $N1"
+ping_addr "${P}x" 172.16.1.1 3 || fail "ping ${P}x -> $N1"
 portx=$(port_of "${P}x")
 ubctl netns del "${P}x"
-ns_listed "${P}x" || fail "netns del removed ${P}x, which ip netns add made"
+ns_exists "${P}x" || fail "netns del removed ${P}x, which ip netns add made"
 ! link_exists "$portx" || fail "netns del left $portx"
 
 step "attach --pid: a process's namespace (a running container)"
@@ -121,12 +118,12 @@ ubctl netns del "pid:$cpid"
 step "netns del leaves nothing of what add made"
 ubctl netns del "$N1"
 ! link_exists "$port1" || fail "netns del $N1 left $port1"
-! ns_listed "$N1" || fail "netns del $N1 left the namespace"
+! ns_exists "$N1" || fail "netns del $N1 left the namespace"
 ! ns_mounted "$N1" || fail "netns del $N1 left its mount"
 ! port_listed "$port1" || fail "netns del $N1 left port $port1"
 out=$(ubctl netns del "$N1" 2>&1) && fail "second netns del $N1 succeeded"
 info "$out"
-ip netns exec "$N2" ping -q -c 3 -i 0.2 -W 1 172.16.1.3 >/dev/null || fail "ping $N2 -> $N3 after the deletions"
+ping_addr "$N2" 172.16.1.3 3 || fail "ping $N2 -> $N3 after the deletions"
 
 bridge_alive
 test_done

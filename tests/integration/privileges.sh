@@ -17,9 +17,9 @@ ubctl capture start all "$UBT_TMP/more.pcap" >/dev/null
 threads=0
 for t in /proc/"$pid"/task/*; do
 	for set in CapEff CapPrm CapBnd; do
-		expect_eq "$set of thread ${t##*/}" "$WANT" "$(awk -v s="$set:" '$1 == s {print $2}' "$t/status")"
+		expect_eq "$set of thread ${t##*/}" "$WANT" "$(proc_status "$t" "$set")"
 	done
-	expect_eq "CapInh of thread ${t##*/}" 0000000000000000 "$(awk '$1 == "CapInh:" {print $2}' "$t/status")"
+	expect_eq "CapInh of thread ${t##*/}" 0000000000000000 "$(proc_status "$t" CapInh)"
 	threads=$((threads + 1))
 done
 ((threads >= 3)) || fail "expected the main thread and two capture writers, saw $threads threads"
@@ -29,9 +29,9 @@ UBT_NS+=("${P}n1")
 ubctl netns add "${P}n1" --addr 10.80.0.1/24
 ubctl port add --tap "${P}t"
 make_ns b 10.80.0.2/24
-in_ns "${P}b" ping -q -c 3 -i 0.2 -W 1 10.80.0.1 >/dev/null || fail "ping b -> n1"
+ping_addr "${P}b" 10.80.0.1 3 || fail "ping b -> n1"
 ubctl capture stop all
-(($(tcpdump -nr "$UBT_TMP/more.pcap" icmp 2>/dev/null | wc -l) >= 2)) || fail "no ICMP in the capture"
+(($(pcap_frames "$UBT_TMP/more.pcap" icmp) >= 2)) || fail "no ICMP in the capture"
 
 bridge_alive
 test_done

@@ -16,7 +16,6 @@ ping_ok 2 1 3
 step "fdb show has both MACs on their ports"
 expect_fdb "${MAC[1]}" "${HOSTIF[1]}"
 expect_fdb "${MAC[2]}" "${HOSTIF[2]}"
-type=$(ubctl -j fdb show | jq -r --arg m "${MAC[1]}" '.[] | select(.mac == $m) | .type')
-expect_eq "type of the entry for ${MAC[1]}" learned "$type"
+expect_eq "type of the entry for ${MAC[1]}" learned "$(fdb_type_of "${MAC[1]}")"
 
 test_done

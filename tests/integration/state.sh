@@ -24,8 +24,8 @@ ubctl gateway add 198.19.16.1/20
 ubctl fdb add 02:00:00:00:5e:01 dev "${P}t" vlan 7
 ubctl set ageing 77
 ubctl capture start all "$UBT_TMP/cap.pcap" --filter icmp >/dev/null
-ip netns exec "$N1" ping -q -c 3 -i 0.2 -W 1 198.19.18.2 >/dev/null || fail "ping before the restart"
-ip netns exec "$N2" ping -q -c 1 -W 1 198.19.16.1 >/dev/null || fail "ping n2 -> the gateway before the restart"
+ping_addr "$N1" 198.19.18.2 3 || fail "ping before the restart"
+ping_addr "$N2" 198.19.16.1 1 || fail "ping n2 -> the gateway before the restart"
 GW_MAC=$(cat "/sys/class/net/$P-gw/address")
 
 # What a restarted bridge must show again (ifindex and counters aside).
@@ -47,14 +47,15 @@ step "SIGKILL: no chance to save anything at exit"
 kill -KILL "${UBT_BRPID[$P]}"
 wait "${UBT_BRPID[$P]}" 2>/dev/null || true
 unset "UBT_BRPID[$P]"
-rm -f "/run/ubridge/$P.sock"
+rm -f "$(sock_path "$P")"
 
 # The dead daemon's TAPs go with its io_uring instance, which the kernel
 # tears down after the process is gone: a restart may find them for a
 # moment. Make that moment last half a second (an interface with the
 # gateway's name, whatever is left of the old one), and the restore must
 # wait it out.
-wait_until 5 "the old gateway TAP gone" bash -c "! ip link show $P-gw >/dev/null 2>&1"
+old_gw_gone() { ! link_exists "$P-gw"; }
+wait_until 5 "the old gateway TAP gone" old_gw_gone
 ip link add "$P-gw" type veth peer name "$P-gx"
 UBT_LINKS+=("$P-gw")
 (sleep 0.5; ip link del "$P-gw") &
@@ -66,21 +67,21 @@ snapshot "$UBT_TMP/after"
 if ! diff -u "$UBT_TMP/before" "$UBT_TMP/after" >&2; then
 	fail "the restarted bridge differs (see the diff above)"
 fi
-ip netns exec "$N1" ping -q -c 3 -i 0.2 -W 1 198.19.18.2 >/dev/null || fail "ping n1 -> n2 after the restart"
+ping_addr "$N1" 198.19.18.2 3 || fail "ping n1 -> n2 after the restart"
 # The gateway came back with its MAC, so what n2 had in its ARP cache is
 # still right.
 expect_eq "the gateway's MAC after the restart" "$GW_MAC" "$(cat "/sys/class/net/$P-gw/address")"
 expect_eq "the gateway's MAC in n2's ARP cache" "$GW_MAC" \
 	"$(ip netns exec "$N2" ip -j neigh show 198.19.16.1 | jq -r '.[0].lladdr')"
-ip netns exec "$N2" ping -q -c 3 -i 0.2 -W 1 198.19.16.1 >/dev/null || fail "ping n2 -> the gateway after the restart"
+ping_addr "$N2" 198.19.16.1 3 || fail "ping n2 -> the gateway after the restart"
 ubctl capture stop all
 # The capture carried on in the same file: frames from both lives.
 expect_eq "echo requests n1 -> n2 in the capture (3 before, 3 after)" 6 \
-	"$(tcpdump -nr "$UBT_TMP/cap.pcap" 'icmp[icmptype] == icmp-echo and dst host 198.19.18.2' 2>/dev/null | wc -l)"
+	"$(pcap_frames "$UBT_TMP/cap.pcap" 'icmp[icmptype] == icmp-echo and dst host 198.19.18.2')"
 
 step "netns del after the restart still removes the namespace add made"
 ubctl netns del "$N1"
-! ip netns list | awk '{print $1}' | matches -x -- "$N1" || fail "$N1 left after netns del"
+! ns_exists "$N1" || fail "$N1 left after netns del"
 
 step "SIGTERM, then a truncated state file: set aside, reported, not used"
 stop_bridge "$P" || fail "ubridge did not stop cleanly"

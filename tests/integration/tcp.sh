@@ -45,8 +45,7 @@ expect_eq "bytes received" $((20 << 20)) "$size"
 expect_eq "sha256 of the received file" "$want" "$got"
 
 step "the data crossed as GSO super-frames, not MTU-sized segments"
-read -r pkts bytes < <(ubctl -j -s port show | jq -r --arg p "${HOSTIF[1]}" \
-	'.[] | select(.name == $p) | "\(.rx_packets) \(.rx_bytes)"')
+read -r pkts bytes < <(port_stat "${HOSTIF[1]}" rx_packets rx_bytes)
 info "${HOSTIF[1]}: $pkts frames, $bytes bytes received"
 ((pkts > 0 && bytes / pkts > 3000)) ||
 	fail "average frame from ns1 is $((bytes / (pkts ? pkts : 1))) bytes: GSO frames did not cross whole"

@@ -18,8 +18,7 @@ make_ns 2 "" 1500
 # with 9000 now, frames over 1518 bytes pass the egress but not its ring.
 ip link set "${HOSTIF[2]}" mtu 9000
 in_ns "${P}2" ip link set eth0 mtu 9000
-expect_eq "kind of ${HOSTIF[2]}" packet-rings \
-	"$(ubctl -j port show | jq -r --arg p "${HOSTIF[2]}" '.[] | select(.name == $p) | .kind')"
+expect_eq "kind of ${HOSTIF[2]}" packet-rings "$(port_field "${HOSTIF[2]}" kind)"
 
 step "64-byte frames with every 5th 4000 bytes long, 1 -> 2, keep their order"
 recv_start 2 "$UBT_TMP/order" --timeout 2000

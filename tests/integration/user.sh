@@ -52,15 +52,16 @@ step "the daemon is nobody, with four capabilities, in every thread"
 ubctl capture start all "$HOME_DIR/all.pcap" >/dev/null
 for t in /proc/"$pid"/task/*; do
 	expect_eq "Uid of thread ${t##*/}" "$RUN_UID $RUN_UID $RUN_UID $RUN_UID" \
-		"$(awk '$1 == "Uid:" {print $2, $3, $4, $5}' "$t/status")"
+		"$(proc_status "$t" Uid)"
 	expect_eq "Gid of thread ${t##*/}" "$RUN_GID $RUN_GID $RUN_GID $RUN_GID" \
-		"$(awk '$1 == "Gid:" {print $2, $3, $4, $5}' "$t/status")"
+		"$(proc_status "$t" Gid)"
 	for set in CapEff CapPrm CapBnd; do
 		expect_eq "$set of thread ${t##*/}" 0000000000283000 \
-			"$(awk -v s="$set:" '$1 == s {print $2}' "$t/status")"
+			"$(proc_status "$t" "$set")"
 	done
 done
-[[ $(awk '$1 == "Groups:" {print $2}' "/proc/$pid/status") != 0 ]] ||
+groups=$(proc_status "/proc/$pid" Groups)
+[[ ${groups%% *} != 0 ]] ||
 	fail "the daemon kept root's group 0 among its groups"
 
 step "the socket is nobody's, mode 0660, group users"
@@ -73,7 +74,7 @@ ping_ok a b
 ping_ok b a
 ubctl capture stop all
 expect_eq "capture file owner" "$RUN_UID" "$(stat -c %u "$HOME_DIR/all.pcap")"
-(($(tcpdump -nr "$HOME_DIR/all.pcap" icmp 2>/dev/null | wc -l) >= 4)) ||
+(($(pcap_frames "$HOME_DIR/all.pcap" icmp) >= 4)) ||
 	fail "fewer than 4 ICMP frames in the capture"
 expect_eq "state file owner and mode" "$RUN_UID 600" "$(stat -c '%u %a' "$HOME_DIR/state")"
 

@@ -123,12 +123,8 @@ ubctl set ageing 300
 step "captures: a filtered one on a port, one of all ports, a live one into tcpdump"
 ubctl capture start "${HOSTIF[1]}" "$UBT_TMP/p1.pcap" --filter icmp >/dev/null
 ubctl capture start all "$UBT_TMP/all.pcap" --snaplen 128 >/dev/null
-bash -c '"$1" -n "$2" capture watch all --filter "ether proto 0x88b5" |
-	timeout 30 tcpdump -nn -r - -c 2 >"$3" 2>/dev/null; echo "${PIPESTATUS[*]}" >"$3.rc"' \
-	_ "$UBCTL" "$BR" "$UBT_TMP/watch.txt" &
-UBT_BGPIDS+=($!)
-watching() { ubctl -j capture show | jq -e 'any(.[]; .file == "-")' >/dev/null; }
-wait_until 10 "the live capture to be listed" watching
+watch_start "$UBT_TMP/watch.txt" 30 2 all --filter "ether proto 0x88b5"
+wait_until 10 "the live capture to be listed" capture_watched
 ping_ok 1 2
 send 3 --src "${MAC[3]}" --dst 02:00:00:0f:0f:02 --id 4 --count 2
 # nudge: 200 frames the live capture filters out, so the writer gets turns.
@@ -136,12 +132,12 @@ nudge() { send 3 --src "${MAC[3]}" --dst 02:00:00:0f:0f:03 --type 0x88b6 --count
 watch_done() { nudge; test -e "$UBT_TMP/watch.txt.rc"; }
 wait_until 30 "tcpdump and ubctl to finish" watch_done
 expect_eq "exit statuses of ubctl and tcpdump" "0 0" "$(cat "$UBT_TMP/watch.txt.rc")"
-watch_ended() { nudge; ! watching; }
+watch_ended() { nudge; ! capture_watched; }
 wait_until 30 "the live capture to end with its reader" watch_ended
 ubctl capture stop all
 expect_eq "echo requests in the port's capture" 2 \
-	"$(tcpdump -nr "$UBT_TMP/p1.pcap" 'icmp[icmptype] == icmp-echo' 2>/dev/null | wc -l)"
-[[ $(tcpdump -nr "$UBT_TMP/all.pcap" 2>/dev/null | wc -l) -ge 6 ]] ||
+	"$(pcap_frames "$UBT_TMP/p1.pcap" 'icmp[icmptype] == icmp-echo')"
+(($(pcap_frames "$UBT_TMP/all.pcap") >= 6)) ||
 	fail "the bridge-wide capture lacks frames"
 
 step "a port removed and added again; a port whose interface vanishes"
@@ -156,7 +152,7 @@ expect_fdb 02:00:00:00:aa:02 ""
 
 step "netns add and del; a TAP port in a namespace; the gateway"
 ubctl netns add "${P}n5" --addr "$NET.15/24"
-in_ns "${P}n5" ping -q -c 2 -i 0.2 -W 1 "${IP[1]}" >/dev/null || fail "ping n5 -> 1"
+ping_addr "${P}n5" "${IP[1]}" 2 || fail "ping n5 -> 1"
 ubctl netns del "${P}n5"
 ubctl netns add "$N4" --addr "$NET.14/24" --gw "$NET.1"
 ubctl port add --tap "$TAP" --mtu 1400
@@ -164,9 +160,9 @@ ip netns add "${P}tp"
 ip link set "$TAP" netns "${P}tp"
 in_ns "${P}tp" ip addr add "$NET.16/24" dev "$TAP"
 in_ns "${P}tp" ip link set "$TAP" up
-in_ns "$N4" ping -q -c 2 -i 0.2 -W 1 "$NET.16" >/dev/null || fail "ping n4 -> the TAP side"
+ping_addr "$N4" "$NET.16" 2 || fail "ping n4 -> the TAP side"
 ubctl gateway add "$NET.1/24"
-in_ns "$N4" ping -q -c 2 -i 0.2 -W 1 "$NET.1" >/dev/null || fail "ping n4 -> the gateway"
+ping_addr "$N4" "$NET.1" 2 || fail "ping n4 -> the gateway"
 
 step "bad requests through ubctl, garbage and a stalled client on the socket"
 for args in "port add ${P}nope" "port add ${HOSTIF[1]}" "fdb add zz:00:00:00:00:01 dev ${HOSTIF[1]}" \
@@ -177,7 +173,7 @@ for args in "port add ${P}nope" "port add ${HOSTIF[1]}" "fdb add zz:00:00:00:00:
 	if ubctl $args >/dev/null 2>&1; then fail "ubctl $args succeeded"; fi
 done
 # raw: standard input straight to the socket, the reply ignored.
-raw() { timeout 10 socat -t 2 -T 5 - "UNIX-CONNECT:$(sock_path "$BR")" >/dev/null 2>&1 || true; }
+raw() { ctl_raw 10 5 >/dev/null 2>&1 || true; }
 head -c 512 /dev/urandom >"$UBT_TMP/req"
 raw <"$UBT_TMP/req"
 head -c 100000 /dev/zero | tr '\0' a >"$UBT_TMP/req"
@@ -195,7 +191,7 @@ sys.exit(0 if s.recv(1) == b"" else 1)' "$(sock_path "$BR")" &
 idle=$!
 UBT_BGPIDS+=("$idle")
 ubctl time warp 15000
-wait_until 20 "the stalled client to be dropped" bash -c "! kill -0 $idle 2>/dev/null"
+wait_until 20 "the stalled client to be dropped" pid_gone "$idle"
 wait "$idle" || fail "the stalled client was not closed by the daemon"
 bridge_alive
 
@@ -211,7 +207,7 @@ start_bridge "$P"
 expect_eq "ports after the restart" "$ports_before" "$(ubctl -j port show | jq -c 'map(.name) | sort')"
 expect_fdb 02:00:00:00:aa:03 "${HOSTIF[2]}"
 ping_ok 1 2
-in_ns "${P}1" ping -q -c 2 -i 0.2 -W 1 "$NET.1" >/dev/null || fail "ping 1 -> the gateway after the restart"
+ping_addr "${P}1" "$NET.1" 2 || fail "ping 1 -> the gateway after the restart"
 ubctl capture stop all
 ubctl netns del "$N4"
 ubctl gateway del

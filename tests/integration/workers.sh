@@ -11,7 +11,7 @@ UBT_ID=wk
 . "$(dirname "$0")/lib.sh"
 
 # worker_of NAME: the worker column of NAME's port.
-worker_of() { ubctl -j port show | jq -r --arg p "${HOSTIF[$1]}" '.[] | select(.name == $p) | .worker | tostring'; }
+worker_of() { port_field "${HOSTIF[$1]}" worker; }
 
 start_bridge "$P" --workers 3
 pid=${UBT_BRPID[$BR]}
@@ -50,10 +50,10 @@ bash -c '"$1" -n "$2" capture watch "$3" --count 3 >"$4"' _ "$UBCTL" "$BR" "${HO
 watch=$!
 UBT_BGPIDS+=("$watch")
 sleep 0.3
-in_ns "${P}b" ping -q -c 3 -i 0.2 -W 1 "${IP[c]}" >/dev/null || true
+ping_addr "${P}b" "${IP[c]}" 3 || true
 # Promptly: without it the capture ends only when something else happens
 # to wake worker 0 (seconds later, or never).
-wait_until 2 "capture watch of ${HOSTIF[b]} --count 3 to end" bash -c "! kill -0 $watch 2>/dev/null"
+wait_until 2 "capture watch of ${HOSTIF[b]} --count 3 to end" pid_gone "$watch"
 wait "$watch" || fail "capture watch of ${HOSTIF[b]} failed"
 size=$(stat -c %s "$out")
 ((size > 24 + 3 * 16)) || fail "capture watch wrote $size bytes, expected 3 frames"
