@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The control socket's commands: one registry of (object, verb, argument
- * counts, handler). A handler either succeeds (records written, returns
- * 0) or writes the status line with its reason and returns -errno; the
- * daemon keeps forwarding either way.
+ * The control socket's commands. Each request is parsed by the one
+ * grammar (include/ubridge/cmd.h), which checks every value and hands a
+ * handler typed arguments; the handler looks only at what needs the
+ * bridge (does the port exist, is there room). A handler either succeeds
+ * (records written, returns 0) or writes the status line with its reason
+ * and returns -errno; the daemon keeps forwarding either way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include <ubridge/cmd.h>
 
 #include "bridge_private.h"
 #include "capture.h"
@@ -32,23 +36,15 @@ struct ub_cmd_ctx {
  */
 #define UB_CMD_ANSWERED 1
 
-struct ub_cmd {
-	const char *obj;
-	const char *verb;
-	int min_args; /* after obj and verb */
-	int max_args;
-	bool changes; /* success changes the configuration (state file) */
-	const char *usage;
-	int (*fn)(struct ub_bridge *br, int argc, char **argv,
-		  struct ub_cmd_ctx *ctx);
-};
+typedef int (*ub_cmd_fn)(struct ub_bridge *br, const struct ub_cmd_args *a,
+			 struct ub_cmd_ctx *ctx);
 
 static int fail(struct ub_ctl_reply *r, int err, const char *fmt, ...)
 	UB_PRINTF(3, 4);
 
 static int fail(struct ub_ctl_reply *r, int err, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[400];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -58,58 +54,27 @@ static int fail(struct ub_ctl_reply *r, int err, const char *fmt, ...)
 	return err;
 }
 
-/* A decimal number in [0, max]: digits only, no sign, no spaces. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+static const char *str(const struct ub_cmd_args *a, enum ub_cmd_key k)
 {
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	if (errno || *end || *out > max)
-		return -EINVAL;
-	return 0;
+	return ub_cmd_has(a, k) ? a->v[k].str : NULL;
 }
 
-static struct ub_port *port_arg(struct ub_bridge *br, const char *name,
+static uint64_t num(const struct ub_cmd_args *a, enum ub_cmd_key k)
+{
+	return ub_cmd_has(a, k) ? a->v[k].u : 0;
+}
+
+/* The port named by key 'k'; NULL with the status line written. */
+static struct ub_port *port_arg(struct ub_bridge *br,
+				const struct ub_cmd_args *a, enum ub_cmd_key k,
 				struct ub_ctl_reply *r)
 {
-	struct ub_port *p = ub_port_find(&br->ports, name);
+	struct ub_port *p = ub_port_find(&br->ports, a->v[k].str);
 
 	if (!p)
-		fail(r, -ENOENT, "%s is not a port of bridge %s", name,
+		fail(r, -ENOENT, "%s is not a port of bridge %s", a->v[k].str,
 		     br->name);
 	return p;
-}
-
-/* A MAC address argument; a bad one gets the status line. */
-static int mac_arg(const char *s, struct ub_mac *mac, struct ub_ctl_reply *r)
-{
-	if (ub_mac_parse(s, mac))
-		return fail(r, -EINVAL,
-			    "invalid MAC address \"%s\" (expected "
-			    "aa:bb:cc:dd:ee:ff)", s);
-	return 0;
-}
-
-static int vlan_arg(int argc, char **argv, int i, uint16_t *vid,
-		    struct ub_ctl_reply *r)
-{
-	uint64_t v;
-
-	*vid = 0;
-	if (i == argc)
-		return 0;
-	if (strcmp(argv[i], "vlan") || i + 2 != argc)
-		return fail(r, -EINVAL, "unexpected \"%s\"; expected "
-			    "\"vlan VID\"", argv[i]);
-	if (parse_u64(argv[i + 1], 4094, &v))
-		return fail(r, -EINVAL,
-			    "invalid VLAN id \"%s\" (expected 0 to 4094)",
-			    argv[i + 1]);
-	*vid = (uint16_t)v;
-	return 0;
 }
 
 /* ---- port ---- */
@@ -119,105 +84,65 @@ const char *const ub_cap_policy_names[2] = {
 	[UB_FDB_CAP_DROP] = "drop",
 };
 
-/*
- * One "max-learned N" or "policy drop|nolearn" option of "port add|set"
- * into 'cap'. Returns 0, -ENOENT when 'k' is neither (the caller judges
- * it), or -EINVAL with the status line written.
- */
-static int port_cap_opt(struct ub_bridge *br, const char *k, const char *v,
-			struct ub_fdb_port_info *cap, struct ub_ctl_reply *r)
+/* The cap options of "port add|set" over 'cap'; what is not named stays. */
+static int port_cap(struct ub_bridge *br, const struct ub_cmd_args *a,
+		    struct ub_fdb_port_info *cap, struct ub_ctl_reply *r)
 {
-	uint64_t n;
-
-	if (!strcmp(k, "max-learned")) {
-		if (parse_u64(v, br->max_learned, &n))
+	if (ub_cmd_has(a, UB_CMD_K_MAX_LEARNED)) {
+		if (a->v[UB_CMD_K_MAX_LEARNED].u > br->max_learned)
 			return fail(r, -EINVAL, "invalid max-learned \"%s\" "
 				    "(0 to %u, the bridge's own cap; 0: no cap "
-				    "for the port)", v, br->max_learned);
-		cap->max_learned = (uint32_t)n;
-		return 0;
+				    "for the port)",
+				    a->v[UB_CMD_K_MAX_LEARNED].str,
+				    br->max_learned);
+		cap->max_learned = (uint32_t)a->v[UB_CMD_K_MAX_LEARNED].u;
 	}
-	if (strcmp(k, "policy"))
-		return -ENOENT;
-	for (unsigned i = 0; i < UB_ARRAY_SIZE(ub_cap_policy_names); i++) {
-		if (!strcmp(v, ub_cap_policy_names[i])) {
-			cap->policy = (enum ub_fdb_cap_policy)i;
-			return 0;
-		}
-	}
-	return fail(r, -EINVAL, "invalid policy \"%s\" (drop or nolearn)", v);
-}
-
-/*
- * "port add IFNAME [type tap] [mtu N] [max-learned N] [policy P]", and
- * for the state file only (with the same cap options),
- * "port add HOST netns NAME peer IF made yes|no": the host end of a veth
- * that "netns add|attach" made before a restart, taken back with its
- * record.
- */
-static int cmd_port_add(struct ub_bridge *br, int argc, char **argv,
-			struct ub_cmd_ctx *ctx)
-{
-	struct ub_ctl_reply *r = ctx->r;
-	const char *netns = NULL, *peer = "eth0";
-	struct ub_fdb_port_info cap = { 0 };
-	bool tap = false, made = false;
-	struct ub_port *p;
-	uint64_t mtu = 0;
-	char err[300];
-	int ret;
-
-	for (int i = 1; i < argc; i += 2) {
-		const char *k = argv[i], *v = argv[i + 1];
-
-		if (i + 1 == argc)
-			return fail(r, -EINVAL, "\"%s\" needs a value", k);
-		ret = port_cap_opt(br, k, v, &cap, r);
-		if (ret != -ENOENT) {
-			if (ret)
-				return ret;
-			continue;
-		}
-		if (!strcmp(k, "type") && !strcmp(v, "tap"))
-			tap = true;
-		else if (!strcmp(k, "mtu") && !parse_u64(v, 65535, &mtu) &&
-			 mtu >= 68)
-			continue;
-		else if (!strcmp(k, "netns") && !ub_ctl_word_decode(argv[i + 1]))
-			netns = argv[i + 1];
-		else if (!strcmp(k, "peer"))
-			peer = v;
-		else if (!strcmp(k, "made"))
-			made = !strcmp(v, "yes");
-		else
-			return fail(r, -EINVAL, "unexpected \"%s %s\" (type "
-				    "tap, mtu 68 to 65535, max-learned N, "
-				    "policy drop|nolearn)", k, v);
-	}
-	if (mtu && !tap)
-		return fail(r, -EINVAL, "mtu is for the TAP ports the bridge "
-			    "makes; an interface's own MTU is set with ip link");
-	ret = tap ? ub_tap_add(br, argv[0], (uint32_t)mtu, NULL, err,
-				   sizeof(err)) :
-		    ub_port_open(br, ub_ctl_worker(br), argv[0], br->packet_ops,
-				 err, sizeof(err));
-	if (ret)
-		return fail(r, ret, "%s", err);
-	p = ub_port_find(&br->ports, argv[0]);
-	ub_fdb_port_set_cap(br->fdb, ub_port_id(&br->ports, p),
-			    cap.max_learned, cap.policy);
-	if (netns)
-		ub_ns_adopt(br, p, netns, peer, made);
+	if (ub_cmd_has(a, UB_CMD_K_POLICY))
+		cap->policy = a->v[UB_CMD_K_POLICY].u == UB_CMD_POLICY_DROP ?
+				      UB_FDB_CAP_DROP : UB_FDB_CAP_NOLEARN;
 	return 0;
 }
 
-/* "port set IFNAME [max-learned N] [policy drop|nolearn]": what is not
- * named stays as it was. */
-static int cmd_port_set(struct ub_bridge *br, int argc, char **argv,
+/*
+ * "port add IFNAME [type tap [mtu N]] [max-learned N] [policy P]", and
+ * for the state file only, "... netns NAME peer IF made yes|no": the host
+ * end of a veth that "netns add|attach" made before a restart, taken back
+ * with its record.
+ */
+static int cmd_port_add(struct ub_bridge *br, const struct ub_cmd_args *a,
 			struct ub_cmd_ctx *ctx)
 {
-	struct ub_ctl_reply *r = ctx->r;
-	struct ub_port *p = port_arg(br, argv[0], r);
+	const char *name = a->v[UB_CMD_K_IFNAME].str;
+	struct ub_fdb_port_info cap = { 0 };
+	struct ub_port *p;
+	char err[300];
+	int ret;
+
+	if ((ret = port_cap(br, a, &cap, ctx->r)))
+		return ret;
+	ret = ub_cmd_has(a, UB_CMD_K_TAP) ?
+		      ub_tap_add(br, name, (uint32_t)num(a, UB_CMD_K_MTU), NULL,
+				 err, sizeof(err)) :
+		      ub_port_open(br, ub_ctl_worker(br), name, br->packet_ops,
+				   err, sizeof(err));
+	if (ret)
+		return fail(ctx->r, ret, "%s", err);
+	p = ub_port_find(&br->ports, name);
+	ub_fdb_port_set_cap(br->fdb, ub_port_id(&br->ports, p),
+			    cap.max_learned, cap.policy);
+	if (ub_cmd_has(a, UB_CMD_K_NETNS))
+		ub_ns_adopt(br, p, a->v[UB_CMD_K_NETNS].str,
+			    ub_cmd_has(a, UB_CMD_K_PEER) ?
+				    a->v[UB_CMD_K_PEER].str : "eth0",
+			    ub_cmd_has(a, UB_CMD_K_MADE) &&
+				    a->v[UB_CMD_K_MADE].b);
+	return 0;
+}
+
+static int cmd_port_set(struct ub_bridge *br, const struct ub_cmd_args *a,
+			struct ub_cmd_ctx *ctx)
+{
+	struct ub_port *p = port_arg(br, a, UB_CMD_K_IFNAME, ctx->r);
 	struct ub_fdb_port_info cap;
 	uint32_t id;
 	int ret;
@@ -226,45 +151,33 @@ static int cmd_port_set(struct ub_bridge *br, int argc, char **argv,
 		return -ENOENT;
 	/* Its record is "gateway add", which carries no cap. */
 	if (ub_gw_is_port(br, p))
-		return fail(r, -EBUSY, "%s is the gateway: its learning is "
-			    "not capped", p->name);
-	if (argc % 2 == 0)
-		return fail(r, -EINVAL, "options come in pairs: max-learned "
-			    "N, policy drop|nolearn");
+		return fail(ctx->r, -EBUSY, "%s is the gateway: its learning "
+			    "is not capped", p->name);
 	id = ub_port_id(&br->ports, p);
 	ub_fdb_port_get(br->fdb, id, &cap);
-	for (int i = 1; i < argc; i += 2) {
-		ret = port_cap_opt(br, argv[i], argv[i + 1], &cap, r);
-		if (ret == -ENOENT)
-			return fail(r, -EINVAL, "unknown option \"%s\" "
-				    "(max-learned N, policy drop|nolearn)",
-				    argv[i]);
-		if (ret)
-			return ret;
-	}
+	if ((ret = port_cap(br, a, &cap, ctx->r)))
+		return ret;
 	ub_fdb_port_set_cap(br->fdb, id, cap.max_learned, cap.policy);
 	return 0;
 }
 
-static int cmd_port_del(struct ub_bridge *br, int argc, char **argv,
+static int cmd_port_del(struct ub_bridge *br, const struct ub_cmd_args *a,
 			struct ub_cmd_ctx *ctx)
 {
-	struct ub_ctl_reply *r = ctx->r;
-	struct ub_port *p = port_arg(br, argv[0], r);
+	struct ub_port *p = port_arg(br, a, UB_CMD_K_IFNAME, ctx->r);
 
 	if (!p)
 		return -ENOENT;
 	if (ub_gw_is_port(br, p))
-		return fail(r, -EBUSY, "%s is the gateway: \"ubctl gateway "
-			    "del\" removes it", p->name);
+		return fail(ctx->r, -EBUSY, "%s is the gateway: \"ubctl "
+			    "gateway del\" removes it", p->name);
 	ub_port_del(br, ub_ctl_worker(br), p);
 	return 0;
 }
 
-static int cmd_port_show(struct ub_bridge *br, int argc, char **argv,
+static int cmd_port_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 			 struct ub_cmd_ctx *ctx)
 {
-	struct ub_ctl_reply *r = ctx->r;
 	for (uint32_t i = 0; i < br->ports.n; i++) {
 		struct ub_port *p = ub_port_nth(&br->ports, i);
 		char drops[UB_DROP__COUNT * 40], *d = drops;
@@ -276,7 +189,7 @@ static int cmd_port_show(struct ub_bridge *br, int argc, char **argv,
 			d += sprintf(d, " %s=%llu", ub_drop_names[k],
 				     (unsigned long long)p->drops[k]);
 		ub_fdb_port_get(br->fdb, br->ports.fwd[i], &cap);
-		ub_ctl_reply_record(r,
+		ub_ctl_reply_record(ctx->r,
 				    "name=%s kind=%s ifindex=%d mtu=%u "
 				    "state=%s learned_entries=%u max_learned=%u "
 				    "policy=%s worker=%u "
@@ -298,30 +211,28 @@ static int cmd_port_show(struct ub_bridge *br, int argc, char **argv,
 
 /* ---- fdb ---- */
 
-
 static int fdb_show_one(const struct ub_fdb_entry_info *e, void *arg)
 {
-	struct ub_fdb_walk *ctx = arg;
-	const struct ub_port *p = ub_port_by_id(&ctx->br->ports, e->port);
+	struct ub_fdb_walk *w = arg;
+	const struct ub_port *p = ub_port_by_id(&w->br->ports, e->port);
 	char mac[UB_MAC_STRLEN];
 
 	ub_mac_fmt(&e->mac, mac);
 	/* "local": the port's own MAC, put there when it was attached. */
 	if (e->is_static)
-		ub_ctl_reply_record(ctx->r, "mac=%s vlan=%u port=%s type=%s",
+		ub_ctl_reply_record(w->r, "mac=%s vlan=%u port=%s type=%s",
 				    mac, e->vid, p->name,
-				    ub_mac_eq(&e->mac, &p->io.mac) ?
-					    "local" : "static");
+				    e->is_local ? "local" : "static");
 	else
-		ub_ctl_reply_record(ctx->r,
+		ub_ctl_reply_record(w->r,
 				    "mac=%s vlan=%u port=%s type=learned age=%llu",
 				    mac, e->vid, p->name,
-				    (unsigned long long)(ctx->br->now -
+				    (unsigned long long)(w->br->now -
 							 e->last_seen) / 1000);
 	return 0;
 }
 
-static int cmd_fdb_show(struct ub_bridge *br, int argc, char **argv,
+static int cmd_fdb_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 			struct ub_cmd_ctx *ctx)
 {
 	struct ub_fdb_walk show = { br, ctx->r };
@@ -330,61 +241,39 @@ static int cmd_fdb_show(struct ub_bridge *br, int argc, char **argv,
 	return 0;
 }
 
-static int cmd_fdb_add(struct ub_bridge *br, int argc, char **argv,
+static int cmd_fdb_add(struct ub_bridge *br, const struct ub_cmd_args *a,
 		       struct ub_cmd_ctx *ctx)
 {
-	struct ub_ctl_reply *r = ctx->r;
-	struct ub_port *p;
-	struct ub_mac mac;
-	uint16_t vid;
-	int ret;
+	struct ub_port *p = port_arg(br, a, UB_CMD_K_DEV, ctx->r);
 
-	if ((ret = mac_arg(argv[0], &mac, r)))
-		return ret;
-	if (ub_mac_is_mcast(&mac) || ub_mac_is_zero(&mac))
-		return fail(r, -EINVAL,
-			    "%s is not a unicast address", argv[0]);
-	if (strcmp(argv[1], "dev"))
-		return fail(r, -EINVAL, "unexpected \"%s\"; expected "
-			    "\"dev IFNAME\"", argv[1]);
-	if ((ret = vlan_arg(argc, argv, 3, &vid, r)))
-		return ret;
-	if (!(p = port_arg(br, argv[2], r)))
+	if (!p)
 		return -ENOENT;
-	ret = ub_fdb_add_static(br->fdb, &mac, vid, ub_port_id(&br->ports, p));
-	if (ret)
-		return fail(r, ret, "no room for another static entry");
+	if (ub_fdb_add_static(br->fdb, &a->v[UB_CMD_K_MAC].mac,
+			      (uint16_t)num(a, UB_CMD_K_VLAN),
+			      ub_port_id(&br->ports, p)))
+		return fail(ctx->r, -ENOSPC, "no room for another static entry");
 	return 0;
 }
 
-static int cmd_fdb_del(struct ub_bridge *br, int argc, char **argv,
+static int cmd_fdb_del(struct ub_bridge *br, const struct ub_cmd_args *a,
 		       struct ub_cmd_ctx *ctx)
 {
-	struct ub_ctl_reply *r = ctx->r;
-	struct ub_mac mac;
-	uint16_t vid;
-	int ret;
+	uint16_t vid = (uint16_t)num(a, UB_CMD_K_VLAN);
 
-	if ((ret = mac_arg(argv[0], &mac, r)) ||
-	    (ret = vlan_arg(argc, argv, 1, &vid, r)))
-		return ret;
-	if (ub_fdb_del(br->fdb, &mac, vid))
-		return fail(r, -ENOENT, "no FDB entry for %s vlan %u", argv[0],
-			    vid);
+	if (ub_fdb_del(br->fdb, &a->v[UB_CMD_K_MAC].mac, vid))
+		return fail(ctx->r, -ENOENT, "no FDB entry for %s vlan %u",
+			    a->v[UB_CMD_K_MAC].str, vid);
 	return 0;
 }
 
-static int cmd_fdb_flush(struct ub_bridge *br, int argc, char **argv,
+static int cmd_fdb_flush(struct ub_bridge *br, const struct ub_cmd_args *a,
 			 struct ub_cmd_ctx *ctx)
 {
-	struct ub_ctl_reply *r = ctx->r;
 	uint32_t port = UB_FDB_PORT_ANY;
 	struct ub_port *p;
 
-	if (argc) {
-		if (argc != 2 || strcmp(argv[0], "dev"))
-			return fail(r, -EINVAL, "expected \"dev IFNAME\"");
-		if (!(p = port_arg(br, argv[1], r)))
+	if (ub_cmd_has(a, UB_CMD_K_DEV)) {
+		if (!(p = port_arg(br, a, UB_CMD_K_DEV, ctx->r)))
 			return -ENOENT;
 		port = ub_port_id(&br->ports, p);
 	}
@@ -394,17 +283,10 @@ static int cmd_fdb_flush(struct ub_bridge *br, int argc, char **argv,
 
 /* ---- settings, statistics, debugging ---- */
 
-static int cmd_set_ageing(struct ub_bridge *br, int argc, char **argv,
+static int cmd_set_ageing(struct ub_bridge *br, const struct ub_cmd_args *a,
 			  struct ub_cmd_ctx *ctx)
 {
-	struct ub_ctl_reply *r = ctx->r;
-	uint64_t s;
-
-	/* The Linux bridge's limit is about 11.9 days; ours is a round 1e6 s. */
-	if (parse_u64(argv[0], 1000000, &s))
-		return fail(r, -EINVAL, "invalid ageing time \"%s\" (expected "
-			    "seconds, 0 to 1000000)", argv[0]);
-	ub_fdb_set_ageing(br->fdb, s * 1000);
+	ub_fdb_set_ageing(br->fdb, a->v[UB_CMD_K_SECONDS].u * 1000);
 	return 0;
 }
 
@@ -418,23 +300,24 @@ static uint32_t bufs_free(struct ub_bridge *br)
 	return n;
 }
 
-static int cmd_stats(struct ub_bridge *br, int argc, char **argv,
+static int cmd_stats(struct ub_bridge *br, const struct ub_cmd_args *a,
 		     struct ub_cmd_ctx *ctx)
 {
-	struct ub_ctl_reply *r = ctx->r;
 	struct ub_fdb_stats st;
 
 	ub_fdb_get_stats(br->fdb, &st);
-	ub_ctl_reply_record(r,
+	ub_ctl_reply_record(ctx->r,
 			    "bridge=%s ports=%u ageing=%llu max_learned=%u "
 			    "fdb_learned_entries=%u fdb_static_entries=%u "
+			    "fdb_local_entries=%u "
 			    "fdb_learned=%llu fdb_moved=%llu fdb_aged=%llu "
 			    "fdb_evicted=%llu fdb_static_refused=%llu "
 			    "fdb_port_refused=%llu bufs_free=%u",
 			    br->name, br->ports.n,
 			    (unsigned long long)ub_fdb_get_ageing(br->fdb) / 1000,
 			    br->max_learned, st.learned_entries,
-			    st.static_entries, (unsigned long long)st.learned,
+			    st.static_entries, st.local_entries,
+			    (unsigned long long)st.learned,
 			    (unsigned long long)st.moved,
 			    (unsigned long long)st.aged,
 			    (unsigned long long)st.evicted,
@@ -444,16 +327,10 @@ static int cmd_stats(struct ub_bridge *br, int argc, char **argv,
 	return 0;
 }
 
-static int cmd_time_warp(struct ub_bridge *br, int argc, char **argv,
+static int cmd_time_warp(struct ub_bridge *br, const struct ub_cmd_args *a,
 			 struct ub_cmd_ctx *ctx)
 {
-	struct ub_ctl_reply *r = ctx->r;
-	uint64_t ms;
-
-	if (parse_u64(argv[0], UINT32_MAX, &ms))
-		return fail(r, -EINVAL, "invalid time \"%s\" (expected "
-			    "milliseconds)", argv[0]);
-	br->warp_ms += ms;
+	br->warp_ms += a->v[UB_CMD_K_MS].u;
 	ub_bridge_clock(br);
 	ub_fdb_age(br->fdb, br->now);
 	return 0;
@@ -461,107 +338,54 @@ static int cmd_time_warp(struct ub_bridge *br, int argc, char **argv,
 
 /* ---- captures ---- */
 
-/* One "KEY VALUE" option of "capture start". */
-static int cap_opt(struct ub_cap_req *req, char *key, char *val,
-		   struct ub_ctl_reply *r)
+/* What "capture start|watch" asks, from its arguments. */
+static int cap_req(struct ub_bridge *br, const struct ub_cmd_args *a,
+		   struct ub_cap_req *req, struct ub_ctl_reply *r)
 {
+	static const uint8_t dirs[] = {
+		[UB_CMD_DIR_IN] = UB_CAP_IN,
+		[UB_CMD_DIR_OUT] = UB_CAP_OUT,
+		[UB_CMD_DIR_BOTH] = UB_CAP_IN | UB_CAP_OUT,
+	};
 	struct ub_capture_cfg *cfg = &req->cfg;
-	uint64_t v;
-
-	if (!strcmp(key, "dir")) {
-		if (!strcmp(val, "in"))
-			req->dir = UB_CAP_IN;
-		else if (!strcmp(val, "out"))
-			req->dir = UB_CAP_OUT;
-		else if (!strcmp(val, "both"))
-			req->dir = UB_CAP_IN | UB_CAP_OUT;
-		else
-			return fail(r, -EINVAL, "invalid direction \"%s\" "
-				    "(in, out or both)", val);
-		return 0;
-	}
-	if (!strcmp(key, "filter")) {
-		if (ub_ctl_word_decode(val))
-			return fail(r, -EINVAL, "badly encoded filter");
-		cfg->filter = val;
-		return 0;
-	}
-	/* The state file's: carry on in an existing file. */
-	if (!strcmp(key, "append")) {
-		cfg->append = !strcmp(val, "yes");
-		return 0;
-	}
-	if (parse_u64(val, UINT32_MAX, &v) || !v)
-		return fail(r, -EINVAL, "invalid %s \"%s\" (a number, 1 or more)",
-			    key, val);
-	if (!strcmp(key, "snaplen"))
-		cfg->snaplen = (uint32_t)v;
-	else if (!strcmp(key, "count"))
-		cfg->count = v;
-	else if (!strcmp(key, "rotate-size"))
-		cfg->rotate_bytes = v << 20;
-	else if (!strcmp(key, "rotate-files"))
-		cfg->rotate_files = (uint32_t)v;
-	else
-		return fail(r, -EINVAL, "unknown capture option \"%s\"", key);
-	return 0;
-}
-
-/* A capture's port: "all", or a port's name. */
-static int cap_port(struct ub_bridge *br, const char *name,
-		    struct ub_cap_req *req, struct ub_ctl_reply *r)
-{
 	struct ub_port *p;
 
-	req->port_name = name;
+	req->port_name = a->v[UB_CMD_K_PORT].str;
 	req->port = UB_CAP_ALL;
-	if (!strcmp(name, "all"))
-		return 0;
-	if (!(p = port_arg(br, name, r)))
-		return -ENOENT;
-	req->port = ub_port_id(&br->ports, p);
+	if (!a->v[UB_CMD_K_PORT].all) {
+		if (!(p = port_arg(br, a, UB_CMD_K_PORT, r)))
+			return -ENOENT;
+		req->port = ub_port_id(&br->ports, p);
+	}
+	if (ub_cmd_has(a, UB_CMD_K_DIR))
+		req->dir = dirs[a->v[UB_CMD_K_DIR].u];
+	cfg->path = str(a, UB_CMD_K_FILE);
+	cfg->filter = str(a, UB_CMD_K_FILTER);
+	cfg->snaplen = (uint32_t)num(a, UB_CMD_K_SNAPLEN);
+	cfg->count = num(a, UB_CMD_K_COUNT);
+	cfg->rotate_bytes = num(a, UB_CMD_K_ROTATE_SIZE) << 20;
+	cfg->rotate_files = (uint32_t)num(a, UB_CMD_K_ROTATE_FILES);
+	if (cfg->rotate_bytes && !cfg->rotate_files)
+		cfg->rotate_files = 10;
+	/* The state file's: carry on in an existing file. */
+	cfg->append = ub_cmd_has(a, UB_CMD_K_APPEND) && a->v[UB_CMD_K_APPEND].b;
 	return 0;
 }
 
-/* The "KEY VALUE" options of a capture, from argv[first] on. */
-static int cap_opts(struct ub_cap_req *req, int argc, char **argv, int first,
-		    struct ub_ctl_reply *r)
-{
-	int ret;
-
-	if ((argc - first) % 2)
-		return fail(r, -EINVAL, "capture options come in pairs: "
-			    "KEY VALUE");
-	for (int i = first; i < argc; i += 2)
-		if ((ret = cap_opt(req, argv[i], argv[i + 1], r)))
-			return ret;
-	if (req->cfg.rotate_files && !req->cfg.rotate_bytes)
-		return fail(r, -EINVAL, "rotate-files needs rotate-size");
-	if (req->cfg.rotate_bytes && !req->cfg.rotate_files)
-		req->cfg.rotate_files = 10;
-	return 0;
-}
-
-static int cmd_capture_start(struct ub_bridge *br, int argc, char **argv,
+static int cmd_capture_start(struct ub_bridge *br, const struct ub_cmd_args *a,
 			     struct ub_cmd_ctx *ctx)
 {
-	struct ub_ctl_reply *r = ctx->r;
 	struct ub_cap_req req = { 0 };
 	struct ub_cap_slot *s;
 	char err[300];
 	int ret;
 
-	if ((ret = cap_port(br, argv[0], &req, r)))
-		return ret;
-	if (ub_ctl_word_decode(argv[1]) || argv[1][0] != '/')
-		return fail(r, -EINVAL, "the file must be an absolute path");
-	req.cfg.path = argv[1];
-	if ((ret = cap_opts(&req, argc, argv, 2, r)))
+	if ((ret = cap_req(br, a, &req, ctx->r)))
 		return ret;
 	s = ub_cap_start(&br->caps, &req, &ret, err, sizeof(err));
 	if (!s)
-		return fail(r, ret, "%s", err);
-	ub_ctl_reply_record(r, "id=%u", s->id);
+		return fail(ctx->r, ret, "%s", err);
+	ub_ctl_reply_record(ctx->r, "id=%u", s->id);
 	return 0;
 }
 
@@ -571,26 +395,23 @@ static int cmd_capture_start(struct ub_bridge *br, int argc, char **argv,
  * once the data path gave it a frame, which happens after this returns,
  * so the status line is always first on the wire.
  */
-static int cmd_capture_watch(struct ub_bridge *br, int argc, char **argv,
+static int cmd_capture_watch(struct ub_bridge *br, const struct ub_cmd_args *a,
 			     struct ub_cmd_ctx *ctx)
 {
 	static const char ok[] = "errno=0\n";
 	static const struct timeval stream_timeout = { .tv_sec = 2 };
-	struct ub_ctl_reply *r = ctx->r;
 	struct ub_cap_req req = { 0 };
 	struct ub_cap_slot *s;
 	char err[300];
 	int ret;
 
-	if ((ret = cap_port(br, argv[0], &req, r)) ||
-	    (ret = cap_opts(&req, argc, argv, 1, r)))
+	if ((ret = cap_req(br, a, &req, ctx->r)))
 		return ret;
-	if (req.cfg.rotate_bytes)
-		return fail(r, -EINVAL, "a stream is not rotated");
 	req.cfg.stream = true;
 	req.cfg.fd = fcntl(ctx->fd, F_DUPFD_CLOEXEC, 0);
 	if (req.cfg.fd < 0)
-		return fail(r, -errno, "cannot stream: %s", strerror(errno));
+		return fail(ctx->r, -errno, "cannot stream: %s",
+			    strerror(errno));
 	/* A reader that stops reading fails the writer's writes after a
 	 * while rather than holding it (and a stop waiting for it) forever;
 	 * meanwhile the data path drops frames for this capture only. */
@@ -598,39 +419,34 @@ static int cmd_capture_watch(struct ub_bridge *br, int argc, char **argv,
 		   sizeof(stream_timeout));
 	s = ub_cap_start(&br->caps, &req, &ret, err, sizeof(err));
 	if (!s)
-		return fail(r, ret, "%s", err);
+		return fail(ctx->r, ret, "%s", err);
 	if (send(ctx->fd, ok, sizeof(ok) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) !=
 	    (ssize_t)sizeof(ok) - 1) {
 		ub_cap_stop(&br->caps, s);
-		return fail(r, -EIO, "cannot answer the client");
+		return fail(ctx->r, -EIO, "cannot answer the client");
 	}
 	return UB_CMD_ANSWERED;
 }
 
-static int cmd_capture_stop(struct ub_bridge *br, int argc, char **argv,
+static int cmd_capture_stop(struct ub_bridge *br, const struct ub_cmd_args *a,
 			    struct ub_cmd_ctx *ctx)
 {
-	struct ub_ctl_reply *r = ctx->r;
-	uint64_t id;
-
 	struct ub_cap_slot *s;
 
-	if (!strcmp(argv[0], "all")) {
+	if (a->v[UB_CMD_K_ID].all) {
 		ub_cap_stop_port(&br->caps, UB_CAP_ALL);
 		return 0;
 	}
-	if (parse_u64(argv[0], UINT32_MAX, &id))
-		return fail(r, -EINVAL, "invalid capture id \"%s\"", argv[0]);
-	if (!(s = ub_cap_find(&br->caps, (uint32_t)id)))
-		return fail(r, -ENOENT, "no capture %s", argv[0]);
+	if (!(s = ub_cap_find(&br->caps, (uint32_t)a->v[UB_CMD_K_ID].u)))
+		return fail(ctx->r, -ENOENT, "no capture %s",
+			    a->v[UB_CMD_K_ID].str);
 	ub_cap_stop(&br->caps, s);
 	return 0;
 }
 
-static int cmd_capture_show(struct ub_bridge *br, int argc, char **argv,
+static int cmd_capture_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 			    struct ub_cmd_ctx *ctx)
 {
-	struct ub_ctl_reply *r = ctx->r;
 	static const char *const dirs[] = { "", "in", "out", "both" };
 
 	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++) {
@@ -644,7 +460,7 @@ static int cmd_capture_show(struct ub_bridge *br, int argc, char **argv,
 		ub_ctl_word_encode(s->path, path, sizeof(path));
 		ub_ctl_word_encode(s->filter[0] ? s->filter : "-", filter,
 				   sizeof(filter));
-		ub_ctl_reply_record(r,
+		ub_ctl_reply_record(ctx->r,
 				    "id=%u port=%s dir=%s file=%s filter=%s "
 				    "frames=%llu bytes=%llu dropped=%llu%s%s",
 				    s->id, s->port_name, dirs[s->dir], path,
@@ -659,91 +475,53 @@ static int cmd_capture_show(struct ub_bridge *br, int argc, char **argv,
 
 /* ---- namespaces ---- */
 
-/* "netns add|attach" options, KEY VALUE pairs from argv[first] on. */
-static int ns_opts(struct ub_ns_req *req, int argc, char **argv, int first,
-		   struct ub_ctl_reply *r)
+_Static_assert(UB_CMD_MULTI_MAX == UB_NS_ADDRS_MAX,
+	       "every address the grammar takes fits a namespace request");
+
+/* "netns add|attach": what to build, from the arguments. */
+static void ns_req(const struct ub_cmd_args *a, struct ub_ns_req *req)
 {
-	uint64_t v;
-
-	if ((argc - first) % 2)
-		return fail(r, -EINVAL, "options come in pairs: KEY VALUE");
-	for (int i = first; i < argc; i += 2) {
-		const char *k = argv[i], *val = argv[i + 1];
-
-		if (!strcmp(k, "addr")) {
-			if (req->naddrs == UB_NS_ADDRS_MAX)
-				return fail(r, -E2BIG, "at most %d addresses",
-					    UB_NS_ADDRS_MAX);
-			req->addrs[req->naddrs++] = val;
-		} else if (!strcmp(k, "gw")) {
-			req->gw = val;
-		} else if (!strcmp(k, "ifname")) {
-			req->ifname = val;
-		} else if (!strcmp(k, "mac")) {
-			if (ub_mac_parse(val, &req->mac) ||
-			    ub_mac_is_mcast(&req->mac) ||
-			    ub_mac_is_zero(&req->mac))
-				return fail(r, -EINVAL, "invalid MAC address "
-					    "\"%s\" (a unicast "
-					    "aa:bb:cc:dd:ee:ff)", val);
-			req->has_mac = true;
-		} else if (!strcmp(k, "mtu")) {
-			if (parse_u64(val, 65535, &v) || v < 68)
-				return fail(r, -EINVAL, "invalid MTU \"%s\" "
-					    "(68 to 65535)", val);
-			req->mtu = (uint32_t)v;
-		} else {
-			return fail(r, -EINVAL, "unknown option \"%s\"", k);
-		}
-	}
-	return 0;
+	req->name = str(a, UB_CMD_K_NAME);
+	req->pid = (int)num(a, UB_CMD_K_PID);
+	req->ifname = str(a, UB_CMD_K_IFNAME);
+	req->mtu = (uint32_t)num(a, UB_CMD_K_MTU);
+	req->has_mac = ub_cmd_has(a, UB_CMD_K_MAC);
+	if (req->has_mac)
+		req->mac = a->v[UB_CMD_K_MAC].mac;
+	req->naddrs = a->nmulti;
+	for (unsigned i = 0; i < a->nmulti; i++)
+		req->addrs[i] = a->multi[i].str;
+	req->gw = str(a, UB_CMD_K_GW);
 }
 
-static int cmd_netns_add(struct ub_bridge *br, int argc, char **argv,
-			 struct ub_cmd_ctx *ctx)
+static int cmd_netns_attach(struct ub_bridge *br, const struct ub_cmd_args *a,
+			    struct ub_cmd_ctx *ctx)
 {
-	struct ub_ns_req req = { .name = argv[0], .create = true };
+	struct ub_ns_req req = { .create = a->id == UB_CMD_NETNS_ADD };
 	char err[400];
 	int ret;
 
-	if ((ret = ns_opts(&req, argc, argv, 1, ctx->r)))
-		return ret;
+	ns_req(a, &req);
 	ret = ub_ns_attach(br, &req, err, sizeof(err));
+	if (!ret)
+		return 0;
 	/* Long names are cut in the message; the reason must fit. */
-	return ret ? fail(ctx->r, ret, "netns add %.40s: %s", argv[0], err) : 0;
+	if (req.create)
+		return fail(ctx->r, ret, "netns add %.40s: %s", req.name, err);
+	return fail(ctx->r, ret, "netns attach: %s", err);
 }
 
-static int cmd_netns_attach(struct ub_bridge *br, int argc, char **argv,
-			    struct ub_cmd_ctx *ctx)
-{
-	struct ub_ns_req req = { .name = argv[0] };
-	char err[400];
-	uint64_t pid;
-	int ret, first = 1;
-
-	if (!strcmp(argv[0], "pid")) {
-		if (argc < 2 || parse_u64(argv[1], INT32_MAX, &pid) || !pid)
-			return fail(ctx->r, -EINVAL, "expected \"pid PID\"");
-		req.name = NULL;
-		req.pid = (int)pid;
-		first = 2;
-	}
-	if ((ret = ns_opts(&req, argc, argv, first, ctx->r)))
-		return ret;
-	ret = ub_ns_attach(br, &req, err, sizeof(err));
-	return ret ? fail(ctx->r, ret, "netns attach: %s", err) : 0;
-}
-
-static int cmd_netns_del(struct ub_bridge *br, int argc, char **argv,
+static int cmd_netns_del(struct ub_bridge *br, const struct ub_cmd_args *a,
 			 struct ub_cmd_ctx *ctx)
 {
+	const char *name = a->v[UB_CMD_K_NAME].str;
 	char err[400];
-	int ret = ub_ns_del(br, argv[0], err, sizeof(err));
+	int ret = ub_ns_del(br, name, err, sizeof(err));
 
-	return ret ? fail(ctx->r, ret, "netns del %.40s: %s", argv[0], err) : 0;
+	return ret ? fail(ctx->r, ret, "netns del %.40s: %s", name, err) : 0;
 }
 
-static int cmd_netns_show(struct ub_bridge *br, int argc, char **argv,
+static int cmd_netns_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 			  struct ub_cmd_ctx *ctx)
 {
 	ub_ns_show(br, ctx->r);
@@ -752,16 +530,16 @@ static int cmd_netns_show(struct ub_bridge *br, int argc, char **argv,
 
 /* ---- gateway and NAT ---- */
 
-static int cmd_gateway_add(struct ub_bridge *br, int argc, char **argv,
+static int cmd_gateway_add(struct ub_bridge *br, const struct ub_cmd_args *a,
 			   struct ub_cmd_ctx *ctx)
 {
 	char err[300];
-	int ret = ub_gw_add(br, argv[0], err, sizeof(err));
+	int ret = ub_gw_add(br, a->v[UB_CMD_K_CIDR].str, err, sizeof(err));
 
 	return ret ? fail(ctx->r, ret, "%s", err) : 0;
 }
 
-static int cmd_gateway_del(struct ub_bridge *br, int argc, char **argv,
+static int cmd_gateway_del(struct ub_bridge *br, const struct ub_cmd_args *a,
 			   struct ub_cmd_ctx *ctx)
 {
 	char err[300];
@@ -770,86 +548,65 @@ static int cmd_gateway_del(struct ub_bridge *br, int argc, char **argv,
 	return ret ? fail(ctx->r, ret, "%s", err) : 0;
 }
 
-static int cmd_gateway_show(struct ub_bridge *br, int argc, char **argv,
+static int cmd_gateway_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 			    struct ub_cmd_ctx *ctx)
 {
 	ub_gw_show(br, ctx->r);
 	return 0;
 }
 
-static int cmd_nat(struct ub_bridge *br, int argc, char **argv,
+static int cmd_nat(struct ub_bridge *br, const struct ub_cmd_args *a,
 		   struct ub_cmd_ctx *ctx)
 {
 	char err[300];
-	int ret;
+	int ret = ub_nat_set(br, a->v[UB_CMD_K_NAT].u == UB_CMD_NAT_ON, err,
+			     sizeof(err));
 
-	if (strcmp(argv[0], "on") && strcmp(argv[0], "off"))
-		return fail(ctx->r, -EINVAL, "usage: nat on|off");
-	ret = ub_nat_set(br, !strcmp(argv[0], "on"), err, sizeof(err));
 	return ret ? fail(ctx->r, ret, "%s", err) : 0;
 }
 
-static const struct ub_cmd cmds[] = {
-	{ "port", "add", 1, 11, true, "port add IFNAME [type tap] [mtu N] "
-	  "[max-learned N] [policy drop|nolearn]", cmd_port_add },
-	{ "port", "set", 3, 5, true, "port set IFNAME [max-learned N] "
-	  "[policy drop|nolearn]", cmd_port_set },
-	{ "port", "del", 1, 1, true, "port del IFNAME", cmd_port_del },
-	{ "port", "show", 0, 0, false, "port show", cmd_port_show },
-	{ "fdb", "show", 0, 0, false, "fdb show", cmd_fdb_show },
-	{ "fdb", "add", 3, 5, true, "fdb add MAC dev IFNAME [vlan VID]",
-	  cmd_fdb_add },
-	{ "fdb", "del", 1, 3, true, "fdb del MAC [vlan VID]", cmd_fdb_del },
-	{ "fdb", "flush", 0, 2, false, "fdb flush [dev IFNAME]", cmd_fdb_flush },
-	{ "set", "ageing", 1, 1, true, "set ageing SECONDS", cmd_set_ageing },
-	{ "stats", NULL, 0, 0, false, "stats", cmd_stats },
-	{ "capture", "start", 2, 2 + 2 * 7, true,
-	  "capture start PORT|all FILE [dir in|out|both] [filter EXPR] "
-	  "[snaplen N] [count N] [rotate-size MB] [rotate-files K]",
-	  cmd_capture_start },
-	{ "capture", "watch", 1, 1 + 2 * 4, false,
-	  "capture watch PORT|all [dir in|out|both] [filter EXPR] [snaplen N] "
-	  "[count N]", cmd_capture_watch },
-	{ "capture", "stop", 1, 1, true, "capture stop ID|all",
-	  cmd_capture_stop },
-	{ "capture", "show", 0, 0, false, "capture show", cmd_capture_show },
-	{ "netns", "add", 1, 1 + 2 * (UB_NS_ADDRS_MAX + 4), true,
-	  "netns add NAME [addr CIDR]... [gw ADDR] [mac MAC] [mtu N] "
-	  "[ifname IF]", cmd_netns_add },
-	{ "netns", "attach", 1, 2 + 2 * (UB_NS_ADDRS_MAX + 4), true,
-	  "netns attach NAME|pid PID [addr CIDR]... [gw ADDR] [mac MAC] "
-	  "[mtu N] [ifname IF]", cmd_netns_attach },
-	{ "netns", "del", 1, 1, true, "netns del NAME", cmd_netns_del },
-	{ "netns", "show", 0, 0, false, "netns show", cmd_netns_show },
-	{ "gateway", "add", 1, 1, true, "gateway add CIDR", cmd_gateway_add },
-	{ "gateway", "del", 0, 0, true, "gateway del", cmd_gateway_del },
-	{ "gateway", "show", 0, 0, false, "gateway show", cmd_gateway_show },
-	{ "nat", NULL, 1, 1, true, "nat on|off", cmd_nat },
-	{ "time", "warp", 1, 1, false, "time warp MILLISECONDS", cmd_time_warp },
+static const ub_cmd_fn handlers[UB_CMD__COUNT] = {
+	[UB_CMD_PORT_ADD] = cmd_port_add,
+	[UB_CMD_PORT_SET] = cmd_port_set,
+	[UB_CMD_PORT_DEL] = cmd_port_del,
+	[UB_CMD_PORT_SHOW] = cmd_port_show,
+	[UB_CMD_FDB_SHOW] = cmd_fdb_show,
+	[UB_CMD_FDB_ADD] = cmd_fdb_add,
+	[UB_CMD_FDB_DEL] = cmd_fdb_del,
+	[UB_CMD_FDB_FLUSH] = cmd_fdb_flush,
+	[UB_CMD_SET_AGEING] = cmd_set_ageing,
+	[UB_CMD_STATS] = cmd_stats,
+	[UB_CMD_CAPTURE_START] = cmd_capture_start,
+	[UB_CMD_CAPTURE_WATCH] = cmd_capture_watch,
+	[UB_CMD_CAPTURE_STOP] = cmd_capture_stop,
+	[UB_CMD_CAPTURE_SHOW] = cmd_capture_show,
+	[UB_CMD_NETNS_ADD] = cmd_netns_attach,
+	[UB_CMD_NETNS_ATTACH] = cmd_netns_attach,
+	[UB_CMD_NETNS_DEL] = cmd_netns_del,
+	[UB_CMD_NETNS_SHOW] = cmd_netns_show,
+	[UB_CMD_GATEWAY_ADD] = cmd_gateway_add,
+	[UB_CMD_GATEWAY_DEL] = cmd_gateway_del,
+	[UB_CMD_GATEWAY_SHOW] = cmd_gateway_show,
+	[UB_CMD_NAT] = cmd_nat,
+	[UB_CMD_TIME_WARP] = cmd_time_warp,
 };
 
 void ub_cmd_run(struct ub_bridge *br, int argc, char **argv, int fd,
 		struct ub_ctl_reply *r)
 {
+	/* Large (values are decoded into it): not on the loop's stack. */
+	static struct ub_cmd_args a;
 	struct ub_cmd_ctx ctx = { r, fd };
+	char err[400];
+	int ret;
 
-	for (size_t i = 0; i < UB_ARRAY_SIZE(cmds); i++) {
-		const struct ub_cmd *c = &cmds[i];
-		int skip = c->verb ? 2 : 1, n = argc - skip;
-
-		if (strcmp(argv[0], c->obj) ||
-		    (c->verb && (argc < 2 || strcmp(argv[1], c->verb))))
-			continue;
-		if (n < c->min_args || n > c->max_args) {
-			fail(r, -EINVAL, "usage: %s", c->usage);
-			return;
-		}
-		if (c->fn(br, n, argv + skip, &ctx) == 0) {
-			ub_ctl_reply_status(r, 0, NULL);
-			br->state_dirty |= c->changes;
-		}
+	ret = ub_cmd_parse(argc, argv, 0, &a, err, sizeof(err));
+	if (ret) {
+		fail(r, ret, "%s", err);
 		return;
 	}
-	fail(r, -EINVAL, "unknown command \"%s%s%s\"", argv[0],
-	     argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+	if (handlers[a.id](br, &a, &ctx) == 0) {
+		ub_ctl_reply_status(r, 0, NULL);
+		br->state_dirty |= (a.spec->flags & UB_CMD_F_CHANGES) != 0;
+	}
 }

@@ -43,30 +43,6 @@ static void rx_error(struct ub_bridge *br, struct ub_worker *w,
 		  strerror(-res));
 }
 
-/*
- * A static entry refused to move the frame's source here. If that entry
- * is one of our ports' own MACs, somebody behind port 'id' is using it
- * (a loop, or spoofing the gateway): the frame is dropped and we say so.
- */
-static bool own_mac_elsewhere(struct ub_bridge *br, const uint8_t *eth,
-			      uint32_t id)
-{
-	const struct ub_eth_hdr *h = (const struct ub_eth_hdr *)eth;
-	struct ub_port *owner;
-	uint32_t oid;
-
-	if (!ub_fdb_lookup(br->fdb, &h->src, 0, &oid))
-		return false;
-	owner = ub_port_by_id(&br->ports, oid);
-	if (owner->state != UB_PORT_FORWARDING ||
-	    !ub_mac_eq(&owner->io.mac, &h->src))
-		return false;
-	ub_log_rl(UB_LOG_WARN, "%s: port %s: frame with the MAC of port %s "
-		  "as source, dropped", br->name,
-		  ub_port_by_id(&br->ports, id)->name, owner->name);
-	return true;
-}
-
 /* Checks, learns and classifies one received frame. True: it goes on to
  * pass 2; false: it was dropped (and counted). */
 static bool rx_classify(struct ub_bridge *br, struct ub_port *p,
@@ -89,12 +65,14 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p,
 			  &rx->fwd);
 	if (ub_unlikely(rx->fwd.learn == UB_FDB_LEARN_REFUSED))
 		p->learn_refused++;
-	if (ub_unlikely(rx->fwd.learn == UB_FDB_LEARN_STATIC) &&
-	    own_mac_elsewhere(br, ub_frame_eth(&rx->f), id)) {
-		rx->fwd.kind = UB_FWD_DROP;
-		rx->fwd.drop = UB_DROP_OWN_MAC;
-	}
 	if (rx->fwd.kind == UB_FWD_DROP) {
+		/* Somebody behind this port uses the MAC of another of our
+		 * ports: a loop, or spoofing the gateway. */
+		if (ub_unlikely(rx->fwd.drop == UB_DROP_OWN_MAC))
+			ub_log_rl(UB_LOG_WARN, "%s: port %s: frame with the MAC "
+				  "of port %s as source, dropped", br->name,
+				  p->name,
+				  ub_port_by_id(&br->ports, rx->fwd.port)->name);
 		p->drops[rx->fwd.drop]++;
 		return false;
 	}

@@ -159,7 +159,7 @@ void ub_port_set_mac(struct ub_bridge *br, struct ub_port *p,
 		p->io.mac = *mac;
 	}
 	if (!ub_mac_is_zero(mac) && !ub_mac_is_mcast(mac))
-		ub_fdb_add_static(br->fdb, mac, 0, ub_port_id(&br->ports, p));
+		ub_fdb_add_local(br->fdb, mac, 0, ub_port_id(&br->ports, p));
 }
 
 void ub_port_maybe_free(struct ub_bridge *br, struct ub_port *p)

@@ -44,7 +44,7 @@ static int state_fdb_one(const struct ub_fdb_entry_info *e, void *arg)
 
 	/* Learned entries are not configuration; a port's own MAC comes
 	 * back with the port. */
-	if (!e->is_static || ub_mac_eq(&e->mac, &p->io.mac))
+	if (!e->is_static || e->is_local)
 		return 0;
 	ub_ctl_reply_record(w->r, "fdb add %s dev %s vlan %u",
 			    ub_mac_fmt(&e->mac, mac), p->name, e->vid);
