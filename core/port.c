@@ -117,6 +117,7 @@ int ub_port_open(struct ub_bridge *br, struct ub_worker *self,
 	}
 
 	memset(p, 0, sizeof(*p));
+	p->io.ops = ops;
 	p->io.ring_bytes = br->ring_bytes;
 	p->worker = worker_pick(br);
 	ret = ops->open(ub_port_ring(br, p), ifname, &p->io);

@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data path of one worker's turn (core/datapath.c) over fake ports:
+ * a polled back end whose frames sit in a buffer area of its own, sends
+ * and a TX ring that only write down what would reach the wire, and
+ * completions the test delivers by hand. What it pins: who gets a frame
+ * (flood without the ingress port, known unicast, drops by reason),
+ * buffer references (a buffer goes back once, after its last send), the
+ * order of TX ring frames against sends, and a detached port's slot
+ * waiting for its sends.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bridge_private.h"
+#include "datapath.h"
+#include "io_private.h"
+
+#define NPORTS 4
+#define NBUFS 16
+#define BUF 2048
+/* A TX ring slot: frames longer than this are sends (-EMSGSIZE). */
+#define SLOT 200
+#define WIRE_MAX 256
+
+struct fake {
+	uint32_t area;
+	uint8_t mem[NBUFS][BUF];
+	uint32_t released[NBUFS]; /* how often each buffer came back */
+	/* Frames waiting to be received: buffer indexes, in order. */
+	uint32_t rxq[NBUFS], rx_head, rx_tail;
+	uint32_t next_buf;
+	bool has_ring;
+	uint32_t ring_cap;
+	uint32_t ring[WIRE_MAX]; /* tags of frames put, not flushed */
+	uint32_t ring_n;
+	uint32_t flushes;
+	bool closed;
+};
+
+/* What reached the wire, in order: (port, the frame's tag). */
+static struct {
+	uint32_t port, tag;
+} wire[WIRE_MAX];
+static uint32_t nwire;
+static struct fake fakes[NPORTS];
+static struct ub_bridge *br;
+static struct ub_port *ports[NPORTS];
+/* Sends queued, not completed yet: their user_data. */
+static uint64_t pending[WIRE_MAX];
+static uint32_t npending;
+
+static const struct ub_mac bcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+
+static struct ub_mac host(int i)
+{
+	return (struct ub_mac){ { 0x02, 0, 0, 0, 0x10, (uint8_t)i } };
+}
+
+static struct fake *fake_of(const struct ub_port_io *p)
+{
+	return p->priv;
+}
+
+/* A frame's tag: its last payload byte, set by inject(). */
+static uint32_t tag_of(const struct ub_frame *f)
+{
+	return f->data[f->len - 1];
+}
+
+static void fake_release(void *arg, uint32_t idx)
+{
+	((struct fake *)arg)->released[idx]++;
+}
+
+static int fake_open(struct ub_ring *ring, const char *ifname,
+		     struct ub_port_io *p)
+{
+	int i = ifname[4] - '0';
+	struct fake *f = &fakes[i];
+
+	p->priv = f;
+	p->fd = -1;
+	p->ifindex = 100 + i;
+	p->mtu = 1500;
+	p->mac = (struct ub_mac){ { 0x02, 0xaa, 0, 0, 0, (uint8_t)i } };
+	return ub_ring_area_add__(ring, NBUFS, fake_release, f, &f->area);
+}
+
+static void fake_close(struct ub_ring *ring, struct ub_port_io *p)
+{
+	ub_ring_area_del__(ring, fake_of(p)->area);
+	fake_of(p)->closed = true;
+}
+
+static int fake_arm_rx(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud)
+{
+	return 0;
+}
+
+static enum ub_rx_status fake_rx_next(struct ub_ring *ring,
+				      struct ub_port_io *p, struct ub_frame *fr)
+{
+	struct fake *f = fake_of(p);
+	uint32_t idx;
+
+	if (f->rx_head == f->rx_tail)
+		return UB_RX_NONE;
+	idx = f->rxq[f->rx_head++ % NBUFS];
+	fr->data = f->mem[idx];
+	memcpy(&fr->len, f->mem[idx] + BUF - sizeof(fr->len), sizeof(fr->len));
+	fr->buf = ub_buf_handle__(f->area, idx);
+	return UB_RX_OK;
+}
+
+static uint32_t fake_rx_held(struct ub_ring *ring, struct ub_port_io *p)
+{
+	return ub_ring_area_held__(ring, fake_of(p)->area);
+}
+
+static void on_wire(const struct ub_port_io *p, uint32_t tag)
+{
+	assert_true(nwire < WIRE_MAX);
+	wire[nwire].port = (uint32_t)(fake_of(p) - fakes);
+	wire[nwire++].tag = tag;
+}
+
+static int fake_send(struct ub_ring *ring, struct ub_port_io *p,
+		     const struct ub_frame *f, uint64_t ud)
+{
+	on_wire(p, tag_of(f));
+	pending[npending++] = ud;
+	return 0;
+}
+
+static int fake_tx_put(struct ub_port_io *p, const struct ub_frame *fr)
+{
+	struct fake *f = fake_of(p);
+
+	if (!f->has_ring || fr->len > SLOT)
+		return -EMSGSIZE;
+	if (f->ring_n == f->ring_cap)
+		return -ENOBUFS;
+	f->ring[f->ring_n++] = tag_of(fr);
+	return 0;
+}
+
+static int fake_tx_flush(struct ub_ring *ring, struct ub_port_io *p,
+			 uint64_t ud)
+{
+	struct fake *f = fake_of(p);
+
+	for (uint32_t i = 0; i < f->ring_n; i++)
+		on_wire(p, f->ring[i]);
+	f->ring_n = 0;
+	f->flushes++;
+	pending[npending++] = ud;
+	return 0;
+}
+
+static const struct ub_port_ops fake_ops = {
+	.kind = "fake",
+	/* Its own device: no link state from netlink. */
+	.flags = UB_PORT_F_POLLED | UB_PORT_F_OWN_DEVICE,
+	.open = fake_open,
+	.close = fake_close,
+	.arm_rx = fake_arm_rx,
+	.rx_next = fake_rx_next,
+	.rx_held = fake_rx_held,
+	.send = fake_send,
+	.tx_put = fake_tx_put,
+	.tx_flush = fake_tx_flush,
+};
+
+static struct ub_worker *self(void)
+{
+	return &br->workers[0];
+}
+
+/* A frame dst <- src of 'len' bytes (with its virtio-net header) waiting
+ * on port 'in', tagged 'tag'. */
+static void inject(int in, const struct ub_mac *dst, const struct ub_mac *src,
+		   uint32_t len, uint8_t tag)
+{
+	struct fake *f = &fakes[in];
+	uint32_t idx = f->next_buf++ % NBUFS;
+	uint8_t *b = f->mem[idx];
+
+	memset(b, 0, len);
+	memcpy(b + UB_VNET_HLEN, dst->b, 6);
+	memcpy(b + UB_VNET_HLEN + 6, src->b, 6);
+	b[UB_VNET_HLEN + 12] = 0x08;
+	b[len - 1] = tag;
+	memcpy(b + BUF - sizeof(len), &len, sizeof(len));
+	f->rxq[f->rx_tail++ % NBUFS] = idx;
+}
+
+/* One turn: take what the ports hold, forward it. Returns the frames
+ * that passed pass 1. */
+static unsigned turn(void)
+{
+	struct ub_rx batch[UB_BATCH_MAX];
+	unsigned n = ub_dp_poll(br, self(), batch, 0);
+
+	ub_dp_forward(br, self(), batch, n);
+	return n;
+}
+
+/* Completes every pending send and flush with result 'res'. */
+static void complete_all(int res)
+{
+	for (uint32_t i = 0; i < npending; i++) {
+		struct ub_cqe c = { .user_data = pending[i], .res = res };
+
+		if (ub_ud_op(c.user_data) == UB_OP_TX && res >= 0)
+			c.res = 60 + (int)UB_VNET_HLEN;
+		ub_dp_on_tx(br, self(), &c);
+	}
+	npending = 0;
+}
+
+static uint32_t wire_count(uint32_t port)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < nwire; i++)
+		n += wire[i].port == port;
+	return n;
+}
+
+static int setup(void **state)
+{
+	struct ub_fdb_cfg fcfg;
+	char err[200];
+
+	memset(fakes, 0, sizeof(fakes));
+	nwire = npending = 0;
+	br = calloc(1, sizeof(*br));
+	assert_non_null(br);
+	snprintf(br->name, sizeof(br->name), "t");
+	br->caps.bridge = br->name;
+	br->nworkers = 1;
+	br->now = 1000000;
+	assert_int_equal(ub_worker_init(&br->workers[0], br, 0), 0);
+	ub_fdb_cfg_default(&fcfg);
+	fcfg.ports = UB_PORTS_MAX;
+	fcfg.secret = 7;
+	assert_int_equal(ub_fdb_new(&fcfg, &br->fdb), 0);
+	for (int i = 0; i < NPORTS; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "fake%d", i);
+		assert_int_equal(ub_port_open(br, self(), name, &fake_ops, err,
+					      sizeof(err)), 0);
+		ports[i] = ub_port_find(&br->ports, name);
+		assert_non_null(ports[i]);
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	complete_all(0);
+	for (int i = 0; i < NPORTS; i++)
+		if (ports[i]->state != UB_PORT_FREE)
+			ports[i]->io.ops->close(self()->ring, &ports[i]->io);
+	ub_worker_fini(&br->workers[0]);
+	ub_fdb_free(br->fdb);
+	free(br);
+	return 0;
+}
+
+/* A broadcast goes to every port but the one it came in on; its buffer
+ * is held by each send and goes back once, after the last. */
+static void test_flood_skips_ingress(void **state)
+{
+	struct ub_mac a = host(0);
+
+	inject(0, &bcast, &a, 60, 1);
+	assert_int_equal(turn(), 1);
+	assert_int_equal(wire_count(0), 0);
+	for (int i = 1; i < NPORTS; i++)
+		assert_int_equal(wire_count((uint32_t)i), 1);
+	assert_int_equal(ub_ring_buf_refs__(self()->ring,
+					    ub_buf_handle__(fakes[0].area, 0)),
+			 NPORTS - 1);
+	assert_int_equal(fakes[0].released[0], 0);
+	complete_all(0);
+	assert_int_equal(fakes[0].released[0], 1);
+	assert_int_equal(ports[1]->tx_packets, 1);
+}
+
+/* Once learned, unicast goes to one port only; to the ingress port's own
+ * side it is dropped and counted. */
+static void test_unicast_and_same_port(void **state)
+{
+	struct ub_mac a = host(0), b = host(1), a2 = host(9);
+
+	/* One frame a turn: a turn takes a port's frames together. */
+	inject(1, &bcast, &b, 60, 1);
+	turn();
+	inject(0, &b, &a, 60, 2);
+	turn();
+	inject(0, &a2, &a, 60, 3);	/* unknown: floods */
+	turn();
+	inject(1, &a, &b, 60, 4);
+	turn();
+	inject(0, &a, &a2, 60, 5);	/* a sits behind port 0 itself */
+	turn();
+	complete_all(0);
+	/* 1: ports 0, 2, 3; 2: port 1; 3: ports 1, 2, 3; 4: port 0. */
+	assert_int_equal(wire_count(0), 2);
+	assert_int_equal(wire_count(1), 2);
+	assert_int_equal(wire_count(2), 2);
+	assert_int_equal(ports[0]->drops[UB_DROP_SAME_PORT], 1);
+	/* Every buffer back, once: sent, or dropped at once. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(fakes[0].released[i], 1);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(fakes[1].released[i], 1);
+}
+
+/* A port whose link is down gets nothing: unicast to it is a counted
+ * drop, a flood passes it by. */
+static void test_link_down(void **state)
+{
+	struct ub_mac a = host(0), b = host(1);
+
+	inject(1, &bcast, &b, 60, 1);
+	turn();
+	complete_all(0);
+	nwire = 0;
+	ports[1]->link_up = false;
+	inject(0, &b, &a, 60, 2);
+	inject(0, &bcast, &a, 60, 3);
+	turn();
+	complete_all(0);
+	assert_int_equal(wire_count(1), 0);
+	assert_int_equal(ports[1]->drops[UB_DROP_TX_DOWN], 1);
+	assert_int_equal(wire_count(2), 1);
+	assert_int_equal(fakes[0].released[0] + fakes[0].released[1], 2);
+}
+
+/* A frame with another port's own MAC as source is dropped on entry,
+ * counted, and teaches nothing. */
+static void test_own_mac(void **state)
+{
+	struct ub_mac own2 = ports[2]->io.mac;
+	uint32_t where;
+
+	inject(0, &bcast, &own2, 60, 1);
+	assert_int_equal(turn(), 0);
+	assert_int_equal(nwire, 0);
+	assert_int_equal(ports[0]->drops[UB_DROP_OWN_MAC], 1);
+	assert_true(ub_fdb_lookup(br->fdb, &own2, 0, &where));
+	assert_int_equal(where, ub_port_id(&br->ports, ports[2]));
+	assert_int_equal(fakes[0].released[0], 1);
+}
+
+/* Frames to a port with a TX ring leave in the order they came, also
+ * when one too large for a slot has to be a send: the ring is flushed
+ * before it, and what follows in the batch is sent after it. */
+static void test_tx_ring_order(void **state)
+{
+	struct ub_mac a = host(0);
+	uint32_t seen = 0;
+
+	fakes[1].has_ring = true;
+	fakes[1].ring_cap = 8;
+	inject(0, &bcast, &a, 60, 1);
+	inject(0, &bcast, &a, 60, 2);
+	inject(0, &bcast, &a, SLOT + 100, 3);
+	inject(0, &bcast, &a, 60, 4);
+	turn();
+	for (uint32_t i = 0; i < nwire; i++)
+		if (wire[i].port == 1)
+			assert_int_equal(wire[i].tag, ++seen);
+	assert_int_equal(seen, 4);
+	/* One flush, before the large frame: nothing waits in the ring. */
+	assert_int_equal(fakes[1].flushes, 1);
+	assert_int_equal(fakes[1].ring_n, 0);
+	/* The other ports' sends hold the buffers until they complete. */
+	assert_int_equal(fakes[0].released[0], 0);
+	complete_all(0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(fakes[0].released[i], 1);
+	assert_int_equal(ports[1]->tx_packets, 4);
+	assert_int_equal(ports[1]->io.tx.inflight, 0);
+}
+
+/* A full TX ring drops with a counter and flushes what it took. */
+static void test_tx_ring_full(void **state)
+{
+	struct ub_mac a = host(0);
+
+	fakes[1].has_ring = true;
+	fakes[1].ring_cap = 2;
+	for (uint8_t t = 1; t <= 3; t++)
+		inject(0, &bcast, &a, 60, t);
+	turn();
+	assert_int_equal(wire_count(1), 2);
+	assert_int_equal(ports[1]->drops[UB_DROP_TX_BUSY], 1);
+	assert_int_equal(fakes[1].flushes, 1);
+}
+
+/* A send that fails is a counted drop on its port, and its buffer still
+ * comes back once. */
+static void test_send_error(void **state)
+{
+	struct ub_mac a = host(0);
+
+	inject(0, &bcast, &a, 60, 1);
+	turn();
+	complete_all(-EMSGSIZE);
+	assert_int_equal(ports[1]->drops[UB_DROP_TX_TOO_BIG], 1);
+	assert_int_equal(ports[1]->tx_packets, 0);
+	assert_int_equal(fakes[0].released[0], 1);
+}
+
+/* A detached port keeps its slot (and its back end open) until the sends
+ * out of its buffers have completed. */
+static void test_del_waits_for_sends(void **state)
+{
+	struct ub_mac a = host(0);
+
+	inject(0, &bcast, &a, 60, 1);
+	turn();
+	ports[0]->rx_armed = false;
+	ub_port_del(br, self(), ports[0]);
+	assert_int_equal(ports[0]->state, UB_PORT_CLOSING);
+	assert_false(fakes[0].closed);
+	assert_null(ub_port_find(&br->ports, "fake0"));
+	/* What housekeeping does each turn. */
+	ub_port_maybe_free(br, ports[0]);
+	assert_false(fakes[0].closed);
+	complete_all(0);
+	ub_port_maybe_free(br, ports[0]);
+	assert_int_equal(ports[0]->state, UB_PORT_FREE);
+	assert_true(fakes[0].closed);
+	assert_int_equal(br->ports.nclosing, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_flood_skips_ingress,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unicast_and_same_port,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_down, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_own_mac, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_ring_order, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tx_ring_full, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_send_error, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_del_waits_for_sends,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
