@@ -7,8 +7,23 @@
  * per capture drains the ring into libpcap's dumper, flushes at least every
  * UB_CAP_FLUSH_MS and rotates files. A full ring drops the frame for the
  * capture and counts it: forwarding never waits for the disk.
+ *
+ * Appending (a capture restored after a restart) must cope with a file its
+ * last writer left half-written: killed mid-write, stdio leaves whatever
+ * part of a buffer reached the kernel, so the file may end inside a record.
+ * A record appended after that tail is read as the rest of the torn one,
+ * and every reader stops there. So before appending, the file's records
+ * are walked and the file is cut back to the end of the last whole one.
+ * The file need not be ours, though (a path typed by hand), and we never
+ * destroy someone else's: a complete global header must be the one this
+ * capture writes (nanosecond magic in our byte order, version 2.4,
+ * Ethernet, the same snaplen), or the capture is refused and the file left
+ * as it is. A file shorter than a global header holds no record: it is
+ * started anew only when its bytes are the start of our own header (a
+ * crash right after the file was created), and refused otherwise.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
@@ -16,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +44,13 @@
 #define UB_CAP_SNAPLEN_DEFAULT 262144
 /* A record marking the end of the ring's used space: start over at 0. */
 #define UB_CAP_WRAP UINT32_MAX
+/* The global header's magic of a pcap file with nanosecond timestamps. */
+#define UB_PCAP_MAGIC_NS 0xa1b23c4du
+/* No reader takes a longer record (libpcap's limit for Ethernet), and no
+ * frame the bridge sees comes near it: longer means torn or not a record. */
+#define UB_CAP_RECORD_MAX 262144u
+/* How much of a file the check before appending reads at a time. */
+#define UB_CAP_CHECK_BYTES (64u << 10)
 
 struct cap_rec {
 	uint32_t len;    /* on the wire */
@@ -87,13 +110,174 @@ static void file_name(const struct ub_capture *c, uint32_t i, char *buf,
 		snprintf(buf, len, "%s", c->path);
 }
 
+/* A record's header as the file holds it (the writer's byte order). */
+struct pcap_rec_hdr {
+	uint32_t sec;
+	uint32_t nsec;
+	uint32_t caplen; /* bytes that follow in the file */
+	uint32_t len;    /* on the wire */
+};
+
+/* Where the last whole record of the file open at 'fd' ends. A record is
+ * whole when its header is complete, its length is one our writer could
+ * have written and all of its bytes are there. Reads each byte about once:
+ * the cost is bounded by the file's size. */
+static int records_end(int fd, uint64_t size, uint32_t snaplen, uint64_t *end)
+{
+	uint32_t max = snaplen;
+	uint64_t off = sizeof(struct pcap_file_header), base = 0, have = 0;
+	struct pcap_rec_hdr r;
+	uint8_t *buf;
+	ssize_t n;
+	int ret = 0;
+
+	if (max > UB_CAP_RECORD_MAX)
+		max = UB_CAP_RECORD_MAX;
+	buf = malloc(UB_CAP_CHECK_BYTES);
+	if (!buf)
+		return -ENOMEM;
+	while (size - off >= sizeof(r)) {
+		/* Only the headers are needed: read from the one at 'off'
+		 * on when it is not in what was read last. */
+		if (off < base || off + sizeof(r) > base + have) {
+			n = pread(fd, buf, UB_CAP_CHECK_BYTES, (off_t)off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				ret = -errno;
+				break;
+			}
+			/* Shorter than fstat said: it ends here. */
+			if ((size_t)n < sizeof(r))
+				break;
+			base = off;
+			have = (uint64_t)n;
+		}
+		memcpy(&r, buf + (off - base), sizeof(r));
+		/* Our writer never keeps more than the frame had. */
+		if (r.caplen > max || r.caplen > r.len ||
+		    size - off - sizeof(r) < r.caplen)
+			break;
+		off += sizeof(r) + r.caplen;
+	}
+	free(buf);
+	*end = off;
+	return ret;
+}
+
+/* Whether the complete global header 'h' is the one 'want' of this
+ * capture; if not, says why in 'err'. */
+static bool header_fits(const struct pcap_file_header *h,
+			const struct pcap_file_header *want, const char *name,
+			char *err, size_t errlen)
+{
+	if (h->magic != want->magic)
+		snprintf(err, errlen, "cannot append to %s: not a pcap file "
+			 "with nanosecond timestamps in this machine's byte "
+			 "order (magic %08x)", name, h->magic);
+	else if (h->version_major != want->version_major ||
+		 h->version_minor != want->version_minor)
+		snprintf(err, errlen, "cannot append to %s: pcap version "
+			 "%u.%u, not %u.%u", name, h->version_major,
+			 h->version_minor, want->version_major,
+			 want->version_minor);
+	else if (h->linktype != want->linktype)
+		snprintf(err, errlen, "cannot append to %s: link type %u, "
+			 "not Ethernet", name, h->linktype);
+	else if (h->snaplen != want->snaplen)
+		snprintf(err, errlen, "cannot append to %s: its snaplen is %u, "
+			 "the capture's %u", name, h->snaplen, want->snaplen);
+	else
+		return true;
+	return false;
+}
+
+/* Makes 'name' safe to append to: cut back to its last whole record, or
+ * emptied when it is a torn header of ours. A file that does not exist or
+ * is not a regular file (nothing to cut) is left to libpcap. */
+static int append_check(struct ub_capture *c, const char *name, char *err,
+			size_t errlen)
+{
+	struct pcap_file_header want = {
+		.magic = UB_PCAP_MAGIC_NS,
+		.version_major = PCAP_VERSION_MAJOR,
+		.version_minor = PCAP_VERSION_MINOR,
+		.snaplen = (bpf_u_int32)pcap_snapshot(c->pcap),
+		.linktype = DLT_EN10MB, /* also LINKTYPE_ETHERNET */
+	};
+	struct pcap_file_header h;
+	uint64_t size, end;
+	struct stat st;
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(name, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		ret = -errno;
+		goto err_io;
+	}
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		goto err_io;
+	}
+	if (!S_ISREG(st.st_mode) || !st.st_size)
+		goto out;
+	size = (uint64_t)st.st_size;
+	n = pread(fd, &h, sizeof(h), 0);
+	if (n < 0) {
+		ret = -errno;
+		goto err_io;
+	}
+	if ((size_t)n < sizeof(h)) {
+		/* Too short for a record: ours, torn while it was created,
+		 * starts anew; anything else is not ours to empty. */
+		if (memcmp(&h, &want, (size_t)n)) {
+			snprintf(err, errlen, "cannot append to %s: %zd bytes, "
+				 "too short for a pcap file, and not the start "
+				 "of one this capture writes", name, n);
+			ret = -EINVAL;
+			goto out;
+		}
+		end = 0;
+	} else {
+		if (!header_fits(&h, &want, name, err, errlen)) {
+			ret = -EINVAL;
+			goto out;
+		}
+		ret = records_end(fd, size, want.snaplen, &end);
+		if (ret)
+			goto err_io;
+	}
+	if (end < size && ftruncate(fd, (off_t)end)) {
+		ret = -errno;
+		goto err_io;
+	}
+	goto out;
+
+err_io:
+	snprintf(err, errlen, "cannot check %s before appending: %s", name,
+		 strerror(-ret));
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 static int open_file(struct ub_capture *c, char *err, size_t errlen)
 {
 	char name[4096];
+	int ret;
 
 	file_name(c, c->file_index, name, sizeof(name));
 	/* Appending only ever applies to the first file: a capture that
 	 * carries on after a restart. */
+	if (c->append) {
+		ret = append_check(c, name, err, errlen);
+		if (ret)
+			return ret;
+	}
 	c->dumper = c->append ? pcap_dump_open_append(c->pcap, name) :
 				pcap_dump_open(c->pcap, name);
 	c->append = false;

@@ -337,7 +337,11 @@ struct ub_capture_cfg {
 	uint64_t count;        /* stop after this many frames; 0: never */
 	uint64_t rotate_bytes; /* start the next file past this size; 0: never */
 	uint32_t rotate_files; /* with rotation: files kept, then reused */
-	bool append;           /* add to the (first) file if it exists */
+	/* Add to the (first) file if it exists. A torn last record (a
+	 * writer killed mid-write) is cut off first; a file whose header is
+	 * not this capture's, or too short to be one and not the start of
+	 * ours, is refused (-EINVAL) and left as it is. */
+	bool append;
 };
 
 struct ub_capture_stats {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The capture writer: what goes in comes out of the pcap file, in order,
- * through many turns of the ring; filters, snaplen, count, rotation. */
+ * through many turns of the ring; filters, snaplen, count, rotation; and
+ * appending to a file a crash left torn. */
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -61,12 +63,13 @@ static uint32_t read_back(const char *path, uint32_t first, uint32_t caplen,
 	const u_char *data;
 	uint32_t n = 0, seq;
 	pcap_t *p;
+	int ret;
 
 	p = pcap_open_offline_with_tstamp_precision(
 		path, PCAP_TSTAMP_PRECISION_NANO, err);
 	assert_non_null(p);
 	assert_int_equal(pcap_datalink(p), DLT_EN10MB);
-	while (pcap_next_ex(p, &h, &data) == 1) {
+	while ((ret = pcap_next_ex(p, &h, &data)) == 1) {
 		assert_int_equal(h->caplen, caplen);
 		assert_int_equal(h->len, len);
 		memcpy(&seq, data + 14, sizeof(seq));
@@ -76,6 +79,8 @@ static uint32_t read_back(const char *path, uint32_t first, uint32_t caplen,
 		assert_int_equal(h->ts.tv_usec, 123456789);
 		n++;
 	}
+	/* The end of the file, not a record libpcap could not read. */
+	assert_int_equal(ret, PCAP_ERROR_BREAK);
 	pcap_close(p);
 	return n;
 }
@@ -226,6 +231,201 @@ static void test_errors(void **state)
 	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), -EINVAL);
 }
 
+/* Writes frames 'first' .. 'first + n - 1' of 1000 bytes through a
+ * capture with 'cfg', start to stop. */
+static void write_frames(const struct ub_capture_cfg *cfg, uint32_t first,
+			 uint32_t n)
+{
+	struct ub_capture_stats st;
+	struct ub_capture *c;
+	uint8_t frame[1000];
+	char err[256];
+
+	assert_int_equal(ub_capture_new(cfg, &c, err, sizeof(err)), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		make_frame(frame, sizeof(frame), first + i);
+		while (!ub_capture_offer(c, &ts, frame, sizeof(frame)))
+			usleep(1000);
+	}
+	ub_capture_stop(c);
+	while (!ub_capture_finished(c))
+		usleep(1000);
+	ub_capture_get_stats(c, &st);
+	assert_int_equal(st.written, n);
+	assert_int_equal(st.error, 0);
+	ub_capture_free(c);
+}
+
+/* Adds 'len' bytes to the end of 'path', as a writer killed mid-record
+ * would have left them. */
+static void add_tail(const char *path, const void *tail, size_t len)
+{
+	FILE *f = fopen(path, "ab");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(tail, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Reads all of 'path' into 'buf'; returns its size. */
+static size_t read_file(const char *path, uint8_t *buf, size_t len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, len, f);
+	assert_true(n < len);
+	fclose(f);
+	return n;
+}
+
+/* A record header as the file holds it. */
+struct rec_hdr {
+	uint32_t sec, nsec, caplen, len;
+};
+
+static void test_append_after_torn_record(void **state)
+{
+	struct fixture *f = *state;
+	struct ub_capture_cfg cfg = { .path = f->path };
+	struct rec_hdr whole = { 1700000000, 0, 1000, 1000 };
+	struct rec_hdr huge = { 1700000000, 0, 524800, 524800 };
+	uint8_t body[1300] = { 0 }, junk[37];
+	struct {
+		const char *what;
+		uint8_t bytes[sizeof(struct rec_hdr) + 300];
+		size_t len;
+		size_t zeros; /* then this many zero bytes */
+	} tails[] = {
+		{ "nothing torn", { 0 }, 0, 0 },
+		{ "half a record header", { 0 }, sizeof(whole) / 2, 0 },
+		/* Followed by as many bytes as it claims: only its length
+		 * tells it is not a record. */
+		{ "a header with a too large length", { 0 }, sizeof(huge),
+		  524800 },
+		{ "a header with part of its body", { 0 },
+		  sizeof(whole) + 300, 0 },
+		{ "garbage", { 0 }, sizeof(junk), 0 },
+	};
+	uint8_t *zeros = calloc(1, 524800);
+
+	assert_non_null(zeros);
+	memcpy(body, &whole, sizeof(whole));
+	memcpy(tails[1].bytes, &whole, sizeof(whole));
+	memcpy(tails[2].bytes, &huge, sizeof(huge));
+	memcpy(tails[3].bytes, body, sizeof(whole) + 300);
+	memset(junk, 0xff, sizeof(junk));
+	memcpy(tails[4].bytes, junk, sizeof(junk));
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		print_message("tail: %s\n", tails[i].what);
+		unlink(f->path);
+		cfg.append = false;
+		write_frames(&cfg, 0, 10);
+		add_tail(f->path, tails[i].bytes, tails[i].len);
+		add_tail(f->path, zeros, tails[i].zeros);
+		/* A restored capture: the 10 whole records stay, the tail
+		 * goes, and what it writes follows them. */
+		cfg.append = true;
+		write_frames(&cfg, 10, 5);
+		assert_int_equal(read_back(f->path, 0, 1000, 1000), 15);
+	}
+	free(zeros);
+}
+
+static void test_append_torn_header(void **state)
+{
+	struct fixture *f = *state;
+	struct ub_capture_cfg cfg = { .path = f->path, .append = true };
+	uint8_t before[64], after[64];
+	struct ub_capture *c = NULL;
+	size_t n;
+	char err[256];
+
+	/* An empty file, and a file a crash left with part of our header:
+	 * no record in either, started anew. */
+	add_tail(f->path, "", 0);
+	write_frames(&cfg, 0, 3);
+	assert_int_equal(read_back(f->path, 0, 1000, 1000), 3);
+	assert_int_equal(truncate(f->path, 10), 0);
+	write_frames(&cfg, 0, 4);
+	assert_int_equal(read_back(f->path, 0, 1000, 1000), 4);
+
+	/* Ten bytes that are not the start of our header: not ours to
+	 * empty. Refused, and the file is as it was. */
+	unlink(f->path);
+	add_tail(f->path, "not a pcap", 10);
+	n = read_file(f->path, before, sizeof(before));
+	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), -EINVAL);
+	assert_null(c);
+	assert_non_null(strstr(err, "too short"));
+	assert_int_equal(read_file(f->path, after, sizeof(after)), n);
+	assert_memory_equal(before, after, n);
+}
+
+static void test_append_refuses_other_files(void **state)
+{
+	struct fixture *f = *state;
+	struct ub_capture_cfg cfg = { .path = f->path, .append = true };
+	struct pcap_pkthdr h = { .caplen = 60, .len = 60 };
+	static uint8_t before[4096], after[4096];
+	struct ub_capture *c = NULL;
+	uint8_t frame[60] = { 0 };
+	pcap_dumper_t *d;
+	char err[256];
+	pcap_t *p;
+	size_t n;
+
+	/* Microsecond timestamps, one record and a torn one: someone
+	 * else's file, left alone. */
+	p = pcap_open_dead(DLT_EN10MB, 262144);
+	assert_non_null(p);
+	d = pcap_dump_open(p, f->path);
+	assert_non_null(d);
+	pcap_dump((u_char *)d, &h, frame);
+	pcap_dump_close(d);
+	pcap_close(p);
+	add_tail(f->path, frame, 7);
+	n = read_file(f->path, before, sizeof(before));
+	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "nanosecond"));
+	assert_int_equal(read_file(f->path, after, sizeof(after)), n);
+	assert_memory_equal(before, after, n);
+
+	/* Ours, but with another snaplen: the records would not fit the
+	 * header's promise. */
+	unlink(f->path);
+	cfg.append = false;
+	cfg.snaplen = 100;
+	write_frames(&cfg, 0, 2);
+	add_tail(f->path, frame, 7);
+	n = read_file(f->path, before, sizeof(before));
+	cfg.append = true;
+	cfg.snaplen = 0;
+	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "snaplen"));
+	assert_int_equal(read_file(f->path, after, sizeof(after)), n);
+	assert_memory_equal(before, after, n);
+}
+
+static void test_append_rotated(void **state)
+{
+	struct fixture *f = *state;
+	struct ub_capture_cfg cfg = { .path = f->path,
+				      .rotate_bytes = 1 << 20,
+				      .rotate_files = 2 };
+	struct rec_hdr whole = { 1700000000, 0, 1000, 1000 };
+	char name[160];
+
+	/* With rotation, appending goes to file 0: that is the one cut. */
+	write_frames(&cfg, 0, 10);
+	snprintf(name, sizeof(name), "%s.0", f->path);
+	add_tail(name, &whole, sizeof(whole));
+	cfg.append = true;
+	write_frames(&cfg, 10, 5);
+	assert_int_equal(read_back(name, 0, 1000, 1000), 15);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +437,14 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_after_torn_record,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_torn_header, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_append_refuses_other_files,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_rotated, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
