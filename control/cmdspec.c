@@ -143,11 +143,13 @@ static const struct ub_cmd_arg capture_start_args[] = {
 			"start a new file every MB MiB: FILE.0, FILE.1 ..."),
 	{ .name = "rotate-files", .meta = "K",
 	  .key = UB_CMD_K_ROTATE_FILES, .type = UB_CMD_T_UINT, .min = 1,
-	  .max = UINT32_MAX, .expect = "a number, 1 or more",
+	  .max = UB_CMD_CAP_FILES_MAX, .expect = "a number, 1 to 64",
 	  .needs = "rotate-size",
 	  .help = "reuse the oldest file after K files (default 10)" },
 	{ .name = "append", .key = UB_CMD_K_APPEND, .type = UB_CMD_T_BOOL,
 	  .flags = UB_CMD_A_HIDDEN },
+	{ .name = "owner", .key = UB_CMD_K_OWNER, .type = UB_CMD_T_UINT,
+	  .max = UINT32_MAX, .flags = UB_CMD_A_HIDDEN },
 };
 static const struct ub_cmd_arg capture_watch_args[] = {
 	CAPTURE_PORT_ARG,

@@ -4,6 +4,7 @@
  * Its parts and who owns them: bridge_private.h; the loop: loop.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <ubridge/cmd.h>
 
 #include "bridge_private.h"
 #include "capture.h"
@@ -58,7 +61,7 @@ int ub_bridge_capture(struct ub_bridge *br, const char *port,
 	struct ub_cap_req req = { .port_name = port, .port = UB_CAP_ALL,
 				  .cfg.path = path };
 	struct ub_cap_slot *s;
-	int ret = 0;
+	int fd, ret = 0;
 
 	if (strcmp(port, "all")) {
 		struct ub_port *p = ub_port_find(&br->ports, port);
@@ -70,6 +73,14 @@ int ub_bridge_capture(struct ub_bridge *br, const char *port,
 		}
 		req.port = ub_port_id(&br->ports, p);
 	}
+	/* The daemon's own command line, so root's: the daemon opens it,
+	 * without following a symlink planted at the path. */
+	ret = ub_capture_files_open(path, 0, O_RDWR | O_CREAT | O_NOFOLLOW,
+				    &fd, err, errlen);
+	if (ret < 0)
+		return ret;
+	req.cfg.fds = &fd;
+	req.cfg.nfds = 1;
 	/* The command line makes it again at every start: not saved. */
 	s = ub_cap_start(&br->caps, &req, &ret, err, errlen);
 	if (s)

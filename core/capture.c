@@ -43,6 +43,7 @@ struct ub_cap_slot *ub_cap_start(struct ub_caps *c,
 	snprintf(s->path, sizeof(s->path), "%s",
 		 req->cfg.stream ? "-" : req->cfg.path);
 	s->stream = req->cfg.stream;
+	s->owner = req->owner;
 	s->saved = !s->stream;
 	s->snaplen = req->cfg.snaplen;
 	s->count = req->cfg.count;

@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <ubridge/io.h>
@@ -25,6 +26,7 @@ struct ub_cap_slot {
 	uint32_t port;          /* port id, or UB_CAP_ALL */
 	uint8_t dir;            /* UB_CAP_IN | UB_CAP_OUT */
 	bool stream;            /* capture watch */
+	uid_t owner;            /* who started it */
 	bool saved;             /* in the state file (not a stream, not from
 				 * ubridge's command line, which makes it
 				 * again at every start) */
@@ -48,6 +50,7 @@ struct ub_cap_req {
 	const char *port_name; /* interface name or "all" */
 	uint32_t port;         /* its id, or UB_CAP_ALL */
 	uint8_t dir;           /* 0: the default for the port */
+	uid_t owner;           /* who asks */
 	struct ub_capture_cfg cfg;
 };
 

@@ -23,10 +23,11 @@
 #include "netns.h"
 #include "port.h"
 
-/* The request being served: its reply, and the client's connection. */
+/* The request being served: its reply, and who asks (NULL: the state
+ * file). */
 struct ub_cmd_ctx {
 	struct ub_ctl_reply *r;
-	int fd;
+	struct ub_cmd_client *client;
 };
 
 /*
@@ -372,16 +373,65 @@ static int cap_req(struct ub_bridge *br, const struct ub_cmd_args *a,
 	return 0;
 }
 
+_Static_assert(UB_CMD_CAP_FILES_MAX == UB_CAP_FILES_MAX,
+	       "a capture takes every file the grammar lets a client pass");
+
+/*
+ * The files of "capture start": those its client opened and passed (the
+ * daemon never opens a path a client names), or for the state file the
+ * ones root configured, opened here without following a symlink at the
+ * path. Fills fds[]; returns how many or -errno, with the status line.
+ */
+static int cap_files(const struct ub_cmd_args *a, struct ub_cmd_ctx *ctx,
+		     struct ub_cap_req *req, int *fds)
+{
+	struct ub_cmd_client *cl = ctx->client;
+	uint32_t rotate = req->cfg.rotate_bytes ? req->cfg.rotate_files : 0;
+	unsigned int want = rotate ? rotate : 1;
+	char err[300];
+	int n;
+
+	if (cl) {
+		if (cl->nfds != want)
+			return fail(ctx->r, -EBADF, "capture start needs its "
+				    "file%s opened by the client and passed "
+				    "with the request (ubctl does): %u expected, "
+				    "%u passed", want > 1 ? "s" : "", want,
+				    cl->nfds);
+		for (unsigned int i = 0; i < want; i++) {
+			fds[i] = cl->fds[i];
+			cl->fds[i] = -1;
+		}
+		req->owner = cl->uid;
+		return (int)want;
+	}
+	req->owner = (uid_t)num(a, UB_CMD_K_OWNER);
+	if (!ub_cmd_has(a, UB_CMD_K_OWNER) || req->owner != 0)
+		return fail(ctx->r, -EPERM, "a capture the daemon would open "
+			    "for %s: it opens files for root only; start it "
+			    "again with ubctl", ub_cmd_has(a, UB_CMD_K_OWNER) ?
+			    "another user" : "an unknown user");
+	n = ub_capture_files_open(req->cfg.path, rotate,
+				  O_RDWR | O_CREAT | O_NOFOLLOW, fds, err,
+				  sizeof(err));
+	return n < 0 ? fail(ctx->r, n, "%s", err) : n;
+}
+
 static int cmd_capture_start(struct ub_bridge *br, const struct ub_cmd_args *a,
 			     struct ub_cmd_ctx *ctx)
 {
 	struct ub_cap_req req = { 0 };
+	int fds[UB_CAP_FILES_MAX];
 	struct ub_cap_slot *s;
 	char err[300];
 	int ret;
 
 	if ((ret = cap_req(br, a, &req, ctx->r)))
 		return ret;
+	if ((ret = cap_files(a, ctx, &req, fds)) < 0)
+		return ret;
+	req.cfg.fds = fds;
+	req.cfg.nfds = (uint32_t)ret;
 	s = ub_cap_start(&br->caps, &req, &ret, err, sizeof(err));
 	if (!s)
 		return fail(ctx->r, ret, "%s", err);
@@ -400,27 +450,33 @@ static int cmd_capture_watch(struct ub_bridge *br, const struct ub_cmd_args *a,
 {
 	static const char ok[] = "errno=0\n";
 	static const struct timeval stream_timeout = { .tv_sec = 2 };
+	struct ub_cmd_client *cl = ctx->client;
 	struct ub_cap_req req = { 0 };
 	struct ub_cap_slot *s;
 	char err[300];
-	int ret;
+	int ret, fd;
 
+	if (!cl)
+		return fail(ctx->r, -EINVAL, "a stream needs a client");
 	if ((ret = cap_req(br, a, &req, ctx->r)))
 		return ret;
+	req.owner = cl->uid;
 	req.cfg.stream = true;
-	req.cfg.fd = fcntl(ctx->fd, F_DUPFD_CLOEXEC, 0);
-	if (req.cfg.fd < 0)
+	fd = fcntl(cl->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
 		return fail(ctx->r, -errno, "cannot stream: %s",
 			    strerror(errno));
 	/* A reader that stops reading fails the writer's writes after a
 	 * while rather than holding it (and a stop waiting for it) forever;
 	 * meanwhile the data path drops frames for this capture only. */
-	setsockopt(req.cfg.fd, SOL_SOCKET, SO_SNDTIMEO, &stream_timeout,
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &stream_timeout,
 		   sizeof(stream_timeout));
+	req.cfg.fds = &fd;
+	req.cfg.nfds = 1;
 	s = ub_cap_start(&br->caps, &req, &ret, err, sizeof(err));
 	if (!s)
 		return fail(ctx->r, ret, "%s", err);
-	if (send(ctx->fd, ok, sizeof(ok) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) !=
+	if (send(cl->fd, ok, sizeof(ok) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) !=
 	    (ssize_t)sizeof(ok) - 1) {
 		ub_cap_stop(&br->caps, s);
 		return fail(ctx->r, -EIO, "cannot answer the client");
@@ -591,12 +647,12 @@ static const ub_cmd_fn handlers[UB_CMD__COUNT] = {
 	[UB_CMD_TIME_WARP] = cmd_time_warp,
 };
 
-void ub_cmd_run(struct ub_bridge *br, int argc, char **argv, int fd,
-		struct ub_ctl_reply *r)
+void ub_cmd_run(struct ub_bridge *br, int argc, char **argv,
+		struct ub_cmd_client *client, struct ub_ctl_reply *r)
 {
 	/* Large (values are decoded into it): not on the loop's stack. */
 	static struct ub_cmd_args a;
-	struct ub_cmd_ctx ctx = { r, fd };
+	struct ub_cmd_ctx ctx = { r, client };
 	char err[400];
 	int ret;
 

@@ -114,13 +114,14 @@ static bool peer_in_group(int fd, gid_t gid)
  * socket's group may use the bridge. The socket's mode already keeps
  * others out; this is the second lock, and the one that tells them why.
  */
-static bool peer_allowed(const struct ub_ctl_server *s, int fd)
+static bool peer_allowed(const struct ub_ctl_server *s, int fd, uid_t *uid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
 		return false;
+	*uid = cred.uid;
 	if (cred.uid == 0 || cred.uid == geteuid())
 		return true;
 	return s->group != (gid_t)-1 &&
@@ -148,7 +149,9 @@ static void conn_serve(struct ub_bridge *br, struct ub_conn *c)
 				    "malformed request: one line of printable "
 				    "words separated by single spaces expected");
 	else
-		ub_cmd_run(br, argc, argv, c->fd, &c->reply);
+		ub_cmd_run(br, argc, argv,
+			   &(struct ub_cmd_client){ .fd = c->fd, .uid = c->uid },
+			   &c->reply);
 	/* "time warp" moves the clock for every client but the one asking:
 	 * it still gets its answer. */
 	c->deadline += br->warp_ms - warp;
@@ -182,7 +185,7 @@ static void on_accept(struct ub_bridge *br, const struct ub_cqe *cqe)
 	c->cancelled = false;
 	/* Not allowed: its request is read (closing with it unread would
 	 * reset the connection) and answered with a refusal. */
-	c->refused = !peer_allowed(s, c->fd);
+	c->refused = !peer_allowed(s, c->fd, &c->uid);
 	c->req_len = 0;
 	ub_ctl_reply_init(&c->reply);
 	if (ub_ring_recv(ctl_ring(br), c->fd, c->req, sizeof(c->req),

@@ -27,6 +27,7 @@ struct ub_conn {
 	uint64_t deadline; /* in the bridge's clock (br->now) */
 	bool cancelled; /* past its deadline: its request is being cancelled */
 	bool refused;   /* its peer may not use the bridge: told so, no more */
+	uid_t uid;      /* its peer's user */
 	size_t req_len;
 	size_t sent;
 	struct ub_ctl_reply reply;

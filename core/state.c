@@ -118,8 +118,9 @@ static void state_captures(struct ub_bridge *br, struct ub_ctl_reply *b)
 				 filter);
 		}
 		/* Appending: a capture that carries on keeps what it has. */
-		ub_ctl_reply_record(b, "capture start %s %s dir %s%s append yes",
-				    s->port_name, path, dirs[s->dir], opts);
+		ub_ctl_reply_record(b, "capture start %s %s dir %s%s append yes "
+				    "owner %u", s->port_name, path,
+				    dirs[s->dir], opts, (unsigned)s->owner);
 	}
 }
 
@@ -265,7 +266,7 @@ static int run_line(struct ub_bridge *br, const char *line, size_t len,
 		*why = "malformed line";
 		return -EINVAL;
 	}
-	ub_cmd_run(br, argc, argv, -1, r);
+	ub_cmd_run(br, argc, argv, NULL, r);
 	if (r->len && r->buf[r->len - 1] == '\n')
 		r->buf[--r->len] = '\0';
 	last = r->len ? r->buf + r->len : "";

@@ -69,9 +69,12 @@ struct ub_capture {
 	uint64_t count;
 	uint64_t rotate_bytes;
 	uint32_t rotate_files;
-	char *path;
+	char *path;   /* for messages */
 	bool stream;
 	bool append;
+	/* The files, open: one, or one per rotated file. */
+	int fds[UB_CAP_FILES_MAX];
+	uint32_t nfds;
 
 	/* The ring: the forwarding thread owns 'head', the writer 'tail'. */
 	uint8_t *ring;
@@ -100,12 +103,13 @@ static size_t rec_size(uint32_t caplen)
 	return (sizeof(struct cap_rec) + caplen + 7) & ~(size_t)7;
 }
 
-/* The name of rotated file number 'i': PATH.i; without rotation, PATH. */
+/* How messages name file 'i': "PATH", or "PATH (file i)" when rotating
+ * (the caller knows the files' names: io only has them open). */
 static void file_name(const struct ub_capture *c, uint32_t i, char *buf,
 		      size_t len)
 {
 	if (c->rotate_bytes)
-		snprintf(buf, len, "%s.%u", c->path, i);
+		snprintf(buf, len, "%s (file %u)", c->path, i);
 	else
 		snprintf(buf, len, "%s", c->path);
 }
@@ -195,8 +199,8 @@ static bool header_fits(const struct pcap_file_header *h,
 /* Makes 'name' safe to append to: cut back to its last whole record, or
  * emptied when it is a torn header of ours. A file that does not exist or
  * is not a regular file (nothing to cut) is left to libpcap. */
-static int append_check(struct ub_capture *c, const char *name, char *err,
-			size_t errlen)
+static int append_check(struct ub_capture *c, int fd, const char *name,
+			char *err, size_t errlen)
 {
 	struct pcap_file_header want = {
 		.magic = UB_PCAP_MAGIC_NS,
@@ -209,15 +213,8 @@ static int append_check(struct ub_capture *c, const char *name, char *err,
 	uint64_t size, end;
 	struct stat st;
 	ssize_t n;
-	int fd, ret = 0;
+	int ret = 0;
 
-	fd = open(name, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		ret = -errno;
-		goto err_io;
-	}
 	if (fstat(fd, &st)) {
 		ret = -errno;
 		goto err_io;
@@ -260,58 +257,62 @@ err_io:
 	snprintf(err, errlen, "cannot check %s before appending: %s", name,
 		 strerror(-ret));
 out:
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
 
+/*
+ * Starts writing file 'c->file_index': the next rotated file (emptied
+ * first, it may be an old one reused), or the stream. A capture that
+ * carries on after a restart appends to its first file instead; libpcap
+ * appends only to a file it opens by name, so it gets the descriptor's
+ * own (/proc/self/fd/N): the file already open, whatever its path now
+ * leads to.
+ */
 static int open_file(struct ub_capture *c, char *err, size_t errlen)
 {
-	char name[4096];
-	int ret;
-
-	file_name(c, c->file_index, name, sizeof(name));
-	/* Appending only ever applies to the first file: a capture that
-	 * carries on after a restart. */
-	if (c->append) {
-		ret = append_check(c, name, err, errlen);
-		if (ret)
-			return ret;
-	}
-	c->dumper = c->append ? pcap_dump_open_append(c->pcap, name) :
-				pcap_dump_open(c->pcap, name);
-	c->append = false;
-	if (!c->dumper) {
-		/* libpcap's message names the file. */
-		snprintf(err, errlen, "cannot write the capture: %s",
-			 pcap_geterr(c->pcap));
-		return -EIO;
-	}
-	return 0;
-}
-
-/* The first output: the stream 'fd' (consumed either way), or a file. */
-static int open_output(struct ub_capture *c, int fd, char *err, size_t errlen)
-{
+	int ret, fd = c->fds[c->file_index];
+	char name[4096], self[64];
+	struct stat st;
 	FILE *f;
 
-	if (!c->stream)
-		return open_file(c, err, errlen);
+	file_name(c, c->file_index, name, sizeof(name));
+	if (c->append) {
+		c->append = false;
+		ret = append_check(c, fd, name, err, errlen);
+		if (ret)
+			return ret;
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		c->dumper = pcap_dump_open_append(c->pcap, self);
+		if (!c->dumper)
+			goto err_pcap;
+		return 0;
+	}
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) &&
+	    (ftruncate(fd, 0) || lseek(fd, 0, SEEK_SET) < 0))
+		goto err_errno;
+	/* The dumper closes its own copy: 'fd' stays for the next turn. */
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		goto err_errno;
 	f = fdopen(fd, "w");
 	if (!f) {
-		snprintf(err, errlen, "cannot stream the capture: %s",
-			 strerror(errno));
 		close(fd);
-		return -EIO;
+		goto err_errno;
 	}
 	c->dumper = pcap_dump_fopen(c->pcap, f);
 	if (!c->dumper) {
-		snprintf(err, errlen, "cannot stream the capture: %s",
-			 pcap_geterr(c->pcap));
 		fclose(f);
-		return -EIO;
+		goto err_pcap;
 	}
 	return 0;
+err_errno:
+	snprintf(err, errlen, "cannot write the capture to %s: %s", name,
+		 strerror(errno));
+	return -errno;
+err_pcap:
+	snprintf(err, errlen, "cannot write the capture to %s: %s", name,
+		 pcap_geterr(c->pcap));
+	return -EIO;
 }
 
 static void writer_dump(struct ub_capture *c, const struct cap_rec *r)
@@ -423,20 +424,22 @@ static void *writer_main(void *arg)
 int ub_capture_new(const struct ub_capture_cfg *cfg, struct ub_capture **out,
 		   char *err, size_t errlen)
 {
-	/* A stream's fd is ours from the start: closed on any failure. */
-	int fd = cfg->stream ? cfg->fd : -1;
-	struct ub_capture *c;
+	struct ub_capture *c = NULL;
 	int ret = -ENOMEM;
 
-	if (cfg->rotate_bytes && (cfg->rotate_files < 1 || cfg->stream)) {
-		snprintf(err, errlen, "rotation needs a file, and at least one "
-			 "file to keep");
+	/* The files are ours from the start: closed on any failure. */
+	if (cfg->nfds != (cfg->rotate_bytes ? cfg->rotate_files : 1) ||
+	    cfg->nfds > UB_CAP_FILES_MAX || (cfg->stream && cfg->rotate_bytes)) {
+		snprintf(err, errlen, "a capture writes one file, or with "
+			 "rotation 1 to %d files, each open", UB_CAP_FILES_MAX);
 		ret = -EINVAL;
 		goto err_fd;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		goto err_oom;
+	memcpy(c->fds, cfg->fds, cfg->nfds * sizeof(*cfg->fds));
+	c->nfds = cfg->nfds;
 	c->stream = cfg->stream;
 	c->append = cfg->append;
 	c->snaplen = cfg->snaplen ? cfg->snaplen : UB_CAP_SNAPLEN_DEFAULT;
@@ -460,8 +463,7 @@ int ub_capture_new(const struct ub_capture_cfg *cfg, struct ub_capture **out,
 		}
 		c->has_prog = true;
 	}
-	ret = open_output(c, fd, err, errlen);
-	fd = -1; /* the dumper has it now, or it was closed */
+	ret = open_file(c, err, errlen);
 	if (ret)
 		goto err;
 	ret = -pthread_create(&c->thread, NULL, writer_main, c);
@@ -487,8 +489,8 @@ err:
 	}
 	free(c);
 err_fd:
-	if (fd >= 0)
-		close(fd);
+	for (uint32_t i = 0; i < cfg->nfds && i < UB_CAP_FILES_MAX; i++)
+		close(cfg->fds[i]);
 	return ret;
 }
 
@@ -577,6 +579,8 @@ void ub_capture_free(struct ub_capture *c)
 	if (c->has_prog)
 		pcap_freecode(&c->prog);
 	pcap_close(c->pcap);
+	for (uint32_t i = 0; i < c->nfds; i++)
+		close(c->fds[i]);
 	free(c->ring);
 	free(c->path);
 	free(c);

@@ -94,6 +94,7 @@ enum ub_cmd_key {
 	UB_CMD_K_ROTATE_SIZE,	/* MiB */
 	UB_CMD_K_ROTATE_FILES,
 	UB_CMD_K_APPEND,	/* capture start, state file */
+	UB_CMD_K_OWNER,		/* capture start, state file: who asked */
 	UB_CMD_K_ID,		/* capture stop ID|all */
 	UB_CMD_K_NAME,		/* netns NAME */
 	UB_CMD_K_PID,
@@ -278,5 +279,26 @@ struct ub_cmd_global {
  */
 int ub_cmd_write_bash(FILE *f, const char *prog,
 		      const struct ub_cmd_global *globals, size_t nglobals);
+
+/* ---- the files of "capture start" ----
+ *
+ * A capture writes files its client opened (ubctl, with the user's own
+ * rights) and passed with the request (SCM_RIGHTS): FILE, or with
+ * rotation FILE.0 ... FILE.K-1, in that order. The daemon opens a path
+ * itself only for root: its own command line, and captures root started
+ * that the state file brings back.
+ */
+#define UB_CMD_CAP_FILES_MAX 64
+
+/* The name of file 'i' of a capture of 'path' that rotates through
+ * 'nfiles' files (0: no rotation, the file is 'path'). 0 or
+ * -ENAMETOOLONG. */
+int ub_capture_file_name(const char *path, uint32_t nfiles, uint32_t i,
+			 char *buf, size_t len);
+/* Opens every file of such a capture with open(2) 'flags' (O_CLOEXEC
+ * added; mode 0644 before the umask) into fds[]. Returns how many, or
+ * -errno with the file at fault named in 'err' and none left open. */
+int ub_capture_files_open(const char *path, uint32_t nfiles, int flags,
+			  int *fds, char *err, size_t errlen);
 
 #endif

@@ -328,19 +328,27 @@ bool ub_port_idle(struct ub_ring *ring, struct ub_port_io *p);
  */
 struct ub_capture;
 
+/* Files one capture may rotate through. */
+#define UB_CAP_FILES_MAX 64
+
 struct ub_capture_cfg {
-	const char *path;      /* rotated files are PATH.0, PATH.1, ... */
-	bool stream;           /* write to 'fd' instead of a file */
-	int fd;                /* with 'stream': taken over, closed at the end */
+	const char *path;      /* for messages; rotated files are PATH.0, ... */
+	bool stream;           /* fds[0] is a stream's socket, not a file */
+	/* What it writes, already open (the capture never opens a path):
+	 * one file or stream, or with rotation 'rotate_files' files, the
+	 * i-th being PATH.i. Taken over, closed at the end, also when
+	 * ub_capture_new() fails. */
+	const int *fds;
+	uint32_t nfds;
 	const char *filter;    /* a libpcap filter expression; NULL: all */
 	uint32_t snaplen;      /* bytes kept per frame; 0: 262144 */
 	uint64_t count;        /* stop after this many frames; 0: never */
 	uint64_t rotate_bytes; /* start the next file past this size; 0: never */
 	uint32_t rotate_files; /* with rotation: files kept, then reused */
-	/* Add to the (first) file if it exists. A torn last record (a
-	 * writer killed mid-write) is cut off first; a file whose header is
-	 * not this capture's, or too short to be one and not the start of
-	 * ours, is refused (-EINVAL) and left as it is. */
+	/* Add to the first file (fds[0] must be readable too). A torn last
+	 * record (a writer killed mid-write) is cut off first; a file whose
+	 * header is not this capture's, or too short to be one and not the
+	 * start of ours, is refused (-EINVAL) and left as it is. */
 	bool append;
 };
 

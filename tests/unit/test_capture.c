@@ -3,6 +3,7 @@
  * through many turns of the ring; filters, snaplen, count, rotation; and
  * appending to a file a crash left torn. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include <ubridge/cmd.h>
 #include <ubridge/io.h>
 
 struct fixture {
@@ -87,6 +89,22 @@ static uint32_t read_back(const char *path, uint32_t first, uint32_t caplen,
 
 static const struct timespec ts = { 1700000000, 123456789 };
 
+/* Opens the capture's files as its client does, then starts it. */
+static int cap_new(struct ub_capture_cfg *cfg, struct ub_capture **c,
+		   char *err, size_t errlen)
+{
+	static int fds[UB_CAP_FILES_MAX];
+	int n = ub_capture_files_open(cfg->path, cfg->rotate_bytes ?
+						 cfg->rotate_files : 0,
+				      O_RDWR | O_CREAT, fds, err, errlen);
+
+	if (n < 0)
+		return n;
+	cfg->fds = fds;
+	cfg->nfds = (uint32_t)n;
+	return ub_capture_new(cfg, c, err, errlen);
+}
+
 static void test_many_turns_of_the_ring(void **state)
 {
 	struct ub_capture_cfg cfg = { .path = ((struct fixture *)*state)->path };
@@ -96,7 +114,7 @@ static void test_many_turns_of_the_ring(void **state)
 	char err[256];
 	uint32_t n = 0;
 
-	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), 0);
+	assert_int_equal(cap_new(&cfg, &c, err, sizeof(err)), 0);
 	/* 24000 frames of 1500 bytes: over four times the ring. Offer at a
 	 * pace the writer keeps up with, so nothing is dropped. */
 	for (uint32_t i = 0; i < 24000; i++) {
@@ -125,7 +143,7 @@ static void test_full_ring_drops_and_counts(void **state)
 	uint32_t taken = 0, refused = 0;
 	char err[256];
 
-	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), 0);
+	assert_int_equal(cap_new(&cfg, &c, err, sizeof(err)), 0);
 	/* 20 MiB in one go: more than the ring holds before the writer's
 	 * next turn, so some frames must be refused and counted. */
 	for (uint32_t i = 0; i < 2400; i++) {
@@ -158,7 +176,7 @@ static void test_filter_snaplen_count(void **state)
 	uint8_t frame[200];
 	char err[256];
 
-	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), 0);
+	assert_int_equal(cap_new(&cfg, &c, err, sizeof(err)), 0);
 	make_frame(frame, sizeof(frame), 0);
 	frame[5] = 0x09; /* another destination: filtered out */
 	assert_false(ub_capture_offer(c, &ts, frame, sizeof(frame)));
@@ -183,7 +201,7 @@ static void test_rotation(void **state)
 	char err[256], name[160];
 	uint32_t n0, n1;
 
-	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), 0);
+	assert_int_equal(cap_new(&cfg, &c, err, sizeof(err)), 0);
 	/* 3000 frames of 1016 bytes in the file: ~2.9 MiB, so file 0 is
 	 * written, then 1, then 0 again (two files kept). */
 	for (uint32_t i = 0; i < 3000; i++) {
@@ -212,23 +230,33 @@ static void test_errors(void **state)
 	struct ub_capture_cfg cfg = { .path = f->path, .filter = "tcp portt 1" };
 	struct ub_capture *c = NULL;
 	char err[256], bad[160];
+	int fd;
 
-	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(cap_new(&cfg, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "bad filter"));
 	assert_null(c);
-	/* Nothing was created for a capture that did not start. */
-	assert_int_equal(access(f->path, F_OK), -1);
+	/* The files were taken over: closed with the failure. */
+	assert_int_equal(fcntl(cfg.fds[0], F_GETFD), -1);
+	assert_int_equal(errno, EBADF);
+
+	/* The capture writes what it is given and opens nothing itself. */
+	fd = open(f->path, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	cfg.filter = NULL;
+	cfg.fds = &fd;
+	cfg.nfds = 2;
+	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
 
 	snprintf(bad, sizeof(bad), "%s/no/such/dir/x.pcap", f->dir);
 	cfg.path = bad;
-	cfg.filter = NULL;
-	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), -EIO);
-	assert_non_null(strstr(err, "No such file"));
+	assert_int_equal(cap_new(&cfg, &c, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, bad));
 
 	cfg.path = f->path;
 	cfg.rotate_bytes = 1 << 20;
 	cfg.rotate_files = 0;
-	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(cap_new(&cfg, &c, err, sizeof(err)), -EINVAL);
 }
 
 /* Writes frames 'first' .. 'first + n - 1' of 1000 bytes through a
@@ -236,12 +264,13 @@ static void test_errors(void **state)
 static void write_frames(const struct ub_capture_cfg *cfg, uint32_t first,
 			 uint32_t n)
 {
+	struct ub_capture_cfg copy = *cfg;
 	struct ub_capture_stats st;
 	struct ub_capture *c;
 	uint8_t frame[1000];
 	char err[256];
 
-	assert_int_equal(ub_capture_new(cfg, &c, err, sizeof(err)), 0);
+	assert_int_equal(cap_new(&copy, &c, err, sizeof(err)), 0);
 	for (uint32_t i = 0; i < n; i++) {
 		make_frame(frame, sizeof(frame), first + i);
 		while (!ub_capture_offer(c, &ts, frame, sizeof(frame)))
@@ -356,7 +385,7 @@ static void test_append_torn_header(void **state)
 	unlink(f->path);
 	add_tail(f->path, "not a pcap", 10);
 	n = read_file(f->path, before, sizeof(before));
-	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(cap_new(&cfg, &c, err, sizeof(err)), -EINVAL);
 	assert_null(c);
 	assert_non_null(strstr(err, "too short"));
 	assert_int_equal(read_file(f->path, after, sizeof(after)), n);
@@ -387,7 +416,7 @@ static void test_append_refuses_other_files(void **state)
 	pcap_close(p);
 	add_tail(f->path, frame, 7);
 	n = read_file(f->path, before, sizeof(before));
-	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(cap_new(&cfg, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "nanosecond"));
 	assert_int_equal(read_file(f->path, after, sizeof(after)), n);
 	assert_memory_equal(before, after, n);
@@ -402,7 +431,7 @@ static void test_append_refuses_other_files(void **state)
 	n = read_file(f->path, before, sizeof(before));
 	cfg.append = true;
 	cfg.snaplen = 0;
-	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(cap_new(&cfg, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "snaplen"));
 	assert_int_equal(read_file(f->path, after, sizeof(after)), n);
 	assert_memory_equal(before, after, n);
