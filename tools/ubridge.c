@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <ubridge/bridge.h>
+#include <ubridge/claim.h>
 #include <ubridge/ctl.h>
 #include <ubridge/fdb.h>
 #include <ubridge/io.h>
@@ -544,6 +545,17 @@ int main(int argc, char **argv)
 	ret = ub_bridge_new(&cfg, &br, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "ubridge: %s\n", err);
+		notify(&notify_fd, 1);
+		return 1;
+	}
+	/* While root, and holding the bridge's lock (taken with its socket):
+	 * the --user daemon must be able to make and remove its claims. */
+	ret = ub_claim_prepare(UB_CTL_RUNDIR, cfg.name, cfg.ctl_owner,
+			       (gid_t)-1);
+	if (ret) {
+		fprintf(stderr, "ubridge: cannot prepare %s/%s.ports: %s\n",
+			UB_CTL_RUNDIR, cfg.name, strerror(-ret));
+		ub_bridge_free(br);
 		notify(&notify_fd, 1);
 		return 1;
 	}
