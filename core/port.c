@@ -218,7 +218,8 @@ int ub_port_open(struct ub_bridge *br, struct ub_worker *self,
 	p->link_up = own || ((li.flags & IFF_UP) && (li.flags & IFF_RUNNING));
 	ub_port_set_mac(br, p, &p->io.mac);
 	t->fwd[t->n++] = ub_port_id(t, p);
-	ub_port_announce(br, p);
+	if (!own)
+		ub_port_announce(br, p);
 	return 0;
 
 err_close:

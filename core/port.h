@@ -95,7 +95,9 @@ struct ub_ring *ub_port_ring(struct ub_bridge *br, const struct ub_port *p);
 /* Attaches 'ifname' through back end 'ops' on the worker with the fewest
  * ports, claiming it for this bridge. An interface of another bridge
  * (ubridge's or the kernel's: -EBUSY), loopback or not Ethernet (-EINVAL)
- * is refused. On failure returns -errno with the reason in 'err'. */
+ * is refused. On failure returns -errno with the reason in 'err'. A
+ * device the port makes (UB_PORT_F_OWN_DEVICE) is announced by its maker
+ * (ub_port_announce), once it has set the device up. */
 int ub_port_open(struct ub_bridge *br, struct ub_worker *self,
 		 const char *ifname, const struct ub_port_ops *ops, char *err,
 		 size_t errlen);
