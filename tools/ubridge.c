@@ -130,16 +130,18 @@ static void usage(FILE *out)
 		UB_STATE_DIR, UB_RING_BYTES_DEFAULT / 1024, UB_WORKERS_MAX);
 }
 
-static int parse_num(const char *opt, const char *s, unsigned long max,
-		     unsigned long *out)
+/* A decimal number from 'min' to 'max'; the range said when it is not. */
+static int parse_num(const char *opt, const char *s, unsigned long min,
+		     unsigned long max, unsigned long *out)
 {
 	char *end;
 
 	errno = 0;
 	*out = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end || errno || *out > max) {
-		fprintf(stderr, "ubridge: invalid %s \"%s\" (0 to %lu)\n", opt,
-			s, max);
+	if (*s < '0' || *s > '9' || *end || errno || *out < min ||
+	    *out > max) {
+		fprintf(stderr, "ubridge: invalid %s \"%s\" (%lu to %lu)\n",
+			opt, s, min, max);
 		return -1;
 	}
 	return 0;
@@ -422,12 +424,12 @@ int main(int argc, char **argv)
 			caps[ncaps++] = optarg;
 			break;
 		case 'a':
-			if (parse_num("ageing time", optarg, 1000000, &v))
+			if (parse_num("ageing time", optarg, 0, 1000000, &v))
 				return 2;
 			cfg.ageing_ms = (uint64_t)v * 1000;
 			break;
 		case 'm':
-			if (parse_num("entry cap", optarg, 1U << 24, &v))
+			if (parse_num("entry cap", optarg, 0, 1U << 24, &v))
 				return 2;
 			cfg.max_learned = (uint32_t)v;
 			break;
@@ -462,7 +464,7 @@ int main(int argc, char **argv)
 			tx_ring_asked = cfg.packet_tx != UB_PACKET_TX_SEND;
 			break;
 		case 'Z':
-			if (parse_num("ring size", optarg, 1U << 20, &v))
+			if (parse_num("ring size", optarg, 0, 1U << 20, &v))
 				return 2;
 			if (v < 64) {
 				fprintf(stderr, "ubridge: ring size %lu KiB is "
@@ -474,20 +476,15 @@ int main(int argc, char **argv)
 		case 'B':
 			if (!optarg)
 				v = UB_BUSY_POLL_ALWAYS;
-			else if (parse_num("busy-poll time", optarg, 1000000,
-					   &v))
+			else if (parse_num("busy-poll time", optarg, 0,
+					   1000000, &v))
 				return 2;
 			cfg.busy_poll_us = (uint32_t)v;
 			break;
 		case 'W':
-			if (parse_num("worker count", optarg, UB_WORKERS_MAX,
-				      &v))
+			if (parse_num("worker count", optarg, 1,
+				      UB_WORKERS_MAX, &v))
 				return 2;
-			if (!v) {
-				fprintf(stderr, "ubridge: --workers takes 1 to "
-					"%d\n", UB_WORKERS_MAX);
-				return 2;
-			}
 			cfg.workers = (uint32_t)v;
 			break;
 		case 'f':
