@@ -30,6 +30,11 @@ struct ub_port *ub_port_by_ifindex(struct ub_ports *t, int ifindex)
 	return NULL;
 }
 
+unsigned int ub_bridge_port_count(const struct ub_bridge *br)
+{
+	return br->ports.n;
+}
+
 struct ub_ring *ub_port_ring(struct ub_bridge *br, const struct ub_port *p)
 {
 	return br->workers[p->worker].ring;

@@ -585,7 +585,9 @@ int main(int argc, char **argv)
 		notify(&notify_fd, 1);
 		return 1;
 	}
-	ub_log(UB_LOG_INFO, "%s: bridge up, %d port(s)", cfg.name, nports);
+	/* The state's ports count, and ports given twice count once. */
+	ub_log(UB_LOG_INFO, "%s: bridge up, %u port(s)", cfg.name,
+	       ub_bridge_port_count(br));
 	notify(&notify_fd, 0);
 	ret = ub_bridge_run(br);
 	ub_bridge_free(br);
