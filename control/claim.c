@@ -201,6 +201,15 @@ int ub_claim_take(const char *rundir, const char *bridge, int ifindex,
 	return 0;
 }
 
+void ub_claim_dir_remove(const char *rundir, const char *bridge)
+{
+	char dir[UB_CLAIM_PATH_MAX];
+
+	if (!fits__(snprintf(dir, sizeof(dir), "%s/%s" UB_CLAIM_SUFFIX, rundir,
+			     bridge), sizeof(dir)))
+		rmdir(dir);
+}
+
 void ub_claim_release(struct ub_claim *c)
 {
 	if (c->fd < 0)

@@ -186,9 +186,10 @@ static int ub_ctl_mkparent__(const char *path)
  * file beside the socket (NAME.lock for NAME.sock) is held with flock()
  * for as long as the listening socket lives, and the kernel drops it when
  * the process ends, however it ends: held means running, free means that
- * whatever socket is there is stale. The file itself stays (removing a
- * lock file races with the next daemon that opens it) and is root's, 0600:
- * nobody else can take it.
+ * whatever socket is there is stale. The file is root's, 0600: nobody
+ * else can take it. A clean stop removes it (ub_ctl_unlock), still
+ * holding it, and a lock won on a file that is no longer at the path does
+ * not count; a killed daemon leaves it, free.
  *
  * The caller only gets the listening socket and closes only that, so the
  * lock's fd stays here, with the socket it went with. The next
@@ -280,15 +281,31 @@ static struct ub_ctl_lock *ub_ctl_lock_take__(const char *path, int *err)
 		*err = -EMFILE;
 		return NULL;
 	}
-	fd = open(lpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		*err = -errno;
-		return NULL;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		*err = errno == EWOULDBLOCK ? -EADDRINUSE : -errno;
+	/* A daemon that stops cleanly removes its lock file while holding
+	 * it (ub_ctl_unlock): a lock won on a file no longer at the path is
+	 * no lock, and the path's new file is tried. */
+	for (int tries = 0;; tries++) {
+		struct stat a, b;
+
+		fd = open(lpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
+		if (fd < 0) {
+			*err = -errno;
+			return NULL;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB)) {
+			*err = errno == EWOULDBLOCK ? -EADDRINUSE : -errno;
+			close(fd);
+			return NULL;
+		}
+		if (!fstat(fd, &a) && !stat(lpath, &b) && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			break;
 		close(fd);
-		return NULL;
+		if (tries == 8) {
+			*err = -EAGAIN;
+			return NULL;
+		}
 	}
 	snprintf(free_slot->path, sizeof(free_slot->path), "%s", lpath);
 	free_slot->fd = fd;
@@ -374,6 +391,22 @@ err_close:
 err_unlock:
 	ub_ctl_lock_drop__(lock);
 	return ret;
+}
+
+void ub_ctl_unlock(const char *path)
+{
+	char lpath[sizeof(ub_ctl_locks[0].path)];
+
+	if (!ub_ctl_locks_init || ub_ctl_lock_path__(path, lpath, sizeof(lpath)))
+		return;
+	for (int i = 0; i < UB_CTL_LOCKS; i++) {
+		struct ub_ctl_lock *l = &ub_ctl_locks[i];
+
+		if (l->fd >= 0 && !strcmp(l->path, lpath)) {
+			unlink(lpath);
+			ub_ctl_lock_drop__(l);
+		}
+	}
 }
 
 int ub_ctl_req_encode(int argc, char *const argv[], char *buf, size_t len)

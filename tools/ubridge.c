@@ -393,7 +393,7 @@ int main(int argc, char **argv)
 	int nports = 0, ncaps = 0, level = UB_LOG_INFO, notify_fd = -1, opt, ret;
 	bool foreground = false, no_state = false, tx_ring_asked = false;
 	const char *state = NULL;
-	char state_buf[256];
+	char state_buf[256], sock[128];
 	struct run_as user = { 0 };
 	struct ub_bridge_cfg cfg;
 	struct ub_bridge *br;
@@ -591,5 +591,10 @@ int main(int argc, char **argv)
 	notify(&notify_fd, 0);
 	ret = ub_bridge_run(br);
 	ub_bridge_free(br);
+	/* Nothing left behind by a clean stop: the ports gave their claims
+	 * up, the socket is gone, and the lock goes last. */
+	ub_claim_dir_remove(UB_CTL_RUNDIR, cfg.name);
+	if (!ub_ctl_sock_path(cfg.name, sock, sizeof(sock)))
+		ub_ctl_unlock(sock);
 	return ret ? 1 : 0;
 }

@@ -78,6 +78,10 @@ int ub_claim_take(const char *rundir, const char *bridge, int ifindex,
 		  const char *ifname, struct ub_claim *c, char *holder,
 		  size_t holderlen);
 
+/* Removes bridge 'bridge''s claim directory if it is empty (a clean
+ * stop). */
+void ub_claim_dir_remove(const char *rundir, const char *bridge);
+
 /* Gives the claim up (removes the file, then drops the lock); accepts a
  * claim that holds nothing. */
 void ub_claim_release(struct ub_claim *c);

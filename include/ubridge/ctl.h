@@ -50,8 +50,8 @@ int ub_ctl_sock_path(const char *bridge, char *buf, size_t len);
  * 0660, so that the group's members may connect.
  *
  * The lock decides whether a daemon runs: a file beside the socket
- * ("NAME.lock" for "NAME.sock", else 'path' plus ".lock"; mode 0600, never
- * removed), flock()ed for as long as the returned socket is open, and
+ * ("NAME.lock" for "NAME.sock", else 'path' plus ".lock"; mode 0600),
+ * flock()ed for as long as the returned socket is open, and
  * released by the kernel when the process ends, however it ends. While
  * another process (or a socket this process still has open) holds it:
  * -EADDRINUSE. Once it is free, a socket left at 'path' is stale, even one
@@ -62,6 +62,10 @@ int ub_ctl_sock_path(const char *bridge, char *buf, size_t len);
  * (SOCK_STREAM, SOCK_CLOEXEC) or -errno.
  */
 int ub_ctl_listen(const char *path, uid_t owner, gid_t group);
+
+/* Daemon side, at a clean stop, once the socket of 'path' is closed:
+ * removes its lock file and lets the lock go. */
+void ub_ctl_unlock(const char *path);
 
 /* Client side: connects to 'path'. Returns an fd or -errno (-ENOENT or
  * -ECONNREFUSED when no daemon runs). */

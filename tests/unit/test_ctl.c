@@ -733,6 +733,16 @@ static void test_listen_lock(void **state)
 	/* Killed: its lock went with it, its socket is stale. */
 	after = listen_plain(path2);
 	assert_true(after >= 0);
+
+	/* A clean stop: socket closed and removed, then the lock. */
+	close(after);
+	unlink(path2);
+	ub_ctl_unlock(path2);
+	snprintf(lock, sizeof(lock), "%s/run/u.lock", t->dir);
+	assert_int_equal(stat(lock, &st), -1);
+	after = listen_plain(path2);
+	assert_true(after >= 0);
+	assert_int_equal(stat(lock, &st), 0);
 	close(after);
 }
 
