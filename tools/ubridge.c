@@ -359,6 +359,20 @@ static void notify(int *fd, char status)
 	*fd = -1;
 }
 
+/*
+ * After ub_bridge_free(): what the bridge kept in UB_CTL_RUNDIR besides
+ * its socket goes too, the empty claim directory and then the lock. (As a
+ * --user that cannot write UB_CTL_RUNDIR they stay, free and harmless.)
+ */
+static void remove_run_files(const char *name)
+{
+	char sock[128];
+
+	ub_claim_dir_remove(UB_CTL_RUNDIR, name);
+	if (!ub_ctl_sock_path(name, sock, sizeof(sock)))
+		ub_ctl_unlock(sock);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -393,7 +407,7 @@ int main(int argc, char **argv)
 	int nports = 0, ncaps = 0, level = UB_LOG_INFO, notify_fd = -1, opt, ret;
 	bool foreground = false, no_state = false, tx_ring_asked = false;
 	const char *state = NULL;
-	char state_buf[256], sock[128];
+	char state_buf[256];
 	struct run_as user = { 0 };
 	struct ub_bridge_cfg cfg;
 	struct ub_bridge *br;
@@ -553,6 +567,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ubridge: cannot prepare %s/%s.ports: %s\n",
 			UB_CTL_RUNDIR, cfg.name, strerror(-ret));
 		ub_bridge_free(br);
+		remove_run_files(cfg.name);
 		notify(&notify_fd, 1);
 		return 1;
 	}
@@ -564,6 +579,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ubridge: cannot drop privileges: %s\n",
 			strerror(-ret));
 		ub_bridge_free(br);
+		remove_run_files(cfg.name);
 		notify(&notify_fd, 1);
 		return 1;
 	}
@@ -582,6 +598,7 @@ int main(int argc, char **argv)
 	if (ret) {
 		fprintf(stderr, "ubridge: %s\n", err);
 		ub_bridge_free(br);
+		remove_run_files(cfg.name);
 		notify(&notify_fd, 1);
 		return 1;
 	}
@@ -591,10 +608,6 @@ int main(int argc, char **argv)
 	notify(&notify_fd, 0);
 	ret = ub_bridge_run(br);
 	ub_bridge_free(br);
-	/* Nothing left behind by a clean stop: the ports gave their claims
-	 * up, the socket is gone, and the lock goes last. */
-	ub_claim_dir_remove(UB_CTL_RUNDIR, cfg.name);
-	if (!ub_ctl_sock_path(cfg.name, sock, sizeof(sock)))
-		ub_ctl_unlock(sock);
+	remove_run_files(cfg.name);
 	return ret ? 1 : 0;
 }
