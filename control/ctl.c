@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -178,30 +179,153 @@ static int ub_ctl_mkparent__(const char *path)
 }
 
 /*
- * Clears the way for bind(): nothing there is fine; a socket nobody
- * listens on any more (a daemon that crashed) is removed; a live one means
- * another daemon serves this bridge. Anything that is not a socket is left
- * alone: we do not delete files we did not make.
+ * Whether a daemon serves a socket is decided by a lock, not by a connect.
+ * A daemon killed while its io_uring had an accept pending keeps answering
+ * on its socket for a second or two, while the kernel tears the ring down;
+ * its other files, the lock among them, are closed at once. So the lock
+ * file beside the socket (NAME.lock for NAME.sock) is held with flock()
+ * for as long as the listening socket lives, and the kernel drops it when
+ * the process ends, however it ends: held means running, free means that
+ * whatever socket is there is stale. The file is root's, 0600: nobody
+ * else can take it. A clean stop removes it (ub_ctl_unlock), still
+ * holding it, and a lock won on a file that is no longer at the path does
+ * not count; a killed daemon leaves it, free.
+ *
+ * The caller only gets the listening socket and closes only that, so the
+ * lock's fd stays here, with the socket it went with. The next
+ * ub_ctl_listen() of the same path in this process finds it: a socket
+ * still open means running; a closed one means the lock is ours to reuse.
+ */
+struct ub_ctl_lock {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+	int fd;     /* -1: slot free */
+	int sock;   /* the listening socket it went with; -1: none yet */
+	dev_t dev;  /* and its identity, which a reused fd number lacks */
+	ino_t ino;
+};
+
+/* A process serves a few bridges at most (tests: several in turn). */
+#define UB_CTL_LOCKS 8
+static struct ub_ctl_lock ub_ctl_locks[UB_CTL_LOCKS];
+static bool ub_ctl_locks_init;
+
+/* Whether the socket that lock 'l' went with is still open. */
+static bool ub_ctl_lock_sock_alive__(const struct ub_ctl_lock *l)
+{
+	struct stat st;
+
+	return l->sock >= 0 && !fstat(l->sock, &st) && S_ISSOCK(st.st_mode) &&
+	       st.st_dev == l->dev && st.st_ino == l->ino;
+}
+
+static void ub_ctl_lock_drop__(struct ub_ctl_lock *l)
+{
+	close(l->fd);
+	l->fd = -1;
+	l->sock = -1;
+}
+
+/* "DIR/NAME.sock" gives "DIR/NAME.lock"; any other path gets ".lock"
+ * added. */
+static int ub_ctl_lock_path__(const char *path, char *buf, size_t len)
+{
+	static const char sfx[] = ".sock";
+	size_t n = strlen(path), sl = sizeof(sfx) - 1;
+	int ret;
+
+	if (n > sl && !strcmp(path + n - sl, sfx))
+		n -= sl;
+	ret = snprintf(buf, len, "%.*s.lock", (int)n, path);
+	return ret < 0 || (size_t)ret >= len ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * Takes the lock of socket 'path' for this process. Returns its slot,
+ * or NULL with '*err' set: -EADDRINUSE while another daemon (or a socket
+ * of ours still open) serves the path, or -errno.
+ */
+static struct ub_ctl_lock *ub_ctl_lock_take__(const char *path, int *err)
+{
+	struct ub_ctl_lock *l, *free_slot = NULL;
+	char lpath[sizeof(l->path)];
+	int fd;
+
+	if (!ub_ctl_locks_init) {
+		for (int i = 0; i < UB_CTL_LOCKS; i++)
+			ub_ctl_locks[i].fd = ub_ctl_locks[i].sock = -1;
+		ub_ctl_locks_init = true;
+	}
+	*err = ub_ctl_lock_path__(path, lpath, sizeof(lpath));
+	if (*err)
+		return NULL;
+	for (int i = 0; i < UB_CTL_LOCKS; i++) {
+		l = &ub_ctl_locks[i];
+		if (l->fd >= 0 && !strcmp(l->path, lpath)) {
+			if (ub_ctl_lock_sock_alive__(l)) {
+				*err = -EADDRINUSE;
+				return NULL;
+			}
+			l->sock = -1;
+			return l;
+		}
+	}
+	/* A free slot, or one whose socket was closed: its lock is let go. */
+	for (int i = 0; i < UB_CTL_LOCKS && !free_slot; i++) {
+		l = &ub_ctl_locks[i];
+		if (l->fd >= 0 && !ub_ctl_lock_sock_alive__(l))
+			ub_ctl_lock_drop__(l);
+		if (l->fd < 0)
+			free_slot = l;
+	}
+	if (!free_slot) {
+		*err = -EMFILE;
+		return NULL;
+	}
+	/* A daemon that stops cleanly removes its lock file while holding
+	 * it (ub_ctl_unlock): a lock won on a file no longer at the path is
+	 * no lock, and the path's new file is tried. */
+	for (int tries = 0;; tries++) {
+		struct stat a, b;
+
+		fd = open(lpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
+		if (fd < 0) {
+			*err = -errno;
+			return NULL;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB)) {
+			*err = errno == EWOULDBLOCK ? -EADDRINUSE : -errno;
+			close(fd);
+			return NULL;
+		}
+		if (!fstat(fd, &a) && !stat(lpath, &b) && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			break;
+		close(fd);
+		if (tries == 8) {
+			*err = -EAGAIN;
+			return NULL;
+		}
+	}
+	snprintf(free_slot->path, sizeof(free_slot->path), "%s", lpath);
+	free_slot->fd = fd;
+	free_slot->sock = -1;
+	return free_slot;
+}
+
+/*
+ * Clears the way for bind(), the lock being ours: nothing there is fine;
+ * a socket is stale (a daemon that died) and is removed. Anything that is
+ * not a socket is left alone: we do not delete files we did not make.
  */
 static int ub_ctl_remove_stale__(const char *path)
 {
 	struct stat st;
-	int fd;
 
 	if (lstat(path, &st))
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISSOCK(st.st_mode))
 		return -EEXIST;
-	fd = ub_ctl_connect__(path, UB_CTL_TIMEOUT_MS);
-	if (fd >= 0) {
-		close(fd);
-		return -EADDRINUSE;
-	}
-	/* Someone is there but the backlog stayed full: still alive. */
-	if (fd == -ETIMEDOUT)
-		return -EADDRINUSE;
-	if (fd != -ECONNREFUSED)
-		return fd;
 	if (unlink(path) && errno != ENOENT)
 		return -errno;
 	return 0;
@@ -209,8 +333,10 @@ static int ub_ctl_remove_stale__(const char *path)
 
 int ub_ctl_listen(const char *path, uid_t owner, gid_t group)
 {
+	struct ub_ctl_lock *lock;
 	struct sockaddr_un sun;
 	mode_t old_umask;
+	struct stat st;
 	int fd, ret;
 
 	ret = ub_ctl_sockaddr__(path, &sun);
@@ -219,20 +345,25 @@ int ub_ctl_listen(const char *path, uid_t owner, gid_t group)
 	ret = ub_ctl_mkparent__(path);
 	if (ret)
 		return ret;
+	lock = ub_ctl_lock_take__(path, &ret);
+	if (!lock)
+		return ret;
 	ret = ub_ctl_remove_stale__(path);
 	if (ret)
-		return ret;
+		goto err_unlock;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		ret = -errno;
+		goto err_unlock;
+	}
 	/*
 	 * The socket file takes its mode from the umask at bind() time, so
 	 * narrow the umask around it: no window in which the socket is open
 	 * to others. The chown() and chmod() afterwards set the owner and
 	 * pin the mode whatever the umask was: the group gets in only once
-	 * it is the right group. umask() is per process: call this before
-	 * starting threads.
+	 * it is the right group. umask() is per process, and so is the
+	 * table of locks: call this before starting threads.
 	 */
 	old_umask = umask(0177);
 	ret = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
@@ -244,17 +375,38 @@ int ub_ctl_listen(const char *path, uid_t owner, gid_t group)
 	if (((owner != (uid_t)-1 || group != (gid_t)-1) &&
 	     chown(path, owner, group)) ||
 	    chmod(path, group != (gid_t)-1 ? 0660 : 0600) ||
-	    listen(fd, UB_CTL_LISTEN_BACKLOG)) {
+	    listen(fd, UB_CTL_LISTEN_BACKLOG) || fstat(fd, &st)) {
 		ret = -errno;
 		goto err_unlink;
 	}
+	lock->sock = fd;
+	lock->dev = st.st_dev;
+	lock->ino = st.st_ino;
 	return fd;
 
 err_unlink:
 	unlink(path);
 err_close:
 	close(fd);
+err_unlock:
+	ub_ctl_lock_drop__(lock);
 	return ret;
+}
+
+void ub_ctl_unlock(const char *path)
+{
+	char lpath[sizeof(ub_ctl_locks[0].path)];
+
+	if (!ub_ctl_locks_init || ub_ctl_lock_path__(path, lpath, sizeof(lpath)))
+		return;
+	for (int i = 0; i < UB_CTL_LOCKS; i++) {
+		struct ub_ctl_lock *l = &ub_ctl_locks[i];
+
+		if (l->fd >= 0 && !strcmp(l->path, lpath)) {
+			unlink(lpath);
+			ub_ctl_lock_drop__(l);
+		}
+	}
 }
 
 int ub_ctl_req_encode(int argc, char *const argv[], char *buf, size_t len)

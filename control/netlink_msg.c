@@ -322,6 +322,7 @@ int ub_nl_parse_link(const struct nlmsghdr *nlh, struct ub_link_info *out)
 		return -EINVAL;
 	li.ifindex = ifm->ifi_index;
 	li.flags = ifm->ifi_flags;
+	li.type = ifm->ifi_type;
 	if (!tb[IFLA_IFNAME] ||
 	    mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) < 0 ||
 	    mnl_attr_get_payload_len(tb[IFLA_IFNAME]) > sizeof(li.name))
@@ -331,6 +332,11 @@ int ub_nl_parse_link(const struct nlmsghdr *nlh, struct ub_link_info *out)
 		if (mnl_attr_validate(tb[IFLA_MTU], MNL_TYPE_U32) < 0)
 			return -EINVAL;
 		li.mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	}
+	if (tb[IFLA_MASTER]) {
+		if (mnl_attr_validate(tb[IFLA_MASTER], MNL_TYPE_U32) < 0)
+			return -EINVAL;
+		li.master = (int)mnl_attr_get_u32(tb[IFLA_MASTER]);
 	}
 	/* Only an Ethernet address is ours to report (not a tunnel's IP). */
 	if (tb[IFLA_ADDRESS] &&

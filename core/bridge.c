@@ -236,7 +236,7 @@ void ub_bridge_free(struct ub_bridge *br)
 		struct ub_port *p = ub_port_by_id(&br->ports, i);
 
 		if (p->state != UB_PORT_FREE)
-			p->io.ops->close(ub_port_ring(br, p), &p->io);
+			ub_port_close(br, p);
 		free(p->netns);
 	}
 	ub_ctl_server_close(&br->ctl);

@@ -102,6 +102,8 @@ int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
 	/* The device goes with its fd. */
 	if (ret)
 		ub_port_del(br, ub_ctl_worker(br), p);
+	else
+		ub_port_announce(br, p);
 	return ret;
 }
 

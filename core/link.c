@@ -59,6 +59,13 @@ static void on_link(bool gone, const struct ub_link_info *li, void *arg)
 		snprintf(p->name, sizeof(p->name), "%s", li->name);
 		br->state_dirty = true;
 	}
+	/* What "port show" reports, and what a TX ring's send checks. (A
+	 * ring's slots keep the size the MTU at attach time gave them.) */
+	if (li->mtu && li->mtu != p->io.mtu) {
+		ub_log(UB_LOG_INFO, "%s: port %s mtu %u -> %u", br->name,
+		       p->name, p->io.mtu, li->mtu);
+		p->io.mtu = li->mtu;
+	}
 	up = (li->flags & IFF_UP) && (li->flags & IFF_RUNNING);
 	if (up == p->link_up)
 		return;

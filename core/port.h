@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <ubridge/claim.h>
 #include <ubridge/io.h>
 
 #include "forward.h"
@@ -37,6 +38,8 @@ struct ub_port {
 	struct ub_port_io io;
 	enum ub_port_state state;
 	char name[IFNAMSIZ];
+	/* The interface is ours (claim.h) until the port's I/O is closed. */
+	struct ub_claim claim;
 	/* Set when "netns add|attach" made this port's veth: the namespace
 	 * ("pid:N" for one named by a process), the peer's name in it, and
 	 * whether the namespace was made too. malloc'd; NULL otherwise. */
@@ -90,10 +93,18 @@ struct ub_port *ub_port_by_ifindex(struct ub_ports *t, int ifindex);
 struct ub_ring *ub_port_ring(struct ub_bridge *br, const struct ub_port *p);
 
 /* Attaches 'ifname' through back end 'ops' on the worker with the fewest
- * ports. On failure returns -errno with the reason in 'err'. */
+ * ports, claiming it for this bridge. An interface of another bridge
+ * (ubridge's or the kernel's: -EBUSY), loopback or not Ethernet (-EINVAL)
+ * is refused. On failure returns -errno with the reason in 'err'. A
+ * device the port makes (UB_PORT_F_OWN_DEVICE) is announced by its maker
+ * (ub_port_announce), once it has set the device up. */
 int ub_port_open(struct ub_bridge *br, struct ub_worker *self,
 		 const char *ifname, const struct ub_port_ops *ops, char *err,
 		 size_t errlen);
+/* Logs that 'p' is attached, with its MTU as it is now. */
+void ub_port_announce(struct ub_bridge *br, const struct ub_port *p);
+/* Closes the I/O of a port that is not FREE and gives its claim up. */
+void ub_port_close(struct ub_bridge *br, struct ub_port *p);
 /* Sets the address the port answers to (its own MAC, a local FDB entry:
  * frames to it never flood, and no other port may use it as a source),
  * replacing the one it had. */

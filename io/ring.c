@@ -394,6 +394,15 @@ int ub_ring_recv(struct ub_ring *r, int fd, void *buf, size_t len, uint64_t ud)
 	return queue__(sqe, ud);
 }
 
+int ub_ring_recvmsg(struct ub_ring *r, int fd, struct msghdr *msg, uint64_t ud)
+{
+	struct io_uring_sqe *sqe = get_sqe__(r);
+
+	if (sqe)
+		io_uring_prep_recvmsg(sqe, fd, msg, MSG_CMSG_CLOEXEC);
+	return queue__(sqe, ud);
+}
+
 int ub_ring_send(struct ub_ring *r, int fd, const void *buf, size_t len,
 		 uint64_t ud)
 {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <ubridge/bridge.h>
+#include <ubridge/claim.h>
 #include <ubridge/ctl.h>
 #include <ubridge/fdb.h>
 #include <ubridge/io.h>
@@ -129,16 +130,18 @@ static void usage(FILE *out)
 		UB_STATE_DIR, UB_RING_BYTES_DEFAULT / 1024, UB_WORKERS_MAX);
 }
 
-static int parse_num(const char *opt, const char *s, unsigned long max,
-		     unsigned long *out)
+/* A decimal number from 'min' to 'max'; the range said when it is not. */
+static int parse_num(const char *opt, const char *s, unsigned long min,
+		     unsigned long max, unsigned long *out)
 {
 	char *end;
 
 	errno = 0;
 	*out = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end || errno || *out > max) {
-		fprintf(stderr, "ubridge: invalid %s \"%s\" (0 to %lu)\n", opt,
-			s, max);
+	if (*s < '0' || *s > '9' || *end || errno || *out < min ||
+	    *out > max) {
+		fprintf(stderr, "ubridge: invalid %s \"%s\" (%lu to %lu)\n",
+			opt, s, min, max);
 		return -1;
 	}
 	return 0;
@@ -356,6 +359,20 @@ static void notify(int *fd, char status)
 	*fd = -1;
 }
 
+/*
+ * After ub_bridge_free(): what the bridge kept in UB_CTL_RUNDIR besides
+ * its socket goes too, the empty claim directory and then the lock. (As a
+ * --user that cannot write UB_CTL_RUNDIR they stay, free and harmless.)
+ */
+static void remove_run_files(const char *name)
+{
+	char sock[128];
+
+	ub_claim_dir_remove(UB_CTL_RUNDIR, name);
+	if (!ub_ctl_sock_path(name, sock, sizeof(sock)))
+		ub_ctl_unlock(sock);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -421,12 +438,12 @@ int main(int argc, char **argv)
 			caps[ncaps++] = optarg;
 			break;
 		case 'a':
-			if (parse_num("ageing time", optarg, 1000000, &v))
+			if (parse_num("ageing time", optarg, 0, 1000000, &v))
 				return 2;
 			cfg.ageing_ms = (uint64_t)v * 1000;
 			break;
 		case 'm':
-			if (parse_num("entry cap", optarg, 1U << 24, &v))
+			if (parse_num("entry cap", optarg, 0, 1U << 24, &v))
 				return 2;
 			cfg.max_learned = (uint32_t)v;
 			break;
@@ -461,7 +478,7 @@ int main(int argc, char **argv)
 			tx_ring_asked = cfg.packet_tx != UB_PACKET_TX_SEND;
 			break;
 		case 'Z':
-			if (parse_num("ring size", optarg, 1U << 20, &v))
+			if (parse_num("ring size", optarg, 0, 1U << 20, &v))
 				return 2;
 			if (v < 64) {
 				fprintf(stderr, "ubridge: ring size %lu KiB is "
@@ -473,20 +490,15 @@ int main(int argc, char **argv)
 		case 'B':
 			if (!optarg)
 				v = UB_BUSY_POLL_ALWAYS;
-			else if (parse_num("busy-poll time", optarg, 1000000,
-					   &v))
+			else if (parse_num("busy-poll time", optarg, 0,
+					   1000000, &v))
 				return 2;
 			cfg.busy_poll_us = (uint32_t)v;
 			break;
 		case 'W':
-			if (parse_num("worker count", optarg, UB_WORKERS_MAX,
-				      &v))
+			if (parse_num("worker count", optarg, 1,
+				      UB_WORKERS_MAX, &v))
 				return 2;
-			if (!v) {
-				fprintf(stderr, "ubridge: --workers takes 1 to "
-					"%d\n", UB_WORKERS_MAX);
-				return 2;
-			}
 			cfg.workers = (uint32_t)v;
 			break;
 		case 'f':
@@ -547,6 +559,18 @@ int main(int argc, char **argv)
 		notify(&notify_fd, 1);
 		return 1;
 	}
+	/* While root, and holding the bridge's lock (taken with its socket):
+	 * the --user daemon must be able to make and remove its claims. */
+	ret = ub_claim_prepare(UB_CTL_RUNDIR, cfg.name, cfg.ctl_owner,
+			       (gid_t)-1);
+	if (ret) {
+		fprintf(stderr, "ubridge: cannot prepare %s/%s.ports: %s\n",
+			UB_CTL_RUNDIR, cfg.name, strerror(-ret));
+		ub_bridge_free(br);
+		remove_run_files(cfg.name);
+		notify(&notify_fd, 1);
+		return 1;
+	}
 	/* Before the state's and the command line's captures start their
 	 * writer threads, which inherit what this thread keeps. */
 	ret = drop_privileges(&user);
@@ -555,6 +579,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ubridge: cannot drop privileges: %s\n",
 			strerror(-ret));
 		ub_bridge_free(br);
+		remove_run_files(cfg.name);
 		notify(&notify_fd, 1);
 		return 1;
 	}
@@ -573,12 +598,16 @@ int main(int argc, char **argv)
 	if (ret) {
 		fprintf(stderr, "ubridge: %s\n", err);
 		ub_bridge_free(br);
+		remove_run_files(cfg.name);
 		notify(&notify_fd, 1);
 		return 1;
 	}
-	ub_log(UB_LOG_INFO, "%s: bridge up, %d port(s)", cfg.name, nports);
+	/* The state's ports count, and ports given twice count once. */
+	ub_log(UB_LOG_INFO, "%s: bridge up, %u port(s)", cfg.name,
+	       ub_bridge_port_count(br));
 	notify(&notify_fd, 0);
 	ret = ub_bridge_run(br);
 	ub_bridge_free(br);
+	remove_run_files(cfg.name);
 	return ret ? 1 : 0;
 }

@@ -72,6 +72,9 @@ void ub_bridge_free(struct ub_bridge *br);
 int ub_bridge_port_add(struct ub_bridge *br, const char *ifname, char *err,
 		       size_t errlen);
 
+/* How many ports the bridge has. */
+unsigned int ub_bridge_port_count(const struct ub_bridge *br);
+
 /*
  * Starts a capture of port 'port' (both directions) or of "all" ports (each
  * frame once, as it enters) into the pcap file 'path'. On failure returns

@@ -44,15 +44,28 @@ int ub_ctl_sock_path(const char *bridge, char *buf, size_t len);
 
 /*
  * Daemon side: creates the directory holding 'path' if needed (mode 0755,
- * one level: UB_CTL_RUNDIR for a real bridge), binds 'path' with mode 0600
- * whatever the umask, and listens. 'owner' and 'group' (-1: the caller's)
- * become the socket's; with a group the mode is 0660, so that the group's
- * members may connect. A stale socket (nobody answers) is replaced; a live
- * one gives -EADDRINUSE; a file that is not a socket is left alone and
- * gives -EEXIST. Returns the listening fd (SOCK_STREAM, SOCK_CLOEXEC) or
- * -errno.
+ * one level: UB_CTL_RUNDIR for a real bridge), takes the bridge's lock,
+ * binds 'path' with mode 0600 whatever the umask, and listens. 'owner' and
+ * 'group' (-1: the caller's) become the socket's; with a group the mode is
+ * 0660, so that the group's members may connect.
+ *
+ * The lock decides whether a daemon runs: a file beside the socket
+ * ("NAME.lock" for "NAME.sock", else 'path' plus ".lock"; mode 0600),
+ * flock()ed for as long as the returned socket is open, and
+ * released by the kernel when the process ends, however it ends. While
+ * another process (or a socket this process still has open) holds it:
+ * -EADDRINUSE. Once it is free, a socket left at 'path' is stale, even one
+ * that still answers (a killed daemon's, while the kernel tears it down),
+ * and is replaced; a file that is not a socket is left alone and gives
+ * -EEXIST. Call it before starting threads (it changes the umask and keeps
+ * the lock in a table of the process's). Returns the listening fd
+ * (SOCK_STREAM, SOCK_CLOEXEC) or -errno.
  */
 int ub_ctl_listen(const char *path, uid_t owner, gid_t group);
+
+/* Daemon side, at a clean stop, once the socket of 'path' is closed:
+ * removes its lock file and lets the lock go. */
+void ub_ctl_unlock(const char *path);
 
 /* Client side: connects to 'path'. Returns an fd or -errno (-ENOENT or
  * -ECONNREFUSED when no daemon runs). */

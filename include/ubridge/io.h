@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <linux/virtio_net.h>
 
@@ -137,6 +138,10 @@ void ub_ring_bufs_commit(struct ub_ring *ring);
 int ub_ring_accept(struct ub_ring *ring, int fd, uint64_t ud);
 int ub_ring_recv(struct ub_ring *ring, int fd, void *buf, size_t len,
 		 uint64_t ud);
+/* A single recvmsg into 'msg' (which must live until it completes),
+ * descriptors passed with SCM_RIGHTS marked close-on-exec. */
+int ub_ring_recvmsg(struct ub_ring *ring, int fd, struct msghdr *msg,
+		    uint64_t ud);
 int ub_ring_send(struct ub_ring *ring, int fd, const void *buf, size_t len,
 		 uint64_t ud);
 int ub_ring_read(struct ub_ring *ring, int fd, void *buf, size_t len,

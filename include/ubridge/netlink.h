@@ -153,6 +153,9 @@ const char *ub_nl_strerror(const struct ub_nl *nl, int err, char *buf,
 struct ub_link_info {
 	int ifindex;
 	unsigned int flags;	/* IFF_UP, IFF_RUNNING, ... */
+	uint16_t type;		/* ARPHRD_ETHER, ARPHRD_LOOPBACK, ... */
+	int master;		/* the bridge, bond, VRF ... it is enslaved
+				 * to (IFLA_MASTER); 0: none */
 	uint32_t mtu;
 	struct ub_mac mac;	/* all zero: no Ethernet address */
 	char name[IFNAMSIZ];

@@ -572,11 +572,27 @@ static int tmp_teardown(void **state)
 	char sub[sizeof(t->path)];
 
 	unlink(t->path);
+	/* The locks beside the sockets, and test_listen_lock's socket. */
+	for (const char *const *f = (const char *const[]){ "t.lock", "u.sock",
+							    "u.lock", NULL };
+	     *f; f++) {
+		snprintf(sub, sizeof(sub), "%s/run/%s", t->dir, *f);
+		unlink(sub);
+	}
 	snprintf(sub, sizeof(sub), "%s/run", t->dir);
 	rmdir(sub);
 	rmdir(t->dir);
 	free(t);
 	return 0;
+}
+
+/* The directory part of 'path' into 'buf'. */
+static const char *dirname_of(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	snprintf(buf, len, "%.*s", (int)(slash - path), path);
+	return buf;
 }
 
 /* A socket with the creator's owner and group: mode 0600. */
@@ -659,6 +675,75 @@ static void test_listen_owner_group(void **state)
 	assert_int_equal(st.st_gid, getegid());
 	assert_int_equal(st.st_mode & 07777, 0600);
 	close(fd);
+}
+
+/*
+ * Liveness is the lock's to say, not a connect's: a socket that still
+ * answers, with its lock free (a daemon killed while the kernel tears its
+ * io_uring down), is replaced; a lock held by a live process refuses, and
+ * is free again the moment that process is killed.
+ */
+static void test_listen_lock(void **state)
+{
+	struct tmp *t = *state;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char path2[sizeof(t->path)], lock[sizeof(t->path)], c = 0;
+	int fd, fd2, pfd[2], busy, after;
+	struct stat st;
+	pid_t pid;
+
+	/* Made by hand: it answers, and holds no lock. */
+	assert_int_equal(mkdir(dirname_of(t->path, lock, sizeof(lock)), 0755),
+			 0);
+	assert_true(strlen(t->path) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, t->path, strlen(t->path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	fd2 = listen_plain(t->path);
+	assert_true(fd2 >= 0);
+	close(fd);
+	close(fd2);
+	snprintf(lock, sizeof(lock), "%s/run/t.lock", t->dir);
+	assert_int_equal(stat(lock, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+
+	/* Another process serves u.sock (and holds u.lock). */
+	snprintf(path2, sizeof(path2), "%s/run/u.sock", t->dir);
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		fd = listen_plain(path2);
+		c = fd >= 0;
+		if (write(pfd[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(read(pfd[0], &c, 1), 1);
+	busy = c ? listen_plain(path2) : -1;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(pfd[0]);
+	close(pfd[1]);
+	assert_int_equal(c, 1);
+	assert_int_equal(busy, -EADDRINUSE);
+	/* Killed: its lock went with it, its socket is stale. */
+	after = listen_plain(path2);
+	assert_true(after >= 0);
+
+	/* A clean stop: socket closed and removed, then the lock. */
+	close(after);
+	unlink(path2);
+	ub_ctl_unlock(path2);
+	snprintf(lock, sizeof(lock), "%s/run/u.lock", t->dir);
+	assert_int_equal(stat(lock, &st), -1);
+	after = listen_plain(path2);
+	assert_true(after >= 0);
+	assert_int_equal(stat(lock, &st), 0);
+	close(after);
 }
 
 static void test_listen_bad_path(void **state)
@@ -797,6 +882,7 @@ static int live_setup(void **state)
 static int live_teardown(void **state)
 {
 	struct live *l = *state;
+	char lock[sizeof(l->path)];
 
 	if (l->child > 0) {
 		kill(l->child, SIGKILL);
@@ -806,6 +892,9 @@ static int live_teardown(void **state)
 		close(l->lfd);
 		unlink(l->path);
 	}
+	/* The lock beside the socket (only a test removes one). */
+	snprintf(lock, sizeof(lock), "%s/%s.lock", UB_CTL_RUNDIR, l->bridge);
+	unlink(lock);
 	free(l);
 	return 0;
 }
@@ -1034,6 +1123,8 @@ int main(void)
 						tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_listen_owner_group,
 						tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_listen_lock, tmp_setup,
+						tmp_teardown),
 		cmocka_unit_test(test_listen_bad_path),
 		cmocka_unit_test_setup_teardown(test_connect_nobody, tmp_setup,
 						tmp_teardown),

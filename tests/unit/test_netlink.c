@@ -7,6 +7,7 @@
  * parsers are fed messages built here the way the kernel lays them out.
  */
 #include <arpa/inet.h>
+#include <net/if_arp.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -635,7 +636,9 @@ static void test_parse_link(void **state)
 	ifm = hdr;
 	ifm->ifi_index = 12;
 	ifm->ifi_flags = IFF_UP | IFF_RUNNING;
+	ifm->ifi_type = ARPHRD_ETHER;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, "vh-ns1");
+	mnl_attr_put_u32(nlh, IFLA_MASTER, 7);
 	mnl_attr_put_u32(nlh, IFLA_MTU, 9000);
 	mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(mac), mac);
 	/* Attributes we do not read, and one newer than our headers. */
@@ -645,8 +648,22 @@ static void test_parse_link(void **state)
 	assert_int_equal(li.ifindex, 12);
 	assert_int_equal(li.flags, IFF_UP | IFF_RUNNING);
 	assert_int_equal(li.mtu, 9000);
+	assert_int_equal(li.type, ARPHRD_ETHER);
+	assert_int_equal(li.master, 7);
 	assert_memory_equal(li.mac.b, mac, 6);
 	assert_string_equal(li.name, "vh-ns1");
+
+	/* Loopback, in no master; a master attribute of the wrong size. */
+	nlh = reply_start(buf, RTM_NEWLINK, sizeof(*ifm), &hdr);
+	ifm = hdr;
+	ifm->ifi_type = ARPHRD_LOOPBACK;
+	ifm->ifi_flags = IFF_LOOPBACK;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "lo");
+	assert_int_equal(ub_nl_parse_link(nlh, &li), 0);
+	assert_int_equal(li.type, ARPHRD_LOOPBACK);
+	assert_int_equal(li.master, 0);
+	mnl_attr_put_u16(nlh, IFLA_MASTER, 7);
+	assert_int_equal(ub_nl_parse_link(nlh, &li), -EINVAL);
 
 	/* A link without an Ethernet address (e.g. a tunnel). */
 	nlh = reply_start(buf, RTM_NEWLINK, sizeof(*ifm), &hdr);
