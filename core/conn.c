@@ -1,6 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* The control socket's server (see conn.h). */
+/*
+ * The control socket's server (see conn.h).
+ *
+ * A connection lives in two phases. Reading its request, it has
+ * UB_CONN_REQ_TIMEOUT_MS to deliver the line: a client that connects and
+ * dawdles (or one that never meant to ask) gives its slot back fast.
+ * Answering, it has until UB_CONN_TIMEOUT_MS after it connected: a big
+ * reply may be read slowly, but not forever. A stream (capture watch) is
+ * handed to a capture writer and leaves the table.
+ */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +21,10 @@
 #include "cmd.h"
 #include "conn.h"
 #include "log.h"
+
+/* The request buffer a new connection starts with: enough for nearly any
+ * command ubctl sends; it grows up to UB_CTL_REQ_MAX when needed. */
+#define UB_CONN_REQ_INIT 256
 
 static struct ub_ring *ctl_ring(struct ub_bridge *br)
 {
@@ -61,18 +75,21 @@ int ub_ctl_server_open(struct ub_bridge *br, const struct ub_bridge_cfg *cfg,
 	return ret;
 }
 
-static void conn_close(struct ub_conn *c)
+static void conn_close(struct ub_ctl_server *s, struct ub_conn *c)
 {
 	close(c->fd);
 	c->fd = -1;
+	free(c->req);
+	c->req = NULL;
 	ub_ctl_reply_free(&c->reply);
+	s->nconns--;
 }
 
 void ub_ctl_server_close(struct ub_ctl_server *s)
 {
 	for (unsigned i = 0; i < UB_CONNS_MAX; i++)
 		if (s->conns[i].fd >= 0)
-			conn_close(&s->conns[i]);
+			conn_close(s, &s->conns[i]);
 	if (s->fd >= 0) {
 		unlink(s->path);
 		close(s->fd);
@@ -85,7 +102,61 @@ static void conn_send_rest(struct ub_bridge *br, struct ub_conn *c)
 	if (ub_ring_send(ctl_ring(br), c->fd, c->reply.buf + c->sent,
 			 c->reply.len - c->sent,
 			 ub_ud_make(UB_OP_CONN_SEND, conn_id(&br->ctl, c), 0)))
-		conn_close(c);
+		conn_close(&br->ctl, c);
+}
+
+/* Sets a connection's deadline, and keeps ub_ctl_expire() from sleeping
+ * past it. */
+static void conn_due(struct ub_ctl_server *s, struct ub_conn *c,
+		     uint64_t deadline)
+{
+	c->deadline = deadline;
+	if (deadline < s->next_due)
+		s->next_due = deadline;
+}
+
+/*
+ * Sends what c->reply holds, or closes when it is empty. From here on the
+ * connection has the long bound: a client may read a big reply slowly.
+ */
+static void conn_answer(struct ub_bridge *br, struct ub_conn *c)
+{
+	c->answering = true;
+	conn_due(&br->ctl, c, c->born + UB_CONN_TIMEOUT_MS);
+	c->sent = 0;
+	if (c->reply.len)
+		conn_send_rest(br, c);
+	else
+		conn_close(&br->ctl, c);
+}
+
+/*
+ * One status line to a client we will not wait for: a connection refused,
+ * or one that missed its deadline. A short line goes into the socket's
+ * empty buffer at once; if it does not, the client sees the connection
+ * end, which is all a client that has not read anything is owed.
+ */
+static void conn_tell(int fd, int err, const char *fmt, ...) UB_PRINTF(3, 4);
+
+static void conn_tell(int fd, int err, const char *fmt, ...)
+{
+	char line[160];
+	va_list ap;
+	int n, m;
+
+	n = snprintf(line, sizeof(line), "errno=%d ", -err);
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m;
+	/* Cut short, the line still ends in its '\n'. */
+	if ((size_t)n > sizeof(line) - 1)
+		n = (int)sizeof(line) - 1;
+	line[n++] = '\n';
+	if (send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return; /* the client is gone or full: nothing more to do */
 }
 
 /* True when 'gid' was among the peer's supplementary groups when it
@@ -114,19 +185,15 @@ static bool peer_in_group(int fd, gid_t gid)
  * socket's group may use the bridge. The socket's mode already keeps
  * others out; this is the second lock, and the one that tells them why.
  */
-static bool peer_allowed(const struct ub_ctl_server *s, int fd, uid_t *uid)
+static bool peer_allowed(const struct ub_ctl_server *s, int fd,
+			 const struct ucred *cred)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
-		return false;
-	*uid = cred.uid;
-	if (cred.uid == 0 || cred.uid == geteuid())
+	if (cred->uid == 0 || cred->uid == geteuid())
 		return true;
 	return s->group != (gid_t)-1 &&
-	       (cred.gid == s->group || peer_in_group(fd, s->group));
+	       (cred->gid == s->group || peer_in_group(fd, s->group));
 }
+
 
 static void conn_serve(struct ub_bridge *br, struct ub_conn *c)
 {
@@ -135,6 +202,7 @@ static void conn_serve(struct ub_bridge *br, struct ub_conn *c)
 	int argc = c->refused ? 0 :
 		ub_ctl_req_decode(c->req, c->req_len, argv, UB_CTL_ARGS_MAX);
 
+	ub_ctl_reply_init(&c->reply);
 	if (c->refused)
 		ub_ctl_reply_status(&c->reply, -EACCES,
 				    "permission denied: bridge %s is for root, "
@@ -154,80 +222,178 @@ static void conn_serve(struct ub_bridge *br, struct ub_conn *c)
 			   &c->reply);
 	/* "time warp" moves the clock for every client but the one asking:
 	 * it still gets its answer. */
-	c->deadline += br->warp_ms - warp;
-	c->sent = 0;
-	if (c->reply.len)
-		conn_send_rest(br, c);
-	else
-		conn_close(c);
+	c->born += br->warp_ms - warp;
+	conn_answer(br, c);
+}
+
+/*
+ * A free slot for a new connection of 'uid', or NULL when it may not have
+ * one, after telling it why. Every uid gets the same share, root
+ * included: root's clients are programs too, and one that runs away (a
+ * script looping on ubctl, a stuck orchestrator) must not lock out the
+ * others, the administrator at a root shell among them. Two uids can
+ * still fill the table, but only for as long as their deadlines.
+ */
+static struct ub_conn *conn_slot(struct ub_bridge *br, int fd, uid_t uid)
+{
+	struct ub_ctl_server *s = &br->ctl;
+	struct ub_conn *slot = NULL;
+	unsigned mine = 0;
+
+	for (unsigned i = 0; i < UB_CONNS_MAX; i++) {
+		struct ub_conn *c = &s->conns[i];
+
+		if (c->fd < 0) {
+			if (!slot)
+				slot = c;
+		} else if (c->uid == uid) {
+			mine++;
+		}
+	}
+	if (!slot) {
+		conn_tell(fd, -EBUSY, "bridge busy: %u connections",
+			  UB_CONNS_MAX);
+		ub_log_rl(UB_LOG_WARN, "%s: %u control connections, refusing "
+			  "more", br->name, UB_CONNS_MAX);
+		return NULL;
+	}
+	if (mine >= UB_CONNS_PER_UID) {
+		conn_tell(fd, -EBUSY, "bridge busy: uid %u holds %u "
+			  "connections, its share", (unsigned)uid, mine);
+		ub_log_rl(UB_LOG_WARN, "%s: uid %u holds %u control "
+			  "connections, refusing more", br->name,
+			  (unsigned)uid, mine);
+		return NULL;
+	}
+	return slot;
 }
 
 static void on_accept(struct ub_bridge *br, const struct ub_cqe *cqe)
 {
 	struct ub_ctl_server *s = &br->ctl;
-	struct ub_conn *c = NULL;
+	struct ucred cred = { .uid = (uid_t)-1 };
+	socklen_t len = sizeof(cred);
+	struct ub_conn *c;
+	int fd = cqe->res;
 
 	if (!ub_cqe_more(cqe) && arm_accept(br))
 		ub_log(UB_LOG_ERR, "%s: cannot accept control connections",
 		       br->name);
-	if (cqe->res < 0)
+	if (fd < 0)
 		return;
-	for (unsigned i = 0; i < UB_CONNS_MAX && !c; i++)
-		if (s->conns[i].fd < 0)
-			c = &s->conns[i];
-	if (!c) {
-		/* Busy: the client sees the connection end. */
-		close(cqe->res);
+	/* Unknown credentials: a uid of their own, and no access. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		cred.uid = (uid_t)-1;
+	c = conn_slot(br, fd, cred.uid);
+	if (!c || !(c->req = malloc(UB_CONN_REQ_INIT))) {
+		close(fd);
 		return;
 	}
-	c->fd = cqe->res;
-	c->deadline = br->now + UB_CONN_TIMEOUT_MS;
+	s->nconns++;
+	c->fd = fd;
+	c->uid = cred.uid;
+	c->born = br->now;
+	conn_due(s, c, br->now + UB_CONN_REQ_TIMEOUT_MS);
 	c->cancelled = false;
+	c->answering = false;
 	/* Not allowed: its request is read (closing with it unread would
 	 * reset the connection) and answered with a refusal. */
-	c->refused = !peer_allowed(s, c->fd, &c->uid);
+	c->refused = cred.uid == (uid_t)-1 || !peer_allowed(s, fd, &cred);
 	c->req_len = 0;
-	ub_ctl_reply_init(&c->reply);
-	if (ub_ring_recv(ctl_ring(br), c->fd, c->req, sizeof(c->req),
+	c->req_cap = UB_CONN_REQ_INIT;
+	if (ub_ring_recv(ctl_ring(br), c->fd, c->req, c->req_cap,
 			 ub_ud_make(UB_OP_CONN_RECV, conn_id(s, c), 0)))
-		conn_close(c);
+		conn_close(s, c);
+}
+
+/* Room for more of the request, up to UB_CTL_REQ_MAX; false: no memory. */
+static bool conn_req_grow(struct ub_conn *c)
+{
+	uint32_t cap = c->req_cap * 2;
+	char *req;
+
+	if (c->req_len < c->req_cap)
+		return true;
+	cap = cap < UB_CTL_REQ_MAX ? cap : UB_CTL_REQ_MAX;
+	req = realloc(c->req, cap);
+	if (!req)
+		return false;
+	c->req = req;
+	c->req_cap = cap;
+	return true;
+}
+
+/* Answers a request that cannot be run with a status line. */
+static void conn_reject(struct ub_bridge *br, struct ub_conn *c, int err,
+			const char *fmt, ...) UB_PRINTF(4, 5);
+
+static void conn_reject(struct ub_bridge *br, struct ub_conn *c, int err,
+			const char *fmt, ...)
+{
+	char msg[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ub_ctl_reply_init(&c->reply);
+	ub_ctl_reply_status(&c->reply, err, "%s", msg);
+	conn_answer(br, c);
 }
 
 static void on_recv(struct ub_bridge *br, struct ub_conn *c,
 		    const struct ub_cqe *cqe)
 {
-	if (cqe->res <= 0) {
-		/* Error, or the client left before finishing its line. */
-		conn_close(c);
+	uint32_t n;
+
+	if (c->cancelled) {
+		/* Past its deadline: the cancel, or data that beat it. */
+		conn_tell(c->fd, -ETIMEDOUT, "request line not complete "
+			  "within %d ms", UB_CONN_REQ_TIMEOUT_MS);
+		conn_close(&br->ctl, c);
 		return;
 	}
-	c->req_len += (size_t)cqe->res;
-	if (memchr(c->req + c->req_len - cqe->res, '\n', (size_t)cqe->res)) {
-		conn_serve(br, c);
-	} else if (c->req_len == sizeof(c->req)) {
-		ub_ctl_reply_status(&c->reply, -EMSGSIZE,
-				    "request longer than %d bytes",
-				    UB_CTL_REQ_MAX);
-		c->sent = 0;
-		conn_send_rest(br, c);
-	} else if (ub_ring_recv(ctl_ring(br), c->fd, c->req + c->req_len,
-				sizeof(c->req) - c->req_len, cqe->user_data)) {
-		conn_close(c);
+	if (cqe->res < 0 || (cqe->res == 0 && !c->req_len)) {
+		/* An error, or a client that left without asking. */
+		conn_close(&br->ctl, c);
+		return;
 	}
+	if (cqe->res == 0) {
+		/* The client ended its side mid-line. A request ends with
+		 * '\n' (ctl.h), so this is not one; the client may still be
+		 * reading, and is told why nothing ran. */
+		conn_reject(br, c, -EINVAL,
+			    "request not terminated by a newline");
+		return;
+	}
+	n = (uint32_t)cqe->res;
+	c->req_len += n;
+	if (memchr(c->req + c->req_len - n, '\n', n))
+		conn_serve(br, c);
+	else if (c->req_len == UB_CTL_REQ_MAX)
+		conn_reject(br, c, -EMSGSIZE, "request longer than %d bytes",
+			    UB_CTL_REQ_MAX);
+	else if (!conn_req_grow(c))
+		conn_reject(br, c, -ENOMEM, "out of memory");
+	else if (ub_ring_recv(ctl_ring(br), c->fd, c->req + c->req_len,
+			      c->req_cap - c->req_len, cqe->user_data))
+		conn_close(&br->ctl, c);
 }
 
 static void on_send(struct ub_bridge *br, struct ub_conn *c,
 		    const struct ub_cqe *cqe)
 {
-	if (cqe->res <= 0) {
-		conn_close(c);
+	/* Past its deadline, a reader too slow loses the rest, even when
+	 * this send beat the cancel. */
+	if (cqe->res <= 0 || c->cancelled) {
+		conn_close(&br->ctl, c);
 		return;
 	}
 	c->sent += (size_t)cqe->res;
 	if (c->sent < c->reply.len)
 		conn_send_rest(br, c);
 	else
-		conn_close(c);
+		conn_close(&br->ctl, c);
 }
 
 void ub_ctl_on_cqe(struct ub_bridge *br, const struct ub_cqe *c)
@@ -252,27 +418,39 @@ void ub_ctl_on_cqe(struct ub_bridge *br, const struct ub_cqe *c)
  * A client that never finishes its request, or never reads its reply, must
  * not keep its slot: past the deadline its pending request is cancelled,
  * and the cancelled completion closes the connection.
+ *
+ * Worker 0 calls this every turn, forwarding frames too: the table is
+ * walked only when a deadline may have come (next_due), not per turn.
  */
 uint64_t ub_ctl_expire(struct ub_bridge *br)
 {
-	uint64_t now_ms = br->now;
-
+	struct ub_ctl_server *s = &br->ctl;
 	uint64_t next = UINT64_MAX;
 
+	if (!s->nconns)
+		return UINT64_MAX;
+	if (br->now < s->next_due)
+		return s->next_due;
 	for (unsigned i = 0; i < UB_CONNS_MAX; i++) {
-		struct ub_conn *c = &br->ctl.conns[i];
+		struct ub_conn *c = &s->conns[i];
 
 		if (c->fd < 0 || c->cancelled)
 			continue;
-		if (now_ms < c->deadline) {
+		if (br->now < c->deadline) {
 			next = c->deadline < next ? c->deadline : next;
 			continue;
 		}
-		ub_log_rl(UB_LOG_WARN, "%s: control client too slow, dropped",
-			  br->name);
+		if (c->answering)
+			ub_log_rl(UB_LOG_WARN, "%s: control client too slow "
+				  "reading its reply, dropped", br->name);
+		else
+			ub_log_rl(UB_LOG_WARN, "%s: control client did not "
+				  "finish its request in %d ms, dropped",
+				  br->name, UB_CONN_REQ_TIMEOUT_MS);
 		ub_ring_cancel(ctl_ring(br), ub_ud_make(UB_OP_CONN_RECV, i, 0));
 		ub_ring_cancel(ctl_ring(br), ub_ud_make(UB_OP_CONN_SEND, i, 0));
 		c->cancelled = true;
 	}
+	s->next_due = next;
 	return next;
 }
