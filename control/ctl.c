@@ -720,13 +720,18 @@ static int ub_ctl_send_all__(int fd, const char *buf, size_t len,
 	return 0;
 }
 
-/* Reads until end of file into a malloc'd NUL-terminated string. */
-static int ub_ctl_recv_all__(int fd, int64_t deadline, char **out)
+/*
+ * Reads until end of file into a malloc'd NUL-terminated string. '*reset'
+ * tells whether the end was a reset rather than a close.
+ */
+static int ub_ctl_recv_all__(int fd, int64_t deadline, char **out,
+			     bool *reset)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap), *nbuf;
 	int ret;
 
+	*reset = false;
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
@@ -773,8 +778,10 @@ static int ub_ctl_recv_all__(int fd, int64_t deadline, char **out)
 			 * must end in a status line, so the caller still
 			 * sees whether it is complete: treat this as EOF.
 			 */
-			if (errno == ECONNRESET)
+			if (errno == ECONNRESET) {
+				*reset = true;
 				break;
+			}
 			ret = -errno;
 			goto err_free;
 		}
@@ -800,9 +807,14 @@ err_free:
 	return ret;
 }
 
-/* Connects to bridge 'bridge' and sends the request: returns the fd. */
+/*
+ * Connects to bridge 'bridge' and sends the request: returns the fd. A
+ * daemon that had no room for us may have answered and closed before the
+ * request went out: then '*unsent' is set and the fd is still returned,
+ * for its answer to be read.
+ */
 static int ub_ctl_request__(const char *bridge, int argc, char *const argv[],
-			    int64_t deadline)
+			    int64_t deadline, bool *unsent)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char req[UB_CTL_REQ_MAX + 1];
@@ -818,27 +830,67 @@ static int ub_ctl_request__(const char *bridge, int argc, char *const argv[],
 	if (fd < 0)
 		return fd;
 	ret = ub_ctl_send_all__(fd, req, (size_t)len, deadline);
-	if (ret) {
+	*unsent = ret == -EPIPE || ret == -ECONNRESET;
+	if (ret && !*unsent) {
 		close(fd);
 		return ret;
 	}
 	return fd;
 }
 
+/* The refusal of a daemon with no room for the connection (ctl.h). */
+static bool ub_ctl_status_busy__(const char *line)
+{
+	static const char busy[] = "bridge busy";
+	const char *msg;
+	int err;
+
+	return ub_ctl_status_decode(line, &err, &msg) && err == -EBUSY &&
+	       strncmp(msg, busy, sizeof(busy) - 1) == 0;
+}
+
+/*
+ * Whether a whole reply says the daemon had no room for us: its refusal
+ * alone, or nothing at all on a connection that was reset or would not
+ * take the request (a daemon that closes without reading, as older ones
+ * did when full).
+ */
+static bool ub_ctl_reply_busy__(char *reply, bool lost)
+{
+	size_t len = strlen(reply);
+	bool busy;
+
+	if (!len)
+		return lost;
+	if (reply[len - 1] != '\n' || memchr(reply, '\n', len - 1))
+		return false;
+	reply[len - 1] = '\0';
+	busy = ub_ctl_status_busy__(reply);
+	reply[len - 1] = '\n';
+	return busy;
+}
+
 int ub_ctl_call(const char *bridge, int argc, char *const argv[], char **reply)
 {
 	int64_t deadline = ub_ctl_now_ms__() + UB_CTL_TIMEOUT_MS;
+	bool unsent, reset = false;
 	int fd, ret;
 
 	*reply = NULL;
-	fd = ub_ctl_request__(bridge, argc, argv, deadline);
+	fd = ub_ctl_request__(bridge, argc, argv, deadline, &unsent);
 	if (fd < 0)
 		return fd;
 	/* Half-close: the request is complete. (A stream's client keeps its
 	 * side open: the daemon takes a hang-up as the reader leaving.) */
-	ret = shutdown(fd, SHUT_WR) ? -errno :
-				      ub_ctl_recv_all__(fd, deadline, reply);
+	ret = !unsent && shutdown(fd, SHUT_WR) ?
+		      -errno :
+		      ub_ctl_recv_all__(fd, deadline, reply, &reset);
 	close(fd);
+	if (!ret && ub_ctl_reply_busy__(*reply, unsent || reset)) {
+		free(*reply);
+		*reply = NULL;
+		ret = -EBUSY;
+	}
 	return ret;
 }
 
@@ -860,10 +912,11 @@ int ub_ctl_call_stream(const char *bridge, int argc, char *const argv[],
 	char line[UB_CTL_REQ_MAX];
 	const char *m;
 	size_t n = 0;
+	bool unsent;
 	int fd, ret;
 
 	fd = ub_ctl_request__(bridge, argc, argv,
-			      ub_ctl_now_ms__() + UB_CTL_TIMEOUT_MS);
+			      ub_ctl_now_ms__() + UB_CTL_TIMEOUT_MS, &unsent);
 	if (fd < 0)
 		return fd;
 	/* The status line comes at once; the stream may then pause. */
@@ -880,6 +933,11 @@ int ub_ctl_call_stream(const char *bridge, int argc, char *const argv[],
 		if (r <= 0) {
 			ret = r == 0 ? -EPROTO : errno == EAGAIN ? -ETIMEDOUT :
 							     -errno;
+			/* Nothing at all, the request refused or reset: the
+			 * daemon had no room (see ub_ctl_reply_busy__). */
+			if (!n && ((r == 0 && unsent) || ret == -ECONNRESET ||
+				   ret == -EPIPE))
+				ret = -EBUSY;
 			goto err;
 		}
 		if (line[n] == '\n')
@@ -890,6 +948,10 @@ int ub_ctl_call_stream(const char *bridge, int argc, char *const argv[],
 		}
 	}
 	line[n] = '\0';
+	if (ub_ctl_status_busy__(line)) {
+		ret = -EBUSY;
+		goto err;
+	}
 	if (!ub_ctl_status_decode(line, err, &m)) {
 		ret = -EPROTO;
 		goto err;

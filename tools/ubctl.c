@@ -624,6 +624,11 @@ static void ubctl_transport_error(const char *bridge, int err)
 		ubctl_err("bridge \"%s\" (%s) did not answer in time", bridge,
 			  path);
 		return;
+	case -EBUSY:
+		/* Its connections are all taken, for a second or so: the
+		 * daemon keeps request deadlines short. */
+		ubctl_err("bridge \"%s\" is busy, try again", bridge);
+		return;
 	case -EMSGSIZE:
 		ubctl_err("reply from bridge \"%s\" too large", bridge);
 		return;

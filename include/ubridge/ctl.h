@@ -17,6 +17,13 @@
  *   status: "errno=N\n" on success (N = 0) or "errno=N message\n", where N
  *           is a positive errno value and message a one-line explanation.
  *
+ * Limits: the request line must arrive within a second of the connection,
+ * or the daemon drops it (telling the client, if it reads, with ETIMEDOUT);
+ * a line cut short by the client's end of file is answered with EINVAL.
+ * A daemon with no room for a connection (too many at once, or too many of
+ * the client's uid) answers it at once, without reading the request, with
+ * the single status line "errno=16 bridge busy..." (EBUSY) and closes it.
+ *
  * Functions return 0 (or a count) on success and -errno on failure.
  */
 #ifndef UBRIDGE_CTL_H
@@ -148,8 +155,11 @@ bool ub_ctl_status_decode(const char *line, int *err, const char **msg);
  * failure). Returns 0 or -errno for a transport failure: those of
  * ub_ctl_sock_path(), ub_ctl_req_encode() and ub_ctl_connect(),
  * -ETIMEDOUT after 10 s in all, -EMSGSIZE for a reply of 64 MiB or more,
- * -EPROTO for a reply with a NUL in it. The reply's own grammar is left to
- * the caller; its status line carries the command's result.
+ * -EPROTO for a reply with a NUL in it, -EBUSY when the daemon had no room
+ * for the connection (its "bridge busy" refusal, or a connection reset or
+ * closed before the request was taken, with no reply). The reply's own
+ * grammar is left to the caller; its status line carries the command's
+ * result.
  */
 int ub_ctl_call(const char *bridge, int argc, char *const argv[], char **reply);
 
@@ -157,7 +167,8 @@ int ub_ctl_call(const char *bridge, int argc, char *const argv[], char **reply);
  * Client side, for a command whose answer is a stream (capture watch):
  * sends argv and reads the status line into '*err' (0 or -errno) and 'msg'.
  * On success the stream follows on '*fd', which the caller closes.
- * Returns 0 or -errno for a transport failure (-EPROTO: no status line).
+ * Returns 0 or -errno for a transport failure (-EPROTO: no status line;
+ * -EBUSY as for ub_ctl_call()).
  */
 int ub_ctl_call_stream(const char *bridge, int argc, char *const argv[],
 		       int *fd, int *err, char *msg, size_t msglen);

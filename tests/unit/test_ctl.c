@@ -1051,6 +1051,94 @@ static void test_call_reply_unread_request(void **state)
 	free(reply);
 }
 
+/*
+ * A daemon with no room answers at once, without reading the request, and
+ * closes: call() reports that as -EBUSY, not as a reply to print.
+ */
+static void test_call_busy(void **state)
+{
+	struct live *l = *state;
+	const char *const argv[] = { "port", "show" };
+	static const char data[] = "errno=16 bridge busy: 256 connections\n";
+	char *reply = NULL;
+
+	live_listen(l);
+	live_serve(l, data, sizeof(data) - 1, false);
+	assert_int_equal(call(l->bridge, 2, argv, &reply), -EBUSY);
+	assert_null(reply);
+	live_wait(l);
+}
+
+/* So does a connection reset with nothing said (a daemon that closed it
+ * unread, as older ones did when full). */
+static void test_call_busy_no_reply(void **state)
+{
+	struct live *l = *state;
+	const char *const argv[] = { "port", "show" };
+	char *reply = NULL;
+
+	live_listen(l);
+	live_serve(l, "", 0, false);
+	assert_int_equal(call(l->bridge, 2, argv, &reply), -EBUSY);
+	assert_null(reply);
+	live_wait(l);
+}
+
+/* A command's own EBUSY, and a clean close after the request was read,
+ * are replies for the caller to judge, not a busy bridge. */
+static void test_call_not_busy(void **state)
+{
+	struct live *l = *state;
+	const char *const argv[] = { "port", "del", "veth0" };
+	static const char data[] = "errno=16 veth0 is the gateway\n";
+	static const char two[] = "a=1\nerrno=16 bridge busy: no\n";
+	char *reply = NULL;
+
+	live_listen(l);
+	live_serve(l, data, sizeof(data) - 1, true);
+	assert_int_equal(call(l->bridge, 3, argv, &reply), 0);
+	live_wait(l);
+	assert_string_equal(reply, data);
+	free(reply);
+
+	live_serve(l, two, sizeof(two) - 1, true);
+	assert_int_equal(call(l->bridge, 3, argv, &reply), 0);
+	live_wait(l);
+	assert_string_equal(reply, two);
+	free(reply);
+
+	live_serve(l, "", 0, true);
+	assert_int_equal(call(l->bridge, 3, argv, &reply), 0);
+	live_wait(l);
+	assert_string_equal(reply, "");
+	free(reply);
+}
+
+static void test_call_stream_busy(void **state)
+{
+	struct live *l = *state;
+	const char *const argv[] = { "capture", "watch", "all" };
+	static const char data[] = "errno=16 bridge busy: uid 7 holds 128 "
+				   "connections, its share\n";
+	char msg[64];
+	int fd = -1, err = 1;
+
+	live_listen(l);
+	live_serve(l, data, sizeof(data) - 1, false);
+	assert_int_equal(ub_ctl_call_stream(l->bridge, 3, (char *const *)argv,
+					    &fd, &err, msg, sizeof(msg)),
+			 -EBUSY);
+	live_wait(l);
+	assert_int_equal(fd, -1);
+
+	live_serve(l, "", 0, false);
+	assert_int_equal(ub_ctl_call_stream(l->bridge, 3, (char *const *)argv,
+					    &fd, &err, msg, sizeof(msg)),
+			 -EBUSY);
+	live_wait(l);
+	assert_int_equal(fd, -1);
+}
+
 /* Percent-encoded words: any byte string survives the trip as one word. */
 static void test_word_roundtrip(void **state)
 {
@@ -1139,6 +1227,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_call_reply_with_nul,
 						live_setup, live_teardown),
 		cmocka_unit_test_setup_teardown(test_call_reply_unread_request,
+						live_setup, live_teardown),
+		cmocka_unit_test_setup_teardown(test_call_busy, live_setup,
+						live_teardown),
+		cmocka_unit_test_setup_teardown(test_call_busy_no_reply,
+						live_setup, live_teardown),
+		cmocka_unit_test_setup_teardown(test_call_not_busy, live_setup,
+						live_teardown),
+		cmocka_unit_test_setup_teardown(test_call_stream_busy,
 						live_setup, live_teardown),
 	};
 
