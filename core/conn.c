@@ -22,8 +22,12 @@
 #include "conn.h"
 #include "log.h"
 
-/* The request buffer a new connection starts with: enough for nearly any
- * command ubctl sends; it grows up to UB_CTL_REQ_MAX when needed. */
+/*
+ * The request buffer a new connection starts with: enough for nearly any
+ * command ubctl sends; it grows up to UB_CTL_REQ_MAX when needed. It is
+ * zeroed: the kernel fills it through io_uring, which memory checkers
+ * (valgrind) cannot see, and would otherwise take for uninitialised.
+ */
 #define UB_CONN_REQ_INIT 256
 
 static struct ub_ring *ctl_ring(struct ub_bridge *br)
@@ -285,7 +289,7 @@ static void on_accept(struct ub_bridge *br, const struct ub_cqe *cqe)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
 		cred.uid = (uid_t)-1;
 	c = conn_slot(br, fd, cred.uid);
-	if (!c || !(c->req = malloc(UB_CONN_REQ_INIT))) {
+	if (!c || !(c->req = calloc(1, UB_CONN_REQ_INIT))) {
 		close(fd);
 		return;
 	}
@@ -318,6 +322,7 @@ static bool conn_req_grow(struct ub_conn *c)
 	req = realloc(c->req, cap);
 	if (!req)
 		return false;
+	memset(req + c->req_cap, 0, cap - c->req_cap);
 	c->req = req;
 	c->req_cap = cap;
 	return true;
