@@ -352,9 +352,13 @@ static void on_recv(struct ub_bridge *br, struct ub_conn *c,
 	uint32_t n;
 
 	if (c->cancelled) {
-		/* Past its deadline: the cancel, or data that beat it. */
-		conn_tell(c->fd, -ETIMEDOUT, "request line not complete "
-			  "within %d ms", UB_CONN_REQ_TIMEOUT_MS);
+		/* Past its deadline: the cancel, or data that beat it. A
+		 * client that began a line is told why it ends unanswered;
+		 * one that asked nothing just sees the close. */
+		if (c->req_len || cqe->res > 0)
+			conn_tell(c->fd, -ETIMEDOUT, "request line not "
+				  "complete within %d ms",
+				  UB_CONN_REQ_TIMEOUT_MS);
 		conn_close(&br->ctl, c);
 		return;
 	}

@@ -18,8 +18,9 @@
  *           is a positive errno value and message a one-line explanation.
  *
  * Limits: the request line must arrive within a second of the connection,
- * or the daemon drops it (telling the client, if it reads, with ETIMEDOUT);
- * a line cut short by the client's end of file is answered with EINVAL.
+ * or the daemon closes it (after an ETIMEDOUT status if part of a line
+ * came); a line cut short by the client's end of file is answered with
+ * EINVAL.
  * A daemon with no room for a connection (too many at once, or too many of
  * the client's uid) answers it at once, without reading the request, with
  * the single status line "errno=16 bridge busy..." (EBUSY) and closes it.
