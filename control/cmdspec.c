@@ -148,7 +148,8 @@ static const struct ub_cmd_arg capture_start_args[] = {
 	  .help = "reuse the oldest file after K files (default 10)" },
 	{ .name = "append", .key = UB_CMD_K_APPEND, .type = UB_CMD_T_BOOL,
 	  .flags = UB_CMD_A_HIDDEN },
-	{ .name = "owner", .key = UB_CMD_K_OWNER, .type = UB_CMD_T_UINT,
+	{ .name = "owner", .meta = "UID", .key = UB_CMD_K_OWNER,
+	  .type = UB_CMD_T_UINT,
 	  .max = UINT32_MAX, .flags = UB_CMD_A_HIDDEN },
 };
 static const struct ub_cmd_arg capture_watch_args[] = {

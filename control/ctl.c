@@ -696,14 +696,39 @@ bool ub_ctl_status_decode(const char *line, int *err, const char **msg)
 }
 
 /*
- * Writes all of buf. 'deadline' bounds the whole call: SO_SNDTIMEO is set
- * by the connect, and poll() covers the rest.
+ * Writes all of buf, the descriptors fds[0..nfds) with its first bytes.
+ * 'deadline' bounds the whole call: SO_SNDTIMEO is set by the connect,
+ * and poll() covers the rest.
  */
 static int ub_ctl_send_all__(int fd, const char *buf, size_t len,
+			     const int *fds, unsigned int nfds,
 			     int64_t deadline)
 {
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * UB_CTL_FDS_MAX)];
+	} cm;
+	struct iovec iov;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (nfds > UB_CTL_FDS_MAX)
+		return -E2BIG;
+	if (nfds) {
+		struct cmsghdr *c = (struct cmsghdr *)cm.buf;
+
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
 	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		ssize_t n;
+
+		iov.iov_base = (void *)buf;
+		iov.iov_len = len;
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -714,6 +739,9 @@ static int ub_ctl_send_all__(int fd, const char *buf, size_t len,
 		}
 		buf += n;
 		len -= (size_t)n;
+		/* The descriptors went with the first bytes. */
+		msg.msg_control = NULL;
+		msg.msg_controllen = 0;
 		if (ub_ctl_now_ms__() > deadline)
 			return -ETIMEDOUT;
 	}
@@ -814,6 +842,7 @@ err_free:
  * for its answer to be read.
  */
 static int ub_ctl_request__(const char *bridge, int argc, char *const argv[],
+			    const int *fds, unsigned int nfds,
 			    int64_t deadline, bool *unsent)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -829,7 +858,7 @@ static int ub_ctl_request__(const char *bridge, int argc, char *const argv[],
 	fd = ub_ctl_connect__(path, UB_CTL_TIMEOUT_MS);
 	if (fd < 0)
 		return fd;
-	ret = ub_ctl_send_all__(fd, req, (size_t)len, deadline);
+	ret = ub_ctl_send_all__(fd, req, (size_t)len, fds, nfds, deadline);
 	*unsent = ret == -EPIPE || ret == -ECONNRESET;
 	if (ret && !*unsent) {
 		close(fd);
@@ -870,14 +899,15 @@ static bool ub_ctl_reply_busy__(char *reply, bool lost)
 	return busy;
 }
 
-int ub_ctl_call(const char *bridge, int argc, char *const argv[], char **reply)
+int ub_ctl_call(const char *bridge, int argc, char *const argv[],
+		const int *fds, unsigned int nfds, char **reply)
 {
 	int64_t deadline = ub_ctl_now_ms__() + UB_CTL_TIMEOUT_MS;
 	bool unsent, reset = false;
 	int fd, ret;
 
 	*reply = NULL;
-	fd = ub_ctl_request__(bridge, argc, argv, deadline, &unsent);
+	fd = ub_ctl_request__(bridge, argc, argv, fds, nfds, deadline, &unsent);
 	if (fd < 0)
 		return fd;
 	/* Half-close: the request is complete. (A stream's client keeps its
@@ -915,7 +945,7 @@ int ub_ctl_call_stream(const char *bridge, int argc, char *const argv[],
 	bool unsent;
 	int fd, ret;
 
-	fd = ub_ctl_request__(bridge, argc, argv,
+	fd = ub_ctl_request__(bridge, argc, argv, NULL, 0,
 			      ub_ctl_now_ms__() + UB_CTL_TIMEOUT_MS, &unsent);
 	if (fd < 0)
 		return fd;

@@ -365,9 +365,7 @@ static int cap_req(struct ub_bridge *br, const struct ub_cmd_args *a,
 	cfg->snaplen = (uint32_t)num(a, UB_CMD_K_SNAPLEN);
 	cfg->count = num(a, UB_CMD_K_COUNT);
 	cfg->rotate_bytes = num(a, UB_CMD_K_ROTATE_SIZE) << 20;
-	cfg->rotate_files = (uint32_t)num(a, UB_CMD_K_ROTATE_FILES);
-	if (cfg->rotate_bytes && !cfg->rotate_files)
-		cfg->rotate_files = 10;
+	cfg->rotate_files = ub_cmd_capture_files(a);
 	/* The state file's: carry on in an existing file. */
 	cfg->append = ub_cmd_has(a, UB_CMD_K_APPEND) && a->v[UB_CMD_K_APPEND].b;
 	return 0;
@@ -386,7 +384,7 @@ static int cap_files(const struct ub_cmd_args *a, struct ub_cmd_ctx *ctx,
 		     struct ub_cap_req *req, int *fds)
 {
 	struct ub_cmd_client *cl = ctx->client;
-	uint32_t rotate = req->cfg.rotate_bytes ? req->cfg.rotate_files : 0;
+	uint32_t rotate = ub_cmd_capture_files(a);
 	unsigned int want = rotate ? rotate : 1;
 	char err[300];
 	int n;

@@ -29,6 +29,26 @@
  * (valgrind) cannot see, and would otherwise take for uninitialised.
  */
 #define UB_CONN_REQ_INIT 256
+/* Descriptors a request may carry: the files of a capture. */
+#define UB_CONN_FDS_MAX UB_CTL_FDS_MAX
+
+/*
+ * A request is read with recvmsg: a client passes the files a command
+ * writes (capture start) as descriptors with it (SCM_RIGHTS), so that
+ * the daemon never opens a path a client names. Allocated with the
+ * connection, not in its slot: most slots are idle.
+ */
+struct ub_conn_rx {
+	struct msghdr msg;
+	struct iovec iov;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * UB_CONN_FDS_MAX)];
+	} cmsg;
+	int fds[UB_CONN_FDS_MAX];
+	unsigned int nfds;
+	bool lost; /* more than UB_CONN_FDS_MAX, or cut short */
+};
 
 static struct ub_ring *ctl_ring(struct ub_bridge *br)
 {
@@ -79,12 +99,25 @@ int ub_ctl_server_open(struct ub_bridge *br, const struct ub_bridge_cfg *cfg,
 	return ret;
 }
 
+/* Closes the descriptors the request brought that no command kept. */
+static void conn_drop_fds(struct ub_conn_rx *rx)
+{
+	for (unsigned int i = 0; i < rx->nfds; i++)
+		if (rx->fds[i] >= 0)
+			close(rx->fds[i]);
+	rx->nfds = 0;
+}
+
 static void conn_close(struct ub_ctl_server *s, struct ub_conn *c)
 {
 	close(c->fd);
 	c->fd = -1;
 	free(c->req);
 	c->req = NULL;
+	if (c->rx)
+		conn_drop_fds(c->rx);
+	free(c->rx);
+	c->rx = NULL;
 	ub_ctl_reply_free(&c->reply);
 	s->nconns--;
 }
@@ -220,10 +253,16 @@ static void conn_serve(struct ub_bridge *br, struct ub_conn *c)
 		ub_ctl_reply_status(&c->reply, argc,
 				    "malformed request: one line of printable "
 				    "words separated by single spaces expected");
+	else if (c->rx->lost)
+		ub_ctl_reply_status(&c->reply, -E2BIG, "at most %d descriptors "
+				    "with a request", UB_CONN_FDS_MAX);
 	else
 		ub_cmd_run(br, argc, argv,
-			   &(struct ub_cmd_client){ .fd = c->fd, .uid = c->uid },
+			   &(struct ub_cmd_client){ .fd = c->fd, .uid = c->uid,
+						    .fds = c->rx->fds,
+						    .nfds = c->rx->nfds },
 			   &c->reply);
+	conn_drop_fds(c->rx);
 	/* "time warp" moves the clock for every client but the one asking:
 	 * it still gets its answer. */
 	c->born += br->warp_ms - warp;
@@ -272,6 +311,21 @@ static struct ub_conn *conn_slot(struct ub_bridge *br, int fd, uid_t uid)
 	return slot;
 }
 
+/* Reads more of the request, into the rest of its buffer. */
+static int conn_recv(struct ub_bridge *br, struct ub_conn *c)
+{
+	struct ub_conn_rx *rx = c->rx;
+
+	rx->iov.iov_base = c->req + c->req_len;
+	rx->iov.iov_len = c->req_cap - c->req_len;
+	rx->msg = (struct msghdr){ .msg_iov = &rx->iov, .msg_iovlen = 1,
+				   .msg_control = rx->cmsg.buf,
+				   .msg_controllen = sizeof(rx->cmsg.buf) };
+	return ub_ring_recvmsg(ctl_ring(br), c->fd, &rx->msg,
+			       ub_ud_make(UB_OP_CONN_RECV,
+					  conn_id(&br->ctl, c), 0));
+}
+
 static void on_accept(struct ub_bridge *br, const struct ub_cqe *cqe)
 {
 	struct ub_ctl_server *s = &br->ctl;
@@ -289,7 +343,12 @@ static void on_accept(struct ub_bridge *br, const struct ub_cqe *cqe)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
 		cred.uid = (uid_t)-1;
 	c = conn_slot(br, fd, cred.uid);
-	if (!c || !(c->req = calloc(1, UB_CONN_REQ_INIT))) {
+	if (!c || !(c->req = calloc(1, UB_CONN_REQ_INIT)) ||
+	    !(c->rx = calloc(1, sizeof(*c->rx)))) {
+		if (c) {
+			free(c->req);
+			c->req = NULL;
+		}
 		close(fd);
 		return;
 	}
@@ -305,9 +364,33 @@ static void on_accept(struct ub_bridge *br, const struct ub_cqe *cqe)
 	c->refused = cred.uid == (uid_t)-1 || !peer_allowed(s, fd, &cred);
 	c->req_len = 0;
 	c->req_cap = UB_CONN_REQ_INIT;
-	if (ub_ring_recv(ctl_ring(br), c->fd, c->req, c->req_cap,
-			 ub_ud_make(UB_OP_CONN_RECV, conn_id(s, c), 0)))
+	if (conn_recv(br, c))
 		conn_close(s, c);
+}
+
+/* Keeps the descriptors a receive of the request brought. */
+static void conn_take_fds(struct ub_conn_rx *rx)
+{
+	struct cmsghdr *cm;
+
+	rx->lost |= rx->msg.msg_flags & MSG_CTRUNC;
+	for (cm = CMSG_FIRSTHDR(&rx->msg); cm; cm = CMSG_NXTHDR(&rx->msg, cm)) {
+		size_t n;
+		int fd;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (rx->nfds < UB_CONN_FDS_MAX) {
+				rx->fds[rx->nfds++] = fd;
+			} else {
+				close(fd);
+				rx->lost = true;
+			}
+		}
+	}
 }
 
 /* Room for more of the request, up to UB_CTL_REQ_MAX; false: no memory. */
@@ -351,6 +434,9 @@ static void on_recv(struct ub_bridge *br, struct ub_conn *c,
 {
 	uint32_t n;
 
+	/* Kept before anything else: a close must close them too. */
+	if (cqe->res > 0)
+		conn_take_fds(c->rx);
 	if (c->cancelled) {
 		/* Past its deadline: the cancel, or data that beat it. A
 		 * client that began a line is told why it ends unanswered;
@@ -384,8 +470,7 @@ static void on_recv(struct ub_bridge *br, struct ub_conn *c,
 			    UB_CTL_REQ_MAX);
 	else if (!conn_req_grow(c))
 		conn_reject(br, c, -ENOMEM, "out of memory");
-	else if (ub_ring_recv(ctl_ring(br), c->fd, c->req + c->req_len,
-			      c->req_cap - c->req_len, cqe->user_data))
+	else if (conn_recv(br, c))
 		conn_close(&br->ctl, c);
 }
 

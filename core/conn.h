@@ -44,6 +44,7 @@ struct ub_conn {
 	uint32_t req_len;
 	uint32_t req_cap;
 	char *req;      /* NULL while the slot is free */
+	struct ub_conn_rx *rx; /* the receive's header, descriptors passed */
 	size_t sent;
 	struct ub_ctl_reply reply; /* empty (no buffer) until answering */
 };

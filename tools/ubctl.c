@@ -20,6 +20,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -641,14 +642,14 @@ static void ubctl_transport_error(const char *bridge, int err)
 }
 
 static int ubctl_exec(const struct ubctl_opts *o, ubctl_show_fn show,
-		      int argc, char **argv)
+		      int argc, char **argv, const int *fds, unsigned int nfds)
 {
 	struct ubctl_reply rep;
 	const char *why;
 	char *raw = NULL;
 	int ret;
 
-	ret = ub_ctl_call(o->bridge, argc, argv, &raw);
+	ret = ub_ctl_call(o->bridge, argc, argv, fds, nfds, &raw);
 	if (ret) {
 		ubctl_transport_error(o->bridge, ret);
 		return UBCTL_EXIT_FAIL;
@@ -907,6 +908,45 @@ static int ubctl_absolute_paths(struct ub_cmd_args *a)
 	return UBCTL_EXIT_OK;
 }
 
+/*
+ * "capture start": the files are opened here, with the user's own rights,
+ * and passed to the daemon with the request, which writes into them (it
+ * never opens a path a client names). Not truncated here: the capture
+ * empties each file as it starts writing it, so a refused capture leaves
+ * a file that was there as it was, and one made for it is removed.
+ */
+static int ubctl_capture_start(const struct ubctl_opts *o,
+			       const struct ub_cmd_args *a, int argc,
+			       char **argv)
+{
+	const char *path = a->v[UB_CMD_K_FILE].str;
+	uint32_t nfiles = ub_cmd_capture_files(a);
+	bool existed[UB_CMD_CAP_FILES_MAX];
+	int fds[UB_CMD_CAP_FILES_MAX], n, ret;
+	char err[4200], name[PATH_MAX + 16];
+
+	for (uint32_t i = 0; i < (nfiles ? nfiles : 1); i++)
+		existed[i] = !ub_capture_file_name(path, nfiles, i, name,
+						   sizeof(name)) &&
+			     !access(name, F_OK);
+	n = ub_capture_files_open(path, nfiles, O_WRONLY | O_CREAT, fds, err,
+				  sizeof(err));
+	if (n < 0) {
+		ubctl_err("%s", err);
+		return UBCTL_EXIT_FAIL;
+	}
+	ret = ubctl_exec(o, ubctl_shows[a->id], argc, argv, fds,
+			 (unsigned int)n);
+	while (n--) {
+		close(fds[n]);
+		if (ret != UBCTL_EXIT_OK && !existed[n] &&
+		    !ub_capture_file_name(path, nfiles, (uint32_t)n, name,
+					  sizeof(name)))
+			unlink(name);
+	}
+	return ret;
+}
+
 /* 'argv' starts at the object's name. */
 static int ubctl_run(const struct ubctl_opts *o, int argc, char **argv)
 {
@@ -947,7 +987,9 @@ static int ubctl_run(const struct ubctl_opts *o, int argc, char **argv)
 	}
 	if (args.spec->flags & UB_CMD_F_STREAM)
 		return ubctl_exec_stream(o, n, wire);
-	return ubctl_exec(o, ubctl_shows[args.id], n, wire);
+	if (args.id == UB_CMD_CAPTURE_START)
+		return ubctl_capture_start(o, &args, n, wire);
+	return ubctl_exec(o, ubctl_shows[args.id], n, wire, NULL, 0);
 }
 
 #define UBCTL_CMD_OPTS_MAX 64

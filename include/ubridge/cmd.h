@@ -288,7 +288,20 @@ int ub_cmd_write_bash(FILE *f, const char *prog,
  * itself only for root: its own command line, and captures root started
  * that the state file brings back.
  */
-#define UB_CMD_CAP_FILES_MAX 64
+#define UB_CMD_CAP_FILES_MAX UB_CTL_FDS_MAX
+/* Files a rotating capture keeps when "rotate-files" is not given. */
+#define UB_CMD_CAP_ROTATE_DEFAULT 10
+
+/* The files a capture of 'a' ("capture start") writes: 0 for one file,
+ * else the number of rotated files. */
+static inline uint32_t ub_cmd_capture_files(const struct ub_cmd_args *a)
+{
+	if (!ub_cmd_has(a, UB_CMD_K_ROTATE_SIZE))
+		return 0;
+	return ub_cmd_has(a, UB_CMD_K_ROTATE_FILES) ?
+		       (uint32_t)a->v[UB_CMD_K_ROTATE_FILES].u :
+		       UB_CMD_CAP_ROTATE_DEFAULT;
+}
 
 /* The name of file 'i' of a capture of 'path' that rotates through
  * 'nfiles' files (0: no rotation, the file is 'path'). 0 or

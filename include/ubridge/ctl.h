@@ -150,8 +150,12 @@ int ub_ctl_record_decode(char *line, struct ub_ctl_kv *kv, int max);
  */
 bool ub_ctl_status_decode(const char *line, int *err, const char **msg);
 
+/* Descriptors a request may carry (SCM_RIGHTS, with its first bytes). */
+#define UB_CTL_FDS_MAX 64
+
 /*
- * Client side, all in one: connects to bridge 'bridge', sends argv, reads
+ * Client side, all in one: connects to bridge 'bridge', sends argv (and
+ * the descriptors fds[0..nfds), which stay the caller's), reads
  * the whole reply into a malloc'd NUL-terminated string '*reply' (NULL on
  * failure). Returns 0 or -errno for a transport failure: those of
  * ub_ctl_sock_path(), ub_ctl_req_encode() and ub_ctl_connect(),
@@ -162,7 +166,8 @@ bool ub_ctl_status_decode(const char *line, int *err, const char **msg);
  * grammar is left to the caller; its status line carries the command's
  * result.
  */
-int ub_ctl_call(const char *bridge, int argc, char *const argv[], char **reply);
+int ub_ctl_call(const char *bridge, int argc, char *const argv[],
+		const int *fds, unsigned int nfds, char **reply);
 
 /*
  * Client side, for a command whose answer is a stream (capture watch):

@@ -49,7 +49,8 @@ start_bridge "$P" "${ARGS[@]}"
 pid=${UBT_BRPID[$P]}
 
 step "the daemon is nobody, with four capabilities, in every thread"
-ubctl capture start all "$HOME_DIR/all.pcap" >/dev/null
+# Started by the daemon's own user: the file is the client's, opened by it.
+as "$RUN_UID" "$RUN_GID" - "$UBCTL" -n "$P" capture start all "$HOME_DIR/all.pcap" >/dev/null
 for t in /proc/"$pid"/task/*; do
 	expect_eq "Uid of thread ${t##*/}" "$RUN_UID $RUN_UID $RUN_UID $RUN_UID" \
 		"$(proc_status "$t" Uid)"

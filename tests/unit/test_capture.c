@@ -230,7 +230,7 @@ static void test_errors(void **state)
 	struct ub_capture_cfg cfg = { .path = f->path, .filter = "tcp portt 1" };
 	struct ub_capture *c = NULL;
 	char err[256], bad[160];
-	int fd;
+	int fds[2];
 
 	assert_int_equal(cap_new(&cfg, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "bad filter"));
@@ -240,13 +240,16 @@ static void test_errors(void **state)
 	assert_int_equal(errno, EBADF);
 
 	/* The capture writes what it is given and opens nothing itself. */
-	fd = open(f->path, O_RDWR | O_CLOEXEC);
-	assert_true(fd >= 0);
+	/* (Two files without rotation: refused, both closed.) */
+	fds[0] = open(f->path, O_RDWR | O_CLOEXEC);
+	fds[1] = dup(fds[0]);
+	assert_true(fds[0] >= 0 && fds[1] >= 0);
 	cfg.filter = NULL;
-	cfg.fds = &fd;
+	cfg.fds = fds;
 	cfg.nfds = 2;
 	assert_int_equal(ub_capture_new(&cfg, &c, err, sizeof(err)), -EINVAL);
-	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	assert_int_equal(fcntl(fds[0], F_GETFD), -1);
+	assert_int_equal(fcntl(fds[1], F_GETFD), -1);
 
 	snprintf(bad, sizeof(bad), "%s/no/such/dir/x.pcap", f->dir);
 	cfg.path = bad;

@@ -40,7 +40,7 @@ static int encode(int argc, const char *const words[], char *buf, size_t len)
 static int call(const char *bridge, int argc, const char *const words[],
 		char **reply)
 {
-	return ub_ctl_call(bridge, argc, (char *const *)words, reply);
+	return ub_ctl_call(bridge, argc, (char *const *)words, NULL, 0, reply);
 }
 
 /* ---- socket paths ---- */
