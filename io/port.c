@@ -34,11 +34,11 @@ enum ub_xmit ub_port_xmit(struct ub_ring *ring, struct ub_port_io *p,
 	if (use_ring && p->ops->tx_put && !p->tx.sends_only) {
 		int ret = p->ops->tx_put(p, f);
 
-		p->tx.flush_due = true;
 		if (ret == -ENOBUFS)
 			return UB_XMIT_BUSY;
 		if (!ret) {
 			p->tx.ring_put++;
+			p->tx.flush_due = true;
 			return UB_XMIT_RING;
 		}
 	}

@@ -76,7 +76,6 @@ static int tap_open(struct ub_ring *ring, const char *ifname,
 	if (ret)
 		goto err;
 	p->fd = fd;
-	p->ops = &ub_port_tap_ops;
 	return 0;
 err:
 	close(fd);

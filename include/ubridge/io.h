@@ -164,8 +164,9 @@ enum ub_port_flags {
 	UB_PORT_F_OWN_DEVICE = 1 << 1,
 };
 
-/* Sends in flight per port (sends and TX ring flushes); past it, frames
- * for the port are dropped (back-pressure, UB_XMIT_BUSY). */
+/* Sends in flight per port; past it, frames for the port are dropped
+ * (back-pressure, UB_XMIT_BUSY). A TX ring's flush, at most one per port
+ * and batch, counts as in flight too but is never refused. */
 #define UB_PORT_TX_MAX 512
 
 /* A port's transmit state: io's own (ub_port_xmit and friends). */
@@ -237,7 +238,8 @@ enum ub_rx_status {
 struct ub_port_ops {
 	const char *kind;
 	unsigned flags; /* enum ub_port_flags */
-	/* Opens the port on interface 'ifname'; fills 'p'. */
+	/* Opens the port on interface 'ifname'; fills 'p' (p->ops, p->ring_bytes
+	 * are the caller's). */
 	int (*open)(struct ub_ring *ring, const char *ifname,
 		    struct ub_port_io *p);
 	/* Only once ub_port_idle(): nothing of the port's is in flight. */
