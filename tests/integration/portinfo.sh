@@ -31,6 +31,9 @@ ubctl port del "${P}t"
 step "bridge up counts the restored ports"
 stop_bridge "$P" || fail "ubridge did not stop cleanly"
 start_bridge "$P"
+# The line comes once the state is replayed, maybe after the socket.
+second_up() { (($(grep -c "bridge up" "$UBT_TMP/$P.log") == 2)); }
+wait_until 5 "the second start's \"bridge up\" line" second_up
 line=$(grep "bridge up" "$UBT_TMP/$P.log" | tail -n 1)
 [[ $line == *"bridge up, 2 port(s)"* ]] || fail "after restoring 2 ports: '$line'"
 ping_ok 1 2
