@@ -704,19 +704,19 @@ static int ub_ctl_send_all__(int fd, const char *buf, size_t len,
 			     const int *fds, unsigned int nfds,
 			     int64_t deadline)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * UB_CTL_FDS_MAX)];
-	} cm;
+	/* CMSG_SPACE() of the most descriptors, in a constant clang accepts. */
+	_Alignas(struct cmsghdr) char cm[sizeof(struct cmsghdr) +
+					 sizeof(int) * UB_CTL_FDS_MAX +
+					 sizeof(size_t)];
 	struct iovec iov;
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 
 	if (nfds > UB_CTL_FDS_MAX)
 		return -E2BIG;
 	if (nfds) {
-		struct cmsghdr *c = (struct cmsghdr *)cm.buf;
+		struct cmsghdr *c = (struct cmsghdr *)cm;
 
-		msg.msg_control = cm.buf;
+		msg.msg_control = cm;
 		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;

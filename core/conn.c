@@ -41,10 +41,11 @@
 struct ub_conn_rx {
 	struct msghdr msg;
 	struct iovec iov;
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * UB_CONN_FDS_MAX)];
-	} cmsg;
+	/* A control message's room: its header, then the descriptors
+	 * (what CMSG_SPACE() says, in a constant clang accepts). */
+	_Alignas(struct cmsghdr) char cmsg[sizeof(struct cmsghdr) +
+					   sizeof(int) * UB_CONN_FDS_MAX +
+					   sizeof(size_t)];
 	int fds[UB_CONN_FDS_MAX];
 	unsigned int nfds;
 	bool lost; /* more than UB_CONN_FDS_MAX, or cut short */
@@ -319,8 +320,8 @@ static int conn_recv(struct ub_bridge *br, struct ub_conn *c)
 	rx->iov.iov_base = c->req + c->req_len;
 	rx->iov.iov_len = c->req_cap - c->req_len;
 	rx->msg = (struct msghdr){ .msg_iov = &rx->iov, .msg_iovlen = 1,
-				   .msg_control = rx->cmsg.buf,
-				   .msg_controllen = sizeof(rx->cmsg.buf) };
+				   .msg_control = rx->cmsg,
+				   .msg_controllen = sizeof(rx->cmsg) };
 	return ub_ring_recvmsg(ctl_ring(br), c->fd, &rx->msg,
 			       ub_ud_make(UB_OP_CONN_RECV,
 					  conn_id(&br->ctl, c), 0));

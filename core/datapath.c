@@ -161,7 +161,7 @@ static void xmit(struct ub_bridge *br, struct ub_worker *w, struct ub_port *p,
 		/* Counted now: the flush's completion says nothing per frame. */
 		p->tx_packets++;
 		p->tx_bytes += ub_frame_eth_len(&rx->f);
-		/* fall through */
+		__attribute__((fallthrough));
 	case UB_XMIT_SEND:
 		if (ub_unlikely(br->caps.n))
 			ub_cap_frame(&br->caps, id, UB_CAP_OUT, &rx->f);

@@ -15,7 +15,10 @@
  *   ub_ctl_reply_status() output for that (err, msg) decodes back to it;
  * - any bytes survive word encode -> decode, and the encoded form is a
  *   legal protocol word; decode -> encode -> decode is stable;
- * - a MAC that parses prints back to the same text, ignoring case.
+ * - a MAC that parses prints back to the same text, ignoring case;
+ * - a request the command grammar accepts (include/ubridge/cmd.h, as the
+ *   daemon parses it) is left untouched, formats to canonical words that
+ *   parse again as the same command and format to the same words.
  * A broken property calls abort() so that libFuzzer keeps the input.
  */
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <ubridge/cmd.h>
 #include <ubridge/ctl.h>
 #include <ubridge/eth.h>
 
@@ -130,6 +134,43 @@ static void fuzz_word(const char *raw)
 	free(dec);
 }
 
+/* The words of argv[0..argc) joined by spaces into 'out'. */
+static size_t join(int argc, char **argv, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < argc; i++)
+		n += (size_t)snprintf(out + n, len - n, "%s%s", i ? " " : "",
+				      argv[i]);
+	return n;
+}
+
+static void fuzz_command(int argc, char **argv)
+{
+	static struct ub_cmd_args a, b;
+	static char words[UB_CTL_REQ_MAX + 1], again[UB_CTL_REQ_MAX + 1];
+	static char before[2 * UB_CTL_REQ_MAX], after[2 * UB_CTL_REQ_MAX];
+	char *w1[UB_CTL_ARGS_MAX], *w2[UB_CTL_ARGS_MAX], err[512] = "";
+	int n1, n2;
+
+	join(argc, argv, before, sizeof(before));
+	if (ub_cmd_parse(argc, argv, 0, &a, err, sizeof(err))) {
+		check(err[0] != '\0', "a refused command says why");
+		return;
+	}
+	join(argc, argv, after, sizeof(after));
+	check(!strcmp(before, after), "parsing leaves the words untouched");
+	n1 = ub_cmd_format(&a, words, sizeof(words), w1, UB_CTL_ARGS_MAX);
+	check(n1 > 0, "an accepted command formats");
+	check(ub_cmd_parse(n1, w1, 0, &b, err, sizeof(err)) == 0,
+	      "formatted words parse again");
+	check(b.id == a.id, "formatted words are the same command");
+	n2 = ub_cmd_format(&b, again, sizeof(again), w2, UB_CTL_ARGS_MAX);
+	join(n1, w1, before, sizeof(before));
+	join(n2, w2, after, sizeof(after));
+	check(n2 == n1 && !strcmp(before, after), "the format is canonical");
+}
+
 static void fuzz_request(const uint8_t *data, size_t size)
 {
 	char *buf = malloc(size ? size : 1), *out = NULL;
@@ -172,6 +213,7 @@ static void fuzz_request(const uint8_t *data, size_t size)
 	check(ret == (int)size, "encode(decode(x)) length");
 	check(memcmp(out, data, size) == 0 && out[size] == '\0',
 	      "encode(decode(x)) == x");
+	fuzz_command(argc, argv);
 
 	/* With room for one word fewer, decode refuses the whole line. */
 	if (argc > 1) {
