@@ -5,7 +5,8 @@
 # kernel bridge, in one run. It makes N veth pairs of its own and prints:
 #   - ubridge, ports added one by one with "ubctl port add": the wall time
 #     for all of them, the daemon's resident memory (VmRSS) before and
-#     after and per port, and the time from SIGTERM to its exit;
+#     after and per port, what a ubctl round trip costs alone, and the
+#     time from SIGTERM to its exit;
 #   - ubridge, the first 64 of them (the most it takes) given with -p at
 #     start: the time until "port show" lists them all, VmRSS, and the
 #     time to stop;
@@ -178,6 +179,12 @@ if [[ ,$ONLY, == *,add,* ]]; then
 	say "attach $NPORTS ports" "$(secs "$t0" "$t1") s ($(awk -v s="$(secs "$t0" "$t1")" -v n="$NPORTS" 'BEGIN { printf "%.2f", s * 1000 / n }') ms per port)"
 	say "VmRSS before / after" "$rss0 kB / $rss1 kB"
 	say "VmRSS per port" "$(((rss1 - rss0) / NPORTS)) kB"
+	# What a ubctl round trip costs without an attach, for comparison.
+	t0=$(now)
+	for ((i = 0; i < 50; i++)); do
+		"$UBCTL" -n "$BRNAME" stats >/dev/null
+	done
+	say "ubctl stats (a round trip, no attach)" "$(awk -v s="$(secs "$t0" "$(now)")" 'BEGIN { printf "%.2f", s * 1000 / 50 }') ms"
 	((TRACE == 0)) || trace_one
 	stop_daemon
 fi
