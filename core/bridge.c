@@ -232,6 +232,10 @@ void ub_bridge_free(struct ub_bridge *br)
 	if (br->gw.nat)
 		ub_nat_set(br, false, NULL, 0);
 	ub_cap_stop_port(&br->caps, UB_CAP_ALL);
+	/* Each port's sockets wait for the kernel as they close: all of
+	 * them at once, not one port after the other (see io.h). */
+	for (uint32_t k = 0; k < br->nworkers; k++)
+		ub_ring_close_defer(br->workers[k].ring);
 	for (uint32_t i = 0; i < UB_PORTS_MAX; i++) {
 		struct ub_port *p = ub_port_by_id(&br->ports, i);
 
@@ -239,6 +243,8 @@ void ub_bridge_free(struct ub_bridge *br)
 			ub_port_close(br, p);
 		free(p->netns);
 	}
+	for (uint32_t k = 0; k < br->nworkers; k++)
+		ub_ring_close_flush(br->workers[k].ring);
 	ub_ctl_server_close(&br->ctl);
 	if (br->sig_fd >= 0)
 		close(br->sig_fd);

@@ -20,6 +20,10 @@ int ub_ring_recvmsg_pool__(struct ub_ring *ring, int fd,
 
 /* Closes a port whose whole state is its fd. */
 void ub_port_close_fd__(struct ub_ring *ring, struct ub_port_io *p);
+/* Closes a port's socket 'fd' (-1: nothing), or leaves it to
+ * ub_ring_close_flush() while the ring defers closes. 'ring' may be NULL
+ * (closed now). */
+void ub_ring_close__(struct ub_ring *ring, int fd);
 
 /* ---- buffer areas: memory of a back end's own, counted like the pool ---- */
 

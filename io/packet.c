@@ -127,8 +127,7 @@ static int packet_open(struct ub_ring *ring, const char *ifname,
 
 void ub_port_close_fd__(struct ub_ring *ring, struct ub_port_io *p)
 {
-	if (p->fd >= 0)
-		close(p->fd);
+	ub_ring_close__(ring, p->fd);
 	p->fd = -1;
 }
 
@@ -330,8 +329,7 @@ static void pring_free__(struct ub_ring *ring, struct pring *r)
 		munmap(r->spill, (size_t)UB_PRING_SPILL * UB_BUF_SIZE);
 	if (r->area)
 		ub_ring_area_del__(ring, r->area);
-	if (r->tx_fd >= 0)
-		close(r->tx_fd);
+	ub_ring_close__(ring, r->tx_fd);
 	free(r);
 }
 
@@ -482,6 +480,9 @@ static int prings_open(struct ub_ring *ring, const char *ifname,
 
 static void pring_close(struct ub_ring *ring, struct ub_port_io *p)
 {
+	/* The rings are unmapped first: a mapping holds the socket open,
+	 * and the socket's release (and its waits) would come at munmap(),
+	 * on this thread, even when its close is deferred. */
 	if (p->priv)
 		pring_free__(ring, p->priv);
 	p->priv = NULL;

@@ -64,6 +64,17 @@ int ub_ring_new(const struct ub_ring_cfg *cfg, struct ub_ring **out);
 void ub_ring_free(struct ub_ring *ring);
 /* Makes the calling thread the submitter of a 'deferred' ring. */
 int ub_ring_enable(struct ub_ring *ring);
+/*
+ * Closing many ports at once. Closing (and opening) a ring port waits in
+ * the kernel for RCU grace periods, a few per port, which one thread pays
+ * one after the other. After ub_ring_close_defer(), the close of a port
+ * of 'ring' releases everything else at once but leaves its sockets to
+ * ub_ring_close_flush(), which closes them all from several threads, so
+ * that the waits overlap; it returns when they are closed and ends the
+ * deferral. ub_ring_free() flushes what is left.
+ */
+void ub_ring_close_defer(struct ub_ring *ring);
+void ub_ring_close_flush(struct ub_ring *ring);
 
 /* ---- user_data ---- */
 
