@@ -120,8 +120,6 @@ static int packet_open(struct ub_ring *ring, const char *ifname,
 	ret = packet_bind__(p);
 	if (ret)
 		ub_port_close_fd__(ring, p);
-	else
-		p->ops = &ub_port_packet_ops;
 	return ret;
 }
 
@@ -462,7 +460,6 @@ static int pring_open__(struct ub_ring *ring, const char *ifname, bool tx,
 		return ret;
 	}
 	p->priv = r;
-	p->ops = tx ? &ub_port_packet_rings_ops : &ub_port_packet_ring_ops;
 	return 0;
 }
 
