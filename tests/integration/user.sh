@@ -19,12 +19,13 @@ getent group users >/dev/null || skip "no group \"users\""
 GRP_GID=$(getent group users | cut -d: -f3)
 SOCK=$(sock_path "$P")
 
-# The daemon, as nobody, cannot remove its socket from root's /run/ubridge
-# when it stops: this test removes it (and stops the daemon first).
+# The daemon, as nobody, cannot remove its socket, lock file and claim
+# directory from root's /run/ubridge when it stops: this test removes them
+# (and stops the daemon first).
 ubt_on_exit()
 {
 	stop_bridge "$P"
-	rm -f "$SOCK"
+	rm -rf "$SOCK" "${SOCK%.sock}.lock" "${SOCK%.sock}.ports"
 }
 
 # The state and capture files live in a directory of nobody's.

@@ -16,8 +16,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+
+#include <ubridge/claim.h>
 
 #include "bridge_private.h"
 #include "datapath.h"
@@ -88,7 +91,8 @@ static int fake_open(struct ub_ring *ring, const char *ifname,
 
 	p->priv = f;
 	p->fd = -1;
-	p->ifindex = 100 + i;
+	/* No real interface's: its claim must not meet a real port's. */
+	p->ifindex = 0x7ffff000 + i;
 	p->mtu = 1500;
 	p->mac = (struct ub_mac){ { 0x02, 0xaa, 0, 0, 0, (uint8_t)i } };
 	return ub_ring_area_add__(ring, NBUFS, fake_release, f, &f->area);
@@ -244,7 +248,8 @@ static int setup(void **state)
 	nwire = npending = 0;
 	br = calloc(1, sizeof(*br));
 	assert_non_null(br);
-	snprintf(br->name, sizeof(br->name), "t");
+	/* Its own name: ports claim their devices under /run/ubridge. */
+	snprintf(br->name, sizeof(br->name), "ubt-dp%d", (int)getpid() % 100000);
 	br->caps.bridge = br->name;
 	br->nworkers = 1;
 	br->now = 1000000;
@@ -270,7 +275,8 @@ static int teardown(void **state)
 	complete_all(0);
 	for (int i = 0; i < NPORTS; i++)
 		if (ports[i]->state != UB_PORT_FREE)
-			ports[i]->io.ops->close(self()->ring, &ports[i]->io);
+			ub_port_close(br, ports[i]);
+	ub_claim_dir_remove(UB_CTL_RUNDIR, br->name);
 	ub_worker_fini(&br->workers[0]);
 	ub_fdb_free(br->fdb);
 	free(br);
