@@ -229,8 +229,7 @@ int ub_port_open(struct ub_bridge *br, struct ub_worker *self,
 	return 0;
 
 err_close:
-	p->io.ops->close(ub_port_ring(br, p), &p->io);
-	ub_claim_release(&p->claim);
+	ub_port_close(br, p);
 	return ret;
 }
 
