@@ -178,23 +178,18 @@ static void conn_tell(int fd, int err, const char *fmt, ...) UB_PRINTF(3, 4);
 
 static void conn_tell(int fd, int err, const char *fmt, ...)
 {
-	char line[160];
+	struct ub_ctl_reply r;
+	char msg[128];
 	va_list ap;
-	int n, m;
 
-	n = snprintf(line, sizeof(line), "errno=%d ", -err);
 	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (m < 0)
-		return;
-	n += m;
-	/* Cut short, the line still ends in its '\n'. */
-	if ((size_t)n > sizeof(line) - 1)
-		n = (int)sizeof(line) - 1;
-	line[n++] = '\n';
-	if (send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		return; /* the client is gone or full: nothing more to do */
+	ub_ctl_reply_init(&r);
+	ub_ctl_reply_status(&r, err, "%s", msg);
+	/* Once, without waiting: a client gone or full loses it. */
+	send(fd, r.buf, r.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ub_ctl_reply_free(&r);
 }
 
 /* True when 'gid' was among the peer's supplementary groups when it
