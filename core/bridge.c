@@ -51,8 +51,12 @@ uint64_t ub_bridge_clock(struct ub_bridge *br)
 int ub_bridge_port_add(struct ub_bridge *br, const char *ifname, char *err,
 		       size_t errlen)
 {
-	return ub_port_open(br, ub_ctl_worker(br), ifname, br->packet_ops, err,
-			    errlen);
+	int ret;
+
+	ub_bridge_lock(br);
+	ret = ub_port_open(br, ifname, br->packet_ops, err, errlen);
+	ub_bridge_unlock(br);
+	return ret;
 }
 
 int ub_bridge_capture(struct ub_bridge *br, const char *port,
@@ -63,12 +67,14 @@ int ub_bridge_capture(struct ub_bridge *br, const char *port,
 	struct ub_cap_slot *s;
 	int fd, ret = 0;
 
+	ub_bridge_lock(br);
 	if (strcmp(port, "all")) {
 		struct ub_port *p = ub_port_find(&br->ports, port);
 
 		if (!p) {
 			snprintf(err, errlen, "%s is not a port of bridge %s",
 				 port, br->name);
+			ub_bridge_unlock(br);
 			return -ENOENT;
 		}
 		req.port = ub_port_id(&br->ports, p);
@@ -77,14 +83,15 @@ int ub_bridge_capture(struct ub_bridge *br, const char *port,
 	 * without following a symlink planted at the path. */
 	ret = ub_capture_files_open(path, 0, O_RDWR | O_CREAT | O_NOFOLLOW,
 				    &fd, err, errlen);
-	if (ret < 0)
-		return ret;
-	req.cfg.fds = &fd;
-	req.cfg.nfds = 1;
-	/* The command line makes it again at every start: not saved. */
-	s = ub_cap_start(&br->caps, &req, &ret, err, errlen);
-	if (s)
-		s->saved = false;
+	if (ret >= 0) {
+		req.cfg.fds = &fd;
+		req.cfg.nfds = 1;
+		/* The command line makes it again at every start: not saved. */
+		s = ub_cap_start(&br->caps, &req, &ret, err, errlen);
+		if (s)
+			s->saved = false;
+	}
+	ub_bridge_unlock(br);
 	return ret;
 }
 
@@ -192,7 +199,7 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	br->sig_fd = br->ctl.fd = -1;
+	br->sig_fd = br->ctl.fd = br->ctl_worker.wake_fd = -1;
 	for (unsigned i = 0; i < UB_CONNS_MAX; i++)
 		br->ctl.conns[i].fd = -1;
 	pthread_mutex_init(&br->lock, NULL);
@@ -205,6 +212,12 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 
 	/* The socket first: it checks the name, and says if the bridge
 	 * runs already, before anything else is made. */
+	ret = ub_worker_init(ub_ctl_worker(br), br, UB_WORKER_CTL);
+	if (ret) {
+		snprintf(err, errlen, "cannot set up the control thread's "
+			 "ring: %s", strerror(-ret));
+		goto err;
+	}
 	if ((ret = workers_new(br, cfg->workers ? cfg->workers : 1, err,
 			       errlen)) ||
 	    (ret = ub_ctl_server_open(br, cfg, err, errlen)) ||
@@ -229,28 +242,23 @@ void ub_bridge_free(struct ub_bridge *br)
 {
 	if (!br)
 		return;
+	/* The workers have stopped; the lock is for the steps that let it
+	 * go. */
+	ub_bridge_lock(br);
 	if (br->gw.nat)
 		ub_nat_set(br, false, NULL, 0);
 	ub_cap_stop_port(&br->caps, UB_CAP_ALL);
-	/* Each port's sockets wait for the kernel as they close: all of
-	 * them at once, not one port after the other (see io.h). */
-	for (uint32_t k = 0; k < br->nworkers; k++)
-		ub_ring_close_defer(br->workers[k].ring);
-	for (uint32_t i = 0; i < UB_PORTS_MAX; i++) {
-		struct ub_port *p = ub_port_by_id(&br->ports, i);
-
-		if (p->state != UB_PORT_FREE)
-			ub_port_close(br, p);
-		free(p->netns);
-	}
-	for (uint32_t k = 0; k < br->nworkers; k++)
-		ub_ring_close_flush(br->workers[k].ring);
+	ub_ports_close_all(br);
+	for (uint32_t i = 0; i < UB_PORTS_MAX; i++)
+		free(ub_port_by_id(&br->ports, i)->netns);
 	ub_ctl_server_close(&br->ctl);
 	if (br->sig_fd >= 0)
 		close(br->sig_fd);
 	ub_links_close(&br->links);
 	for (uint32_t k = 0; k < br->nworkers; k++)
 		ub_worker_fini(&br->workers[k]);
+	ub_worker_fini(ub_ctl_worker(br));
+	ub_bridge_unlock(br);
 	pthread_mutex_destroy(&br->lock);
 	ub_fdb_free(br->fdb);
 	free(br);

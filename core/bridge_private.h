@@ -42,9 +42,11 @@ enum ub_op {
 struct ub_bridge {
 	char name[UB_BRIDGE_NAME_MAX + 1];
 	pthread_mutex_t lock; /* worker.h */
+	uint32_t lock_waiters; /* threads in ub_bridge_lock(), atomic */
 	bool stop;
 	uint32_t nworkers;
 	struct ub_worker workers[UB_WORKERS_MAX];
+	struct ub_worker ctl_worker; /* the control thread (loop.c) */
 	struct ub_fdb *fdb;
 	uint32_t max_learned;
 	uint64_t now;     /* ms, read once per turn; includes warp_ms */
@@ -69,11 +71,12 @@ struct ub_bridge {
 	struct ub_gateway gw;
 };
 
-/* Control, signals, link events and timers are worker 0's; so is the
- * thread that calls ub_bridge_new() and ub_bridge_run(). */
+/* The control thread: control connections, signals, link events, timers,
+ * and ports attached and closed; the thread that calls ub_bridge_new() and
+ * ub_bridge_run(). It has a ring of its own and no ports. */
 static inline struct ub_worker *ub_ctl_worker(struct ub_bridge *br)
 {
-	return &br->workers[0];
+	return &br->ctl_worker;
 }
 
 /* What a walk over the FDB (ub_fdb_foreach) that writes records needs. */

@@ -22,6 +22,7 @@
 #include "gateway.h"
 #include "netns.h"
 #include "port.h"
+#include "worker.h"
 
 /* The request being served: its reply, and who asks (NULL: the state
  * file). */
@@ -124,7 +125,7 @@ static int cmd_port_add(struct ub_bridge *br, const struct ub_cmd_args *a,
 	ret = ub_cmd_has(a, UB_CMD_K_TAP) ?
 		      ub_tap_add(br, name, (uint32_t)num(a, UB_CMD_K_MTU), NULL,
 				 err, sizeof(err)) :
-		      ub_port_open(br, ub_ctl_worker(br), name, br->packet_ops,
+		      ub_port_open(br, name, br->packet_ops,
 				   err, sizeof(err));
 	if (ret)
 		return fail(ctx->r, ret, "%s", err);
@@ -172,7 +173,7 @@ static int cmd_port_del(struct ub_bridge *br, const struct ub_cmd_args *a,
 	if (ub_gw_is_port(br, p))
 		return fail(ctx->r, -EBUSY, "%s is the gateway: \"ubctl "
 			    "gateway del\" removes it", p->name);
-	ub_port_del(br, ub_ctl_worker(br), p);
+	ub_port_del(br, p);
 	return 0;
 }
 
@@ -212,33 +213,90 @@ static int cmd_port_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 
 /* ---- fdb ---- */
 
-static int fdb_show_one(const struct ub_fdb_entry_info *e, void *arg)
+/* What "fdb show" lists of an entry, copied under the lock. */
+struct fdb_row {
+	struct ub_fdb_entry_info e;
+	char port[IFNAMSIZ];
+};
+
+/* Entries listed per slice: a slice is copied under the lock in well
+ * under a millisecond, and formatted without it. */
+#define UB_FDB_SLICE 1024
+
+struct fdb_rows {
+	struct ub_bridge *br;
+	struct fdb_row *row;
+	uint32_t n, cap;
+};
+
+static int fdb_row_take(const struct ub_fdb_entry_info *e, void *arg)
 {
-	struct ub_fdb_walk *w = arg;
-	const struct ub_port *p = ub_port_by_id(&w->br->ports, e->port);
+	struct fdb_rows *rows = arg;
+	struct fdb_row *row;
+
+	/* A slice ends with a whole chain, maybe past UB_FDB_SLICE rows. */
+	if (rows->n == rows->cap) {
+		row = realloc(rows->row, 2 * rows->cap * sizeof(*row));
+		if (!row)
+			return -ENOMEM;
+		rows->row = row;
+		rows->cap *= 2;
+	}
+	row = &rows->row[rows->n++];
+	row->e = *e;
+	memcpy(row->port, ub_port_by_id(&rows->br->ports, e->port)->name,
+	       sizeof(row->port));
+	return 0;
+}
+
+static void fdb_row_show(struct ub_ctl_reply *r, const struct fdb_row *row,
+			 uint64_t now)
+{
+	const struct ub_fdb_entry_info *e = &row->e;
 	char mac[UB_MAC_STRLEN];
 
 	ub_mac_fmt(&e->mac, mac);
 	/* "local": the port's own MAC, put there when it was attached. */
 	if (e->is_static)
-		ub_ctl_reply_record(w->r, "mac=%s vlan=%u port=%s type=%s",
-				    mac, e->vid, p->name,
+		ub_ctl_reply_record(r, "mac=%s vlan=%u port=%s type=%s", mac,
+				    e->vid, row->port,
 				    e->is_local ? "local" : "static");
 	else
-		ub_ctl_reply_record(w->r,
-				    "mac=%s vlan=%u port=%s type=learned age=%llu",
-				    mac, e->vid, p->name,
-				    (unsigned long long)(w->br->now -
-							 e->last_seen) / 1000);
-	return 0;
+		ub_ctl_reply_record(r, "mac=%s vlan=%u port=%s type=learned "
+				    "age=%llu", mac, e->vid, row->port,
+				    (unsigned long long)(now - e->last_seen) /
+					    1000);
 }
 
+/*
+ * The FDB may hold hundreds of thousands of entries: it is listed a slice
+ * at a time, each copied under the lock and formatted without it, so that
+ * the workers forward between slices.
+ */
 static int cmd_fdb_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 			struct ub_cmd_ctx *ctx)
 {
-	struct ub_fdb_walk show = { br, ctx->r };
+	struct fdb_rows rows = { .br = br, .cap = UB_FDB_SLICE };
+	uint32_t cursor = 0;
+	int ret = 0;
 
-	ub_fdb_foreach(br->fdb, fdb_show_one, &show);
+	rows.row = malloc(rows.cap * sizeof(*rows.row));
+	if (!rows.row)
+		return fail(ctx->r, -ENOMEM, "out of memory");
+	while (cursor != UB_FDB_WALK_DONE && !ret) {
+		uint64_t now = br->now;
+
+		rows.n = 0;
+		ret = ub_fdb_foreach_slice(br->fdb, &cursor, UB_FDB_SLICE,
+					   fdb_row_take, &rows);
+		ub_bridge_unlock(br);
+		for (uint32_t i = 0; i < rows.n; i++)
+			fdb_row_show(ctx->r, &rows.row[i], now);
+		ub_bridge_lock(br);
+	}
+	free(rows.row);
+	if (ret)
+		return fail(ctx->r, ret, "out of memory");
 	return 0;
 }
 

@@ -30,9 +30,7 @@ static void rx_error(struct ub_bridge *br, struct ub_worker *w,
 	case -ENODEV:
 		/* The link went down, or away with its namespace. */
 		if (!if_indextoname((unsigned)p->io.ifindex, ifname)) {
-			ub_log(UB_LOG_WARN, "%s: port %s: interface is gone",
-			       br->name, p->name);
-			ub_port_del(br, w, p);
+			ub_port_gone_ask(br, p);
 			return;
 		}
 		break;
@@ -114,12 +112,9 @@ bool ub_dp_on_rx(struct ub_bridge *br, struct ub_worker *w,
 		st = p->io.ops->rx_frame(w->ring, c->res, bid, &rx->f);
 		keep = ub_dp_take(br, w, p, st, rx);
 	}
-	if (!p->rx_armed) {
-		if (p->state != UB_PORT_FORWARDING)
-			ub_port_maybe_free(br, p);
-		else if (!p->rx_starved && ub_port_arm_rx(br, w, p))
-			p->rx_starved = true;
-	}
+	if (!p->rx_armed && p->state == UB_PORT_FORWARDING &&
+	    !p->rx_starved && ub_port_arm_rx(br, w, p))
+		p->rx_starved = true;
 	return keep;
 }
 
@@ -240,5 +235,4 @@ void ub_dp_on_tx(struct ub_bridge *br, struct ub_worker *w,
 		ub_log_rl(UB_LOG_WARN, "%s: port %s: %s: %s", br->name, p->name,
 			  flush ? "TX ring send" : "send", strerror(-c->res));
 	}
-	ub_port_maybe_free(br, p);
 }

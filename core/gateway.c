@@ -16,6 +16,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "port.h"
+#include "worker.h"
 
 static void gw_name(const struct ub_bridge *br, char out[IFNAMSIZ])
 {
@@ -61,7 +62,7 @@ int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
 {
 	struct ub_link_set set = { .mask = UB_LINK_SET_UP, .up = true };
 	char why[UB_NL_ERRMSG_MAX + 64];
-	struct ub_link_info li;
+	struct ub_link_info li = { 0 };
 	struct ub_nl *nl;
 	struct ub_port *p;
 	int ret;
@@ -71,11 +72,12 @@ int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
 			 ret == -ENAMETOOLONG ? " (at most 15 characters)" : "");
 		return ret;
 	}
-	ret = ub_port_open(br, ub_ctl_worker(br), name, &ub_port_tap_ops, err,
+	ret = ub_port_open(br, name, &ub_port_tap_ops, err,
 			   errlen);
 	if (ret)
 		return ret;
 	p = ub_port_find(&br->ports, name);
+	ub_bridge_unlock(br);
 	if (mtu) {
 		set.mask |= UB_LINK_SET_MTU;
 		set.mtu = mtu;
@@ -91,17 +93,20 @@ int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
 			snprintf(err, errlen, "set %s up%s%s: %s", name,
 				 mtu ? ", its MTU" : "", mac ? ", its MAC" : "",
 				 ub_nl_strerror(nl, ret, why, sizeof(why)));
-		else if (!ub_nl_link_get(nl, name, &li))
-			p->io.mtu = li.mtu;
-		if (!ret && mac)
-			ub_port_set_mac(br, p, mac);
+		else if (ub_nl_link_get(nl, name, &li))
+			li.mtu = 0;
 		ub_nl_close(nl);
 	} else {
 		snprintf(err, errlen, "netlink: %s", strerror(-ret));
 	}
+	ub_bridge_lock(br);
+	if (!ret && li.mtu)
+		p->io.mtu = li.mtu;
+	if (!ret && mac)
+		ub_port_set_mac(br, p, mac);
 	/* The device goes with its fd. */
 	if (ret)
-		ub_port_del(br, ub_ctl_worker(br), p);
+		ub_port_del(br, p);
 	else
 		ub_port_announce(br, p);
 	return ret;
@@ -130,6 +135,7 @@ int ub_gw_add(struct ub_bridge *br, const char *cidr, char *err, size_t errlen)
 	ret = ub_tap_add(br, name, 0, &mac, err, errlen);
 	if (ret)
 		return ret;
+	ub_bridge_unlock(br);
 	ret = ub_nl_open(&nl);
 	if (!ret) {
 		ret = ub_nl_addr_add(nl, name, &c);
@@ -140,8 +146,9 @@ int ub_gw_add(struct ub_bridge *br, const char *cidr, char *err, size_t errlen)
 	} else {
 		snprintf(err, errlen, "netlink: %s", strerror(-ret));
 	}
+	ub_bridge_lock(br);
 	if (ret) {
-		ub_port_del(br, ub_ctl_worker(br),
+		ub_port_del(br,
 			    ub_port_find(&br->ports, name));
 		return ret;
 	}
@@ -164,7 +171,7 @@ int ub_gw_del(struct ub_bridge *br, char *err, size_t errlen)
 	gw_name(br, name);
 	p = ub_port_find(&br->ports, name);
 	if (p)
-		ub_port_del(br, ub_ctl_worker(br), p);
+		ub_port_del(br, p);
 	br->gw.cidr[0] = '\0';
 	return 0;
 }
@@ -178,8 +185,11 @@ int ub_nat_set(struct ub_bridge *br, bool on, char *err, size_t errlen)
 	if (on == br->gw.nat)
 		return 0;
 	ub_nat_table_name(br->name, table, sizeof(table));
+	/* nftables and sysctls without the lock (see worker.h). */
 	if (!on) {
+		ub_bridge_unlock(br);
 		ret = ub_nat_disable(table, br->gw.old_forward, err, errlen);
+		ub_bridge_lock(br);
 		br->gw.nat = false;
 		return ret;
 	}
@@ -189,7 +199,9 @@ int ub_nat_set(struct ub_bridge *br, bool on, char *err, size_t errlen)
 		return -ENOENT;
 	}
 	gw_name(br, name);
+	ub_bridge_unlock(br);
 	ret = ub_nat_enable(table, &c, name, &br->gw.old_forward, err, errlen);
+	ub_bridge_lock(br);
 	if (ret)
 		return ret;
 	br->gw.nat = true;

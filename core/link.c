@@ -48,9 +48,7 @@ static void on_link(bool gone, const struct ub_link_info *li, void *arg)
 	if (!p || (p->io.ops->flags & UB_PORT_F_OWN_DEVICE))
 		return;
 	if (gone) {
-		ub_log(UB_LOG_WARN, "%s: port %s: interface is gone", br->name,
-		       p->name);
-		ub_port_del(br, ub_ctl_worker(br), p);
+		ub_port_gone(br, p);
 		return;
 	}
 	if (strcmp(p->name, li->name)) {

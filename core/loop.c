@@ -3,12 +3,15 @@
  * The loop: each worker's turns, and ub_bridge_run() which starts them.
  *
  * One turn, under the bridge lock: reap up to UB_BATCH_MAX completions
- * (frames, sends, control, signals, link events), do what other threads
- * asked of the worker, take frames waiting in polled ports, forward the
- * batch (datapath.h), then housekeeping. Then, without the lock, one
- * system call submits what the turn queued and waits: until a completion
- * or the next deadline, or not at all when busy polling, spinning after a
- * frame, or when the batch was full.
+ * (frames and sends; for the control thread: control, signals, link
+ * events), do what other threads asked of the worker, take frames waiting
+ * in polled ports, forward the batch (datapath.h), then housekeeping.
+ * Then, without the lock, one system call submits what the turn queued
+ * and waits: until a completion or the next deadline, or (a data worker)
+ * not at all when busy polling, spinning after a frame, or when the batch
+ * was full. The control thread runs the same turn with no ports of its
+ * own, and its housekeeping has the timers, the state file and the
+ * closing of detached ports.
  */
 #include <errno.h>
 #include <sched.h>
@@ -101,35 +104,45 @@ static bool on_cqe(struct ub_bridge *br, struct ub_worker *w,
 	return false;
 }
 
-/*
- * The end of worker w's turn; returns its wait in ms (-1: no deadline).
- * What the turn may have caused is finished by whichever worker caused it
- * (worker 0 may be asleep with no deadline); the timers are worker 0's.
- */
+/* The control thread's part of housekeeping; returns its next deadline
+ * (UINT64_MAX: none). */
+static uint64_t ctl_housekeeping(struct ub_bridge *br)
+{
+	uint64_t deadline, ctl;
+
+	if (br->ports.nclosing)
+		ub_port_reap(br);
+	if (br->caps.n && ub_cap_reap(&br->caps))
+		br->state_dirty = true;
+	if (br->state_dirty) {
+		br->state_dirty = false;
+		ub_state_save(br);
+	}
+	if (br->now >= ub_fdb_next_deadline(br->fdb))
+		ub_fdb_age(br->fdb, br->now);
+	deadline = ub_fdb_next_deadline(br->fdb);
+	ctl = ub_ctl_expire(br);
+	return ctl < deadline ? ctl : deadline;
+}
+
+/* The end of worker w's turn; returns its wait in ms (-1: no deadline). */
 static int housekeeping(struct ub_bridge *br, struct ub_worker *w)
 {
 	uint64_t deadline = UINT64_MAX;
 	bool retry = false;
 
 	ub_ring_bufs_commit(w->ring);
-	/* A detached ring port waits for the sends out of its buffers. */
-	for (uint32_t i = 0; br->ports.nclosing && i < UB_PORTS_MAX; i++)
-		ub_port_maybe_free(br, ub_port_by_id(&br->ports, i));
-	if (br->caps.n && ub_cap_reap(&br->caps))
-		br->state_dirty = true;
-	if (br->state_dirty) {
-		ub_state_save(br);
-		br->state_dirty = false;
-	}
-	if (w->id == 0) {
-		uint64_t ctl;
+	/* A detached port is done once its receive has ended and its
+	 * buffers are back, which sends on other ports may have been
+	 * holding: looked at after every turn while one is closing. */
+	for (uint32_t i = 0; br->ports.nclosing && i < UB_PORTS_MAX; i++) {
+		struct ub_port *p = ub_port_by_id(&br->ports, i);
 
-		if (br->now >= ub_fdb_next_deadline(br->fdb))
-			ub_fdb_age(br->fdb, br->now);
-		deadline = ub_fdb_next_deadline(br->fdb);
-		ctl = ub_ctl_expire(br);
-		deadline = ctl < deadline ? ctl : deadline;
+		if (p->state == UB_PORT_CLOSING && p->worker == w->id)
+			ub_port_reap_ask(br, p);
 	}
+	if (w == ub_ctl_worker(br))
+		deadline = ctl_housekeeping(br);
 	for (uint32_t i = 0; i < br->ports.n; i++) {
 		struct ub_port *p = ub_port_nth(&br->ports, i);
 
@@ -166,6 +179,7 @@ static int worker_loop(struct ub_worker *w)
 		int timeout;
 		bool stop;
 
+		ub_bridge_pass(br);
 		ub_bridge_lock(br);
 		w->mono_ns = ub_bridge_clock(br);
 		if (br->caps.n)
@@ -182,8 +196,9 @@ static int worker_loop(struct ub_worker *w)
 		ub_dp_forward(br, w, batch, nrx);
 		timeout = housekeeping(br, w);
 		/* A full batch: there may be more waiting. */
-		if (nrx == UB_BATCH_MAX || br->busy_poll ||
-		    w->mono_ns - w->last_rx_ns < br->spin_ns)
+		if (w != ub_ctl_worker(br) &&
+		    (nrx == UB_BATCH_MAX || br->busy_poll ||
+		     w->mono_ns - w->last_rx_ns < br->spin_ns))
 			timeout = 0;
 		stop = br->stop;
 		ub_bridge_unlock(br);
@@ -208,6 +223,8 @@ static int worker_loop(struct ub_worker *w)
 	for (uint32_t k = 0; k < br->nworkers; k++)
 		if (k != w->id)
 			ub_worker_wake(&br->workers[k]);
+	if (w != ub_ctl_worker(br))
+		ub_worker_wake(ub_ctl_worker(br));
 	return ret;
 }
 
@@ -231,7 +248,7 @@ int ub_bridge_run(struct ub_bridge *br)
 {
 	int ret = 0, err;
 
-	for (uint32_t k = 1; k < br->nworkers; k++) {
+	for (uint32_t k = 0; k < br->nworkers; k++) {
 		struct ub_worker *w = &br->workers[k];
 		char name[24]; /* uses 11 at most */
 
@@ -249,7 +266,7 @@ int ub_bridge_run(struct ub_bridge *br)
 	}
 	err = worker_loop(ub_ctl_worker(br));
 	ret = ret ? ret : err;
-	for (uint32_t k = 1; k < br->nworkers; k++) {
+	for (uint32_t k = 0; k < br->nworkers; k++) {
 		void *res;
 
 		if (!br->workers[k].started)

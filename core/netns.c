@@ -21,6 +21,7 @@
 #include "log.h"
 #include "netns.h"
 #include "port.h"
+#include "worker.h"
 
 /*
  * The host end's name: "veth-NAME" when that fits in an interface name and
@@ -166,6 +167,9 @@ int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
 	if (!req->name)
 		snprintf(label, sizeof(label), "pid:%d", req->pid);
 	host_name(req->name ? req->name : label + 4, host);
+	/* Netlink and namespaces take their time: without the lock (see
+	 * worker.h), up to the attach. */
+	ub_bridge_unlock(br);
 
 	/* Step 1: the namespace, made unless it exists (add only). */
 	if (req->create && !ub_netns_exists(req->name)) {
@@ -216,15 +220,16 @@ int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
 		step_err(err, errlen, "host end up", ret, nl);
 		goto undo;
 	}
-	ret = ub_port_open(br, ub_ctl_worker(br), host, br->packet_ops, perr,
-			   sizeof(perr));
+	ub_bridge_lock(br);
+	ret = ub_port_open(br, host, br->packet_ops, perr, sizeof(perr));
+	if (!ret)
+		ub_ns_adopt(br, ub_port_find(&br->ports, host),
+			    req->name ? req->name : label, ifname, created);
+	ub_bridge_unlock(br);
 	if (ret) {
 		snprintf(err, errlen, "attach: %s", perr);
 		goto undo;
 	}
-	ub_ns_adopt(br, ub_port_find(&br->ports, host),
-		    req->name ? req->name : label, ifname, created);
-	ret = 0;
 	goto out;
 
 undo:
@@ -238,6 +243,7 @@ out:
 	ub_nl_close(nl);
 	if (nsfd >= 0)
 		close(nsfd);
+	ub_bridge_lock(br);
 	return ret;
 }
 
@@ -279,23 +285,23 @@ int ub_ns_del(struct ub_bridge *br, const char *name, char *err,
 	}
 	snprintf(host, sizeof(host), "%s", p->name);
 	created = p->netns_created;
-	ub_port_del(br, ub_ctl_worker(br), p);
+	ub_port_del(br, p);
+	ub_bridge_unlock(br);
 	ret = ub_nl_open(&nl);
 	if (!ret) {
 		ret = ub_nl_link_del(nl, host);
 		ub_nl_close(nl);
 	}
 	/* Already gone (with its namespace, say) is what we wanted. */
-	if (ret && ret != -ENODEV) {
+	if (ret && ret != -ENODEV)
 		snprintf(err, errlen, "delete %s: %s", host, strerror(-ret));
-		return ret;
-	}
-	if (created && (ret = ub_netns_del(name)) && ret != -ENOENT) {
+	else if (created && (ret = ub_netns_del(name)) && ret != -ENOENT)
 		snprintf(err, errlen, "delete namespace %s: %s", name,
 			 strerror(-ret));
-		return ret;
-	}
-	return 0;
+	else
+		ret = 0;
+	ub_bridge_lock(br);
+	return ret;
 }
 
 /* "a,b,c": the peer's addresses, read live from inside. */
@@ -342,7 +348,11 @@ void ub_ns_show(struct ub_bridge *br, struct ub_ctl_reply *r)
 
 		if (!p->netns)
 			continue;
+		/* Read in the namespace, without the lock: the port and its
+		 * strings stay, only the control thread changes them. */
+		ub_bridge_unlock(br);
 		peer_state(p, mac, addrs, sizeof(addrs));
+		ub_bridge_lock(br);
 		ub_ctl_word_encode(p->netns, name, sizeof(name));
 		ub_ctl_reply_record(r, "name=%s port=%s ifname=%s mac=%s "
 				    "addrs=%s made=%s", name, p->name, p->peer,

@@ -2,6 +2,7 @@
 /* The port table, and the start and end of a port's I/O. */
 #include <errno.h>
 #include <net/if_arp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,13 +134,14 @@ static int link_check(const char *ifname, struct ub_link_info *li, char *err,
 	return 0;
 }
 
-static int port_claim(struct ub_bridge *br, struct ub_port *p, int ifindex,
-		      const char *ifname, char *err, size_t errlen)
+static int port_claim(const struct ub_bridge *br, struct ub_claim *claim,
+		      int ifindex, const char *ifname, char *err,
+		      size_t errlen)
 {
 	char holder[UB_BRIDGE_NAME_MAX + 1];
 	int ret;
 
-	ret = ub_claim_take(UB_CTL_RUNDIR, br->name, ifindex, ifname, &p->claim,
+	ret = ub_claim_take(UB_CTL_RUNDIR, br->name, ifindex, ifname, claim,
 			    holder, sizeof(holder));
 	if (ret == -EBUSY)
 		snprintf(err, errlen, "%s is a port of bridge %s already",
@@ -153,83 +155,145 @@ static int port_claim(struct ub_bridge *br, struct ub_port *p, int ifindex,
 	return ret;
 }
 
-int ub_port_open(struct ub_bridge *br, struct ub_worker *self,
-		 const char *ifname, const struct ub_port_ops *ops, char *err,
-		 size_t errlen)
+/*
+ * The slow half of an attach, which touches nothing the data path uses
+ * (only the bridge's name and settings, fixed at its start), so it runs
+ * without the lock: the interface checked, claimed and opened.
+ */
+static int port_prepare(const struct ub_bridge *br, struct ub_port_prep *pp)
 {
+	const struct ub_port_ops *ops = pp->io.ops;
 	bool own = ops->flags & UB_PORT_F_OWN_DEVICE;
-	struct ub_ports *t = &br->ports;
 	struct ub_link_info li = { 0 };
-	struct ub_port *p = NULL;
+	char *err = pp->err;
+	size_t errlen = sizeof(pp->err);
 	int ret;
 
-	if (ub_port_find(t, ifname)) {
-		snprintf(err, errlen, "%s is already a port of bridge %s",
-			 ifname, br->name);
-		return -EEXIST;
-	}
-	for (uint32_t i = 0; i < UB_PORTS_MAX && !p; i++)
-		if (t->slot[i].state == UB_PORT_FREE)
-			p = &t->slot[i];
-	if (!p) {
-		snprintf(err, errlen, "bridge %s has %d ports already", br->name,
-			 UB_PORTS_MAX);
-		return -ENOSPC;
-	}
-
-	memset(p, 0, sizeof(*p));
-	p->io.ops = ops;
-	ub_claim_init(&p->claim);
-	p->io.ring_bytes = br->ring_bytes;
-	p->worker = worker_pick(br);
+	ub_claim_init(&pp->claim);
 	/* An interface that exists is claimed before it is opened: no frame
 	 * of another bridge's port is ever received. */
-	if (!own && ((ret = link_check(ifname, &li, err, errlen)) ||
-		     (ret = port_claim(br, p, li.ifindex, ifname, err, errlen))))
+	if (!own && ((ret = link_check(pp->ifname, &li, err, errlen)) ||
+		     (ret = port_claim(br, &pp->claim, li.ifindex, pp->ifname,
+				       err, errlen))))
 		return ret;
-	ret = ops->open(ub_port_ring(br, p), ifname, &p->io);
+	ret = ops->open(pp->ifname, &pp->io);
 	if (ret) {
 		if (ret == -ENODEV)
-			snprintf(err, errlen, "no such interface: %s", ifname);
+			snprintf(err, errlen, "no such interface: %s",
+				 pp->ifname);
 		else if (ret == -EEXIST)
 			snprintf(err, errlen, "interface %s exists already",
-				 ifname);
+				 pp->ifname);
 		else
-			snprintf(err, errlen, "cannot open %s: %s", ifname,
+			snprintf(err, errlen, "cannot open %s: %s", pp->ifname,
 				 strerror(-ret));
-		ub_claim_release(&p->claim);
+		ub_claim_release(&pp->claim);
 		return ret;
 	}
 	/* The name went to another interface meanwhile: not what we
 	 * checked and claimed. */
-	if (!own && p->io.ifindex != li.ifindex) {
+	if (!own && pp->io.ifindex != li.ifindex) {
 		snprintf(err, errlen, "%s changed while being attached; try "
-			 "again", ifname);
+			 "again", pp->ifname);
 		ret = -EAGAIN;
-		goto err_close;
+	} else if (own) {
+		ret = port_claim(br, &pp->claim, pp->io.ifindex, pp->ifname,
+				 err, errlen);
 	}
-	if (own && (ret = port_claim(br, p, p->io.ifindex, ifname, err,
-				     errlen)))
-		goto err_close;
-	ret = ub_port_arm_rx(br, self, p);
 	if (ret) {
-		snprintf(err, errlen, "cannot start receiving on %s: %s",
-			 ifname, strerror(-ret));
-		goto err_close;
+		ops->close(&pp->io);
+		ub_claim_release(&pp->claim);
+		return ret;
 	}
-	snprintf(p->name, sizeof(p->name), "%s", ifname);
+	pp->up = own || ((li.flags & IFF_UP) && (li.flags & IFF_RUNNING));
+	return 0;
+}
+
+/* A free slot, or NULL with the reason in 'err'. */
+static struct ub_port *port_slot(struct ub_bridge *br, const char *ifname,
+				 char *err, size_t errlen)
+{
+	struct ub_ports *t = &br->ports;
+
+	if (ub_port_find(t, ifname)) {
+		snprintf(err, errlen, "%s is already a port of bridge %s",
+			 ifname, br->name);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < UB_PORTS_MAX; i++)
+		if (t->slot[i].state == UB_PORT_FREE)
+			return &t->slot[i];
+	snprintf(err, errlen, "bridge %s has %d ports already", br->name,
+		 UB_PORTS_MAX);
+	return NULL;
+}
+
+/* Closes what port_prepare() made, without the lock. */
+static void port_unprepare(struct ub_bridge *br, struct ub_port_prep *pp)
+{
+	ub_bridge_unlock(br);
+	pp->io.ops->close(&pp->io);
+	ub_claim_release(&pp->claim);
+	ub_bridge_lock(br);
+}
+
+/* The quick half, under the lock: the prepared port takes a slot and a
+ * worker, and starts forwarding. */
+static int port_install(struct ub_bridge *br, struct ub_port_prep *pp)
+{
+	const struct ub_port_ops *ops = pp->io.ops;
+	struct ub_ports *t = &br->ports;
+	struct ub_port *p;
+	int ret;
+
+	p = port_slot(br, pp->ifname, pp->err, sizeof(pp->err));
+	if (!p) {
+		port_unprepare(br, pp);
+		return ub_port_find(t, pp->ifname) ? -EEXIST : -ENOSPC;
+	}
+	memset(p, 0, sizeof(*p));
+	p->io = pp->io;
+	p->claim = pp->claim;
+	p->worker = worker_pick(br);
+	if (ops->attach && (ret = ops->attach(ub_port_ring(br, p), &p->io))) {
+		snprintf(pp->err, sizeof(pp->err), "cannot attach %s: %s",
+			 pp->ifname, strerror(-ret));
+		port_unprepare(br, pp);
+		return ret;
+	}
+	snprintf(p->name, sizeof(p->name), "%s", pp->ifname);
 	p->state = UB_PORT_FORWARDING;
 	/* A device the port owns shows its state through the fd (see
 	 * link.c), and is up for as long as the port has it. */
-	p->link_up = own || ((li.flags & IFF_UP) && (li.flags & IFF_RUNNING));
+	p->link_up = pp->up;
 	ub_port_set_mac(br, p, &p->io.mac);
 	t->fwd[t->n++] = ub_port_id(t, p);
-	if (!own)
+	/* Its worker arms the receive in its next turn. */
+	ub_port_arm_rx(br, ub_ctl_worker(br), p);
+	if (!(ops->flags & UB_PORT_F_OWN_DEVICE))
 		ub_port_announce(br, p);
 	return 0;
+}
 
-err_close:
-	ub_port_close(br, p);
+int ub_port_open(struct ub_bridge *br, const char *ifname,
+		 const struct ub_port_ops *ops, char *err, size_t errlen)
+{
+	struct ub_port_prep pp = { .ifname = ifname };
+	int ret;
+
+	/* What can be refused at once is, before the slow part. */
+	if (!port_slot(br, ifname, err, errlen))
+		return ub_port_find(&br->ports, ifname) ? -EEXIST : -ENOSPC;
+	pp.io.ops = ops;
+	pp.io.ring_bytes = br->ring_bytes;
+	pp.io.fd = -1;
+	ub_bridge_unlock(br);
+	ret = port_prepare(br, &pp);
+	ub_bridge_lock(br);
+	if (!ret)
+		ret = port_install(br, &pp);
+	if (ret)
+		snprintf(err, errlen, "%s", pp.err);
 	return ret;
 }
 
@@ -238,12 +302,6 @@ void ub_port_announce(struct ub_bridge *br, const struct ub_port *p)
 	ub_log(UB_LOG_INFO, "%s: port %s attached (%s, ifindex %d, mtu %u, "
 	       "worker %u)", br->name, p->name, p->io.ops->kind, p->io.ifindex,
 	       p->io.mtu, p->worker);
-}
-
-void ub_port_close(struct ub_bridge *br, struct ub_port *p)
-{
-	p->io.ops->close(ub_port_ring(br, p), &p->io);
-	ub_claim_release(&p->claim);
 }
 
 void ub_port_set_mac(struct ub_bridge *br, struct ub_port *p,
@@ -257,20 +315,27 @@ void ub_port_set_mac(struct ub_bridge *br, struct ub_port *p,
 		ub_fdb_add_local(br->fdb, mac, 0, ub_port_id(&br->ports, p));
 }
 
-void ub_port_maybe_free(struct ub_bridge *br, struct ub_port *p)
+void ub_port_gone(struct ub_bridge *br, struct ub_port *p)
 {
-	struct ub_ring *ring = ub_port_ring(br, p);
-
-	if (p->state != UB_PORT_CLOSING || p->rx_armed ||
-	    !ub_port_idle(ring, &p->io))
-		return;
-	ub_port_close(br, p);
-	p->state = UB_PORT_FREE;
-	br->ports.nclosing--;
+	ub_log(UB_LOG_WARN, "%s: port %s: interface is gone", br->name,
+	       p->name);
+	ub_port_del(br, p);
 }
 
-void ub_port_del(struct ub_bridge *br, struct ub_worker *self,
-		 struct ub_port *p)
+void ub_port_gone_ask(struct ub_bridge *br, struct ub_port *p)
+{
+	p->gone = true;
+	br->ports.gone = true;
+	ub_worker_wake(ub_ctl_worker(br));
+}
+
+bool ub_port_done(struct ub_bridge *br, struct ub_port *p)
+{
+	return p->state == UB_PORT_CLOSING && !p->rx_armed &&
+	       ub_port_idle(ub_port_ring(br, p), &p->io);
+}
+
+void ub_port_del(struct ub_bridge *br, struct ub_port *p)
 {
 	struct ub_ports *t = &br->ports;
 	uint32_t id = ub_port_id(t, p);
@@ -286,12 +351,142 @@ void ub_port_del(struct ub_bridge *br, struct ub_worker *self,
 	br->state_dirty = true;
 	free(p->netns);
 	p->netns = NULL;
+	/* The interface is free for another bridge, or this one again, at
+	 * once: the port's socket forwards nothing from here on. */
+	ub_claim_release(&p->claim);
 	ub_fdb_flush(br->fdb, id, true);
 	/* The slot's next port starts without a cap of its own. */
 	ub_fdb_port_set_cap(br->fdb, id, 0, UB_FDB_CAP_NOLEARN);
 	ub_cap_stop_port(&br->caps, id);
 	if (p->rx_armed)
-		ub_port_cancel_rx(br, self, p);
+		ub_port_cancel_rx(br, ub_ctl_worker(br), p);
 	ub_log(UB_LOG_INFO, "%s: port %s detached", br->name, p->name);
-	ub_port_maybe_free(br, p);
+}
+
+void ub_port_reap_ask(struct ub_bridge *br, struct ub_port *p)
+{
+	if (p->reap_asked || !ub_port_done(br, p))
+		return;
+	p->reap_asked = true;
+	ub_worker_wake(ub_ctl_worker(br));
+}
+
+/* Takes a detached port's I/O out of its slot, which is free again. */
+static struct ub_port_io port_take(struct ub_bridge *br, struct ub_port *p)
+{
+	struct ub_port_io io = p->io;
+
+	if (io.ops->detach)
+		io.ops->detach(ub_port_ring(br, p), &io);
+	p->state = UB_PORT_FREE;
+	br->ports.nclosing--;
+	return io;
+}
+
+void ub_port_reap(struct ub_bridge *br)
+{
+	struct ub_ports *t = &br->ports;
+
+	if (t->gone) {
+		t->gone = false;
+		/* A port deleted takes the last one's place in the list. */
+		for (uint32_t i = 0; i < t->n;) {
+			struct ub_port *p = ub_port_nth(t, i);
+
+			if (p->gone)
+				ub_port_gone(br, p);
+			else
+				i++;
+		}
+	}
+	for (uint32_t i = 0; t->nclosing && i < UB_PORTS_MAX; i++) {
+		struct ub_port *p = ub_port_by_id(t, i);
+		struct ub_port_io io;
+
+		if (!ub_port_done(br, p))
+			continue;
+		io = port_take(br, p);
+		ub_bridge_unlock(br);
+		io.ops->close(&io);
+		ub_bridge_lock(br);
+	}
+}
+
+/*
+ * Runs fn(arg, i) for every i below n from up to UB_PAR_THREADS threads
+ * at once, the caller's among them. Opening and closing a ring port waits
+ * in the kernel for RCU grace periods, a few per port; where they are not
+ * expedited each is several milliseconds, and one thread doing a thousand
+ * ports pays a few thousand in a row. Waits from several threads share
+ * grace periods instead.
+ */
+#define UB_PAR_THREADS 64U
+
+struct par_job {
+	void (*fn)(void *arg, uint32_t i);
+	void *arg;
+	uint32_t n;
+	uint32_t next; /* taken atomically */
+};
+
+static void *par_main(void *arg)
+{
+	struct par_job *j = arg;
+	uint32_t i;
+
+	while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->n)
+		j->fn(j->arg, i);
+	return NULL;
+}
+
+static void par_run(uint32_t n, void (*fn)(void *arg, uint32_t i), void *arg)
+{
+	struct par_job job = { .fn = fn, .arg = arg, .n = n };
+	pthread_t tids[UB_PAR_THREADS];
+	uint32_t nthreads = 0, want = n ? n - 1 : 0;
+
+	/* A thread that cannot be made only means fewer waits overlap. */
+	want = want < UB_PAR_THREADS ? want : UB_PAR_THREADS;
+	while (nthreads < want &&
+	       !pthread_create(&tids[nthreads], NULL, par_main, &job))
+		nthreads++;
+	par_main(&job);
+	for (uint32_t k = 0; k < nthreads; k++)
+		pthread_join(tids[k], NULL);
+}
+
+static void close_one(void *arg, uint32_t i)
+{
+	struct ub_port_io *io = arg;
+
+	io[i].ops->close(&io[i]);
+}
+
+void ub_ports_close_all(struct ub_bridge *br)
+{
+	struct ub_port_io *io = calloc(UB_PORTS_MAX, sizeof(*io));
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < UB_PORTS_MAX; i++) {
+		struct ub_port *p = ub_port_by_id(&br->ports, i);
+
+		if (p->state == UB_PORT_FREE)
+			continue;
+		ub_claim_release(&p->claim);
+		if (p->state == UB_PORT_FORWARDING) {
+			p->state = UB_PORT_CLOSING;
+			br->ports.nclosing++;
+		}
+		if (io) {
+			io[n++] = port_take(br, p);
+		} else {
+			struct ub_port_io one = port_take(br, p);
+
+			one.ops->close(&one); /* no memory: one at a time */
+		}
+	}
+	br->ports.n = 0;
+	if (io)
+		par_run(n, close_one, io);
+	free(io);
 }

@@ -5,10 +5,13 @@
  * slot (FDB entries, requests' user_data and captures name ports by id);
  * only this table turns ids into ports and back.
  *
- * Every function here runs under the bridge lock (see worker.h). The ones
- * that start or end a port's I/O take 'self', the worker whose thread
- * calls: a port's receive is armed and cancelled only by its own worker,
- * so another caller asks it (worker.h, "rx_*_wanted").
+ * Every function here runs under the bridge lock (see worker.h). Ports
+ * are attached, detached and closed only by the control thread, which
+ * lets the lock go while an interface is opened or closed (the kernel
+ * waits for RCU grace periods there); a port's receive is armed and
+ * cancelled only by its own worker, so another caller asks it (worker.h,
+ * "rx_*_wanted"): ub_port_arm_rx() and ub_port_cancel_rx() take 'self',
+ * the worker whose thread calls.
  */
 #ifndef UB_CORE_PORT_H
 #define UB_CORE_PORT_H
@@ -22,7 +25,7 @@
 
 #include "forward.h"
 
-#define UB_PORTS_MAX 1024
+#define UB_PORTS_MAX 4096
 
 struct ub_bridge;
 struct ub_worker;
@@ -30,7 +33,8 @@ struct ub_worker;
 enum ub_port_state {
 	UB_PORT_FREE,
 	UB_PORT_FORWARDING,
-	/* Detached: waits for its receive and sends to complete. */
+	/* Detached: waits for its receive and sends to complete, then for
+	 * the control thread to close it (ub_port_reap). */
 	UB_PORT_CLOSING,
 };
 
@@ -51,6 +55,8 @@ struct ub_port {
 	 * receive and buffers, and only its thread queues requests there. */
 	uint32_t worker;
 	bool rx_armed;   /* a receive is pending in the ring */
+	bool reap_asked; /* CLOSING: its worker woke the control thread */
+	bool gone;       /* its worker found the interface gone */
 	bool rx_starved; /* receive ended for lack of buffers: re-arm later */
 	/* Asked of the port's worker by another thread. */
 	bool rx_arm_wanted, rx_cancel_wanted;
@@ -61,9 +67,19 @@ struct ub_port {
 	uint64_t drops[UB_DROP__COUNT];
 };
 
+/* A port being attached, before it has a slot (port.c). */
+struct ub_port_prep {
+	const char *ifname;
+	struct ub_port_io io;
+	struct ub_claim claim;
+	bool up;
+	char err[300];
+};
+
 struct ub_ports {
 	uint32_t n;        /* FORWARDING ports, their ids in fwd[0..n) */
 	uint32_t nclosing; /* CLOSING ports */
+	bool gone;         /* a port has 'gone' set */
 	uint32_t fwd[UB_PORTS_MAX];
 	struct ub_port slot[UB_PORTS_MAX];
 };
@@ -97,25 +113,36 @@ struct ub_ring *ub_port_ring(struct ub_bridge *br, const struct ub_port *p);
  * (ubridge's or the kernel's: -EBUSY), loopback or not Ethernet (-EINVAL)
  * is refused. On failure returns -errno with the reason in 'err'. A
  * device the port makes (UB_PORT_F_OWN_DEVICE) is announced by its maker
- * (ub_port_announce), once it has set the device up. */
-int ub_port_open(struct ub_bridge *br, struct ub_worker *self,
-		 const char *ifname, const struct ub_port_ops *ops, char *err,
-		 size_t errlen);
+ * (ub_port_announce), once it has set the device up. The lock is let go
+ * while the interface is checked and opened. */
+int ub_port_open(struct ub_bridge *br, const char *ifname,
+		 const struct ub_port_ops *ops, char *err, size_t errlen);
 /* Logs that 'p' is attached, with its MTU as it is now. */
 void ub_port_announce(struct ub_bridge *br, const struct ub_port *p);
-/* Closes the I/O of a port that is not FREE and gives its claim up. */
-void ub_port_close(struct ub_bridge *br, struct ub_port *p);
 /* Sets the address the port answers to (its own MAC, a local FDB entry:
  * frames to it never flood, and no other port may use it as a source),
  * replacing the one it had. */
 void ub_port_set_mac(struct ub_bridge *br, struct ub_port *p,
 		     const struct ub_mac *mac);
-/* Starts detaching port 'p'; it is gone from every listing at once, and
- * its slot is freed once nothing of it is in flight. */
-void ub_port_del(struct ub_bridge *br, struct ub_worker *self,
-		 struct ub_port *p);
-/* Frees a detached port's slot if nothing of it is in flight. */
-void ub_port_maybe_free(struct ub_bridge *br, struct ub_port *p);
+/* Detaches port 'p': it is gone from every listing and its interface is
+ * free at once; its slot is freed by ub_port_reap() once nothing of it is
+ * in flight. */
+void ub_port_del(struct ub_bridge *br, struct ub_port *p);
+/* A detached port with nothing in flight, ready for ub_port_reap(). */
+bool ub_port_done(struct ub_bridge *br, struct ub_port *p);
+/* The port's interface is gone: logged, and the port detached. */
+void ub_port_gone(struct ub_bridge *br, struct ub_port *p);
+/* A worker found it gone: it asks the control thread to detach it. */
+void ub_port_gone_ask(struct ub_bridge *br, struct ub_port *p);
+/* The port's worker, after each turn while 'p' is detached: once it is
+ * done, wakes the control thread to close it (once). */
+void ub_port_reap_ask(struct ub_bridge *br, struct ub_port *p);
+/* Detaches the ports found gone, and closes the detached ports that are
+ * done (the control thread's; the lock is let go while each closes). */
+void ub_port_reap(struct ub_bridge *br);
+/* Closes every port, from several threads at once; the workers have
+ * stopped. */
+void ub_ports_close_all(struct ub_bridge *br);
 /* (Re-)arms the port's receive: at once when 'self' is its worker, else
  * by asking that worker. */
 int ub_port_arm_rx(struct ub_bridge *br, struct ub_worker *self,

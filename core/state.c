@@ -33,6 +33,7 @@
 #include "log.h"
 #include "port.h"
 #include "state.h"
+#include "worker.h"
 
 #define UB_STATE_MAX (16 << 20)
 
@@ -190,7 +191,11 @@ int ub_state_save(struct ub_bridge *br)
 		lines += b.buf[i] == '\n';
 	ub_ctl_reply_record(&b, "end %u %016llx", lines,
 			    (unsigned long long)ub_fnv1a(UB_FNV1A_INIT, b.buf, b.len));
+	/* The file is written and synced without the lock (the control
+	 * thread's, so nothing else saves meanwhile). */
+	ub_bridge_unlock(br);
 	ret = b.oom ? -ENOMEM : write_atomic(br->state_path, b.buf, b.len);
+	ub_bridge_lock(br);
 	if (ret)
 		ub_log_rl(UB_LOG_ERR, "%s: cannot write the state file %s: %s",
 			  br->name, br->state_path, strerror(-ret));
@@ -344,6 +349,7 @@ void ub_bridge_restore(struct ub_bridge *br)
 		free(buf);
 		return;
 	}
+	ub_bridge_lock(br);
 	br->state_loading = true;
 	for (p = buf; p < buf + body; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(buf + body - p));
@@ -351,9 +357,10 @@ void ub_bridge_restore(struct ub_bridge *br)
 			replay(br, p, (size_t)(nl - p), &wait_ms);
 	}
 	br->state_loading = false;
+	/* Written back: what could not be restored drops out of it. */
+	br->state_dirty = true;
+	ub_bridge_unlock(br);
 	free(buf);
 	ub_log(UB_LOG_INFO, "%s: configuration restored from %s", br->name,
 	       br->state_path);
-	/* Written back: what could not be restored drops out of it. */
-	br->state_dirty = true;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Workers: their rings, wake-ups and the bridge lock (see worker.h). */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -18,8 +19,10 @@ int ub_worker_init(struct ub_worker *w, struct ub_bridge *br, uint32_t id)
 	w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (w->wake_fd < 0)
 		return -errno;
-	/* Worker k's thread makes itself its ring's submitter. */
-	ret = ub_ring_new(&(struct ub_ring_cfg){ .deferred = id > 0 },
+	/* A data worker's thread makes itself its ring's submitter; the
+	 * control thread is the one that makes the bridge. */
+	ret = ub_ring_new(&(struct ub_ring_cfg){
+				  .deferred = id != UB_WORKER_CTL },
 			  &w->ring);
 	return ret ? ret : ub_worker_arm_wake(w);
 }
@@ -55,14 +58,20 @@ void ub_worker_ask(struct ub_worker *w)
 
 void ub_bridge_lock(struct ub_bridge *br)
 {
-	if (br->nworkers > 1)
-		pthread_mutex_lock(&br->lock);
+	__atomic_add_fetch(&br->lock_waiters, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&br->lock);
+	__atomic_sub_fetch(&br->lock_waiters, 1, __ATOMIC_RELAXED);
+}
+
+void ub_bridge_pass(struct ub_bridge *br)
+{
+	while (__atomic_load_n(&br->lock_waiters, __ATOMIC_RELAXED))
+		sched_yield();
 }
 
 void ub_bridge_unlock(struct ub_bridge *br)
 {
-	if (br->nworkers > 1)
-		pthread_mutex_unlock(&br->lock);
+	pthread_mutex_unlock(&br->lock);
 }
 
 void ub_bridge_stop(struct ub_bridge *br)

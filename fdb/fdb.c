@@ -533,16 +533,19 @@ uint64_t ub_fdb_get_ageing(const struct ub_fdb *fdb)
 	return fdb->ageing_ms;
 }
 
-int ub_fdb_foreach(const struct ub_fdb *fdb,
-		   int (*fn)(const struct ub_fdb_entry_info *e, void *arg),
-		   void *arg)
+int ub_fdb_foreach_slice(const struct ub_fdb *fdb, uint32_t *cursor,
+			 uint32_t budget,
+			 int (*fn)(const struct ub_fdb_entry_info *e, void *arg),
+			 void *arg)
 {
-	uint32_t b, i;
+	uint32_t b, i, cost = 0;
 	int ret;
 
-	for (b = 0; b <= fdb->bucket_mask; b++) {
-		for (i = fdb->buckets[b]; i != FDB_NIL;
-		     i = fdb->nodes[i].next) {
+	/* A chain is listed whole: every entry's bucket stays the same (the
+	 * table never grows), so an entry there all along is seen once. */
+	for (b = *cursor; b <= fdb->bucket_mask && cost < budget; b++) {
+		for (i = fdb->buckets[b], cost++; i != FDB_NIL;
+		     i = fdb->nodes[i].next, cost++) {
 			const struct fdb_age *a = &fdb->ages[i];
 			struct ub_fdb_entry_info info = {
 				.mac = fdb->nodes[i].key.mac,
@@ -558,7 +561,17 @@ int ub_fdb_foreach(const struct ub_fdb *fdb,
 				return ret;
 		}
 	}
+	*cursor = b > fdb->bucket_mask ? UB_FDB_WALK_DONE : b;
 	return 0;
+}
+
+int ub_fdb_foreach(const struct ub_fdb *fdb,
+		   int (*fn)(const struct ub_fdb_entry_info *e, void *arg),
+		   void *arg)
+{
+	uint32_t cursor = 0;
+
+	return ub_fdb_foreach_slice(fdb, &cursor, UINT32_MAX, fn, arg);
 }
 
 void ub_fdb_get_stats(const struct ub_fdb *fdb, struct ub_fdb_stats *st)

@@ -19,15 +19,13 @@ int ub_ring_recvmsg_pool__(struct ub_ring *ring, int fd,
 			   const struct msghdr *tmpl, uint64_t ud);
 
 /* Closes a port whose whole state is its fd. */
-void ub_port_close_fd__(struct ub_ring *ring, struct ub_port_io *p);
-/* Closes a port's socket 'fd' (-1: nothing), or leaves it to
- * ub_ring_close_flush() while the ring defers closes. 'ring' may be NULL
- * (closed now). */
-void ub_ring_close__(struct ub_ring *ring, int fd);
+void ub_port_close_fd__(struct ub_port_io *p);
 
 /* ---- buffer areas: memory of a back end's own, counted like the pool ---- */
 
-#define UB_AREA_SHIFT 20
+/* 2^19 buffers per area (a ring of 1 GiB in 2 KiB slots), and 8192
+ * areas: a worker may have as many ring ports as a bridge. */
+#define UB_AREA_SHIFT 19
 #define UB_AREA_BUFS_MAX (1U << UB_AREA_SHIFT)
 
 static inline uint32_t ub_buf_handle__(uint32_t area, uint32_t idx)

@@ -68,9 +68,11 @@ static int packet_socket__(const char *ifname, struct ub_port_io *p)
 
 	if (strlen(ifname) >= IFNAMSIZ)
 		return -ENAMETOOLONG;
+	/* It needs a socket of its own: out of descriptors is no ENODEV. */
+	errno = 0;
 	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex)
-		return -ENODEV;
+		return errno && errno != ENODEV ? -errno : -ENODEV;
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -110,8 +112,7 @@ static int packet_bind__(struct ub_port_io *p)
 	return 0;
 }
 
-static int packet_open(struct ub_ring *ring, const char *ifname,
-		       struct ub_port_io *p)
+static int packet_open(const char *ifname, struct ub_port_io *p)
 {
 	int ret = packet_socket__(ifname, p);
 
@@ -119,13 +120,14 @@ static int packet_open(struct ub_ring *ring, const char *ifname,
 		return ret;
 	ret = packet_bind__(p);
 	if (ret)
-		ub_port_close_fd__(ring, p);
+		ub_port_close_fd__(p);
 	return ret;
 }
 
-void ub_port_close_fd__(struct ub_ring *ring, struct ub_port_io *p)
+void ub_port_close_fd__(struct ub_port_io *p)
 {
-	ub_ring_close__(ring, p->fd);
+	if (p->fd >= 0)
+		close(p->fd);
 	p->fd = -1;
 }
 
@@ -319,15 +321,14 @@ static uint32_t pring_frame_size__(uint32_t mtu)
 	return size;
 }
 
-static void pring_free__(struct ub_ring *ring, struct pring *r)
+static void pring_free__(struct pring *r)
 {
 	if (r->map && r->map != MAP_FAILED)
 		munmap(r->map, r->map_len);
 	if (r->spill && r->spill != MAP_FAILED)
 		munmap(r->spill, (size_t)UB_PRING_SPILL * UB_BUF_SIZE);
-	if (r->area)
-		ub_ring_area_del__(ring, r->area);
-	ub_ring_close__(ring, r->tx_fd);
+	if (r->tx_fd >= 0)
+		close(r->tx_fd);
 	free(r);
 }
 
@@ -360,7 +361,8 @@ static int pring_tx_socket__(const struct ub_port_io *p)
 /*
  * The geometry of a ring of about 'bytes' with slots of 'frame_size':
  * blocks of about 64 KiB holding whole slots, or one large slot each, so
- * slot i is at i * frame_size; at least UB_PRING_FRAMES_MIN slots.
+ * slot i is at i * frame_size; at least UB_PRING_FRAMES_MIN slots, and no
+ * more than an area holds besides the spill buffers.
  */
 static uint32_t pring_req__(uint32_t frame_size, uint32_t bytes,
 			    struct tpacket_req *req)
@@ -371,6 +373,10 @@ static uint32_t pring_req__(uint32_t frame_size, uint32_t bytes,
 	req->tp_block_size = frame_size < (64U << 10) ?
 		(64U << 10) / frame_size * frame_size : frame_size;
 	req->tp_block_nr = bytes / req->tp_block_size;
+	if (req->tp_block_nr > (UB_AREA_BUFS_MAX - UB_PRING_SPILL) /
+			       (req->tp_block_size / frame_size))
+		req->tp_block_nr = (UB_AREA_BUFS_MAX - UB_PRING_SPILL) /
+				   (req->tp_block_size / frame_size);
 	nframes = req->tp_block_nr * (req->tp_block_size / frame_size);
 	if (nframes < UB_PRING_FRAMES_MIN) {
 		req->tp_block_nr = UB_PRING_FRAMES_MIN /
@@ -383,8 +389,7 @@ static uint32_t pring_req__(uint32_t frame_size, uint32_t bytes,
 
 /* Sets up the RX ring, and the TX ring if 'tx', on the unbound socket of
  * 'p'. */
-static int pring_setup__(struct ub_ring *ring, struct ub_port_io *p, bool tx,
-			 struct pring **out)
+static int pring_setup__(struct ub_port_io *p, bool tx, struct pring **out)
 {
 	struct tpacket_req req = { 0 }, treq = { 0 };
 	uint32_t bytes;
@@ -434,56 +439,65 @@ static int pring_setup__(struct ub_ring *ring, struct ub_port_io *p, bool tx,
 	r->tx = r->map + rx_len;
 	if (tx && (ret = r->tx_fd = pring_tx_socket__(p)) < 0)
 		goto err;
-	ret = ub_ring_area_add__(ring, r->nframes + UB_PRING_SPILL,
-				 pring_release__, r, &r->area);
-	if (ret)
-		goto err;
 	*out = r;
 	return 0;
 err:
-	pring_free__(ring, r);
+	pring_free__(r);
 	return ret;
 }
 
-static int pring_open__(struct ub_ring *ring, const char *ifname, bool tx,
-			struct ub_port_io *p)
+static int pring_open__(const char *ifname, bool tx, struct ub_port_io *p)
 {
 	struct pring *r = NULL;
 	int ret = packet_socket__(ifname, p);
 
 	if (ret)
 		return ret;
-	if ((ret = pring_setup__(ring, p, tx, &r)) || (ret = packet_bind__(p))) {
+	if ((ret = pring_setup__(p, tx, &r)) || (ret = packet_bind__(p))) {
 		if (r)
-			pring_free__(ring, r);
-		ub_port_close_fd__(ring, p);
+			pring_free__(r);
+		ub_port_close_fd__(p);
 		return ret;
 	}
 	p->priv = r;
 	return 0;
 }
 
-static int pring_open(struct ub_ring *ring, const char *ifname,
-		      struct ub_port_io *p)
+static int pring_open(const char *ifname, struct ub_port_io *p)
 {
-	return pring_open__(ring, ifname, false, p);
+	return pring_open__(ifname, false, p);
 }
 
-static int prings_open(struct ub_ring *ring, const char *ifname,
-		       struct ub_port_io *p)
+static int prings_open(const char *ifname, struct ub_port_io *p)
 {
-	return pring_open__(ring, ifname, true, p);
+	return pring_open__(ifname, true, p);
 }
 
-static void pring_close(struct ub_ring *ring, struct ub_port_io *p)
+/* The slots and spill buffers become an area of the receiving ring. */
+static int pring_attach(struct ub_ring *ring, struct ub_port_io *p)
+{
+	struct pring *r = p->priv;
+
+	return ub_ring_area_add__(ring, r->nframes + UB_PRING_SPILL,
+				  pring_release__, r, &r->area);
+}
+
+static void pring_detach(struct ub_ring *ring, struct ub_port_io *p)
+{
+	struct pring *r = p->priv;
+
+	ub_ring_area_del__(ring, r->area);
+	r->area = 0;
+}
+
+static void pring_close(struct ub_port_io *p)
 {
 	/* The rings are unmapped first: a mapping holds the socket open,
-	 * and the socket's release (and its waits) would come at munmap(),
-	 * on this thread, even when its close is deferred. */
+	 * and the socket's release would otherwise wait for the munmap(). */
 	if (p->priv)
-		pring_free__(ring, p->priv);
+		pring_free__(p->priv);
 	p->priv = NULL;
-	ub_port_close_fd__(ring, p);
+	ub_port_close_fd__(p);
 }
 
 /* The ring needs no receive request, only a wake-up when it has frames. */
@@ -588,6 +602,8 @@ const struct ub_port_ops ub_port_packet_ring_ops = {
 	.kind = "packet-ring",
 	.flags = UB_PORT_F_POLLED,
 	.open = pring_open,
+	.attach = pring_attach,
+	.detach = pring_detach,
 	.close = pring_close,
 	.arm_rx = pring_arm_rx,
 	.rx_next = pring_rx_next,
@@ -669,6 +685,8 @@ const struct ub_port_ops ub_port_packet_rings_ops = {
 	.kind = "packet-rings",
 	.flags = UB_PORT_F_POLLED,
 	.open = prings_open,
+	.attach = pring_attach,
+	.detach = pring_detach,
 	.close = pring_close,
 	.arm_rx = pring_arm_rx,
 	.rx_next = pring_rx_next,

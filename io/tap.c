@@ -47,8 +47,7 @@ out:
 	return ret;
 }
 
-static int tap_open(struct ub_ring *ring, const char *ifname,
-		    struct ub_port_io *p)
+static int tap_open(const char *ifname, struct ub_port_io *p)
 {
 	unsigned int offload = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
 			       TUN_F_TSO_ECN;

@@ -202,6 +202,23 @@ int ub_fdb_foreach(const struct ub_fdb *fdb,
 		   int (*fn)(const struct ub_fdb_entry_info *e, void *arg),
 		   void *arg);
 
+/* ub_fdb_foreach_slice()'s cursor once the walk is over. */
+#define UB_FDB_WALK_DONE UINT32_MAX
+/*
+ * The same walk in slices, for a caller that lets the table change
+ * between them (a long listing that must not hold up forwarding).
+ * '*cursor' says where the slice starts (0: the beginning); the slice ends
+ * once about 'budget' entries and empty chains were looked at, and
+ * '*cursor' is then where the next one starts, or UB_FDB_WALK_DONE. An
+ * entry that stays in the table the whole walk is seen exactly once; one
+ * added, moved or removed meanwhile may or may not be, with either port.
+ * 'fn' must not change the table. Returns as ub_fdb_foreach().
+ */
+int ub_fdb_foreach_slice(const struct ub_fdb *fdb, uint32_t *cursor,
+			 uint32_t budget,
+			 int (*fn)(const struct ub_fdb_entry_info *e, void *arg),
+			 void *arg);
+
 struct ub_fdb_stats {
 	uint32_t learned_entries; /* now in the table */
 	uint32_t static_entries;  /* now in the table, local ones included */

@@ -64,18 +64,6 @@ int ub_ring_new(const struct ub_ring_cfg *cfg, struct ub_ring **out);
 void ub_ring_free(struct ub_ring *ring);
 /* Makes the calling thread the submitter of a 'deferred' ring. */
 int ub_ring_enable(struct ub_ring *ring);
-/*
- * Closing many ports at once. Closing (and opening) a ring port waits in
- * the kernel for RCU grace periods, a few per port, which one thread pays
- * one after the other. After ub_ring_close_defer(), the close of a port
- * of 'ring' releases everything else at once but leaves its sockets to
- * ub_ring_close_flush(), which closes them all from several threads, so
- * that the waits overlap; it returns when they are closed and ends the
- * deferral. ub_ring_free() flushes what is left.
- */
-void ub_ring_close_defer(struct ub_ring *ring);
-void ub_ring_close_flush(struct ub_ring *ring);
-
 /* ---- user_data ---- */
 
 static inline uint64_t ub_ud_make(uint8_t op, uint32_t id, uint32_t aux)
@@ -249,12 +237,19 @@ enum ub_rx_status {
 struct ub_port_ops {
 	const char *kind;
 	unsigned flags; /* enum ub_port_flags */
-	/* Opens the port on interface 'ifname'; fills 'p' (p->ops, p->ring_bytes
-	 * are the caller's). */
-	int (*open)(struct ub_ring *ring, const char *ifname,
-		    struct ub_port_io *p);
-	/* Only once ub_port_idle(): nothing of the port's is in flight. */
-	void (*close)(struct ub_ring *ring, struct ub_port_io *p);
+	/* Opens the port on interface 'ifname'; fills 'p' (p->ops and
+	 * p->ring_bytes are the caller's). It may take a while (setting up
+	 * a TPACKET ring waits for an RCU grace period): the caller holds
+	 * nothing the data path needs meanwhile. */
+	int (*open)(const char *ifname, struct ub_port_io *p);
+	/* Optional: lends the port's own receive buffers to 'ring', the ring
+	 * of the thread that will receive from it. Quick; 0 or -errno. */
+	int (*attach)(struct ub_ring *ring, struct ub_port_io *p);
+	/* Optional: takes them back; only once ub_port_idle(). */
+	void (*detach)(struct ub_ring *ring, struct ub_port_io *p);
+	/* Closes what open made, after detach; it may take a while too (each
+	 * AF_PACKET socket and ring waits for a grace period as it goes). */
+	void (*close)(struct ub_port_io *p);
 	/* Arms the receive (or, when polled, its wake-up). */
 	int (*arm_rx)(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud);
 	/* Completion-driven: turns a receive completion's pool buffer 'bid'

@@ -9,13 +9,22 @@
 UBT_ID=bp
 . "$(dirname "$0")/lib.sh"
 
-# stat FIELD: the daemon's voluntary context switches (vcs) or CPU ticks
-# (utime + stime, all threads).
+# stat FIELD: the voluntary context switches (vcs) of the daemon's data
+# path thread (worker 0; the main thread is the control thread), or the
+# daemon's CPU ticks (utime + stime, all threads).
 stat()
 {
-	local pid=${UBT_BRPID[$BR]}
+	local pid=${UBT_BRPID[$BR]} t
 	case $1 in
-	vcs) proc_status "/proc/$pid" voluntary_ctxt_switches ;;
+	vcs)
+		for t in /proc/"$pid"/task/*; do
+			if [[ $(<"$t/comm") == ubridge-w0 ]]; then
+				proc_status "$t" voluntary_ctxt_switches
+				return
+			fi
+		done
+		fail "no thread ubridge-w0 in the daemon"
+		;;
 	cpu) awk '{print $14 + $15}' "/proc/$pid/stat" ;;
 	esac
 }

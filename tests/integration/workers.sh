@@ -23,8 +23,8 @@ make_ns d 10.84.0.4/24
 step "three threads, ports spread over them"
 # (A sanitizer may add a thread of its own, named like the main one.)
 names=$(grep -h '^ubridge-w' /proc/"$pid"/task/*/comm | sort | tr '\n' ' ')
-info "worker threads besides the main one: $names"
-expect_eq "worker threads" "ubridge-w1 ubridge-w2 " "$names"
+info "worker threads (the main one is the control thread): $names"
+expect_eq "worker threads" "ubridge-w0 ubridge-w1 ubridge-w2 " "$names"
 expect_eq "worker of a" 0 "$(worker_of a)"
 expect_eq "worker of b" 1 "$(worker_of b)"
 expect_eq "worker of c" 2 "$(worker_of c)"

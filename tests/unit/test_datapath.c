@@ -83,8 +83,7 @@ static void fake_release(void *arg, uint32_t idx)
 	((struct fake *)arg)->released[idx]++;
 }
 
-static int fake_open(struct ub_ring *ring, const char *ifname,
-		     struct ub_port_io *p)
+static int fake_open(const char *ifname, struct ub_port_io *p)
 {
 	int i = ifname[4] - '0';
 	struct fake *f = &fakes[i];
@@ -95,12 +94,23 @@ static int fake_open(struct ub_ring *ring, const char *ifname,
 	p->ifindex = 0x7ffff000 + i;
 	p->mtu = 1500;
 	p->mac = (struct ub_mac){ { 0x02, 0xaa, 0, 0, 0, (uint8_t)i } };
+	return 0;
+}
+
+static int fake_attach(struct ub_ring *ring, struct ub_port_io *p)
+{
+	struct fake *f = fake_of(p);
+
 	return ub_ring_area_add__(ring, NBUFS, fake_release, f, &f->area);
 }
 
-static void fake_close(struct ub_ring *ring, struct ub_port_io *p)
+static void fake_detach(struct ub_ring *ring, struct ub_port_io *p)
 {
 	ub_ring_area_del__(ring, fake_of(p)->area);
+}
+
+static void fake_close(struct ub_port_io *p)
+{
 	fake_of(p)->closed = true;
 }
 
@@ -174,6 +184,8 @@ static const struct ub_port_ops fake_ops = {
 	/* Its own device: no link state from netlink. */
 	.flags = UB_PORT_F_POLLED | UB_PORT_F_OWN_DEVICE,
 	.open = fake_open,
+	.attach = fake_attach,
+	.detach = fake_detach,
 	.close = fake_close,
 	.arm_rx = fake_arm_rx,
 	.rx_next = fake_rx_next,
@@ -253,7 +265,13 @@ static int setup(void **state)
 	br->caps.bridge = br->name;
 	br->nworkers = 1;
 	br->now = 1000000;
+	pthread_mutex_init(&br->lock, NULL);
 	assert_int_equal(ub_worker_init(&br->workers[0], br, 0), 0);
+	assert_int_equal(ub_worker_init(ub_ctl_worker(br), br, UB_WORKER_CTL),
+			 0);
+	/* The test is every thread at once: worker 0 and the control
+	 * thread, which attaches and detaches under the lock. */
+	ub_bridge_lock(br);
 	ub_fdb_cfg_default(&fcfg);
 	fcfg.ports = UB_PORTS_MAX;
 	fcfg.secret = 7;
@@ -262,7 +280,7 @@ static int setup(void **state)
 		char name[8];
 
 		snprintf(name, sizeof(name), "fake%d", i);
-		assert_int_equal(ub_port_open(br, self(), name, &fake_ops, err,
+		assert_int_equal(ub_port_open(br, name, &fake_ops, err,
 					      sizeof(err)), 0);
 		ports[i] = ub_port_find(&br->ports, name);
 		assert_non_null(ports[i]);
@@ -273,11 +291,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	complete_all(0);
-	for (int i = 0; i < NPORTS; i++)
-		if (ports[i]->state != UB_PORT_FREE)
-			ub_port_close(br, ports[i]);
+	ub_ports_close_all(br);
 	ub_claim_dir_remove(UB_CTL_RUNDIR, br->name);
 	ub_worker_fini(&br->workers[0]);
+	ub_worker_fini(ub_ctl_worker(br));
+	ub_bridge_unlock(br);
+	pthread_mutex_destroy(&br->lock);
 	ub_fdb_free(br->fdb);
 	free(br);
 	return 0;
@@ -431,7 +450,8 @@ static void test_send_error(void **state)
 }
 
 /* A detached port keeps its slot (and its back end open) until the sends
- * out of its buffers have completed. */
+ * out of its buffers have completed; then its worker asks the control
+ * thread to close it, which closes it in its housekeeping. */
 static void test_del_waits_for_sends(void **state)
 {
 	struct ub_mac a = host(0);
@@ -439,15 +459,20 @@ static void test_del_waits_for_sends(void **state)
 	inject(0, &bcast, &a, 60, 1);
 	turn();
 	ports[0]->rx_armed = false;
-	ub_port_del(br, self(), ports[0]);
+	ub_port_del(br, ports[0]);
 	assert_int_equal(ports[0]->state, UB_PORT_CLOSING);
 	assert_false(fakes[0].closed);
 	assert_null(ub_port_find(&br->ports, "fake0"));
-	/* What housekeeping does each turn. */
-	ub_port_maybe_free(br, ports[0]);
+	/* What the control thread's housekeeping does each turn. */
+	ub_port_reap(br);
+	ub_port_reap_ask(br, ports[0]);
 	assert_false(fakes[0].closed);
+	assert_false(ports[0]->reap_asked);
 	complete_all(0);
-	ub_port_maybe_free(br, ports[0]);
+	/* What its worker's housekeeping does each turn. */
+	ub_port_reap_ask(br, ports[0]);
+	assert_true(ports[0]->reap_asked);
+	ub_port_reap(br);
 	assert_int_equal(ports[0]->state, UB_PORT_FREE);
 	assert_true(fakes[0].closed);
 	assert_int_equal(br->ports.nclosing, 0);
