@@ -14,6 +14,7 @@
 #include <string.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,6 +28,13 @@
 
 #define UB_PORTS_ARG_MAX 64
 #define UB_STATE_DIR "/var/lib/ubridge"
+/* Open files: an interface port holds up to three (its packet socket, a
+ * second socket for what its TX ring cannot take, its claim file); the
+ * control connections (up to 256), captures and the bridge's own take at
+ * most about UB_FILES_OTHER. 16384 leaves room for 4096 ports. */
+#define UB_FILES_PER_PORT 3
+#define UB_FILES_OTHER 384
+#define UB_FILES_WANTED 16384
 
 static void usage(FILE *out)
 {
@@ -349,6 +357,37 @@ static int check_state_access(const char *path, const struct run_as *u)
 	_exit(0);
 }
 
+/*
+ * Raises the soft limit on open files to the hard one: the usual soft
+ * limit, 1024 (kept low for select(), which ubridge does not use), is
+ * about 200 ports. Warns once when even that is short of UB_FILES_WANTED.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	unsigned long long n;
+	rlim_t soft;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	soft = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (soft < rl.rlim_max && setrlimit(RLIMIT_NOFILE, &rl)) {
+		ub_log(UB_LOG_WARN, "cannot raise the open files limit from "
+		       "%llu to %llu: %s", (unsigned long long)soft,
+		       (unsigned long long)rl.rlim_max, strerror(errno));
+		rl.rlim_cur = soft;
+	}
+	if (rl.rlim_cur >= UB_FILES_WANTED)
+		return;
+	n = rl.rlim_cur > UB_FILES_OTHER ?
+		    (rl.rlim_cur - UB_FILES_OTHER) / UB_FILES_PER_PORT : 0;
+	ub_log(UB_LOG_WARN, "open files limited to %llu: room for about %llu "
+	       "interface ports; for 4096, raise the hard limit to %d "
+	       "(LimitNOFILE= in the systemd unit, ulimit -n as root)",
+	       (unsigned long long)rl.rlim_cur, n, UB_FILES_WANTED);
+}
+
 static void notify(int *fd, char status)
 {
 	if (*fd < 0)
@@ -545,6 +584,7 @@ int main(int argc, char **argv)
 		state = state_buf;
 	}
 	cfg.state_path = no_state ? NULL : state;
+	raise_nofile();
 
 	if (!foreground)
 		daemonize(&notify_fd);
