@@ -134,6 +134,49 @@ static int link_check(const char *ifname, struct ub_link_info *li, char *err,
 	return 0;
 }
 
+/*
+ * Runs fn(arg, i) for every i below n from up to UB_PAR_THREADS threads
+ * at once, the caller's among them. Opening and closing a ring port waits
+ * in the kernel for RCU grace periods, a few per port; where they are not
+ * expedited each is several milliseconds, and one thread doing a thousand
+ * ports pays a few thousand in a row. Waits from several threads share
+ * grace periods instead.
+ */
+#define UB_PAR_THREADS 64U
+
+struct par_job {
+	void (*fn)(void *arg, uint32_t i);
+	void *arg;
+	uint32_t n;
+	uint32_t next; /* taken atomically */
+};
+
+static void *par_main(void *arg)
+{
+	struct par_job *j = arg;
+	uint32_t i;
+
+	while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->n)
+		j->fn(j->arg, i);
+	return NULL;
+}
+
+static void par_run(uint32_t n, void (*fn)(void *arg, uint32_t i), void *arg)
+{
+	struct par_job job = { .fn = fn, .arg = arg, .n = n };
+	pthread_t tids[UB_PAR_THREADS];
+	uint32_t nthreads = 0, want = n ? n - 1 : 0;
+
+	/* A thread that cannot be made only means fewer waits overlap. */
+	want = want < UB_PAR_THREADS ? want : UB_PAR_THREADS;
+	while (nthreads < want &&
+	       !pthread_create(&tids[nthreads], NULL, par_main, &job))
+		nthreads++;
+	par_main(&job);
+	for (uint32_t k = 0; k < nthreads; k++)
+		pthread_join(tids[k], NULL);
+}
+
 static int port_claim(const struct ub_bridge *br, struct ub_claim *claim,
 		      int ifindex, const char *ifname, char *err,
 		      size_t errlen)
@@ -275,26 +318,57 @@ static int port_install(struct ub_bridge *br, struct ub_port_prep *pp)
 	return 0;
 }
 
+static void prepare_one(void *arg, uint32_t i)
+{
+	struct ub_port_prep *pp = arg;
+
+	if (!pp[i].ret)
+		pp[i].ret = port_prepare(pp[i].br, &pp[i]);
+}
+
+uint32_t ub_port_open_many(struct ub_bridge *br, struct ub_port_prep *pp,
+			   uint32_t n, const struct ub_port_ops *ops)
+{
+	uint32_t attached = 0;
+
+	/* What can be refused at once is, before the slow part. */
+	for (uint32_t i = 0; i < n; i++) {
+		pp[i].br = br;
+		pp[i].io = (struct ub_port_io){ .ops = ops, .fd = -1,
+						.ring_bytes = br->ring_bytes };
+		pp[i].ret = 0;
+		for (uint32_t k = 0; k < i && !pp[i].ret; k++)
+			if (!strcmp(pp[k].ifname, pp[i].ifname)) {
+				snprintf(pp[i].err, sizeof(pp[i].err),
+					 "%s is named twice", pp[i].ifname);
+				pp[i].ret = -EINVAL;
+			}
+		if (!pp[i].ret && !port_slot(br, pp[i].ifname, pp[i].err,
+					     sizeof(pp[i].err)))
+			pp[i].ret = ub_port_find(&br->ports, pp[i].ifname) ?
+					    -EEXIST : -ENOSPC;
+	}
+	/* The slow part without the lock, all of them at once: their
+	 * waits for the kernel overlap. */
+	ub_bridge_unlock(br);
+	par_run(n, prepare_one, pp);
+	ub_bridge_lock(br);
+	for (uint32_t i = 0; i < n; i++) {
+		if (!pp[i].ret)
+			pp[i].ret = port_install(br, &pp[i]);
+		attached += !pp[i].ret;
+	}
+	return attached;
+}
+
 int ub_port_open(struct ub_bridge *br, const char *ifname,
 		 const struct ub_port_ops *ops, char *err, size_t errlen)
 {
 	struct ub_port_prep pp = { .ifname = ifname };
-	int ret;
 
-	/* What can be refused at once is, before the slow part. */
-	if (!port_slot(br, ifname, err, errlen))
-		return ub_port_find(&br->ports, ifname) ? -EEXIST : -ENOSPC;
-	pp.io.ops = ops;
-	pp.io.ring_bytes = br->ring_bytes;
-	pp.io.fd = -1;
-	ub_bridge_unlock(br);
-	ret = port_prepare(br, &pp);
-	ub_bridge_lock(br);
-	if (!ret)
-		ret = port_install(br, &pp);
-	if (ret)
+	if (!ub_port_open_many(br, &pp, 1, ops))
 		snprintf(err, errlen, "%s", pp.err);
-	return ret;
+	return pp.ret;
 }
 
 void ub_port_announce(struct ub_bridge *br, const struct ub_port *p)
@@ -410,49 +484,6 @@ void ub_port_reap(struct ub_bridge *br)
 		io.ops->close(&io);
 		ub_bridge_lock(br);
 	}
-}
-
-/*
- * Runs fn(arg, i) for every i below n from up to UB_PAR_THREADS threads
- * at once, the caller's among them. Opening and closing a ring port waits
- * in the kernel for RCU grace periods, a few per port; where they are not
- * expedited each is several milliseconds, and one thread doing a thousand
- * ports pays a few thousand in a row. Waits from several threads share
- * grace periods instead.
- */
-#define UB_PAR_THREADS 64U
-
-struct par_job {
-	void (*fn)(void *arg, uint32_t i);
-	void *arg;
-	uint32_t n;
-	uint32_t next; /* taken atomically */
-};
-
-static void *par_main(void *arg)
-{
-	struct par_job *j = arg;
-	uint32_t i;
-
-	while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->n)
-		j->fn(j->arg, i);
-	return NULL;
-}
-
-static void par_run(uint32_t n, void (*fn)(void *arg, uint32_t i), void *arg)
-{
-	struct par_job job = { .fn = fn, .arg = arg, .n = n };
-	pthread_t tids[UB_PAR_THREADS];
-	uint32_t nthreads = 0, want = n ? n - 1 : 0;
-
-	/* A thread that cannot be made only means fewer waits overlap. */
-	want = want < UB_PAR_THREADS ? want : UB_PAR_THREADS;
-	while (nthreads < want &&
-	       !pthread_create(&tids[nthreads], NULL, par_main, &job))
-		nthreads++;
-	par_main(&job);
-	for (uint32_t k = 0; k < nthreads; k++)
-		pthread_join(tids[k], NULL);
 }
 
 static void close_one(void *arg, uint32_t i)

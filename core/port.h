@@ -67,13 +67,16 @@ struct ub_port {
 	uint64_t drops[UB_DROP__COUNT];
 };
 
-/* A port being attached, before it has a slot (port.c). */
+/* An interface being attached (ub_port_open_many): in, its name; out,
+ * 0 or -errno with the reason in 'err'. The rest is port.c's. */
 struct ub_port_prep {
 	const char *ifname;
+	int ret;
+	char err[300];
+	struct ub_bridge *br;
 	struct ub_port_io io;
 	struct ub_claim claim;
 	bool up;
-	char err[300];
 };
 
 struct ub_ports {
@@ -117,6 +120,11 @@ struct ub_ring *ub_port_ring(struct ub_bridge *br, const struct ub_port *p);
  * while the interface is checked and opened. */
 int ub_port_open(struct ub_bridge *br, const char *ifname,
 		 const struct ub_port_ops *ops, char *err, size_t errlen);
+/* The same for pp[0..n): their slow parts run in parallel threads, so
+ * that the kernel's waits overlap; each gets its own result. Returns how
+ * many were attached. */
+uint32_t ub_port_open_many(struct ub_bridge *br, struct ub_port_prep *pp,
+			   uint32_t n, const struct ub_port_ops *ops);
 /* Logs that 'p' is attached, with its MTU as it is now. */
 void ub_port_announce(struct ub_bridge *br, const struct ub_port *p);
 /* Sets the address the port answers to (its own MAC, a local FDB entry:
