@@ -1175,6 +1175,85 @@ static void test_foreach(void **state)
 	ub_fdb_free(fdb);
 }
 
+struct slice_visit {
+	uint8_t seen[8192];
+	uint32_t calls;
+};
+
+static int slice_fn(const struct ub_fdb_entry_info *e, void *arg)
+{
+	struct slice_visit *v = arg;
+	uint32_t id = mac_id(&e->mac);
+
+	assert_true(id < UB_ARRAY_SIZE(v->seen));
+	v->seen[id]++;
+	v->calls++;
+	return 0;
+}
+
+/* Walks 'fdb' in slices of 'budget'; between slices, entries 2000 and up
+ * come and go and those below move between ports. Returns the slices. */
+static uint32_t walk_churning(struct ub_fdb *fdb, uint32_t budget,
+			      struct slice_visit *v)
+{
+	uint32_t cursor = 0, slices = 0, next = 5000, gone = 2000;
+
+	memset(v, 0, sizeof(*v));
+	while (cursor != UB_FDB_WALK_DONE) {
+		uint32_t calls = v->calls;
+
+		assert_int_equal(ub_fdb_foreach_slice(fdb, &cursor, budget,
+						      slice_fn, v), 0);
+		/* A slice ends at the end of the chain where it reached
+		 * its budget: a few entries past it at most here. */
+		assert_true(v->calls - calls <= budget + 10);
+		slices++;
+		del(fdb, gone++, 1);
+		learn(fdb, next++, 1, 3, 10);
+		learn(fdb, slices % 2000, 1, 4, 10);
+	}
+	return slices;
+}
+
+/* A walk in slices sees every entry present all along exactly once, also
+ * while others come, go and move between its slices. */
+static void test_foreach_slice(void **state)
+{
+	struct ub_fdb *fdb = mk(8000, 16, 100000, NULL);
+	struct slice_visit v;
+	uint32_t slices, i;
+
+	for (i = 0; i < 3000; i++)
+		learn(fdb, i, 1, i % 3, 10);
+	slices = walk_churning(fdb, 50, &v);
+	assert_true(slices > 100);
+	for (i = 0; i < 2000; i++)
+		assert_int_equal(v.seen[i], 1);
+	for (i = 2000; i < UB_ARRAY_SIZE(v.seen); i++)
+		assert_true(v.seen[i] <= 1);
+	ub_fdb_free(fdb);
+
+	/* One chain holds everything: a slice takes it whole, whatever its
+	 * budget. */
+	fdb = mk(8000, 16, 100000, const_hash);
+	for (i = 0; i < 3000; i++)
+		learn(fdb, i, 1, i % 3, 10);
+	memset(&v, 0, sizeof(v));
+	i = 0;
+	assert_int_equal(ub_fdb_foreach_slice(fdb, &i, 1, slice_fn, &v), 0);
+	assert_int_equal(i, 1);
+	assert_int_equal(v.calls, 0);
+	i = 42;
+	assert_int_equal(ub_fdb_foreach_slice(fdb, &i, 1, slice_fn, &v), 0);
+	assert_int_equal(v.calls, 3000);
+	assert_int_equal(i, 43);
+	assert_int_equal(ub_fdb_foreach_slice(fdb, &i, UINT32_MAX, slice_fn,
+					      &v), 0);
+	assert_int_equal(i, UB_FDB_WALK_DONE);
+	assert_int_equal(v.calls, 3000);
+	ub_fdb_free(fdb);
+}
+
 /*
  * A reference model: one slot per key, LRU order by a sequence number
  * stamped at every move to the tail. Obviously right, and slow.
@@ -1540,6 +1619,7 @@ int main(void)
 		cmocka_unit_test(test_port_counts),
 		cmocka_unit_test(test_degenerate_hashes),
 		cmocka_unit_test(test_foreach),
+		cmocka_unit_test(test_foreach_slice),
 		cmocka_unit_test(test_random_vs_model),
 	};
 
