@@ -27,8 +27,9 @@ extern const char *const ub_cap_policy_names[2];
  * Runs one request (argv from the wire) of 'client' (NULL: a line of the
  * state file, root's own configuration) and fills 'r' with the records
  * and the status line; 'r' stays empty when the command answered on the
- * client's connection itself (a stream follows). In worker 0's thread,
- * under the bridge lock.
+ * client's connection itself (a stream follows). In the control thread,
+ * under the bridge lock, which a handler lets go around its slow steps
+ * (see worker.h).
  */
 void ub_cmd_run(struct ub_bridge *br, int argc, char **argv,
 		struct ub_cmd_client *client, struct ub_ctl_reply *r);

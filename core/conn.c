@@ -509,8 +509,8 @@ void ub_ctl_on_cqe(struct ub_bridge *br, const struct ub_cqe *c)
  * not keep its slot: past the deadline its pending request is cancelled,
  * and the cancelled completion closes the connection.
  *
- * Worker 0 calls this every turn, forwarding frames too: the table is
- * walked only when a deadline may have come (next_due), not per turn.
+ * The control thread calls this every turn: the table is walked only when
+ * a deadline may have come (next_due), not per turn.
  */
 uint64_t ub_ctl_expire(struct ub_bridge *br)
 {

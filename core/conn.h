@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The control socket's server: connections accepted, read, answered and
- * closed through worker 0's ring. One request per connection (see
+ * closed through the control thread's ring. One request per connection (see
  * include/ubridge/ctl.h); each request runs as a command (cmd.h).
  */
 #ifndef UB_CORE_CONN_H

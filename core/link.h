@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Link events: a port's interface deleted, renamed, down or up, as
- * rtnetlink tells worker 0's ring.
+ * rtnetlink tells the control thread's ring.
  */
 #ifndef UB_CORE_LINK_H
 #define UB_CORE_LINK_H

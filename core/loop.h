@@ -5,7 +5,7 @@
 
 struct ub_bridge;
 
-/* Arms the read of the bridge's signalfd on worker 0's ring. */
+/* Arms the read of the bridge's signalfd on the control thread's ring. */
 int ub_loop_arm_signal(struct ub_bridge *br);
 
 #endif

@@ -90,9 +90,9 @@ int ub_bridge_capture(struct ub_bridge *br, const char *port, const char *path,
  */
 void ub_bridge_restore(struct ub_bridge *br);
 
-/* Forwards until SIGINT or SIGTERM, in the thread that called
- * ub_bridge_new() (worker 0's ring only takes requests from it) and in
- * the other workers' threads it starts. Returns 0 or -errno. */
+/* Forwards until SIGINT or SIGTERM: the data path in the workers' threads
+ * it starts, control in the thread that called ub_bridge_new() (the
+ * control ring only takes requests from it). Returns 0 or -errno. */
 int ub_bridge_run(struct ub_bridge *br);
 
 enum ub_log_level {
