@@ -107,6 +107,10 @@ static int fdb_new(struct ub_bridge *br, const struct ub_bridge_cfg *cfg,
 		fcfg.max_learned = cfg->max_learned;
 	fcfg.ageing_ms = cfg->ageing_ms;
 	fcfg.ports = UB_PORTS_MAX;
+	/* Every port's own MAC is a local entry, which shares the static
+	 * entries' room: the users' static entries get the default room on
+	 * top of one per port. */
+	fcfg.max_static = UB_FDB_DEFAULT_MAX_STATIC + UB_PORTS_MAX;
 	if (getrandom(&fcfg.secret, sizeof(fcfg.secret), 0) !=
 	    sizeof(fcfg.secret)) {
 		snprintf(err, errlen, "getrandom: %s", strerror(errno));
