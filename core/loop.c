@@ -30,6 +30,8 @@
 #include "state.h"
 #include "worker.h"
 
+/* Learned entries aged per control turn at most. */
+#define UB_AGE_STEP 4096
 /* Starvation of a receive is retried at least this often (ms). */
 #define UB_RETRY_MS 1000
 
@@ -118,8 +120,10 @@ static uint64_t ctl_housekeeping(struct ub_bridge *br)
 		br->state_dirty = false;
 		ub_state_save(br);
 	}
+	/* A few thousand at a time: a crowd of entries expiring together
+	 * is aged over several turns, the workers' in between. */
 	if (br->now >= ub_fdb_next_deadline(br->fdb))
-		ub_fdb_age(br->fdb, br->now);
+		ub_fdb_age_max(br->fdb, br->now, UB_AGE_STEP);
 	deadline = ub_fdb_next_deadline(br->fdb);
 	ctl = ub_ctl_expire(br);
 	return ctl < deadline ? ctl : deadline;

@@ -185,7 +185,13 @@ int ub_state_save(struct ub_bridge *br)
 		ub_ctl_reply_record(&b, "gateway add %s", br->gw.cidr);
 	if (br->gw.nat)
 		ub_ctl_reply_record(&b, "nat on");
-	ub_fdb_foreach(br->fdb, state_fdb_one, &walk);
+	/* Static entries change only here, in the control thread: the walk
+	 * may let the workers in between its slices. */
+	for (uint32_t cursor = 0; cursor != UB_FDB_WALK_DONE;) {
+		ub_fdb_foreach_slice(br->fdb, &cursor, 4096, state_fdb_one,
+				     &walk);
+		ub_bridge_yield(br);
+	}
 	state_captures(br, &b);
 	for (size_t i = 0; i < b.len; i++)
 		lines += b.buf[i] == '\n';

@@ -69,6 +69,15 @@ void ub_bridge_pass(struct ub_bridge *br)
 		sched_yield();
 }
 
+void ub_bridge_yield(struct ub_bridge *br)
+{
+	if (!__atomic_load_n(&br->lock_waiters, __ATOMIC_RELAXED))
+		return;
+	ub_bridge_unlock(br);
+	ub_bridge_pass(br);
+	ub_bridge_lock(br);
+}
+
 void ub_bridge_unlock(struct ub_bridge *br)
 {
 	pthread_mutex_unlock(&br->lock);

@@ -75,6 +75,9 @@ void ub_bridge_unlock(struct ub_bridge *br);
  * many turns.
  */
 void ub_bridge_pass(struct ub_bridge *br);
+/* The holder of the lock, in a long step: lets the threads waiting for it
+ * have it, and takes it back. */
+void ub_bridge_yield(struct ub_bridge *br);
 /* Stops the bridge from a thread that does not hold the lock. */
 void ub_bridge_stop(struct ub_bridge *br);
 

@@ -498,9 +498,14 @@ uint32_t ub_fdb_flush(struct ub_fdb *fdb, uint32_t port, bool with_static)
  */
 uint32_t ub_fdb_age(struct ub_fdb *fdb, uint64_t now)
 {
+	return ub_fdb_age_max(fdb, now, UINT32_MAX);
+}
+
+uint32_t ub_fdb_age_max(struct ub_fdb *fdb, uint64_t now, uint32_t max)
+{
 	uint32_t removed = 0;
 
-	while (fdb->lru_head != FDB_NIL) {
+	while (fdb->lru_head != FDB_NIL && removed < max) {
 		uint64_t d =
 			fdb_deadline__(fdb, fdb->ages[fdb->lru_head].last_seen);
 

@@ -173,6 +173,9 @@ uint32_t ub_fdb_flush(struct ub_fdb *fdb, uint32_t port, bool with_static);
  * now >= last_seen + ageing_ms. Returns how many.
  */
 uint32_t ub_fdb_age(struct ub_fdb *fdb, uint64_t now);
+/* The same, removing at most 'max' (the oldest first): the rest stay due,
+ * and ub_fdb_next_deadline() says so. */
+uint32_t ub_fdb_age_max(struct ub_fdb *fdb, uint64_t now, uint32_t max);
 
 /* When ub_fdb_age() next has work to do; UB_FDB_NO_DEADLINE if never. */
 uint64_t ub_fdb_next_deadline(const struct ub_fdb *fdb);

@@ -355,6 +355,24 @@ static int min_last_seen_fn(const struct ub_fdb_entry_info *e, void *arg)
  * is due before ub_fdb_next_deadline(), and none expired survives
  * ub_fdb_age().
  */
+/* Ageing in steps: the oldest go first, the rest stay due. */
+static void test_age_max(void **state)
+{
+	struct ub_fdb *fdb = mk(16, 4, 1000, NULL);
+
+	for (uint32_t i = 0; i < 10; i++)
+		learn(fdb, i, 1, 0, 100 * i);
+	assert_int_equal(ub_fdb_age_max(fdb, 5000, 3), 3);
+	assert_false(has(fdb, 2, 1));
+	assert_true(has(fdb, 3, 1));
+	assert_true(ub_fdb_next_deadline(fdb) <= 5000);
+	assert_int_equal(ub_fdb_age_max(fdb, 5000, 0), 0);
+	assert_int_equal(ub_fdb_age_max(fdb, 5000, 100), 7);
+	assert_int_equal(ub_fdb_next_deadline(fdb), UB_FDB_NO_DEADLINE);
+	assert_int_equal(stats(fdb).aged, 10);
+	ub_fdb_free(fdb);
+}
+
 static void test_clock_back(void **state)
 {
 	struct ub_fdb *fdb = mk(2, 4, 10000, NULL);
@@ -1602,6 +1620,7 @@ int main(void)
 		cmocka_unit_test(test_refresh_tick),
 		cmocka_unit_test(test_ageing_boundary),
 		cmocka_unit_test(test_clock_back),
+		cmocka_unit_test(test_age_max),
 		cmocka_unit_test(test_set_ageing),
 		cmocka_unit_test(test_ageing_zero),
 		cmocka_unit_test(test_static),
