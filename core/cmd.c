@@ -336,7 +336,7 @@ static int cmd_fdb_flush(struct ub_bridge *br, const struct ub_cmd_args *a,
 			return -ENOENT;
 		port = ub_port_id(&br->ports, p);
 	}
-	ub_fdb_flush(br->fdb, port, false);
+	ub_port_flush_fdb(br, port, false);
 	return 0;
 }
 

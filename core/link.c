@@ -69,7 +69,7 @@ static void on_link(bool gone, const struct ub_link_info *li, void *arg)
 		return;
 	p->link_up = up;
 	if (!up)
-		ub_fdb_flush(br->fdb, ub_port_id(&br->ports, p), false);
+		ub_port_flush_fdb(br, ub_port_id(&br->ports, p), false);
 	ub_log(UB_LOG_INFO, "%s: port %s %s", br->name, p->name,
 	       up ? "up: forwarding" : "down: not forwarding, learned "
 	       "entries flushed");

@@ -389,6 +389,19 @@ void ub_port_set_mac(struct ub_bridge *br, struct ub_port *p,
 		ub_fdb_add_local(br->fdb, mac, 0, ub_port_id(&br->ports, p));
 }
 
+uint32_t ub_port_flush_fdb(struct ub_bridge *br, uint32_t port,
+			   bool with_static)
+{
+	uint32_t cursor = 0, removed = 0;
+
+	while (cursor != UB_FDB_WALK_DONE) {
+		removed += ub_fdb_flush_slice(br->fdb, port, with_static,
+					      &cursor, 4096);
+		ub_bridge_yield(br);
+	}
+	return removed;
+}
+
 void ub_port_gone(struct ub_bridge *br, struct ub_port *p)
 {
 	ub_log(UB_LOG_WARN, "%s: port %s: interface is gone", br->name,
@@ -428,7 +441,7 @@ void ub_port_del(struct ub_bridge *br, struct ub_port *p)
 	/* The interface is free for another bridge, or this one again, at
 	 * once: the port's socket forwards nothing from here on. */
 	ub_claim_release(&p->claim);
-	ub_fdb_flush(br->fdb, id, true);
+	ub_port_flush_fdb(br, id, true);
 	/* The slot's next port starts without a cap of its own. */
 	ub_fdb_port_set_cap(br->fdb, id, 0, UB_FDB_CAP_NOLEARN);
 	ub_cap_stop_port(&br->caps, id);

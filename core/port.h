@@ -138,6 +138,12 @@ void ub_port_set_mac(struct ub_bridge *br, struct ub_port *p,
 void ub_port_del(struct ub_bridge *br, struct ub_port *p);
 /* A detached port with nothing in flight, ready for ub_port_reap(). */
 bool ub_port_done(struct ub_bridge *br, struct ub_port *p);
+/* Removes the FDB entries of port 'port' (UB_FDB_PORT_ANY: of every
+ * port), the static and local ones too when 'with_static'; returns how
+ * many. In slices, letting waiting workers in between (the control
+ * thread's: a table of hundreds of thousands takes milliseconds). */
+uint32_t ub_port_flush_fdb(struct ub_bridge *br, uint32_t port,
+			   bool with_static);
 /* The port's interface is gone: logged, and the port detached. */
 void ub_port_gone(struct ub_bridge *br, struct ub_port *p);
 /* A worker found it gone: it asks the control thread to detach it. */

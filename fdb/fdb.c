@@ -470,14 +470,24 @@ int ub_fdb_del(struct ub_fdb *fdb, const struct ub_mac *mac, uint16_t vid)
 
 uint32_t ub_fdb_flush(struct ub_fdb *fdb, uint32_t port, bool with_static)
 {
-	uint32_t b, removed = 0;
+	uint32_t cursor = 0;
 
-	for (b = 0; b <= fdb->bucket_mask; b++) {
+	return ub_fdb_flush_slice(fdb, port, with_static, &cursor, UINT32_MAX);
+}
+
+uint32_t ub_fdb_flush_slice(struct ub_fdb *fdb, uint32_t port,
+			    bool with_static, uint32_t *cursor,
+			    uint32_t budget)
+{
+	uint32_t b, removed = 0, cost = 0;
+
+	for (b = *cursor; b <= fdb->bucket_mask && cost < budget; b++) {
 		uint32_t *link = &fdb->buckets[b];
 
 		while (*link != FDB_NIL) {
 			uint32_t i = *link;
 
+			cost++;
 			if ((port == UB_FDB_PORT_ANY ||
 			     fdb->nodes[i].port == port) &&
 			    (with_static || !fdb->ages[i].is_static)) {
@@ -487,7 +497,9 @@ uint32_t ub_fdb_flush(struct ub_fdb *fdb, uint32_t port, bool with_static)
 				link = &fdb->nodes[i].next;
 			}
 		}
+		cost++;
 	}
+	*cursor = b > fdb->bucket_mask ? UB_FDB_WALK_DONE : b;
 	return removed;
 }
 

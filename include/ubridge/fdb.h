@@ -167,6 +167,15 @@ int ub_fdb_del(struct ub_fdb *fdb, const struct ub_mac *mac, uint16_t vid);
  * it removed.
  */
 uint32_t ub_fdb_flush(struct ub_fdb *fdb, uint32_t port, bool with_static);
+/*
+ * The same over a slice of the table, as ub_fdb_foreach_slice() walks it
+ * ('*cursor' 0 to start; UB_FDB_WALK_DONE once the whole table is done):
+ * a caller may let the table change between slices. An entry that was
+ * there when the flush began and matches it all along is removed.
+ */
+uint32_t ub_fdb_flush_slice(struct ub_fdb *fdb, uint32_t port,
+			    bool with_static, uint32_t *cursor,
+			    uint32_t budget);
 
 /*
  * Removes the learned entries unseen for the ageing time, i.e. those with
