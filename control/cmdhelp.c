@@ -171,6 +171,7 @@ static void ub_cmd_bash_kind__(FILE *f, const struct ub_cmd_arg *a)
 static void ub_cmd_bash_cmd__(FILE *f, const struct ub_cmd_spec *c)
 {
 	const char *sep = "";
+	bool rep = false;
 
 	fprintf(f, "\t\"%s%s%s\")\n\t\tpos=(", c->obj, c->verb ? " " : "",
 		c->verb ? c->verb : "");
@@ -180,8 +181,10 @@ static void ub_cmd_bash_cmd__(FILE *f, const struct ub_cmd_spec *c)
 		fputs(sep, f);
 		ub_cmd_bash_kind__(f, &c->args[i]);
 		sep = " ";
+		rep = c->args[i].flags & UB_CMD_A_MULTI;
 	}
-	fputs(")\n\t\topts=\"", f);
+	/* rep: the last positional takes any number of words. */
+	fprintf(f, ")%s\n\t\topts=\"", rep ? " rep=1" : "");
 	sep = "";
 	for (unsigned int i = 0; i < c->nargs; i++) {
 		const struct ub_cmd_arg *a = &c->args[i];
@@ -242,8 +245,9 @@ static const char ub_cmd_bash_head[] =
 	"\tCOMPREPLY=($(compgen -W \"$list\" -- \"$cur\"))\n"
 	"}\n"
 	"\n"
-	"# Sets pos (the kinds of the positionals), opts and val (the options\n"
-	"# that take a value, bare and dashed, with their kind) of command $1.\n"
+	"# Sets pos (the kinds of the positionals; rep: the last repeats), opts\n"
+	"# and val (the options that take a value, bare and dashed, with their\n"
+	"# kind) of command $1.\n"
 	"_%1$s_spec()\n"
 	"{\n"
 	"\tcase $1 in\n";
@@ -266,7 +270,7 @@ static const char ub_cmd_bash_main[] =
 	"\tlocal gopts=\"%2$s\" gvals=\" %3$s \"\n"
 	"\tlocal -a cmd=() pos=()\n"
 	"\tlocal -A val=()\n"
-	"\tlocal opts= verbs\n"
+	"\tlocal opts= verbs rep=\n"
 	"\n"
 	"\t# The words of the command, without the client's own options.\n"
 	"\tfor ((i = 1; i < cword; i++)); do\n"
@@ -333,6 +337,7 @@ static const char ub_cmd_bash_main[] =
 	"\t\t\t((n++))\n"
 	"\t\tfi\n"
 	"\tdone\n"
+	"\t((rep && n >= ${#pos[@]})) && n=$((${#pos[@]} - 1))\n"
 	"\tif ((n < ${#pos[@]})); then\n"
 	"\t\t_%1$s_values \"${pos[n]}\"\n"
 	"\telse\n"

@@ -65,6 +65,12 @@ static bool ub_cmd_user__(unsigned int flags)
 	return flags & UB_CMD_PARSE_USER;
 }
 
+/* A command-line word that introduces an option wherever it stands. */
+static bool ub_cmd_dashed__(unsigned int flags, const char *w)
+{
+	return ub_cmd_user__(flags) && w[0] == '-' && w[1] == '-' && w[2];
+}
+
 /* A word the request line can carry: printable ASCII, no space. */
 static bool ub_cmd_is_word__(const char *s)
 {
@@ -264,7 +270,7 @@ static const struct ub_cmd_arg *ub_cmd_opt__(const struct ub_cmd_spec *c,
 					     const char *w, unsigned int flags)
 {
 	bool user = ub_cmd_user__(flags);
-	bool dashed = user && w[0] == '-' && w[1] == '-' && w[2];
+	bool dashed = ub_cmd_dashed__(flags, w);
 	const char *name = dashed ? w + 2 : w;
 
 	for (unsigned int i = 0; i < c->nargs; i++) {
@@ -281,6 +287,31 @@ static const struct ub_cmd_arg *ub_cmd_opt__(const struct ub_cmd_spec *c,
 	return NULL;
 }
 
+/* What messages call argument 'arg': "--addr", "IFNAME". */
+static void ub_cmd_argname__(const struct ub_cmd_arg *arg, unsigned int flags,
+			     char *buf, size_t len)
+{
+	if (arg->name)
+		ub_cmd_optname__(arg, flags, buf, len);
+	else
+		snprintf(buf, len, "%s", arg->meta);
+}
+
+/* Is there room for 'more' values of MULTI argument 'arg'? */
+static int ub_cmd_room__(struct ub_cmd_pstate *ps, const struct ub_cmd_arg *arg,
+			 uint64_t more)
+{
+	const struct ub_cmd_spec *c = ps->a->spec;
+	char name[64];
+
+	if (more <= arg->multi_max - ps->a->nmulti)
+		return 0;
+	ub_cmd_argname__(arg, ps->flags, name, sizeof(name));
+	return ub_cmd_fail__(ps, -E2BIG, "at most %u %s per %s%s%s",
+			     arg->multi_max, arg->plural ? arg->plural : name,
+			     c->obj, c->verb ? " " : "", c->verb ? c->verb : "");
+}
+
 /* Keeps value 'word' of 'arg', decoded (wire form) and checked. */
 static int ub_cmd_take__(struct ub_cmd_pstate *ps, const struct ub_cmd_arg *arg,
 			 const char *word)
@@ -289,14 +320,11 @@ static int ub_cmd_take__(struct ub_cmd_pstate *ps, const struct ub_cmd_arg *arg,
 	bool multi = arg->flags & UB_CMD_A_MULTI;
 	struct ub_cmd_val *v;
 	char name[64];
+	int ret;
 
-	if (arg->name)
-		ub_cmd_optname__(arg, ps->flags, name, sizeof(name));
-	else
-		snprintf(name, sizeof(name), "%s", arg->meta);
-	if (multi && a->nmulti == UB_CMD_MULTI_MAX)
-		return ub_cmd_fail__(ps, -E2BIG, "at most %d %s", UB_CMD_MULTI_MAX,
-				     name);
+	ub_cmd_argname__(arg, ps->flags, name, sizeof(name));
+	if (multi && (ret = ub_cmd_room__(ps, arg, 1)))
+		return ret;
 	if (!multi && ub_cmd_has(a, arg->key))
 		return ub_cmd_fail__(ps, -EINVAL, "\"%s\" given twice", name);
 	v = multi ? &a->multi[a->nmulti] : &a->v[arg->key];
@@ -340,8 +368,13 @@ static bool ub_cmd_given__(const struct ub_cmd_pstate *ps,
 static int ub_cmd_check__(struct ub_cmd_pstate *ps)
 {
 	const struct ub_cmd_spec *c = ps->a->spec;
+	const struct ub_cmd_arg *many = NULL;
 	bool opts = false;
 
+	for (unsigned int i = 0; i < c->nargs; i++) {
+		if (c->args[i].flags & UB_CMD_A_MULTI)
+			many = &c->args[i];
+	}
 	for (unsigned int i = 0; i < c->nargs; i++) {
 		const struct ub_cmd_arg *arg = &c->args[i], *other;
 		char name[64] = "", oname[64];
@@ -355,6 +388,10 @@ static int ub_cmd_check__(struct ub_cmd_pstate *ps)
 				ub_cmd_shape__(ps, "missing %s", arg->meta);
 		if (!ub_cmd_has(ps->a, arg->key))
 			continue;
+		if (arg->flags & UB_CMD_A_SINGLE && many && ps->a->nmulti > 1)
+			return ub_cmd_fail__(ps, -EINVAL, "\"%s\" takes exactly "
+					     "one %s (%u given)", name,
+					     many->meta, ps->a->nmulti);
 		opts = opts || arg->name;
 		other = arg->alt ? ub_cmd_arg_find(c, arg->alt) :
 			arg->needs ? ub_cmd_arg_find(c, arg->needs) : NULL;
@@ -383,8 +420,43 @@ static unsigned int ub_cmd_next_pos__(const struct ub_cmd_spec *c,
 }
 
 /*
- * Words fill the positionals in order; once they are filled, each word
- * introduces an option. On the command line a dashed word is an option
+ * Takes positional 'p' from w[0..n), w[0] being its first value: that
+ * word, or a MULTI positional's run of values (cmd.h tells the two
+ * forms). Returns the number of words taken, or -errno.
+ */
+static int ub_cmd_take_pos__(struct ub_cmd_pstate *ps,
+			     const struct ub_cmd_arg *p, int n, char *const w[])
+{
+	bool multi = p->flags & UB_CMD_A_MULTI;
+	int first = 0, end = 1, ret;
+	uint64_t count;
+
+	if (multi && ub_cmd_user__(ps->flags)) {
+		/* Up to a keyword, even a hidden one, which is then refused. */
+		while (end < n && !ub_cmd_dashed__(ps->flags, w[end]) &&
+		       !ub_cmd_arg_find(ps->a->spec, w[end]))
+			end++;
+	} else if (multi && n >= 2 && !strcmp(w[1], "of") &&
+		   !ub_cmd_parse_uint__(w[0], 0, UINT64_MAX, &count)) {
+		if ((ret = ub_cmd_room__(ps, p, count)))
+			return ret;
+		if (count > (uint64_t)(n - 2))
+			return ub_cmd_shape__(ps, "missing %s (%llu announced, "
+					      "%d given)", p->meta,
+					      (unsigned long long)count, n - 2);
+		first = 2;
+		end = 2 + (int)count;
+	}
+	for (int k = first; k < end; k++) {
+		if ((ret = ub_cmd_take__(ps, p, w[k])))
+			return ret;
+	}
+	return end;
+}
+
+/*
+ * Words fill the positionals in order (a MULTI one takes its run of
+ * values); once they are filled, each word introduces an option. On the command line a dashed word is an option
  * wherever it is ("port add --tap NAME"); on the wire the positionals
  * always come first, so a port may even be called "type". A positional
  * with an alternative is skipped when its option takes its place.
@@ -399,7 +471,7 @@ static int ub_cmd_args__(struct ub_cmd_pstate *ps, int n, char *const w[])
 	for (unsigned int k = 0; k < c->nargs; k++)
 		has_opts = has_opts || c->args[k].name;
 	while (i < n) {
-		bool dashed = user && !strncmp(w[i], "--", 2) && w[i][2];
+		bool dashed = ub_cmd_dashed__(ps->flags, w[i]);
 		const struct ub_cmd_arg *arg = NULL, *p = NULL;
 		const char *val;
 
@@ -409,8 +481,9 @@ static int ub_cmd_args__(struct ub_cmd_pstate *ps, int n, char *const w[])
 			arg = ub_cmd_opt__(c, w[i], ps->flags);
 		if (p && !dashed && (!arg || !p->alt ||
 				     arg != ub_cmd_arg_find(c, p->alt))) {
-			if ((ret = ub_cmd_take__(ps, p, w[i++])))
+			if ((ret = ub_cmd_take_pos__(ps, p, n - i, w + i)) < 0)
 				return ret;
+			i += ret;
 			pos = ub_cmd_next_pos__(c, pos + 1);
 			continue;
 		}
@@ -563,6 +636,36 @@ static void ub_cmd_put_value__(struct ub_cmd_words *o,
 	ub_cmd_put__(o, v->str, arg->flags & UB_CMD_A_ENCODED);
 }
 
+/* How many values 'arg' has in 'a' (given it is present), and the i-th. */
+static unsigned int ub_cmd_nvals__(const struct ub_cmd_args *a,
+				   const struct ub_cmd_arg *arg)
+{
+	return arg->flags & UB_CMD_A_MULTI ? a->nmulti : 1;
+}
+
+static const struct ub_cmd_val *ub_cmd_val__(const struct ub_cmd_args *a,
+					     const struct ub_cmd_arg *arg,
+					     unsigned int i)
+{
+	return arg->flags & UB_CMD_A_MULTI ? &a->multi[i] : &a->v[arg->key];
+}
+
+/* A positional's words: its value, or "N of" and the N values. */
+static void ub_cmd_put_pos__(struct ub_cmd_words *o, const struct ub_cmd_args *a,
+			     const struct ub_cmd_arg *arg)
+{
+	unsigned int n = ub_cmd_nvals__(a, arg);
+	char num[16];
+
+	if (n > 1) {
+		snprintf(num, sizeof(num), "%u", n);
+		ub_cmd_put__(o, num, false);
+		ub_cmd_put__(o, "of", false);
+	}
+	for (unsigned int i = 0; i < n; i++)
+		ub_cmd_put_value__(o, arg, ub_cmd_val__(a, arg, i));
+}
+
 /* An option's words: its keyword then its value, or a flag's own. */
 static void ub_cmd_put_opt__(struct ub_cmd_words *o, const struct ub_cmd_args *a,
 			     const struct ub_cmd_arg *arg)
@@ -578,11 +681,9 @@ static void ub_cmd_put_opt__(struct ub_cmd_words *o, const struct ub_cmd_args *a
 			ub_cmd_put__(o, t, false);
 		return;
 	}
-	for (unsigned int i = 0; i < (arg->flags & UB_CMD_A_MULTI ?
-				      a->nmulti : 1); i++) {
+	for (unsigned int i = 0; i < ub_cmd_nvals__(a, arg); i++) {
 		ub_cmd_put__(o, arg->name, false);
-		ub_cmd_put_value__(o, arg, arg->flags & UB_CMD_A_MULTI ?
-				   &a->multi[i] : &a->v[arg->key]);
+		ub_cmd_put_value__(o, arg, ub_cmd_val__(a, arg, i));
 	}
 }
 
@@ -606,7 +707,7 @@ int ub_cmd_format(const struct ub_cmd_args *a, char *buf, size_t len,
 		if (!(arg->flags & UB_CMD_A_POS))
 			continue;
 		if (ub_cmd_has(a, arg->key)) {
-			ub_cmd_put_value__(&o, arg, &a->v[arg->key]);
+			ub_cmd_put_pos__(&o, a, arg);
 		} else if (arg->alt) {
 			alt = ub_cmd_arg_find(c, arg->alt);
 			ub_cmd_put_opt__(&o, a, alt);
@@ -683,6 +784,8 @@ int ub_cmd_usage(const struct ub_cmd_spec *c, unsigned int flags, char *buf,
 			continue;
 		ub_cmd_cat__(&t, " ");
 		ub_cmd_cat_meta__(&t, arg);
+		if (arg->flags & UB_CMD_A_MULTI)
+			ub_cmd_cat__(&t, "...");
 		if (arg->alt) {
 			ub_cmd_cat__(&t, "|");
 			ub_cmd_cat_opt__(&t, ub_cmd_arg_find(c, arg->alt), flags);

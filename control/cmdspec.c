@@ -43,10 +43,17 @@ _Static_assert(UB_CMD_POLICY_NOLEARN == 1 && UB_CMD_DIR_BOTH == 2 &&
 	  .help = "at the cap, drop frames from new addresses, or forward "	\
 		  "them without learning (the default)" }
 
+/* "port add", a count, "of", the names and "max-learned N policy P". */
+_Static_assert(4 + UB_CMD_IFNAMES_MAX + 4 <= UB_CTL_ARGS_MAX &&
+	       (UB_IFNAME_MAX + 1) * UB_CMD_IFNAMES_MAX + 64 <= UB_CTL_REQ_MAX,
+	       "a port add of the most interfaces fits a request");
+
 static const struct ub_cmd_arg port_add_args[] = {
-	POS("IFNAME", UB_CMD_K_IFNAME, UB_CMD_T_IFNAME),
+	{ .meta = "IFNAME", .key = UB_CMD_K_IFNAME, .type = UB_CMD_T_IFNAME,
+	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED | UB_CMD_A_MULTI,
+	  .multi_max = UB_CMD_IFNAMES_MAX, .plural = "interfaces" },
 	{ .name = "tap", .key = UB_CMD_K_TAP, .type = UB_CMD_T_FLAG,
-	  .wire = "type tap",
+	  .flags = UB_CMD_A_SINGLE, .wire = "type tap",
 	  .help = "make IFNAME a TAP device owned by the bridge" },
 	{ .name = "mtu", .meta = "N", .key = UB_CMD_K_MTU,
 	  .type = UB_CMD_T_UINT, .min = 68, .max = 65535, .needs = "tap",
@@ -55,7 +62,7 @@ static const struct ub_cmd_arg port_add_args[] = {
 	PORT_CAP_OPTS,
 	{ .name = "netns", .meta = "NAME", .key = UB_CMD_K_NETNS,
 	  .type = UB_CMD_T_NETNS,
-	  .flags = UB_CMD_A_HIDDEN | UB_CMD_A_ENCODED },
+	  .flags = UB_CMD_A_HIDDEN | UB_CMD_A_ENCODED | UB_CMD_A_SINGLE },
 	{ .name = "peer", .meta = "IF", .key = UB_CMD_K_PEER,
 	  .type = UB_CMD_T_IFNAME,
 	  .flags = UB_CMD_A_HIDDEN, .needs = "netns" },
@@ -166,6 +173,7 @@ static const struct ub_cmd_arg capture_stop_args[] = {
 #define NETNS_OPTS							\
 	{ .name = "addr", .meta = "CIDR", .key = UB_CMD_K_ADDR,		\
 	  .type = UB_CMD_T_CIDR, .flags = UB_CMD_A_MULTI,		\
+	  .multi_max = UB_CMD_ADDRS_MAX,				\
 	  .help = "an address of the peer, IPv4 or IPv6 (repeatable)" },	\
 	{ .name = "gw", .meta = "ADDR", .key = UB_CMD_K_GW,		\
 	  .type = UB_CMD_T_ADDR, .label = "gateway",			\
@@ -218,9 +226,10 @@ static const struct ub_cmd_arg nat_args[] = {
 /* In help order; an object's commands together, objects as below. */
 static const struct ub_cmd_spec cmds[UB_CMD__COUNT] = {
 	CMD(UB_CMD_PORT_ADD, "port", "add", CHANGES,
-	    "attach interface IFNAME, or with --tap make a TAP device IFNAME "
+	    "attach interfaces IFNAME... (several in one request; each one "
+	    "that fails is reported), or with --tap make a TAP device IFNAME "
 	    "(for a VM or the host) owned by the bridge and attach it; with "
-	    "a cap on the addresses learned on it (see port set)",
+	    "a cap on the addresses learned on each (see port set)",
 	    ARGS(port_add_args)),
 	CMD(UB_CMD_PORT_SET, "port", "set", CHANGES | UB_CMD_F_ONE_OPT,
 	    "cap the FDB entries learned on IFNAME (0: no cap of its own). "

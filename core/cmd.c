@@ -587,7 +587,7 @@ static int cmd_capture_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 
 /* ---- namespaces ---- */
 
-_Static_assert(UB_CMD_MULTI_MAX == UB_NS_ADDRS_MAX,
+_Static_assert(UB_CMD_ADDRS_MAX == UB_NS_ADDRS_MAX,
 	       "every address the grammar takes fits a namespace request");
 
 /* "netns add|attach": what to build, from the arguments. */

@@ -831,6 +831,8 @@ static void ubctl_help(void)
 	      "  ubctl netns add ns1 --addr 172.16.1.1/16\n"
 	      "                                 namespace ns1 wired to the bridge\n"
 	      "  ubctl port add veth-ns1        attach veth-ns1\n"
+	      "  ubctl port add veth1 veth2 veth3\n"
+	      "                                 attach three in one request\n"
 	      "  ubctl port show -s             ports with their RX/TX counters\n"
 	      "  ubctl fdb show                 learned and static addresses\n"
 	      "  ubctl fdb add 02:00:00:00:00:01 dev veth0 vlan 10\n"

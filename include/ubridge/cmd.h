@@ -24,6 +24,23 @@
  *    means its default command ("ubctl port" is "port show").
  * ub_cmd_format() turns parsed arguments into the canonical wire form.
  *
+ * A repeatable (UB_CMD_A_MULTI) argument takes up to its own 'multi_max'
+ * values; a command has at most one. An option repeats its keyword
+ * ("addr A addr B"). A positional ("port add IFNAME...") is the command's
+ * last one and takes its values in a row:
+ *  - on the command line, the first word whatever it is, then every word
+ *    up to the first dashed word or keyword of the command, hidden ones
+ *    too ("port add a b --max-learned 5", "port add a b max-learned 5"):
+ *    a second or later value cannot be spelled like a keyword;
+ *  - on the wire, one value is written alone, as before ("port add eth0
+ *    type tap" from older clients and state files keeps its meaning), and
+ *    several as their count, the word "of", then the values: "port add 3
+ *    of eth0 type max-learned max-learned 5" attaches eth0, "type" and
+ *    "max-learned". No command has a keyword "of", so "N of" never began
+ *    a valid one-value request, and the count says where the values end
+ *    whatever they are called.
+ * The first value is also in v[key], all of them in multi[0..nmulti).
+ *
  * Functions return 0 (or a count) or -errno; errors come with a one-line
  * message naming the argument at fault.
  */
@@ -134,10 +151,12 @@ enum ub_cmd_type {
 /* struct ub_cmd_arg.flags */
 #define UB_CMD_A_POS 0x01	/* positional: no keyword, taken by place */
 #define UB_CMD_A_REQUIRED 0x02	/* must be given */
-#define UB_CMD_A_MULTI 0x04	/* may be given up to UB_CMD_MULTI_MAX times */
+#define UB_CMD_A_MULTI 0x04	/* may be given up to 'multi_max' times */
 #define UB_CMD_A_HIDDEN 0x08	/* the state file's: wire form only */
 #define UB_CMD_A_BARE 0x10	/* a keyword never written with dashes */
 #define UB_CMD_A_ENCODED 0x20	/* percent-encoded on the wire */
+#define UB_CMD_A_SINGLE 0x40	/* only with one value of the MULTI
+				 * positional ("port add --tap NAME") */
 
 struct ub_cmd_arg {
 	const char *name;	/* the keyword; NULL for a positional */
@@ -146,6 +165,9 @@ struct ub_cmd_arg {
 	enum ub_cmd_type type;
 	unsigned int flags;	/* UB_CMD_A_* */
 	uint64_t min, max;	/* UINT and ID_ALL: the range */
+	unsigned int multi_max;	/* MULTI: the most values it takes */
+	const char *plural;	/* MULTI: what "at most N ..." calls its
+				 * values; NULL: its keyword or meta */
 	const char *const *words; /* ENUM: its values, NULL-terminated */
 	const char *wire;	/* FLAG: its words on the wire */
 	const char *alt;	/* positional: the option that may stand
@@ -207,7 +229,12 @@ struct ub_cmd_val {
 	bool all;			/* PORT_ALL, ID_ALL: "all" */
 };
 
-#define UB_CMD_MULTI_MAX 8
+/* Each MULTI argument's 'multi_max'; the largest sizes multi[]. */
+#define UB_CMD_ADDRS_MAX 8	/* netns add|attach --addr */
+/* port add IFNAME...: with "port add", the count, "of" and the cap
+ * options ("max-learned N policy P"), the most a request's 32 words hold */
+#define UB_CMD_IFNAMES_MAX 24
+#define UB_CMD_MULTI_MAX UB_CMD_IFNAMES_MAX
 
 struct ub_cmd_args {
 	const struct ub_cmd_spec *spec;	/* NULL until the command is known */
@@ -232,7 +259,7 @@ static inline bool ub_cmd_has(const struct ub_cmd_args *a, enum ub_cmd_key k)
  * Parses a command's words (argv[0] is the object) into 'out'. The values
  * point into argv or into out->buf, so argv must outlive 'out'; argv is
  * not modified. Returns 0, -EINVAL (unknown command, wrong arguments or a
- * bad value) or -E2BIG (a repeatable option given too often, values too
+ * bad value) or -E2BIG (a repeatable argument given too often, values too
  * long), with a one-line message in 'err'. out->spec is set as soon as
  * the command is known, so a caller can tell an unknown command apart.
  */

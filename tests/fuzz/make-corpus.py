@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CTL = [
     b"port add veth0\n",
     b"port add tap0 type tap mtu 9000\n",
+    b"port add 3 of veth0 type of max-learned 5 policy drop\n",
     b"port del veth0\n",
     b"port show\n",
     b"fdb show\n",

@@ -4,8 +4,8 @@
  * cmdhelp.c): every command's documented forms, in the command-line and
  * the wire spelling, round trips through ub_cmd_format(), the refusal of
  * every type's bad values with the argument named, the state file's
- * hidden options, argument counts, and help and completion generated
- * from the table.
+ * hidden options, argument counts (several interfaces in one "port add"),
+ * and help and completion generated from the table.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -74,6 +74,8 @@ static void test_table_consistent(void **state)
 		const struct ub_cmd_spec *c = ub_cmd_get((enum ub_cmd_id)i);
 		uint64_t keys = 0;
 		int multi = 0, paths = 0;
+		unsigned int last_pos = 0;
+		bool single = false;
 
 		assert_non_null(c);
 		assert_int_equal(c->id, i);
@@ -93,6 +95,20 @@ static void test_table_consistent(void **state)
 				    a->type == UB_CMD_T_BOOL);
 			multi += !!(a->flags & UB_CMD_A_MULTI);
 			paths += a->type == UB_CMD_T_PATH;
+			/* Each repeatable argument has its own limit, within
+			 * multi[]; the wire's "N of" is never a keyword. */
+			if (a->flags & UB_CMD_A_MULTI)
+				assert_true(a->multi_max >= 1 &&
+					    a->multi_max <= UB_CMD_MULTI_MAX);
+			else
+				assert_int_equal(a->multi_max, 0);
+			if (a->flags & UB_CMD_A_POS)
+				last_pos = j;
+			single = single || a->flags & UB_CMD_A_SINGLE;
+			if (a->name)
+				assert_string_not_equal(a->name, "of");
+			if (a->wire)
+				assert_false(!strncmp(a->wire, "of ", 3));
 			/* What a word cannot hold travels encoded. */
 			if (a->type == UB_CMD_T_PATH || a->type == UB_CMD_T_TEXT)
 				assert_true(a->flags & UB_CMD_A_ENCODED);
@@ -114,11 +130,27 @@ static void test_table_consistent(void **state)
 			}
 		}
 		assert_true(multi <= 1);
+		/* A repeatable positional is the last one, with no stand-in;
+		 * "only with one value" needs something repeatable. */
+		for (unsigned int j = 0; j < c->nargs; j++) {
+			const struct ub_cmd_arg *a = &c->args[j];
+
+			if (a->flags & UB_CMD_A_POS && a->flags & UB_CMD_A_MULTI)
+				assert_true(j == last_pos && !a->alt);
+			if (a->flags & UB_CMD_A_SINGLE)
+				assert_non_null(a->name);
+		}
+		assert_true(!single || multi);
 		/* ubctl makes one relative path absolute per command. */
 		assert_true(paths <= 1);
 	}
 	assert_null(ub_cmd_get(UB_CMD__COUNT));
 	assert_null(ub_cmd_find("port", "frobnicate"));
+	/* core/cmd.c ties UB_CMD_ADDRS_MAX to the namespace request. */
+	assert_int_equal(ub_cmd_arg_find(ub_cmd_get(UB_CMD_NETNS_ADD),
+					 "addr")->multi_max, UB_CMD_ADDRS_MAX);
+	assert_int_equal(ub_cmd_arg_find(ub_cmd_get(UB_CMD_NETNS_ATTACH),
+					 "addr")->multi_max, UB_CMD_ADDRS_MAX);
 }
 
 /* ---- documented forms ---- */
@@ -138,6 +170,12 @@ static const struct form forms[] = {
 	  "port add tap0 type tap mtu 9000 max-learned 5 policy drop" },
 	{ U, "port add veth0 max-learned 7 policy nolearn",
 	  "port add veth0 max-learned 7 policy nolearn" },
+	/* Several interfaces: "N of" and the names on the wire. */
+	{ U, "port add veth0 veth1 veth2", "port add 3 of veth0 veth1 veth2" },
+	{ U, "port add a b --max-learned 5 --policy drop",
+	  "port add 2 of a b max-learned 5 policy drop" },
+	{ U, "port add type of 3 --policy nolearn",
+	  "port add 3 of type of 3 policy nolearn" },
 	{ U, "port set veth0 --max-learned 16 --policy drop",
 	  "port set veth0 max-learned 16 policy drop" },
 	{ U, "port set veth0 max-learned 0", "port set veth0 max-learned 0" },
@@ -203,6 +241,15 @@ static const struct form forms[] = {
 	{ 0, "port add tap0 type tap mtu 1500", "port add tap0 type tap mtu 1500" },
 	/* On the wire the positional comes first, whatever its name. */
 	{ 0, "port add type type tap", "port add type type tap" },
+	{ 0, "port add 3 type tap", "port add 3 type tap" },
+	{ 0, "port add of", "port add of" },
+	{ 0, "port add 12 max-learned 1", "port add 12 max-learned 1" },
+	/* Several: the count says where the names end, whatever they are. */
+	{ 0, "port add 2 of type max-learned max-learned 5",
+	  "port add 2 of type max-learned max-learned 5" },
+	{ 0, "port add 3 of 2 of type policy drop",
+	  "port add 3 of 2 of type policy drop" },
+	{ 0, "port add 1 of veth0", "port add veth0" },
 	{ 0, "gateway add 172.16.0.1/16", "gateway add 172.16.0.1/16" },
 	{ 0, "nat on", "nat on" },
 	{ 0, "fdb add 02:00:00:00:00:01 dev veth0 vlan 0",
@@ -300,6 +347,82 @@ static void test_typed_values(void **state)
 	assert_true(args.v[UB_CMD_K_TAP].b);
 }
 
+/* "port add" with 'n' names "eth-N" (padded to 'width' characters), then
+ * 'tail'. */
+static const char *port_add_line(int n, int width, const char *tail)
+{
+	static char line[2048];
+	size_t pos = (size_t)snprintf(line, sizeof(line), "port add");
+
+	for (int i = 0; i < n; i++)
+		pos += (size_t)snprintf(line + pos, sizeof(line) - pos,
+					" eth-%0*d", width - 4, i);
+	snprintf(line + pos, sizeof(line) - pos, "%s", tail);
+	return line;
+}
+
+/* Several names: the first in v[], all in multi[], both spellings. */
+static void test_several_names(void **state)
+{
+	static const struct {
+		unsigned int flags;
+		const char *line, *names;
+	} cases[] = {
+		{ UB_CMD_PARSE_USER, "port add a", "a" },
+		{ 0, "port add a max-learned 3", "a" },
+		{ UB_CMD_PARSE_USER, "port add a type of --max-learned 3",
+		  "a type of" },
+		{ 0, "port add 4 of a type max-learned policy max-learned 3",
+		  "a type max-learned policy" },
+	};
+	char err[256], wire[UB_CTL_REQ_MAX], names[128];
+
+	for (size_t i = 0; i < UB_ARRAY_SIZE(cases); i++) {
+		char *argv[MAXW];
+		int n = split(cases[i].names, names, sizeof(names), argv);
+
+		assert_int_equal(parse_line(cases[i].line, cases[i].flags,
+					    &args, err, sizeof(err)), 0);
+		assert_int_equal(args.id, UB_CMD_PORT_ADD);
+		assert_string_equal(args.v[UB_CMD_K_IFNAME].str, "a");
+		assert_int_equal(args.nmulti, n);
+		for (int k = 0; k < n; k++)
+			assert_string_equal(args.multi[k].str, argv[k]);
+		assert_int_equal(args.v[UB_CMD_K_MAX_LEARNED].u, i ? 3 : 0);
+		/* And the same again from the wire. */
+		wire_line(&args, wire, sizeof(wire));
+		assert_int_equal(parse_line(wire, 0, &args, err, sizeof(err)),
+				 0);
+		assert_int_equal(args.nmulti, n);
+		for (int k = 0; k < n; k++)
+			assert_string_equal(args.multi[k].str, argv[k]);
+	}
+
+	/* The most names, each as long as a name may be, with both cap
+	 * options: formatted within a request's limits, and read back. */
+	assert_int_equal(parse_line(port_add_line(UB_CMD_IFNAMES_MAX, 15,
+						  " --max-learned 4294967295 "
+						  "--policy nolearn"),
+				    UB_CMD_PARSE_USER, &args, err, sizeof(err)),
+			 0);
+	assert_int_equal(args.nmulti, UB_CMD_IFNAMES_MAX);
+	wire_line(&args, wire, sizeof(wire));
+	assert_int_equal(parse_line(wire, 0, &args, err, sizeof(err)), 0);
+	assert_int_equal(args.nmulti, UB_CMD_IFNAMES_MAX);
+	assert_string_equal(args.multi[UB_CMD_IFNAMES_MAX - 1].str,
+			    "eth-00000000023");
+	assert_int_equal(args.v[UB_CMD_K_POLICY].u, UB_CMD_POLICY_NOLEARN);
+
+	/* One too many, on either side. */
+	assert_int_equal(parse_line(port_add_line(UB_CMD_IFNAMES_MAX + 1, 6, ""),
+				    UB_CMD_PARSE_USER, &args, err, sizeof(err)),
+			 -E2BIG);
+	assert_string_equal(err, "at most 24 interfaces per port add");
+	assert_int_equal(parse_line("port add 25 of a b c", 0, &args, err,
+				    sizeof(err)), -E2BIG);
+	assert_string_equal(err, "at most 24 interfaces per port add");
+}
+
 /* The wire's encoded values are decoded into the result, argv untouched. */
 static void test_encoded_values(void **state)
 {
@@ -385,8 +508,8 @@ static const struct bad bads[] = {
 	{ U, "port frobnicate", "unknown command \"port frobnicate\"" },
 	{ 0, "port", "missing command for \"port\"" },
 	{ U, "set", "missing command for \"set\"" },
-	{ U, "port add", "missing IFNAME; usage: port add IFNAME" },
-	{ 0, "port add", "missing IFNAME; usage: port add IFNAME [type tap]" },
+	{ U, "port add", "missing IFNAME; usage: port add IFNAME... [--tap]" },
+	{ 0, "port add", "missing IFNAME; usage: port add IFNAME... [type tap]" },
 	{ U, "port del a b", "unexpected \"b\"; usage: port del IFNAME" },
 	{ U, "stats now", "unexpected \"now\"" },
 	{ U, "fdb add 02:00:00:00:00:01", "missing \"dev IFNAME\"" },
@@ -404,7 +527,24 @@ static const struct bad bads[] = {
 	{ U, "netns attach ns1 --pid 3", "NAME or \"--pid\", not both" },
 	{ U, "netns add ns1 --addr 1.0.0.1/8 --addr 1.0.0.2/8 --addr 1.0.0.3/8 "
 	     "--addr 1.0.0.4/8 --addr 1.0.0.5/8 --addr 1.0.0.6/8 --addr 1.0.0.7/8 "
-	     "--addr 1.0.0.8/8 --addr 1.0.0.9/8", "at most 8 --addr" },
+	     "--addr 1.0.0.8/8 --addr 1.0.0.9/8",
+	  "at most 8 --addr per netns add" },
+	{ 0, "netns attach pid 1 addr 1.0.0.1/8 addr 1.0.0.2/8 addr 1.0.0.3/8 "
+	     "addr 1.0.0.4/8 addr 1.0.0.5/8 addr 1.0.0.6/8 addr 1.0.0.7/8 "
+	     "addr 1.0.0.8/8 addr 1.0.0.9/8", "at most 8 addr per netns attach" },
+	/* Several interfaces: names first, one --tap, counts that hold. */
+	{ U, "port add a b max-learned 5 c", "unknown option \"c\"" },
+	{ U, "port add a b max-learned", "\"max-learned\" needs a value" },
+	{ U, "port add t0 t1 --tap", "\"--tap\" takes exactly one IFNAME (2 given)" },
+	{ U, "port add --tap t0 t1 --mtu 9000", "\"--tap\" takes exactly one IFNAME" },
+	{ 0, "port add 2 of t0 t1 type tap", "\"tap\" takes exactly one IFNAME (2 given)" },
+	{ 0, "port add 2 of a b netns ns1", "\"netns\" takes exactly one IFNAME" },
+	{ 0, "port add 2 of a a/b", "invalid interface name \"a/b\"" },
+	{ 0, "port add a b", "unknown option \"b\"" },
+	{ 0, "port add 3 of a b", "missing IFNAME (3 announced, 2 given)" },
+	{ 0, "port add 0 of", "missing IFNAME" },
+	{ 0, "port add 25 of a", "at most 24 interfaces per port add" },
+	{ 0, "port add 99999999999999999999 of a", "invalid interface name" },
 	/* The state file's own options are not the command line's. */
 	{ U, "port add veth0 netns ns1 peer eth0 made yes", "unknown option \"netns\"" },
 	{ U, "port add veth0 --made yes", "unknown option \"--made\"" },
@@ -547,6 +687,10 @@ static void test_help_from_table(void **state)
 	n = ub_cmd_usage(ub_cmd_get(UB_CMD_FDB_ADD), 0, usage, sizeof(usage));
 	assert_string_equal(usage, "fdb add MAC dev IFNAME [vlan VID]");
 	assert_int_equal(n, strlen(usage));
+	ub_cmd_usage(ub_cmd_get(UB_CMD_PORT_ADD), UB_CMD_PARSE_USER, usage,
+		     sizeof(usage));
+	assert_string_equal(usage, "port add IFNAME... [--tap] [--mtu N] "
+			    "[--max-learned N] [--policy drop|nolearn]");
 	assert_int_equal(ub_cmd_usage(ub_cmd_get(UB_CMD_NETNS_ATTACH), 0,
 				      usage, 20), -ENOSPC);
 	free(all);
@@ -580,7 +724,9 @@ static void test_completion_from_table(void **state)
 	/* Enum values, interface names, ports; never the hidden options. */
 	assert_non_null(strstr(sh, "[--dir]=\"w:in out both\""));
 	assert_non_null(strstr(sh, "[dev]=ports"));
-	assert_non_null(strstr(sh, "pos=(ifaces)"));
+	/* port add IFNAME...: interface names again and again. */
+	assert_non_null(strstr(sh, "\t\"port add\")\n\t\tpos=(ifaces) rep=1\n"));
+	assert_non_null(strstr(sh, "\t\"port del\")\n\t\tpos=(ports)\n"));
 	assert_null(strstr(sh, "append"));
 	assert_null(strstr(sh, "made"));
 	free(sh);
@@ -594,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_every_command_covered),
 		cmocka_unit_test(test_typed_values),
 		cmocka_unit_test(test_encoded_values),
+		cmocka_unit_test(test_several_names),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_format_limits),
