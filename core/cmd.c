@@ -105,40 +105,76 @@ static int port_cap(struct ub_bridge *br, const struct ub_cmd_args *a,
 	return 0;
 }
 
-/*
- * "port add IFNAME [type tap [mtu N]] [max-learned N] [policy P]", and
- * for the state file only, "... netns NAME peer IF made yes|no": the host
- * end of a veth that "netns add|attach" made before a restart, taken back
- * with its record.
- */
-static int cmd_port_add(struct ub_bridge *br, const struct ub_cmd_args *a,
-			struct ub_cmd_ctx *ctx)
+/* A port "port add" attached: its cap, and the namespace of its record. */
+static void port_added(struct ub_bridge *br, const struct ub_cmd_args *a,
+		       const struct ub_fdb_port_info *cap, const char *name)
 {
-	const char *name = a->v[UB_CMD_K_IFNAME].str;
-	struct ub_fdb_port_info cap = { 0 };
-	struct ub_port *p;
-	char err[300];
-	int ret;
+	struct ub_port *p = ub_port_find(&br->ports, name);
 
-	if ((ret = port_cap(br, a, &cap, ctx->r)))
-		return ret;
-	ret = ub_cmd_has(a, UB_CMD_K_TAP) ?
-		      ub_tap_add(br, name, (uint32_t)num(a, UB_CMD_K_MTU), NULL,
-				 err, sizeof(err)) :
-		      ub_port_open(br, name, br->packet_ops,
-				   err, sizeof(err));
-	if (ret)
-		return fail(ctx->r, ret, "%s", err);
-	p = ub_port_find(&br->ports, name);
 	ub_fdb_port_set_cap(br->fdb, ub_port_id(&br->ports, p),
-			    cap.max_learned, cap.policy);
+			    cap->max_learned, cap->policy);
 	if (ub_cmd_has(a, UB_CMD_K_NETNS))
 		ub_ns_adopt(br, p, a->v[UB_CMD_K_NETNS].str,
 			    ub_cmd_has(a, UB_CMD_K_PEER) ?
 				    a->v[UB_CMD_K_PEER].str : "eth0",
 			    ub_cmd_has(a, UB_CMD_K_MADE) &&
 				    a->v[UB_CMD_K_MADE].b);
-	return 0;
+}
+
+/*
+ * "port add IFNAME... [max-learned N] [policy P]", "port add IFNAME type
+ * tap [mtu N] ...", and for the state file only, "... netns NAME peer IF
+ * made yes|no": the host end of a veth that "netns add|attach" made
+ * before a restart, taken back with its record. Several interfaces are
+ * opened together (ub_port_open_many); those that can be attached are,
+ * and the status names each one that could not.
+ */
+static int cmd_port_add(struct ub_bridge *br, const struct ub_cmd_args *a,
+			struct ub_cmd_ctx *ctx)
+{
+	struct ub_port_prep pp[UB_CMD_IFNAMES_MAX];
+	struct ub_fdb_port_info cap = { 0 };
+	uint32_t n = a->nmulti, attached;
+	char why[400];
+	size_t used = 0;
+	int ret, first = 0;
+
+	if ((ret = port_cap(br, a, &cap, ctx->r)))
+		return ret;
+	if (ub_cmd_has(a, UB_CMD_K_TAP)) {
+		ret = ub_tap_add(br, a->v[UB_CMD_K_IFNAME].str,
+				 (uint32_t)num(a, UB_CMD_K_MTU), NULL, pp[0].err,
+				 sizeof(pp[0].err));
+		if (ret)
+			return fail(ctx->r, ret, "%s", pp[0].err);
+		port_added(br, a, &cap, a->v[UB_CMD_K_IFNAME].str);
+		return 0;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		pp[i] = (struct ub_port_prep){ .ifname = a->multi[i].str };
+	attached = ub_port_open_many(br, pp, n, br->packet_ops);
+	why[0] = '\0';
+	for (uint32_t i = 0; i < n; i++) {
+		if (!pp[i].ret) {
+			port_added(br, a, &cap, pp[i].ifname);
+			continue;
+		}
+		first = first ? first : pp[i].ret;
+		if (used < sizeof(why))
+			used += (size_t)snprintf(why + used, sizeof(why) - used,
+						 "%s%s", used ? "; " : "",
+						 pp[i].err);
+	}
+	if (attached == n)
+		return 0;
+	/* The status is a failure, but what was attached stays, and is
+	 * saved. */
+	if (attached)
+		br->state_dirty = true;
+	if (n > 1)
+		return fail(ctx->r, first, "%u of %u attached: %s",
+			    (unsigned)attached, (unsigned)n, why);
+	return fail(ctx->r, first, "%s", why);
 }
 
 static int cmd_port_set(struct ub_bridge *br, const struct ub_cmd_args *a,

@@ -223,6 +223,11 @@ static int worker_loop(struct ub_worker *w)
 		}
 		ret = 0;
 	}
+	/* The ports' sockets are closed after this (ub_bridge_free): no
+	 * request of the ring may still hold one open. */
+	if (w != ub_ctl_worker(br) && ub_ring_quiesce(w->ring))
+		ub_log(UB_LOG_WARN, "%s: worker %u: cannot cancel its requests",
+		       br->name, w->id);
 	/* Whoever stops first stops the others. */
 	for (uint32_t k = 0; k < br->nworkers; k++)
 		if (k != w->id)

@@ -459,6 +459,36 @@ int ub_ring_cancel(struct ub_ring *r, uint64_t ud)
 	return queue__(sqe, 0);
 }
 
+int ub_ring_quiesce(struct ub_ring *r)
+{
+	struct io_uring_sqe *sqe = get_sqe__(r);
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (!sqe)
+		return -EBUSY;
+	/* Every request, whatever its user_data; the cancel's own
+	 * completion says how many went. */
+	io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+	io_uring_sqe_set_data64(sqe, UINT64_MAX);
+	for (;;) {
+		ret = io_uring_submit_and_wait(&r->uring, 1);
+		if (ret < 0 && ret != -EINTR)
+			return ret;
+		while (!io_uring_peek_cqe(&r->uring, &cqe)) {
+			bool done = cqe->user_data == UINT64_MAX;
+
+			io_uring_cqe_seen(&r->uring, cqe);
+			if (done)
+				/* The cancelled requests' ends ran as task
+				 * work before this returned; the last of
+				 * them are posted by one more look. */
+				return io_uring_get_events(&r->uring) < 0 ?
+					       -EIO : 0;
+		}
+	}
+}
+
 int ub_ring_recvmsg_pool__(struct ub_ring *r, int fd, const struct msghdr *tmpl,
 			   uint64_t ud)
 {

@@ -149,6 +149,11 @@ int ub_ring_write(struct ub_ring *ring, int fd, const void *buf, size_t len,
 		  uint64_t ud);
 /* Cancels every request carrying 'ud'. */
 int ub_ring_cancel(struct ub_ring *ring, uint64_t ud);
+/* Cancels every request in flight and waits for the cancel: what they
+ * held (the ports' sockets above all) is let go when this returns,
+ * rather than by the kernel some time after the ring is freed. Its
+ * completions are dropped: for a ring about to be freed. 0 or -errno. */
+int ub_ring_quiesce(struct ub_ring *ring);
 
 /* ---- ports ---- */
 
@@ -192,7 +197,11 @@ struct ub_port_io {
 	struct ub_port_tx tx;
 };
 
-#define UB_RING_BYTES_DEFAULT (4U << 20)
+/* 128 slots at an MTU of 1500: with the TX ring (64 slots at least), under
+ * 0.4 MB resident per port. Deeper rings gained nothing in the benchmarks
+ * (bench/RESULTS.md, issue 12): the bridge's CPU, not the ring, is what
+ * runs out; a deeper ring only rides out longer stalls. */
+#define UB_RING_BYTES_DEFAULT (256U << 10)
 
 /* A received frame, ready for core: starts with the virtio-net header. */
 struct ub_frame {
