@@ -229,10 +229,32 @@ fill()
 	echo "    FDB filled: $n learned entries ($((SECONDS - t0)) s, $try pass(es))"
 }
 
+# churn ADD-WORDS -- DEL-WORDS: "ubctl ADD; ubctl DEL" until $TMP/stop
+# exists, "%S" in the words standing for the spare pair of the cycle (the
+# spares in turn); prints the cycles done and failed.
+churn()
+{
+	local n=0 fail=0 add=() del=() s
+	while [[ $1 != -- ]]; do add+=("$1"); shift; done
+	shift
+	del=("$@")
+	while [[ ! -e $TMP/stop ]]; do
+		s=$((n % NSPARE))
+		if ubctl "${add[@]//%S/$s}" >/dev/null 2>>"$TMP/work.err" &&
+			ubctl "${del[@]//%S/$s}" >/dev/null 2>>"$TMP/work.err"; then
+			n=$((n + 1))
+		else
+			fail=$((fail + 1))
+			ubctl "${del[@]//%S/$s}" >/dev/null 2>&1 || true
+		fi
+	done
+	echo "$n add/del cycles, $fail failed"
+}
+
 # The work of a phase, in a loop until $TMP/stop exists; prints what it did.
 work()
 {
-	local n=0 fail=0 t0=$EPOCHREALTIME i
+	local n=0 fail=0 t0=$EPOCHREALTIME
 	case $1 in
 	dump)
 		while [[ ! -e $TMP/stop ]]; do
@@ -241,28 +263,9 @@ work()
 		awk -v n="$n" -v f="$fail" -v t0="$t0" -v t1="$EPOCHREALTIME" \
 			'BEGIN { printf "%d dumps (%.3f s each), %d failed", n, n ? (t1 - t0) / n : 0, f }' ;;
 	ports)
-		while [[ ! -e $TMP/stop ]]; do
-			i=${P}s$((n % NSPARE))
-			if ubctl port add "$i" >/dev/null 2>>"$TMP/work.err" &&
-				ubctl port del "$i" >/dev/null 2>>"$TMP/work.err"; then
-				n=$((n + 1))
-			else
-				fail=$((fail + 1))
-				ubctl port del "$i" >/dev/null 2>&1 || true
-			fi
-		done
-		echo "$n add/del cycles, $fail failed" ;;
+		churn port add "${P}s%S" -- port del "${P}s%S" ;;
 	netns)
-		while [[ ! -e $TMP/stop ]]; do
-			if ubctl netns add "$NN" --addr "$ADDR_N/24" >/dev/null 2>>"$TMP/work.err" &&
-				ubctl netns del "$NN" >/dev/null 2>>"$TMP/work.err"; then
-				n=$((n + 1))
-			else
-				fail=$((fail + 1))
-				ubctl netns del "$NN" >/dev/null 2>&1 || true
-			fi
-		done
-		echo "$n add/del cycles, $fail failed" ;;
+		churn netns add "$NN" --addr "$ADDR_N/24" -- netns del "$NN" ;;
 	idle)
 		while [[ ! -e $TMP/stop ]]; do sleep 0.1; done
 		echo "-" ;;

@@ -45,8 +45,9 @@ info "$out"
 [[ $out == *"2 of 4 attached"* && $out == *"no such interface: ${P}nope"* &&
 	$out == *"${P}a0 is named twice"* ]] ||
 	fail "the refusal does not name what failed: $out"
-port_listed "${P}a0" && port_listed "${P}a1" ||
+if ! port_listed "${P}a0" || ! port_listed "${P}a1"; then
 	fail "the interfaces that could be attached were not"
+fi
 
 step "attach $NPORTS ports, $BATCH per port add"
 t0=$(now)
