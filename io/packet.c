@@ -367,24 +367,23 @@ static int pring_tx_socket__(const struct ub_port_io *p)
 static uint32_t pring_req__(uint32_t frame_size, uint32_t bytes,
 			    struct tpacket_req *req)
 {
-	uint32_t nframes;
+	uint32_t per_block, min_blocks, max_blocks;
 
 	req->tp_frame_size = frame_size;
 	req->tp_block_size = frame_size < (64U << 10) ?
 		(64U << 10) / frame_size * frame_size : frame_size;
+	per_block = req->tp_block_size / frame_size;
+	/* Whole blocks: the kernel wants tp_frame_nr to be exactly what
+	 * they hold. */
+	min_blocks = (UB_PRING_FRAMES_MIN + per_block - 1) / per_block;
+	max_blocks = (UB_AREA_BUFS_MAX - UB_PRING_SPILL) / per_block;
 	req->tp_block_nr = bytes / req->tp_block_size;
-	if (req->tp_block_nr > (UB_AREA_BUFS_MAX - UB_PRING_SPILL) /
-			       (req->tp_block_size / frame_size))
-		req->tp_block_nr = (UB_AREA_BUFS_MAX - UB_PRING_SPILL) /
-				   (req->tp_block_size / frame_size);
-	nframes = req->tp_block_nr * (req->tp_block_size / frame_size);
-	if (nframes < UB_PRING_FRAMES_MIN) {
-		req->tp_block_nr = UB_PRING_FRAMES_MIN /
-				   (req->tp_block_size / frame_size);
-		nframes = UB_PRING_FRAMES_MIN;
-	}
-	req->tp_frame_nr = nframes;
-	return nframes;
+	if (req->tp_block_nr < min_blocks)
+		req->tp_block_nr = min_blocks;
+	if (req->tp_block_nr > max_blocks)
+		req->tp_block_nr = max_blocks;
+	req->tp_frame_nr = req->tp_block_nr * per_block;
+	return req->tp_frame_nr;
 }
 
 /* Sets up the RX ring, and the TX ring if 'tx', on the unbound socket of
@@ -402,7 +401,8 @@ static int pring_setup__(struct ub_port_io *p, bool tx, struct pring **out)
 		return -ENOMEM;
 	r->tx_fd = -1;
 	r->frame_size = pring_frame_size__(p->mtu);
-	bytes = p->ring_bytes ? p->ring_bytes : UB_RING_BYTES_DEFAULT;
+	bytes = p->ring_bytes ? p->ring_bytes :
+				UB_RING_FRAMES_DEFAULT * r->frame_size;
 	r->nframes = pring_req__(r->frame_size, bytes, &req);
 	rx_len = (size_t)req.tp_block_nr * req.tp_block_size;
 	r->map_len = rx_len;
