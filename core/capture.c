@@ -98,6 +98,15 @@ void ub_cap_frame(struct ub_caps *c, uint32_t port, uint8_t dir,
 	}
 }
 
+bool ub_cap_due(const struct ub_caps *c)
+{
+	for (unsigned i = 0; i < UB_CAPTURES_MAX; i++)
+		if (c->slot[i].cap && (ub_capture_finished(c->slot[i].cap) ||
+				       ub_capture_complete(c->slot[i].cap)))
+			return true;
+	return false;
+}
+
 bool ub_cap_reap(struct ub_caps *c)
 {
 	bool saved = false;

@@ -43,6 +43,7 @@ struct ub_caps {
 	uint32_t n;            /* captures running */
 	uint32_t next_id;
 	struct timespec wall;  /* frames' timestamps, read per loop turn */
+	bool reap_asked;       /* a worker woke the control thread to reap */
 	struct ub_cap_slot slot[UB_CAPTURES_MAX];
 };
 
@@ -69,6 +70,8 @@ struct ub_cap_slot *ub_cap_find(struct ub_caps *c, uint32_t id);
 /* Data path: offers a frame seen on 'port' in direction 'dir'. */
 void ub_cap_frame(struct ub_caps *c, uint32_t port, uint8_t dir,
 		  const struct ub_frame *f);
+/* A capture reached its count or failed: ub_cap_reap() has work. */
+bool ub_cap_due(const struct ub_caps *c);
 /* Housekeeping: ends captures that reached their count or failed. True
  * when one that was in the state file ended. */
 bool ub_cap_reap(struct ub_caps *c);

@@ -114,6 +114,7 @@ static uint64_t ctl_housekeeping(struct ub_bridge *br)
 
 	if (br->ports.nclosing)
 		ub_port_reap(br);
+	br->caps.reap_asked = false;
 	if (br->caps.n && ub_cap_reap(&br->caps))
 		br->state_dirty = true;
 	if (br->state_dirty) {
@@ -144,6 +145,13 @@ static int housekeeping(struct ub_bridge *br, struct ub_worker *w)
 
 		if (p->state == UB_PORT_CLOSING && p->worker == w->id)
 			ub_port_reap_ask(br, p);
+	}
+	/* A capture the turn's frames completed ends at once, not at the
+	 * control thread's next timer. */
+	if (w != ub_ctl_worker(br) && br->caps.n && !br->caps.reap_asked &&
+	    ub_cap_due(&br->caps)) {
+		br->caps.reap_asked = true;
+		ub_worker_wake(ub_ctl_worker(br));
 	}
 	if (w == ub_ctl_worker(br))
 		deadline = ctl_housekeeping(br);
@@ -184,7 +192,12 @@ static int worker_loop(struct ub_worker *w)
 		bool stop;
 
 		ub_bridge_pass(br);
-		ub_bridge_lock(br);
+		/* A busy-polling worker never sleeps, not for the lock
+		 * either. */
+		if (br->busy_poll && w != ub_ctl_worker(br))
+			ub_bridge_lock_spin(br);
+		else
+			ub_bridge_lock(br);
 		w->mono_ns = ub_bridge_clock(br);
 		if (br->caps.n)
 			clock_gettime(CLOCK_REALTIME, &br->caps.wall);

@@ -63,6 +63,14 @@ void ub_bridge_lock(struct ub_bridge *br)
 	__atomic_sub_fetch(&br->lock_waiters, 1, __ATOMIC_RELAXED);
 }
 
+void ub_bridge_lock_spin(struct ub_bridge *br)
+{
+	__atomic_add_fetch(&br->lock_waiters, 1, __ATOMIC_RELAXED);
+	while (pthread_mutex_trylock(&br->lock))
+		sched_yield();
+	__atomic_sub_fetch(&br->lock_waiters, 1, __ATOMIC_RELAXED);
+}
+
 void ub_bridge_pass(struct ub_bridge *br)
 {
 	while (__atomic_load_n(&br->lock_waiters, __ATOMIC_RELAXED))

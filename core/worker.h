@@ -67,6 +67,9 @@ void ub_worker_ask(struct ub_worker *w);
 /* The bridge lock. */
 void ub_bridge_lock(struct ub_bridge *br);
 void ub_bridge_unlock(struct ub_bridge *br);
+/* The same without ever sleeping: it yields the CPU while the lock is
+ * held (a busy-polling worker, which must not go to sleep). */
+void ub_bridge_lock_spin(struct ub_bridge *br);
 /*
  * A worker calls this between turns, without the lock: it lets any thread
  * waiting for the lock have it first. A mutex is not fair, and a worker

@@ -401,8 +401,7 @@ static int pring_setup__(struct ub_port_io *p, bool tx, struct pring **out)
 		return -ENOMEM;
 	r->tx_fd = -1;
 	r->frame_size = pring_frame_size__(p->mtu);
-	bytes = p->ring_bytes ? p->ring_bytes :
-				UB_RING_FRAMES_DEFAULT * r->frame_size;
+	bytes = p->ring_bytes ? p->ring_bytes : UB_RING_BYTES_DEFAULT;
 	r->nframes = pring_req__(r->frame_size, bytes, &req);
 	rx_len = (size_t)req.tp_block_nr * req.tp_block_size;
 	r->map_len = rx_len;

@@ -91,8 +91,7 @@ static void usage(FILE *out)
 "                         flooded frames only (default); or one send per\n"
 "                         frame out of the receive buffer\n"
 "      --ring-size KIB    memory of each interface port's receive ring,\n"
-"                         in KiB (default: room for %u frames, 1 MiB at\n"
-"                         MTU 1500; a TX ring gets a quarter),\n"
+"                         in KiB (default %u; a TX ring gets a quarter),\n"
 "                         allocated by the kernel and resident: less for\n"
 "                         many ports, more for deeper bursts\n"
 "      --busy-poll[=USEC] poll for frames and completions instead of\n"
@@ -136,7 +135,7 @@ static void usage(FILE *out)
 "error.\n",
 		UB_CTL_RUNDIR, UB_BRIDGE_DEFAULT,
 		UB_FDB_DEFAULT_AGEING_MS / 1000, UB_FDB_DEFAULT_MAX,
-		UB_STATE_DIR, UB_RING_FRAMES_DEFAULT, UB_WORKERS_MAX);
+		UB_STATE_DIR, UB_RING_BYTES_DEFAULT / 1024, UB_WORKERS_MAX);
 }
 
 /* A decimal number from 'min' to 'max'; the range said when it is not. */

@@ -192,18 +192,17 @@ struct ub_port_io {
 	const struct ub_port_ops *ops;
 	void *priv; /* the back end's own state, if any */
 	/* In, for ring back ends: the RX ring's size in bytes (the TX ring,
-	 * if any, gets a quarter); 0: room for UB_RING_FRAMES_DEFAULT. */
+	 * if any, gets a quarter); 0: UB_RING_BYTES_DEFAULT. */
 	uint32_t ring_bytes;
 	struct ub_port_tx tx;
 };
 
-/* The default RX ring holds this many frames, whatever the MTU (1 MiB at
- * 1500, 6 MiB at 9000; with the TX ring, 1.25 MiB a port at 1500): a
- * burst of a few hundred frames that arrives while the bridge is not
- * running waits there. A ring of 128 forwarded as fast in the benchmarks
- * (bench/RESULTS.md, issue 12) but lost most of a burst of 500 frames
- * sent back to back; a ring that grows under load is to come. */
-#define UB_RING_FRAMES_DEFAULT 512U
+/* 2048 slots at an MTU of 1500: a burst of that many frames arriving while
+ * the bridge is not running waits there. Rings of 128 and 512 forwarded
+ * as fast in the benchmarks (bench/RESULTS.md, issue 12) but lost bursts
+ * of 500 and 1800 frames sent back to back that this one takes whole; a
+ * small ring that grows under load is to come. */
+#define UB_RING_BYTES_DEFAULT (4U << 20)
 
 /* A received frame, ready for core: starts with the virtio-net header. */
 struct ub_frame {
