@@ -252,6 +252,7 @@ void ub_bridge_free(struct ub_bridge *br)
 	if (br->gw.nat)
 		ub_nat_set(br, false, NULL, 0);
 	ub_cap_stop_port(&br->caps, UB_CAP_ALL);
+	ub_cap_free_ended(&br->caps);
 	ub_ports_close_all(br);
 	for (uint32_t i = 0; i < UB_PORTS_MAX; i++)
 		free(ub_port_by_id(&br->ports, i)->netns);

@@ -60,11 +60,23 @@ struct ub_cap_slot *ub_cap_start(struct ub_caps *c,
 
 bool ub_cap_stop(struct ub_caps *c, struct ub_cap_slot *s)
 {
-	ub_capture_free(s->cap);
+	/* The data path stops offering it frames at once; its writer ends
+	 * later, without the lock (or now, if too many wait for that). */
+	if (c->nended < UB_CAPTURES_MAX)
+		c->ended[c->nended++] = s->cap;
+	else
+		ub_capture_free(s->cap);
 	s->cap = NULL;
 	c->n--;
 	ub_log(UB_LOG_INFO, "%s: capture %u stopped", c->bridge, s->id);
 	return s->saved;
+}
+
+void ub_cap_free_ended(struct ub_caps *c)
+{
+	for (uint32_t i = 0; i < c->nended; i++)
+		ub_capture_free(c->ended[i]);
+	c->nended = 0;
 }
 
 void ub_cap_stop_port(struct ub_caps *c, uint32_t port)

@@ -45,6 +45,9 @@ struct ub_caps {
 	struct timespec wall;  /* frames' timestamps, read per loop turn */
 	bool reap_asked;       /* a worker woke the control thread to reap */
 	struct ub_cap_slot slot[UB_CAPTURES_MAX];
+	/* Stopped, their writers still to be ended (ub_cap_free_ended). */
+	struct ub_capture *ended[UB_CAPTURES_MAX];
+	uint32_t nended;
 };
 
 struct ub_cap_req {
@@ -63,6 +66,11 @@ struct ub_cap_slot *ub_cap_start(struct ub_caps *c,
 /* Writes out what the capture holds, closes its file, frees the slot.
  * True when the capture was in the state file. */
 bool ub_cap_stop(struct ub_caps *c, struct ub_cap_slot *s);
+/* Ends the writers of the captures stopped since the last call: each
+ * writes what it holds and closes its files, which takes as long as the
+ * disk (or a stream's reader) does. The control thread calls it without
+ * the bridge lock; it alone stops captures. */
+void ub_cap_free_ended(struct ub_caps *c);
 /* Stops the captures of port 'port' (UB_CAP_ALL: every capture). */
 void ub_cap_stop_port(struct ub_caps *c, uint32_t port);
 /* A capture by the id ubctl shows; NULL when none. */

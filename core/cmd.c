@@ -581,14 +581,18 @@ static int cmd_capture_stop(struct ub_bridge *br, const struct ub_cmd_args *a,
 {
 	struct ub_cap_slot *s;
 
-	if (a->v[UB_CMD_K_ID].all) {
+	if (a->v[UB_CMD_K_ID].all)
 		ub_cap_stop_port(&br->caps, UB_CAP_ALL);
-		return 0;
-	}
-	if (!(s = ub_cap_find(&br->caps, (uint32_t)a->v[UB_CMD_K_ID].u)))
+	else if ((s = ub_cap_find(&br->caps, (uint32_t)a->v[UB_CMD_K_ID].u)))
+		ub_cap_stop(&br->caps, s);
+	else
 		return fail(ctx->r, -ENOENT, "no capture %s",
 			    a->v[UB_CMD_K_ID].str);
-	ub_cap_stop(&br->caps, s);
+	/* The files are whole once the answer comes: the writers end now,
+	 * without the lock (see worker.h). */
+	ub_bridge_unlock(br);
+	ub_cap_free_ended(&br->caps);
+	ub_bridge_lock(br);
 	return 0;
 }
 

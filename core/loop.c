@@ -117,6 +117,11 @@ static uint64_t ctl_housekeeping(struct ub_bridge *br)
 	br->caps.reap_asked = false;
 	if (br->caps.n && ub_cap_reap(&br->caps))
 		br->state_dirty = true;
+	if (br->caps.nended) {
+		ub_bridge_unlock(br);
+		ub_cap_free_ended(&br->caps);
+		ub_bridge_lock(br);
+	}
 	if (br->state_dirty) {
 		br->state_dirty = false;
 		ub_state_save(br);
