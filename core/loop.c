@@ -112,8 +112,8 @@ static uint64_t ctl_housekeeping(struct ub_bridge *br)
 {
 	uint64_t deadline, ctl;
 
-	if (br->ports.nclosing)
-		ub_port_reap(br);
+	/* Ports a worker found gone, and detached ports that are done. */
+	ub_port_reap(br);
 	br->caps.reap_asked = false;
 	if (br->caps.n && ub_cap_reap(&br->caps))
 		br->state_dirty = true;
