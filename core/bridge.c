@@ -35,6 +35,7 @@ void ub_bridge_cfg_default(struct ub_bridge_cfg *cfg)
 	cfg->ctl_group = (gid_t)-1;
 	cfg->packet_rx = UB_PACKET_RX_RING;
 	cfg->packet_tx = UB_PACKET_TX_FLOOD;
+	cfg->ring_idle_kib = UB_RING_IDLE_BYTES_DEFAULT / 1024;
 }
 
 uint64_t ub_bridge_clock(struct ub_bridge *br)
@@ -136,6 +137,7 @@ static void data_path_cfg(struct ub_bridge *br, const struct ub_bridge_cfg *cfg)
 		br->tx_ring_unicast = cfg->packet_tx == UB_PACKET_TX_RING;
 	}
 	br->ring_bytes = cfg->ring_kib * 1024;
+	br->ring_idle_bytes = cfg->ring_idle_kib * 1024;
 	br->busy_poll = cfg->busy_poll_us == UB_BUSY_POLL_ALWAYS;
 	br->spin_ns = br->busy_poll ? 0 : (uint64_t)cfg->busy_poll_us * 1000;
 }

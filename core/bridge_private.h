@@ -54,7 +54,9 @@ struct ub_bridge {
 	/* Settings from the command line. */
 	const struct ub_port_ops *packet_ops; /* for AF_PACKET ports */
 	bool tx_ring_unicast; /* frames to one port use TX rings too */
-	uint32_t ring_bytes;  /* each ring port's RX ring; 0: the default */
+	uint32_t ring_bytes;  /* each ring port's full RX ring; 0: the default */
+	uint32_t ring_idle_bytes; /* its idle ring; 0: none */
+	uint64_t upkeep_ms;   /* the next upkeep of every port (loop.c) */
 	bool busy_poll;       /* never sleep: poll rings and completions */
 	uint64_t spin_ns;     /* else: poll this long after the last frame */
 	/* The state file ("" when none), and whether the configuration

@@ -230,7 +230,7 @@ static int cmd_port_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 		ub_ctl_reply_record(ctx->r,
 				    "name=%s kind=%s ifindex=%d mtu=%u "
 				    "state=%s learned_entries=%u max_learned=%u "
-				    "policy=%s worker=%u "
+				    "policy=%s worker=%u ring_kib=%u "
 				    "rx_packets=%llu rx_bytes=%llu "
 				    "rx_learn_refused=%llu "
 				    "tx_packets=%llu tx_bytes=%llu%s",
@@ -238,6 +238,7 @@ static int cmd_port_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 				    p->io.mtu, p->link_up ? "forwarding" : "down",
 				    cap.learned_entries, cap.max_learned,
 				    ub_cap_policy_names[cap.policy], p->worker,
+				    p->io.rx_ring_bytes / 1024,
 				    (unsigned long long)p->rx_packets,
 				    (unsigned long long)p->rx_bytes,
 				    (unsigned long long)p->learn_refused,

@@ -136,6 +136,8 @@ unsigned ub_dp_poll(struct ub_bridge *br, struct ub_worker *w,
 						&batch[n].f)) != UB_RX_NONE)
 			if (ub_dp_take(br, w, p, st, &batch[n]))
 				n++;
+		if (ub_unlikely(p->io.rx_upkeep))
+			ub_port_upkeep_ask(br, p);
 	}
 	return n;
 }

@@ -34,6 +34,8 @@
 #define UB_AGE_STEP 4096
 /* Starvation of a receive is retried at least this often (ms). */
 #define UB_RETRY_MS 1000
+/* Every port's receive gets upkeep this often (ms). */
+#define UB_UPKEEP_MS 1000
 
 int ub_loop_arm_signal(struct ub_bridge *br)
 {
@@ -111,9 +113,15 @@ static bool on_cqe(struct ub_bridge *br, struct ub_worker *w,
 static uint64_t ctl_housekeeping(struct ub_bridge *br)
 {
 	uint64_t deadline, ctl;
+	bool all = br->now >= br->upkeep_ms;
 
 	/* Ports a worker found gone, and detached ports that are done. */
 	ub_port_reap(br);
+	/* Receive rings that follow the traffic: the ports that asked, and
+	 * every port once a second. */
+	if (all)
+		br->upkeep_ms = br->now + UB_UPKEEP_MS;
+	ub_port_upkeep(br, all);
 	br->caps.reap_asked = false;
 	if (br->caps.n && ub_cap_reap(&br->caps))
 		br->state_dirty = true;
@@ -131,6 +139,8 @@ static uint64_t ctl_housekeeping(struct ub_bridge *br)
 	if (br->now >= ub_fdb_next_deadline(br->fdb))
 		ub_fdb_age_max(br->fdb, br->now, UB_AGE_STEP);
 	deadline = ub_fdb_next_deadline(br->fdb);
+	if (br->upkeep_ms < deadline)
+		deadline = br->upkeep_ms;
 	ctl = ub_ctl_expire(br);
 	return ctl < deadline ? ctl : deadline;
 }

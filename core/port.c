@@ -335,7 +335,9 @@ uint32_t ub_port_open_many(struct ub_bridge *br, struct ub_port_prep *pp,
 	for (uint32_t i = 0; i < n; i++) {
 		pp[i].br = br;
 		pp[i].io = (struct ub_port_io){ .ops = ops, .fd = -1,
-						.ring_bytes = br->ring_bytes };
+						.ring_bytes = br->ring_bytes,
+						.ring_idle_bytes =
+							br->ring_idle_bytes };
 		pp[i].ret = 0;
 		for (uint32_t k = 0; k < i && !pp[i].ret; k++)
 			if (!strcmp(pp[k].ifname, pp[i].ifname)) {
@@ -496,6 +498,67 @@ void ub_port_reap(struct ub_bridge *br)
 		ub_bridge_unlock(br);
 		io.ops->close(&io);
 		ub_bridge_lock(br);
+	}
+}
+
+void ub_port_upkeep_ask(struct ub_bridge *br, struct ub_port *p)
+{
+	if (p->upkeep_asked)
+		return;
+	p->upkeep_asked = br->ports.upkeep = true;
+	ub_worker_wake(ub_ctl_worker(br));
+}
+
+static void upkeep_one(void *arg, uint32_t i)
+{
+	struct ub_port **job = arg;
+
+	job[i]->io.ops->rx_upkeep_run(&job[i]->io);
+}
+
+void ub_port_upkeep(struct ub_bridge *br, bool all)
+{
+	struct ub_ports *t = &br->ports;
+	struct ub_port *job[UB_PAR_THREADS];
+	uint32_t i = 0, n;
+
+	if (!all && !t->upkeep)
+		return;
+	t->upkeep = false;
+	/* Only this thread changes the port table, also while it lets the
+	 * lock go: fwd[] and the ports in job[] stay as they are. */
+	while (i < t->n) {
+		for (n = 0; i < t->n && n < UB_PAR_THREADS; i++) {
+			struct ub_port *p = ub_port_nth(t, i);
+
+			if (!p->io.ops->rx_upkeep_begin ||
+			    (!all && !p->upkeep_asked))
+				continue;
+			p->upkeep_asked = false;
+			if (p->io.ops->rx_upkeep_begin(ub_port_ring(br, p),
+						       &p->io, br->now))
+				job[n++] = p;
+		}
+		if (!n)
+			continue;
+		ub_bridge_unlock(br);
+		par_run(n, upkeep_one, job);
+		ub_bridge_lock(br);
+		for (uint32_t k = 0; k < n; k++) {
+			struct ub_port *p = job[k];
+			int ret = p->io.ops->rx_upkeep_end(ub_port_ring(br, p),
+							   &p->io);
+
+			if (ret > 0) {
+				ub_log(UB_LOG_DEBUG, "%s: port %s: receive "
+				       "ring of %d KiB", br->name, p->name, ret);
+				ub_port_cancel_rx(br, ub_ctl_worker(br), p);
+			} else if (ret < 0) {
+				ub_log_rl(UB_LOG_WARN, "%s: port %s: cannot "
+					  "resize its receive ring: %s",
+					  br->name, p->name, strerror(-ret));
+			}
+		}
 	}
 }
 

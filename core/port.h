@@ -57,6 +57,7 @@ struct ub_port {
 	bool rx_armed;   /* a receive is pending in the ring */
 	bool reap_asked; /* CLOSING: its worker woke the control thread */
 	bool gone;       /* its worker found the interface gone */
+	bool upkeep_asked; /* its worker woke the control thread for it */
 	bool rx_starved; /* receive ended for lack of buffers: re-arm later */
 	/* Asked of the port's worker by another thread. */
 	bool rx_arm_wanted, rx_cancel_wanted;
@@ -83,6 +84,7 @@ struct ub_ports {
 	uint32_t n;        /* FORWARDING ports, their ids in fwd[0..n) */
 	uint32_t nclosing; /* CLOSING ports */
 	bool gone;         /* a port has 'gone' set */
+	bool upkeep;       /* a port has 'upkeep_asked' set */
 	uint32_t fwd[UB_PORTS_MAX];
 	struct ub_port slot[UB_PORTS_MAX];
 };
@@ -154,6 +156,13 @@ void ub_port_reap_ask(struct ub_bridge *br, struct ub_port *p);
 /* Detaches the ports found gone, and closes the detached ports that are
  * done (the control thread's; the lock is let go while each closes). */
 void ub_port_reap(struct ub_bridge *br);
+/* A worker found p->io.rx_upkeep set: it asks the control thread for
+ * ub_port_upkeep() (once). */
+void ub_port_upkeep_ask(struct ub_bridge *br, struct ub_port *p);
+/* The control thread: upkeep of the receives that asked for it, and with
+ * 'all' of every port's (ub_port_ops.rx_upkeep_*). The slow steps run
+ * without the lock, many ports' at once. */
+void ub_port_upkeep(struct ub_bridge *br, bool all);
 /* Closes every port, from several threads at once; the workers have
  * stopped. */
 void ub_ports_close_all(struct ub_bridge *br);

@@ -23,9 +23,10 @@ void ub_port_close_fd__(struct ub_port_io *p);
 
 /* ---- buffer areas: memory of a back end's own, counted like the pool ---- */
 
-/* 2^19 buffers per area (a ring of 1 GiB in 2 KiB slots), and 8192
- * areas: a worker may have as many ring ports as a bridge. */
-#define UB_AREA_SHIFT 19
+/* 2^18 buffers per area (a ring of 512 MiB in 2 KiB slots), and 16384
+ * areas: a worker may have as many ring ports as a bridge, each with two
+ * rings while it moves from one to the other. */
+#define UB_AREA_SHIFT 18
 #define UB_AREA_BUFS_MAX (1U << UB_AREA_SHIFT)
 
 static inline uint32_t ub_buf_handle__(uint32_t area, uint32_t idx)

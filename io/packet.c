@@ -24,10 +24,13 @@
 #include <linux/if_ether.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
+#include <linux/filter.h>
 #include <endian.h>
 
 #include <liburing.h>
@@ -57,11 +60,31 @@ static void packet_sndbuf__(int fd)
 		setopt__(fd, SOL_SOCKET, SO_SNDBUF, UB_PACKET_SOCKBUF);
 }
 
-/*
- * The port's socket with the options both back ends share, not yet bound:
- * with protocol 0 nothing arrives until packet_bind__(), so a ring can be
- * set up first.
- */
+/* A socket with the options both back ends share, not yet bound: with
+ * protocol 0 nothing arrives until packet_bind__(), so a ring can be set
+ * up first. */
+static int packet_fd__(void)
+{
+	int fd, ret;
+
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if ((ret = setopt__(fd, SOL_PACKET, PACKET_VNET_HDR, 1)) ||
+	    (ret = setopt__(fd, SOL_PACKET, PACKET_AUXDATA, 1)) ||
+	    (ret = setopt__(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1))) {
+		close(fd);
+		return ret;
+	}
+	/* The FORCE variants lift the sysctl caps; fall back when refused. */
+	if (setopt__(fd, SOL_SOCKET, SO_RCVBUFFORCE, UB_PACKET_SOCKBUF))
+		setopt__(fd, SOL_SOCKET, SO_RCVBUF, UB_PACKET_SOCKBUF);
+	packet_sndbuf__(fd);
+	return fd;
+}
+
+/* The port's first socket, on interface 'ifname', whose MTU and MAC it
+ * reads into 'p'. */
 static int packet_socket__(const char *ifname, struct ub_port_io *p)
 {
 	int fd, ret, ifindex;
@@ -73,41 +96,32 @@ static int packet_socket__(const char *ifname, struct ub_port_io *p)
 	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex)
 		return errno && errno != ENODEV ? -errno : -ENODEV;
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	fd = packet_fd__();
 	if (fd < 0)
-		return -errno;
-	if ((ret = setopt__(fd, SOL_PACKET, PACKET_VNET_HDR, 1)) ||
-	    (ret = setopt__(fd, SOL_PACKET, PACKET_AUXDATA, 1)) ||
-	    (ret = setopt__(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)))
-		goto err;
-	/* The FORCE variants lift the sysctl caps; fall back when refused. */
-	if (setopt__(fd, SOL_SOCKET, SO_RCVBUFFORCE, UB_PACKET_SOCKBUF))
-		setopt__(fd, SOL_SOCKET, SO_RCVBUF, UB_PACKET_SOCKBUF);
-	packet_sndbuf__(fd);
+		return fd;
 	ret = ub_if_query__(fd, ifname, &p->mtu, &p->mac);
-	if (ret)
-		goto err;
+	if (ret) {
+		close(fd);
+		return ret;
+	}
 	p->fd = fd;
 	p->ifindex = ifindex;
 	return 0;
-err:
-	close(fd);
-	return ret;
 }
 
-/* Binds the socket to its interface for every protocol, promiscuous. */
-static int packet_bind__(struct ub_port_io *p)
+/* Binds socket 'fd' to interface 'ifindex' for every protocol,
+ * promiscuous. */
+static int packet_bind__(int fd, int ifindex)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	struct packet_mreq mr = { .mr_type = PACKET_MR_PROMISC };
 
 	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = p->ifindex;
-	if (bind(p->fd, (struct sockaddr *)&sll, sizeof(sll)))
+	sll.sll_ifindex = ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
 		return -errno;
-	mr.mr_ifindex = p->ifindex;
-	if (setsockopt(p->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
-		       sizeof(mr)))
+	mr.mr_ifindex = ifindex;
+	if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)))
 		return -errno;
 	return 0;
 }
@@ -118,7 +132,7 @@ static int packet_open(const char *ifname, struct ub_port_io *p)
 
 	if (ret)
 		return ret;
-	ret = packet_bind__(p);
+	ret = packet_bind__(p->fd, p->ifindex);
 	if (ret)
 		ub_port_close_fd__(p);
 	return ret;
@@ -205,15 +219,21 @@ static int packet_send(struct ub_ring *ring, struct ub_port_io *p,
 	return ub_ring_send(ring, p->fd, f->data, f->len, ud);
 }
 
-static uint64_t packet_rx_dropped(struct ub_port_io *p)
+/* Frames the kernel dropped for socket 'fd' since the last call:
+ * reading the statistics resets them. */
+static uint64_t packet_drops__(int fd)
 {
 	struct tpacket_stats st;
 	socklen_t len = sizeof(st);
 
-	/* Reading the statistics resets them: each call gives the news. */
-	if (getsockopt(p->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
+	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
 		return 0;
 	return st.tp_drops;
+}
+
+static uint64_t packet_rx_dropped(struct ub_port_io *p)
+{
+	return packet_drops__(p->fd);
 }
 
 const struct ub_port_ops ub_port_packet_ops = {
@@ -251,54 +271,148 @@ const struct ub_port_ops ub_port_packet_ops = {
  * frame on the socket as well: we read it from there with recv() into one
  * of a few large "spill" buffers (also in the area), in ring order, so
  * frames are never reordered.
+ *
+ * A ring that follows the traffic. The kernel allocates a ring whole, and
+ * it stays resident: 4 MiB per port would be 4 GiB for a thousand idle
+ * containers. So a port starts with an idle ring of tiny slots
+ * (UB_PRING_IDLE_SLOT), p->ring_idle_bytes of them: as many slots as the
+ * full ring has, so a burst of as many frames fits, but any frame larger
+ * than an ARP request spills as above, and waits in the socket queue,
+ * whose memory comes and goes with the frames. When the idle ring is
+ * found half full or spills often, the port moves to its full ring
+ * (slots for its MTU, p->ring_bytes); after UB_PRING_QUIET_MS of little
+ * traffic it moves back.
+ *
+ * A move replaces the receiving socket, without losing or reordering a
+ * frame. The port's socket is in a fanout group of its own
+ * (PACKET_FANOUT_CBPF) whose program sends every frame to exactly one
+ * member: "return 0" while it is alone or the first. The new socket is
+ * made with its ring and a filter that drops everything, bound, joined to
+ * the group (second), and unfiltered; then the program becomes "return
+ * 1", and once that setsockopt() returns (the kernel waited for a grace
+ * period) no frame goes to the old ring any more. The worker reads the
+ * old ring to its end, then only the new one, and the old socket closes
+ * once its slots are back and no request of the worker's holds it (sends
+ * have a socket of their own, and the wake-up moved): a socket a request
+ * holds is released only when the request ends, and would stay in the
+ * group until then. The program goes back to "return 0" for the next
+ * move: the new socket is first once the old one left. The slow
+ * steps (sockets, rings, grace periods) run in the control thread without
+ * the bridge lock (rx_upkeep_*), beside the data path.
+ *
+ * A port attached while its link was down joins its group once the link
+ * is up (a socket that is not running cannot join), at upkeep's next
+ * look: a frame arriving in that very instant may be missed. Kernels
+ * before 6.2 cannot
+ * keep a group from seeing the bridge's own transmits
+ * (PACKET_FANOUT_FLAG_IGNORE_OUTGOING), so there the full ring is
+ * allocated at once, as is with --ring-idle 0.
  */
 
-/* Ring memory per port (allocated by the kernel, resident): p->ring_bytes
- * for the RX ring, a quarter of that for the TX ring; at least this many
- * slots in either. */
+/* At least this many slots in a ring. */
 #define UB_PRING_FRAMES_MIN 64U
 /* Where tpacket_snd reads a TX slot's data (no PACKET_TX_HAS_OFF): right
  * after the aligned slot header. */
 #define UB_PRING_TX_DATA (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))
-/* Large buffers per port for frames that do not fit a slot. */
+/* Large buffers per ring for frames that do not fit a slot. */
 #define UB_PRING_SPILL 8U
 /* Room in front of a spilled frame for a VLAN tag to go back in. */
 #define UB_PRING_HEADROOM 64U
+/* The idle ring's slots: room for 52 bytes of a frame after what
+ * tpacket_rcv puts in front (76 bytes with the virtio-net header). */
+#define UB_PRING_IDLE_SLOT 128U
+/* The idle ring moves to the full one at this many spills between two
+ * looks of upkeep (a second or less apart), or when it is half full. */
+#define UB_PRING_GROW_SPILLS 256U
+/* The full ring moves back after this long below UB_PRING_QUIET_FPS
+ * frames a second. */
+#define UB_PRING_QUIET_MS 30000U
+#define UB_PRING_QUIET_FPS 100U
+/* Upkeep counts traffic at most this often. */
+#define UB_PRING_LOOK_MS 1000U
+/* After a move failed, the next try waits this long. */
+#define UB_PRING_RETRY_MS 10000U
+#ifndef PACKET_FANOUT_FLAG_IGNORE_OUTGOING
+#define PACKET_FANOUT_FLAG_IGNORE_OUTGOING 0x4000 /* Linux 6.2 */
+#endif
+#define UB_PRING_FANOUT (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_IGNORE_OUTGOING)
 
-struct pring {
-	uint8_t *map;       /* the RX ring, frame i at i * frame_size */
-	size_t map_len;     /* the RX ring, then the TX ring if any */
+/* One receiving socket with its RX ring; its slots and spill buffers are
+ * one area of the worker's ring. */
+struct prx {
+	int fd;
+	uint8_t *map;       /* the ring, slot i at i * frame_size */
 	uint8_t *spill;     /* UB_PRING_SPILL buffers of UB_BUF_SIZE */
+	struct tpacket_req req;
 	uint32_t frame_size;
 	uint32_t nframes;
 	uint32_t head;      /* next slot to look at */
 	uint32_t area;      /* slots 0..nframes-1, then the spill buffers */
-	/* The TX ring (ub_port_packet_rings_ops; tx_nframes 0: none), in the
-	 * same mapping after the RX ring, with slots of the same size. */
-	uint8_t *tx;
-	uint32_t tx_nframes;
-	uint32_t tx_head;   /* next slot to fill */
-	int tx_fd;          /* sends of frames the TX ring cannot take; -1 */
+	bool idle;          /* the idle ring */
 };
 
-static struct tpacket2_hdr *pring_slot__(const struct pring *r, uint32_t i)
+enum pring_job { PRING_JOB_NONE, PRING_JOB_OPEN, PRING_JOB_CLOSE };
+
+struct pring {
+	/* Frames are read from 'cur'; 'next' (a move's new ring) once cur
+	 * is drained; 'old' (the ring before cur) closes once none of its
+	 * buffers is referenced. */
+	struct prx *cur, *next, *old;
+	/* The worker's news for upkeep. */
+	uint32_t spills;      /* of an idle ring, since upkeep's last look */
+	uint64_t frames;      /* taken, all rings together */
+	bool crowded;         /* an idle ring was seen half full */
+	/* Upkeep's own. */
+	bool moves;           /* false: the ring never changes */
+	uint32_t idle_bytes, full_bytes, full_slot;
+	uint64_t look_ms;     /* its last look at the counts */
+	uint64_t frames_seen; /* 'frames' then */
+	uint64_t busy_ms;     /* the last look with more than a trickle */
+	uint64_t retry_ms;    /* no move before this */
+	uint64_t drops;       /* of rings closed, not yet reported */
+	bool grouped;         /* the fanout group exists; its id: */
+	uint16_t group;
+	/* A move's slow step, between rx_upkeep_begin and _end. */
+	enum pring_job job;
+	struct prx *job_rx;   /* the ring it makes, or closes */
+	int job_fd;           /* cur's socket */
+	uint64_t job_ms;      /* when it began */
+	int job_err;
+	/* The socket polled for frames: until the wake-up moved to the next
+	 * ring, the old one is still in a request of the worker's. */
+	const struct prx *polled;
+	/* Plain sends go through a socket of their own, so that none of the
+	 * worker's requests holds a receiving socket that closes (a socket
+	 * closed while a request holds it is released later: until then it
+	 * stays in the fanout group, and gets frames). */
+	int send_fd;
+	/* The TX ring (ub_port_packet_rings_ops; tx_nframes 0: none), on a
+	 * sending socket of its own that stays while RX rings come and go. */
+	int tx_fd;
+	uint8_t *tx;
+	size_t tx_len;
+	uint32_t tx_nframes;
+	uint32_t tx_head;     /* next slot to fill */
+};
+
+static struct tpacket2_hdr *prx_slot__(const struct prx *c, uint32_t i)
 {
-	return (struct tpacket2_hdr *)(r->map + (size_t)i * r->frame_size);
+	return (struct tpacket2_hdr *)(c->map + (size_t)i * c->frame_size);
 }
 
 static struct tpacket2_hdr *pring_tx_slot__(const struct pring *r, uint32_t i)
 {
-	return (struct tpacket2_hdr *)(r->tx + (size_t)i * r->frame_size);
+	return (struct tpacket2_hdr *)(r->tx + (size_t)i * r->full_slot);
 }
 
-static void pring_release__(void *arg, uint32_t idx)
+static void prx_release__(void *arg, uint32_t idx)
 {
-	struct pring *r = arg;
+	struct prx *c = arg;
 
 	/* A spill buffer is free once unreferenced; a slot goes back to the
 	 * kernel, after our last read of it. */
-	if (idx < r->nframes)
-		__atomic_store_n(&pring_slot__(r, idx)->tp_status,
+	if (idx < c->nframes)
+		__atomic_store_n(&prx_slot__(c, idx)->tp_status,
 				 TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 }
 
@@ -319,43 +433,6 @@ static uint32_t pring_frame_size__(uint32_t mtu)
 	while (size < need)
 		size <<= 1;
 	return size;
-}
-
-static void pring_free__(struct pring *r)
-{
-	if (r->map && r->map != MAP_FAILED)
-		munmap(r->map, r->map_len);
-	if (r->spill && r->spill != MAP_FAILED)
-		munmap(r->spill, (size_t)UB_PRING_SPILL * UB_BUF_SIZE);
-	if (r->tx_fd >= 0)
-		close(r->tx_fd);
-	free(r);
-}
-
-/*
- * The socket for the frames the TX ring cannot take: on a socket with a
- * TX ring every send() is tpacket_snd, which sends the ring's slots and
- * ignores the data it was given. Bound with protocol 0, it receives
- * nothing.
- */
-static int pring_tx_socket__(const struct ub_port_io *p)
-{
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
-	int fd, ret;
-
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	ret = setopt__(fd, SOL_PACKET, PACKET_VNET_HDR, 1);
-	sll.sll_ifindex = p->ifindex;
-	if (!ret && bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
-		ret = -errno;
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	packet_sndbuf__(fd);
-	return fd;
 }
 
 /*
@@ -386,80 +463,288 @@ static uint32_t pring_req__(uint32_t frame_size, uint32_t bytes,
 	return req->tp_frame_nr;
 }
 
-/* Sets up the RX ring, and the TX ring if 'tx', on the unbound socket of
- * 'p'. */
-static int pring_setup__(struct ub_port_io *p, bool tx, struct pring **out)
+static size_t req_bytes__(const struct tpacket_req *req)
 {
-	struct tpacket_req req = { 0 }, treq = { 0 };
-	uint32_t bytes;
-	size_t rx_len;
-	struct pring *r;
+	return (size_t)req->tp_block_nr * req->tp_block_size;
+}
+
+/* A ring of about 'bytes' in slots of 'frame_size', not made yet: its
+ * geometry, enough to register its area. NULL: no memory. */
+static struct prx *prx_new__(uint32_t frame_size, uint32_t bytes, bool idle)
+{
+	struct prx *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->fd = -1;
+	c->frame_size = frame_size;
+	c->nframes = pring_req__(frame_size, bytes, &c->req);
+	c->idle = idle;
+	return c;
+}
+
+/* Closes what prx_make__() made; 'c' stays, as prx_new__() left it. */
+static void prx_unmake__(struct prx *c)
+{
+	/* The ring is unmapped first: a mapping holds the socket open, and
+	 * the socket's release would otherwise wait for the munmap(). */
+	if (c->map)
+		munmap(c->map, req_bytes__(&c->req));
+	if (c->spill)
+		munmap(c->spill, (size_t)UB_PRING_SPILL * UB_BUF_SIZE);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->map = c->spill = NULL;
+	c->fd = -1;
+}
+
+static void prx_free__(struct prx *c)
+{
+	if (c)
+		prx_unmake__(c);
+	free(c);
+}
+
+/*
+ * Makes c's ring on unbound socket 'fd' (taken over, closed on failure
+ * too): the version and the copy threshold, then the ring, in the order
+ * the kernel asks for (the options are refused once a ring exists), and
+ * the mappings.
+ */
+static int prx_make__(struct prx *c, int fd)
+{
+	void *m;
 	int ret;
 
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	r->tx_fd = -1;
-	r->frame_size = pring_frame_size__(p->mtu);
-	bytes = p->ring_bytes ? p->ring_bytes : UB_RING_BYTES_DEFAULT;
-	r->nframes = pring_req__(r->frame_size, bytes, &req);
-	rx_len = (size_t)req.tp_block_nr * req.tp_block_size;
-	r->map_len = rx_len;
-	if (tx) {
-		r->tx_nframes = pring_req__(r->frame_size, bytes / 4, &treq);
-		r->map_len += (size_t)treq.tp_block_nr * treq.tp_block_size;
-	}
-
-	/* The version, the copy threshold and the loss mode, then the
-	 * rings: the order the kernel asks for (the options are refused
-	 * once a ring exists). PACKET_LOSS: a TX frame the kernel refuses
-	 * is skipped (its slot comes back available) instead of stopping
-	 * the TX ring for good at that slot. */
-	if ((ret = setopt__(p->fd, SOL_PACKET, PACKET_VERSION, TPACKET_V2)) ||
-	    (ret = setopt__(p->fd, SOL_PACKET, PACKET_COPY_THRESH, 1)) ||
-	    (tx && (ret = setopt__(p->fd, SOL_PACKET, PACKET_LOSS, 1))))
+	c->fd = fd;
+	if ((ret = setopt__(fd, SOL_PACKET, PACKET_VERSION, TPACKET_V2)) ||
+	    (ret = setopt__(fd, SOL_PACKET, PACKET_COPY_THRESH, 1)))
 		goto err;
-	if (setsockopt(p->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) ||
-	    (tx && setsockopt(p->fd, SOL_PACKET, PACKET_TX_RING, &treq,
-			      sizeof(treq)))) {
+	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &c->req,
+		       sizeof(c->req))) {
 		ret = -errno;
 		goto err;
 	}
-	/* One mapping for both rings, RX first: what the kernel expects. */
-	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      p->fd, 0);
-	r->spill = mmap(NULL, (size_t)UB_PRING_SPILL * UB_BUF_SIZE,
-			PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (r->map == MAP_FAILED || r->spill == MAP_FAILED) {
+	m = mmap(NULL, req_bytes__(&c->req), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
 		ret = -errno;
 		goto err;
 	}
-	r->tx = r->map + rx_len;
-	if (tx && (ret = r->tx_fd = pring_tx_socket__(p)) < 0)
+	c->map = m;
+	m = mmap(NULL, (size_t)UB_PRING_SPILL * UB_BUF_SIZE,
+		 PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED) {
+		ret = -errno;
 		goto err;
-	*out = r;
+	}
+	c->spill = m;
 	return 0;
 err:
-	pring_free__(r);
+	prx_unmake__(c);
 	return ret;
+}
+
+/* Whether this kernel's fanout groups can leave out what the bridge
+ * sends (PACKET_FANOUT_FLAG_IGNORE_OUTGOING, Linux 6.2): older ones
+ * accept the flag and ignore it. */
+static bool fanout_usable__(void)
+{
+	static int usable = -1;
+	unsigned major = 0, minor = 0;
+	struct utsname u;
+
+	if (usable < 0)
+		usable = !uname(&u) &&
+			 sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+			 (major > 6 || (major == 6 && minor >= 2));
+	return usable;
+}
+
+/* Socket 'fd' joins fanout group 'id', or with 'create' makes a group of
+ * its own and says its id in 'id'. */
+static int fanout_join__(int fd, bool create, uint16_t *id)
+{
+	struct fanout_args fa = {
+		.id = create ? 0 : *id,
+		.type_flags = UB_PRING_FANOUT |
+			      (create ? PACKET_FANOUT_FLAG_UNIQUEID : 0),
+		.max_num_members = 2,
+	};
+	socklen_t len = sizeof(int);
+	int val;
+
+	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &fa, sizeof(fa)))
+		return -errno;
+	if (create) {
+		if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, &len))
+			return -errno;
+		*id = (uint16_t)val;
+	}
+	return 0;
+}
+
+/* Sets option 'name' of socket 'fd' to the classic BPF program "return
+ * k". */
+static int bpf_return__(int fd, int level, int name, uint32_t k)
+{
+	struct sock_filter code = BPF_STMT(BPF_RET | BPF_K, k);
+	struct sock_fprog prog;
+
+	/* The padding after 'len' is copied in too. */
+	memset(&prog, 0, sizeof(prog));
+	prog.len = 1;
+	prog.filter = &code;
+	return setsockopt(fd, level, name, &prog, sizeof(prog)) ? -errno : 0;
+}
+
+/* The group's program: every frame to member 'k' (modulo the members).
+ * Replacing a program waits for a grace period. */
+static int fanout_pick__(int fd, uint32_t k)
+{
+	return bpf_return__(fd, SOL_PACKET, PACKET_FANOUT_DATA, k);
+}
+
+/* A filter on socket 'fd' that lets no frame in ("return 0"), or none. */
+static int drop_all__(int fd, bool on)
+{
+	if (on)
+		return bpf_return__(fd, SOL_SOCKET, SO_ATTACH_FILTER, 0);
+	return setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &(int){ 0 },
+			  sizeof(int)) ? -errno : 0;
+}
+
+/* The TX ring on its socket, in slots of r->full_slot. */
+/* A socket that only sends, on interface 'ifindex': bound with protocol
+ * 0, it receives nothing. */
+static int packet_tx_socket__(int ifindex)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	int fd, ret;
+
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ret = setopt__(fd, SOL_PACKET, PACKET_VNET_HDR, 1);
+	sll.sll_ifindex = ifindex;
+	if (!ret && bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
+		ret = -errno;
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	packet_sndbuf__(fd);
+	return fd;
+}
+
+/* The TX ring, on a sending socket of its own, in slots of
+ * r->full_slot. */
+static int pring_tx_make__(struct pring *r, int ifindex, uint32_t bytes)
+{
+	struct tpacket_req req;
+	void *m;
+	int ret;
+
+	r->tx_fd = packet_tx_socket__(ifindex);
+	if (r->tx_fd < 0)
+		return r->tx_fd;
+	r->tx_nframes = pring_req__(r->full_slot, bytes, &req);
+	/* PACKET_LOSS: a frame the kernel refuses is skipped (its slot
+	 * comes back available) instead of stopping the ring for good at
+	 * that slot. */
+	if ((ret = setopt__(r->tx_fd, SOL_PACKET, PACKET_VERSION, TPACKET_V2)) ||
+	    (ret = setopt__(r->tx_fd, SOL_PACKET, PACKET_LOSS, 1)))
+		return ret;
+	if (setsockopt(r->tx_fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof(req)))
+		return -errno;
+	m = mmap(NULL, req_bytes__(&req), PROT_READ | PROT_WRITE, MAP_SHARED,
+		 r->tx_fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	r->tx = m;
+	r->tx_len = req_bytes__(&req);
+	return 0;
+}
+
+/*
+ * The port's socket makes its fanout group. It cannot while it is not
+ * running (its link is down: -EINVAL), and tries again at upkeep's next
+ * look; any other failure is for good, and the ring never moves. The
+ * group gets its program at once: the kernel waits for a grace period
+ * only when it replaces one, and the seal of the first move needs that
+ * wait.
+ */
+static void pring_group__(struct pring *r)
+{
+	int ret = fanout_join__(r->cur->fd, true, &r->group);
+
+	if (!ret)
+		ret = fanout_pick__(r->cur->fd, 0);
+	r->grouped = !ret;
+	if (ret && ret != -EINVAL)
+		r->moves = false;
+}
+
+static void pring_free__(struct pring *r)
+{
+	prx_free__(r->cur);
+	prx_free__(r->next);
+	prx_free__(r->old);
+	prx_free__(r->job_rx);
+	if (r->tx)
+		munmap(r->tx, r->tx_len);
+	if (r->tx_fd >= 0)
+		close(r->tx_fd);
+	if (r->send_fd >= 0)
+		close(r->send_fd);
+	free(r);
 }
 
 static int pring_open__(const char *ifname, bool tx, struct ub_port_io *p)
 {
-	struct pring *r = NULL;
-	int ret = packet_socket__(ifname, p);
+	struct pring *r;
+	uint32_t bytes;
+	int ret;
 
+	ret = packet_socket__(ifname, p);
 	if (ret)
 		return ret;
-	if ((ret = pring_setup__(p, tx, &r)) || (ret = packet_bind__(p))) {
-		if (r)
-			pring_free__(r);
+	r = calloc(1, sizeof(*r));
+	if (!r) {
 		ub_port_close_fd__(p);
-		return ret;
+		return -ENOMEM;
 	}
+	r->tx_fd = r->send_fd = -1;
+	r->full_slot = pring_frame_size__(p->mtu);
+	r->full_bytes = p->ring_bytes ? p->ring_bytes : UB_RING_BYTES_DEFAULT;
+	r->idle_bytes = p->ring_idle_bytes;
+	r->moves = r->idle_bytes && r->idle_bytes < r->full_bytes &&
+		   fanout_usable__();
+	bytes = r->moves ? r->idle_bytes : r->full_bytes;
+	r->cur = r->moves ? prx_new__(UB_PRING_IDLE_SLOT, bytes, true) :
+			    prx_new__(r->full_slot, bytes, false);
+	if (!r->cur) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	/* The ring takes the socket over from here. */
+	ret = prx_make__(r->cur, p->fd);
+	p->fd = -1;
+	if (ret || (tx && (ret = pring_tx_make__(r, p->ifindex, bytes / 4))) ||
+	    (ret = r->send_fd = packet_tx_socket__(p->ifindex)) < 0 ||
+	    (ret = packet_bind__(r->cur->fd, p->ifindex)))
+		goto err;
+	if (r->moves)
+		pring_group__(r);
+	/* Sends, through packet_send(). */
+	p->fd = r->send_fd;
+	p->rx_ring_bytes = (uint32_t)req_bytes__(&r->cur->req);
 	p->priv = r;
 	return 0;
+err:
+	pring_free__(r);
+	return ret;
 }
 
 static int pring_open(const char *ifname, struct ub_port_io *p)
@@ -472,47 +757,64 @@ static int prings_open(const char *ifname, struct ub_port_io *p)
 	return pring_open__(ifname, true, p);
 }
 
+static int prx_attach__(struct ub_ring *ring, struct prx *c)
+{
+	return ub_ring_area_add__(ring, c->nframes + UB_PRING_SPILL,
+				  prx_release__, c, &c->area);
+}
+
+static void prx_detach__(struct ub_ring *ring, struct prx *c)
+{
+	if (c && c->area) {
+		ub_ring_area_del__(ring, c->area);
+		c->area = 0;
+	}
+}
+
 /* The slots and spill buffers become an area of the receiving ring. */
 static int pring_attach(struct ub_ring *ring, struct ub_port_io *p)
 {
 	struct pring *r = p->priv;
 
-	return ub_ring_area_add__(ring, r->nframes + UB_PRING_SPILL,
-				  pring_release__, r, &r->area);
+	return prx_attach__(ring, r->cur);
 }
 
 static void pring_detach(struct ub_ring *ring, struct ub_port_io *p)
 {
 	struct pring *r = p->priv;
 
-	ub_ring_area_del__(ring, r->area);
-	r->area = 0;
+	prx_detach__(ring, r->cur);
+	prx_detach__(ring, r->next);
+	prx_detach__(ring, r->old);
+	prx_detach__(ring, r->job_rx);
 }
 
 static void pring_close(struct ub_port_io *p)
 {
-	/* The rings are unmapped first: a mapping holds the socket open,
-	 * and the socket's release would otherwise wait for the munmap(). */
 	if (p->priv)
 		pring_free__(p->priv);
 	p->priv = NULL;
-	ub_port_close_fd__(p);
+	p->fd = -1; /* send_fd, closed with the rest */
 }
 
-/* The ring needs no receive request, only a wake-up when it has frames. */
+/* The ring needs no receive request, only a wake-up when it has frames:
+ * from the ring new frames go to, during a move the next one. */
 static int pring_arm_rx(struct ub_ring *ring, struct ub_port_io *p,
 			uint64_t ud)
 {
-	return ub_ring_poll__(ring, p->fd, ud);
+	struct pring *r = p->priv;
+
+	r->polled = r->next ? r->next : r->cur;
+	return ub_ring_poll__(ring, r->polled->fd, ud);
 }
 
 /* A spill buffer nobody references, or UINT32_MAX. */
-static uint32_t pring_spill_free__(struct ub_ring *ring, const struct pring *r)
+static uint32_t prx_spill_free__(struct ub_ring *ring, const struct prx *c)
 {
 	for (uint32_t i = 0; i < UB_PRING_SPILL; i++)
-		if (!ub_ring_buf_refs__(ring, ub_buf_handle__(r->area,
-							      r->nframes + i)))
-			return r->nframes + i;
+		if (!ub_ring_buf_refs__(ring, ub_buf_handle__(c->area,
+							      c->nframes + i)))
+			return c->nframes + i;
 	return UINT32_MAX;
 }
 
@@ -521,19 +823,19 @@ static uint32_t pring_spill_free__(struct ub_ring *ring, const struct pring *r)
  * the socket queue, read into spill buffer 'idx'. The slot itself is done
  * with and goes back at once.
  */
-static enum ub_rx_status pring_spill__(struct ub_ring *ring, struct pring *r,
-				       int fd, uint32_t idx, uint32_t slot,
-				       struct ub_frame *f)
+static enum ub_rx_status prx_spill__(struct ub_ring *ring, struct prx *c,
+				     uint32_t idx, uint32_t slot,
+				     struct ub_frame *f)
 {
-	uint8_t *buf = r->spill + (size_t)(idx - r->nframes) * UB_BUF_SIZE;
+	uint8_t *buf = c->spill + (size_t)(idx - c->nframes) * UB_BUF_SIZE;
 	ssize_t n;
 
-	n = recv(fd, buf + UB_PRING_HEADROOM, UB_BUF_SIZE - UB_PRING_HEADROOM,
+	n = recv(c->fd, buf + UB_PRING_HEADROOM, UB_BUF_SIZE - UB_PRING_HEADROOM,
 		 MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0)
 		return UB_RX_MALFORMED; /* f->buf is still the slot */
-	ub_ring_buf_put(ring, ub_buf_handle__(r->area, slot));
-	f->buf = ub_buf_handle__(r->area, idx);
+	ub_ring_buf_put(ring, ub_buf_handle__(c->area, slot));
+	f->buf = ub_buf_handle__(c->area, idx);
 	f->data = buf + UB_PRING_HEADROOM;
 	f->len = (uint32_t)n;
 	if (n > (ssize_t)(UB_BUF_SIZE - UB_PRING_HEADROOM))
@@ -542,42 +844,56 @@ static enum ub_rx_status pring_spill__(struct ub_ring *ring, struct pring *r,
 							 UB_RX_OK;
 }
 
-static enum ub_rx_status pring_rx_next(struct ub_ring *ring,
-				       struct ub_port_io *p, struct ub_frame *f)
+/* Whether slot 'i' holds a frame not taken yet: the kernel's (a slot we
+ * took a lap ago and whose sends are still out says USER too). */
+static bool prx_ready__(struct ub_ring *ring, const struct prx *c, uint32_t i,
+			uint32_t *status)
 {
-	struct pring *r = p->priv;
-	uint32_t slot = r->head, status, spill = UINT32_MAX;
-	struct tpacket2_hdr *h = pring_slot__(r, slot);
+	/* Acquire: the frame's bytes are read only after its status. */
+	*status = __atomic_load_n(&prx_slot__(c, i)->tp_status,
+				  __ATOMIC_ACQUIRE);
+	return (*status & TP_STATUS_USER) &&
+	       !ub_ring_buf_refs__(ring, ub_buf_handle__(c->area, i));
+}
+
+static enum ub_rx_status prx_next__(struct ub_ring *ring, struct pring *r,
+				    struct prx *c, struct ub_frame *f)
+{
+	uint32_t slot = c->head, status, other, spill = UINT32_MAX;
+	struct tpacket2_hdr *h = prx_slot__(c, slot);
 	uint16_t tpid, tci;
 	enum ub_rx_status st;
 
-	/* Acquire: the frame's bytes are read only after its status. A slot
-	 * we took earlier whose sends are still out also says USER: it is
-	 * held, and so the ring is empty from here. */
-	status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
-	f->buf = ub_buf_handle__(r->area, slot);
-	if (!(status & TP_STATUS_USER) || ub_ring_buf_refs__(ring, f->buf))
+	if (!prx_ready__(ring, c, slot, &status))
 		return UB_RX_NONE;
+	f->buf = ub_buf_handle__(c->area, slot);
 	if (status & TP_STATUS_COPY) {
-		spill = pring_spill_free__(ring, r);
+		spill = prx_spill_free__(ring, c);
 		/* All in use: try again once sends have completed. */
 		if (spill == UINT32_MAX)
 			return UB_RX_NONE;
 	}
-	r->head = slot + 1 == r->nframes ? 0 : slot + 1;
+	c->head = slot + 1 == c->nframes ? 0 : slot + 1;
+	r->frames++;
+	if (c->idle) {
+		/* Half full, or spilling: time for the full ring. */
+		r->crowded |= prx_ready__(ring, c, (slot + c->nframes / 2) %
+						   c->nframes, &other);
+		r->spills += spill != UINT32_MAX;
+	}
 	/* Read before a spill hands the slot back to the kernel. */
 	tci = h->tp_vlan_tci;
 	tpid = status & TP_STATUS_VLAN_TPID_VALID ? h->tp_vlan_tpid :
 						    UB_ETH_P_8021Q;
 
 	if (spill != UINT32_MAX) {
-		st = pring_spill__(ring, r, p->fd, spill, slot, f);
+		st = prx_spill__(ring, c, spill, slot, f);
 	} else if (h->tp_snaplen < h->tp_len) {
 		/* Too large for the slot, and the socket had no room for a
 		 * copy. */
 		st = UB_RX_TRUNCATED;
 	} else if (h->tp_mac < TPACKET2_HDRLEN + UB_VNET_HLEN + UB_VLAN_HLEN ||
-		   h->tp_mac + h->tp_snaplen > r->frame_size ||
+		   h->tp_mac + h->tp_snaplen > c->frame_size ||
 		   h->tp_snaplen < 2 * UB_ETH_ALEN) {
 		st = UB_RX_MALFORMED;
 	} else {
@@ -590,11 +906,207 @@ static enum ub_rx_status pring_rx_next(struct ub_ring *ring,
 	return st;
 }
 
+/* The ring before cur can close: its buffers are back, and the
+ * worker's wake-up is on another socket. */
+static bool pring_old_done__(struct ub_ring *ring, const struct pring *r)
+{
+	return r->old && r->polled != r->old &&
+	       !ub_ring_area_held__(ring, r->old->area);
+}
+
+static enum ub_rx_status pring_rx_next(struct ub_ring *ring,
+				       struct ub_port_io *p, struct ub_frame *f)
+{
+	struct pring *r = p->priv;
+	enum ub_rx_status st = prx_next__(ring, r, r->cur, f);
+	uint32_t status;
+
+	if (st == UB_RX_NONE && r->next &&
+	    !prx_ready__(ring, r->cur, r->cur->head, &status)) {
+		/* The old ring, sealed before 'next' came, is read to its
+		 * end: the new one from here. Sends go through it too. */
+		r->old = r->cur;
+		r->cur = r->next;
+		r->next = NULL;
+		p->rx_ring_bytes = (uint32_t)req_bytes__(&r->cur->req);
+		st = prx_next__(ring, r, r->cur, f);
+	}
+	if (ub_unlikely(!p->rx_upkeep) && r->moves &&
+	    (pring_old_done__(ring, r) ||
+	     (!r->next && (r->crowded || r->spills >= UB_PRING_GROW_SPILLS))))
+		p->rx_upkeep = true;
+	return st;
+}
+
 static uint32_t pring_rx_held(struct ub_ring *ring, struct ub_port_io *p)
 {
 	const struct pring *r = p->priv;
+	uint32_t held = ub_ring_area_held__(ring, r->cur->area);
 
-	return ub_ring_area_held__(ring, r->area);
+	if (r->next)
+		held += ub_ring_area_held__(ring, r->next->area);
+	if (r->old)
+		held += ub_ring_area_held__(ring, r->old->area);
+	return held;
+}
+
+static uint64_t pring_rx_dropped(struct ub_port_io *p)
+{
+	struct pring *r = p->priv;
+	uint64_t drops = r->drops + packet_drops__(r->cur->fd);
+
+	r->drops = 0;
+	return drops;
+}
+
+/* ---- moves between the idle and the full ring (rx_upkeep) ---- */
+
+/* Gives the memory of the spill buffers not in use back to the system:
+ * on an idle ring a frame of 64 KiB now and then would otherwise leave
+ * them all resident. */
+static void prx_spill_trim__(struct ub_ring *ring, struct prx *c)
+{
+	for (uint32_t i = 0; i < UB_PRING_SPILL; i++)
+		if (!ub_ring_buf_refs__(ring, ub_buf_handle__(c->area,
+							      c->nframes + i)))
+			madvise(c->spill + (size_t)i * UB_BUF_SIZE, UB_BUF_SIZE,
+				MADV_DONTNEED);
+}
+
+/* Upkeep's look at the counts: true when the port should move. */
+static bool pring_look__(struct ub_ring *ring, struct pring *r, uint64_t now)
+{
+	bool grow = r->cur->idle &&
+		    (r->crowded || r->spills >= UB_PRING_GROW_SPILLS);
+	uint64_t ms = now - r->look_ms;
+
+	if (!grow && ms < UB_PRING_LOOK_MS)
+		return false;
+	if (ms >= UB_PRING_LOOK_MS) {
+		if ((r->frames - r->frames_seen) * 1000 >=
+		    (uint64_t)UB_PRING_QUIET_FPS * ms)
+			r->busy_ms = now;
+		r->frames_seen = r->frames;
+		r->look_ms = now;
+		if (r->cur->idle && r->spills)
+			prx_spill_trim__(ring, r->cur);
+		r->spills = 0;
+	}
+	r->crowded = false;
+	if (now < r->retry_ms) {
+		r->spills = 0; /* or rx_next asks again at once */
+		return false;
+	}
+	return grow || (!r->cur->idle && now - r->busy_ms >= UB_PRING_QUIET_MS);
+}
+
+static bool pring_upkeep_begin(struct ub_ring *ring, struct ub_port_io *p,
+			       uint64_t now)
+{
+	struct pring *r = p->priv;
+	struct prx *c;
+
+	p->rx_upkeep = false;
+	/* A socket makes its group only while running: this one's link
+	 * was down at attach. Now, as soon as it is up, with little traffic
+	 * yet: frames in flight while a running socket joins may be
+	 * missed. */
+	if (r->moves && !r->grouped)
+		pring_group__(r);
+	if (!r->moves || !r->grouped || r->next)
+		return false;
+	if (r->old) {
+		if (!pring_old_done__(ring, r))
+			return false;
+		r->drops += packet_drops__(r->old->fd);
+		prx_detach__(ring, r->old);
+		r->job = PRING_JOB_CLOSE;
+		r->job_rx = r->old;
+		r->old = NULL;
+	} else {
+		if (!pring_look__(ring, r, now))
+			return false;
+		c = r->cur->idle ?
+			    prx_new__(r->full_slot, r->full_bytes, false) :
+			    prx_new__(UB_PRING_IDLE_SLOT, r->idle_bytes, true);
+		/* Its area first: nothing can fail under the lock once the
+		 * ring receives. */
+		if (!c || prx_attach__(ring, c)) {
+			free(c);
+			r->retry_ms = now + UB_PRING_RETRY_MS;
+			return false;
+		}
+		r->job = PRING_JOB_OPEN;
+		r->job_rx = c;
+		/* A full ring stays at least UB_PRING_QUIET_MS. */
+		r->busy_ms = now;
+	}
+	r->job_ms = now;
+	r->job_fd = r->cur->fd;
+	return true;
+}
+
+/* The new ring's socket, as the group's second member, receiving. */
+static int pring_move__(struct pring *r, int ifindex)
+{
+	struct prx *c = r->job_rx;
+	int fd, ret;
+
+	fd = packet_fd__();
+	if (fd < 0)
+		return fd;
+	if ((ret = drop_all__(fd, true))) {
+		close(fd);
+		return ret;
+	}
+	if ((ret = prx_make__(c, fd)) ||
+	    (ret = packet_bind__(c->fd, ifindex)) ||
+	    (ret = fanout_join__(c->fd, false, &r->group)) ||
+	    (ret = drop_all__(c->fd, false)) ||
+	    (ret = fanout_pick__(c->fd, 1))) {
+		prx_unmake__(c);
+		return ret;
+	}
+	return 0;
+}
+
+static void pring_upkeep_run(struct ub_port_io *p)
+{
+	struct pring *r = p->priv;
+
+	if (r->job == PRING_JOB_OPEN) {
+		r->job_err = pring_move__(r, p->ifindex);
+		return;
+	}
+	prx_free__(r->job_rx);
+	r->job_rx = NULL;
+	/* Alone again: "return 0" picks the next ring's predecessor. */
+	r->job_err = fanout_pick__(r->job_fd, 0);
+}
+
+static int pring_upkeep_end(struct ub_ring *ring, struct ub_port_io *p)
+{
+	struct pring *r = p->priv;
+	struct prx *c = r->job_rx;
+	int ret = r->job_err;
+
+	r->job_rx = NULL;
+	if (r->job == PRING_JOB_CLOSE) {
+		r->job = PRING_JOB_NONE;
+		/* Without a "return 0" the next move cannot start. */
+		if (ret)
+			r->moves = false;
+		return ret;
+	}
+	r->job = PRING_JOB_NONE;
+	if (ret) {
+		prx_detach__(ring, c);
+		free(c);
+		r->retry_ms = r->job_ms + UB_PRING_RETRY_MS;
+		return ret;
+	}
+	r->next = c;
+	return (int)(req_bytes__(&c->req) >> 10);
 }
 
 const struct ub_port_ops ub_port_packet_ring_ops = {
@@ -607,8 +1119,11 @@ const struct ub_port_ops ub_port_packet_ring_ops = {
 	.arm_rx = pring_arm_rx,
 	.rx_next = pring_rx_next,
 	.rx_held = pring_rx_held,
+	.rx_upkeep_begin = pring_upkeep_begin,
+	.rx_upkeep_run = pring_upkeep_run,
+	.rx_upkeep_end = pring_upkeep_end,
 	.send = packet_send,
-	.rx_dropped = packet_rx_dropped,
+	.rx_dropped = pring_rx_dropped,
 };
 
 /* ---- the TX ring ----
@@ -622,9 +1137,14 @@ const struct ub_port_ops ub_port_packet_ring_ops = {
  * along) and sets it available again once the skb is done with it, for a
  * veth as soon as the peer took it. Frames larger than a slot, and frames
  * over the MTU that are not GSO frames (so that the kernel's verdict on
- * them stays the send's EMSGSIZE), are left to send(), through a second
- * socket (see pring_tx_socket__()); the caller flushes the ring before
- * such a send, and both go out in the order they were queued.
+ * them stays the send's EMSGSIZE), are left to send(), through the
+ * port's sending socket (on a socket with a TX ring every send() is
+ * tpacket_snd, which sends the ring's slots and ignores the data it was
+ * given: so the TX ring has a socket of its own); the caller flushes the
+ * ring before such a send, and both go out in the order they were queued.
+ * The TX ring does not follow the traffic: it gets a quarter of the RX
+ * ring's memory (of the idle ring's, when the ring moves), at least 64
+ * slots, one batch: a veth gives a batch's slots back within its flush.
  */
 
 /* A slot the kernel has neither to send nor is sending. */
@@ -641,7 +1161,7 @@ static int prings_tx_put(struct ub_port_io *p, const struct ub_frame *f)
 	const struct virtio_net_hdr *vh = (const void *)f->data;
 	uint8_t *slot;
 
-	if (f->len > r->frame_size - UB_PRING_TX_DATA ||
+	if (f->len > r->full_slot - UB_PRING_TX_DATA ||
 	    (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE &&
 	     ub_frame_eth_len(f) > p->mtu + UB_ETH_HLEN + UB_VLAN_HLEN))
 		return -EMSGSIZE;
@@ -668,16 +1188,9 @@ static int prings_tx_put(struct ub_port_io *p, const struct ub_frame *f)
 static int prings_tx_flush(struct ub_ring *ring, struct ub_port_io *p,
 			   uint64_t ud)
 {
-	return ub_ring_send(ring, p->fd, NULL, 0, ud);
-}
-
-/* A frame the TX ring does not take, through the port's second socket. */
-static int prings_send(struct ub_ring *ring, struct ub_port_io *p,
-		       const struct ub_frame *f, uint64_t ud)
-{
 	const struct pring *r = p->priv;
 
-	return ub_ring_send(ring, r->tx_fd, f->data, f->len, ud);
+	return ub_ring_send(ring, r->tx_fd, NULL, 0, ud);
 }
 
 const struct ub_port_ops ub_port_packet_rings_ops = {
@@ -690,8 +1203,11 @@ const struct ub_port_ops ub_port_packet_rings_ops = {
 	.arm_rx = pring_arm_rx,
 	.rx_next = pring_rx_next,
 	.rx_held = pring_rx_held,
-	.send = prings_send,
+	.rx_upkeep_begin = pring_upkeep_begin,
+	.rx_upkeep_run = pring_upkeep_run,
+	.rx_upkeep_end = pring_upkeep_end,
+	.send = packet_send,
 	.tx_put = prings_tx_put,
 	.tx_flush = prings_tx_flush,
-	.rx_dropped = packet_rx_dropped,
+	.rx_dropped = pring_rx_dropped,
 };

@@ -28,12 +28,13 @@
 
 #define UB_PORTS_ARG_MAX 64
 #define UB_STATE_DIR "/var/lib/ubridge"
-/* Open files: an interface port holds up to three (its packet socket, a
- * second socket for what its TX ring cannot take, its claim file); the
- * control connections (up to 256), captures and the bridge's own take at
- * most about UB_FILES_OTHER. 16384 leaves room for 4096 ports. */
+/* Open files: an interface port holds up to three (its receiving socket,
+ * its TX ring's socket, its claim file); the control connections (up to
+ * 256), captures, the bridge's own and the new receiving sockets of ports
+ * whose ring is moving (64 at most) take at most about UB_FILES_OTHER.
+ * 16384 leaves room for 4096 ports. */
 #define UB_FILES_PER_PORT 3
-#define UB_FILES_OTHER 384
+#define UB_FILES_OTHER 448
 #define UB_FILES_WANTED 16384
 
 static void usage(FILE *out)
@@ -90,10 +91,20 @@ static void usage(FILE *out)
 "                         one send per port and loop turn; the same for\n"
 "                         flooded frames only (default); or one send per\n"
 "                         frame out of the receive buffer\n"
-"      --ring-size KIB    memory of each interface port's receive ring,\n"
-"                         in KiB (default %u; a TX ring gets a quarter),\n"
-"                         allocated by the kernel and resident: less for\n"
-"                         many ports, more for deeper bursts\n"
+"      --ring-size KIB    memory of each interface port's receive ring\n"
+"                         under load, in KiB (default %u): deeper bursts\n"
+"                         wait there while the bridge is busy\n"
+"      --ring-idle KIB    memory of the receive ring of a port with light\n"
+"                         traffic, in slots of 128 bytes (default %u;\n"
+"                         larger frames wait in the socket's queue). A\n"
+"                         port starts with it, moves to the full ring\n"
+"                         when the idle one is half full or often too\n"
+"                         small, and back after 30 s of light traffic,\n"
+"                         without losing or reordering a frame; its TX\n"
+"                         ring gets a quarter of the idle ring. 0: the\n"
+"                         full ring at once, and a TX ring of a quarter\n"
+"                         of it. Ring memory is allocated by the kernel\n"
+"                         and resident\n"
 "      --busy-poll[=USEC] poll for frames and completions instead of\n"
 "                         sleeping: for USEC microseconds after each\n"
 "                         frame (so that a reply finds the bridge awake),\n"
@@ -135,7 +146,8 @@ static void usage(FILE *out)
 "error.\n",
 		UB_CTL_RUNDIR, UB_BRIDGE_DEFAULT,
 		UB_FDB_DEFAULT_AGEING_MS / 1000, UB_FDB_DEFAULT_MAX,
-		UB_STATE_DIR, UB_RING_BYTES_DEFAULT / 1024, UB_WORKERS_MAX);
+		UB_STATE_DIR, UB_RING_BYTES_DEFAULT / 1024,
+		UB_RING_IDLE_BYTES_DEFAULT / 1024, UB_WORKERS_MAX);
 }
 
 /* A decimal number from 'min' to 'max'; the range said when it is not. */
@@ -427,6 +439,7 @@ int main(int argc, char **argv)
 		{ "packet-rx", required_argument, NULL, 'R' },
 		{ "packet-tx", required_argument, NULL, 'T' },
 		{ "ring-size", required_argument, NULL, 'Z' },
+		{ "ring-idle", required_argument, NULL, 'I' },
 		{ "busy-poll", optional_argument, NULL, 'B' },
 		{ "workers", required_argument, NULL, 'W' },
 		{ "foreground", no_argument, NULL, 'f' },
@@ -525,6 +538,16 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			cfg.ring_kib = (uint32_t)v;
+			break;
+		case 'I':
+			if (parse_num("idle ring size", optarg, 0, 1U << 20, &v))
+				return 2;
+			if (v && v < 64) {
+				fprintf(stderr, "ubridge: idle ring size %lu KiB "
+					"is too small (0, or 64 at least)\n", v);
+				return 2;
+			}
+			cfg.ring_idle_kib = (uint32_t)v;
 			break;
 		case 'B':
 			if (!optarg)

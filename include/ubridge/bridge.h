@@ -41,7 +41,10 @@ struct ub_bridge_cfg {
 	gid_t ctl_group;
 	enum ub_packet_rx packet_rx;
 	enum ub_packet_tx packet_tx;
-	uint32_t ring_kib;     /* each ring port's RX ring; 0: the default */
+	uint32_t ring_kib;     /* each ring port's full RX ring; 0: the default */
+	/* Each ring port's idle ring, its ring while its traffic is light
+	 * (see ub_port_packet_ring_ops); 0: the full ring at once. */
+	uint32_t ring_idle_kib;
 	/* After the last frame, poll this long before sleeping: the next
 	 * frame (a reply, say) then needs no wake-up. 0: sleep at once;
 	 * UB_BUSY_POLL_ALWAYS: never sleep (one CPU kept busy). */

@@ -191,18 +191,29 @@ struct ub_port_io {
 	struct ub_mac mac;
 	const struct ub_port_ops *ops;
 	void *priv; /* the back end's own state, if any */
-	/* In, for ring back ends: the RX ring's size in bytes (the TX ring,
-	 * if any, gets a quarter); 0: UB_RING_BYTES_DEFAULT. */
+	/* In, for ring back ends: the full RX ring's size in bytes (the TX
+	 * ring, if any, gets a quarter); 0: UB_RING_BYTES_DEFAULT. */
 	uint32_t ring_bytes;
+	/* In: the idle ring's size in bytes, a port's ring while its traffic
+	 * is light; 0: the full ring from the start, for good. */
+	uint32_t ring_idle_bytes;
+	/* Out: the RX ring's size now; 0 for a port without one. */
+	uint32_t rx_ring_bytes;
+	/* Set by the back end (in rx_next) when it wants rx_upkeep. */
+	bool rx_upkeep;
 	struct ub_port_tx tx;
 };
 
-/* 2048 slots at an MTU of 1500: a burst of that many frames arriving while
- * the bridge is not running waits there. Rings of 128 and 512 forwarded
- * as fast in the benchmarks (bench/RESULTS.md, issue 12) but lost bursts
- * of 500 and 1800 frames sent back to back that this one takes whole; a
- * small ring that grows under load is to come. */
+/* The full ring: 2048 slots at an MTU of 1500, so that a burst of that
+ * many frames arriving while the bridge is not running waits there. Rings
+ * of 128 and 512 forwarded as fast in the benchmarks (bench/RESULTS.md,
+ * issue 12) but lost bursts of 500 and 1800 frames sent back to back that
+ * this one takes whole. */
 #define UB_RING_BYTES_DEFAULT (4U << 20)
+/* The idle ring: 2048 slots of 128 bytes; a frame that does not fit
+ * (larger than an ARP request) waits in the socket's queue, whose memory
+ * comes and goes with the frames. */
+#define UB_RING_IDLE_BYTES_DEFAULT (256U << 10)
 
 /* A received frame, ready for core: starts with the virtio-net header. */
 struct ub_frame {
@@ -272,6 +283,22 @@ struct ub_port_ops {
 	/* Buffers of the port's own that sends still reference. NULL: the
 	 * back end has none (it receives into the pool). */
 	uint32_t (*rx_held)(struct ub_ring *ring, struct ub_port_io *p);
+	/*
+	 * Optional: upkeep of a receive that follows the port's traffic (a
+	 * ring that grows under load and shrinks when idle), done by the
+	 * control thread when rx_next set p->rx_upkeep, and about once a
+	 * second anyway. rx_upkeep_begin, under the lock ('now_ms': the
+	 * bridge's clock), says whether there is slow work; if so,
+	 * rx_upkeep_run does it without the lock (it may block, and touches
+	 * nothing rx_next uses), and rx_upkeep_end finishes under the lock:
+	 * the KiB of the ring the port moves to when the receive's wake-up
+	 * must be armed anew (its worker cancels it and arms it again), 0,
+	 * or -errno when the work failed (the receive goes on as it was).
+	 */
+	bool (*rx_upkeep_begin)(struct ub_ring *ring, struct ub_port_io *p,
+				uint64_t now_ms);
+	void (*rx_upkeep_run)(struct ub_port_io *p);
+	int (*rx_upkeep_end)(struct ub_ring *ring, struct ub_port_io *p);
 	/* Queues a send of 'f' (the buffer's reference is the caller's). */
 	int (*send)(struct ub_ring *ring, struct ub_port_io *p,
 		    const struct ub_frame *f, uint64_t ud);
@@ -295,7 +322,9 @@ extern const struct ub_port_ops ub_port_packet_ops;
 /* AF_PACKET receiving through a TPACKET_V2 ring (packet.c): the kernel
  * copies each frame into the ring in the sender's softirq, and the bridge
  * forwards straight out of it. Frames larger than a ring slot (GSO) come
- * through the socket queue into a few large buffers of the port's own. */
+ * through the socket queue into a few large buffers of the port's own.
+ * The ring is small while the port's traffic is light, and moves to a
+ * full one under load (rx_upkeep). */
 extern const struct ub_port_ops ub_port_packet_ring_ops;
 /* The same with a PACKET_TX_RING (packet.c): frames to send are copied
  * into the port's TX ring and handed to the kernel with one send per
