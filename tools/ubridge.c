@@ -28,14 +28,14 @@
 
 #define UB_PORTS_ARG_MAX 64
 #define UB_STATE_DIR "/var/lib/ubridge"
-/* Open files: an interface port holds up to three (its receiving socket,
- * its TX ring's socket, its claim file); the control connections (up to
- * 256), captures, the bridge's own and the new receiving sockets of ports
- * whose ring is moving (64 at most) take at most about UB_FILES_OTHER.
- * 16384 leaves room for 4096 ports. */
-#define UB_FILES_PER_PORT 3
+/* Open files: an interface port holds up to four (its receiving socket,
+ * its sending socket, its TX ring's socket, its claim file); the control
+ * connections (up to 256), captures, the bridge's own and the new
+ * receiving sockets of ports whose ring is moving (64 at most) take at
+ * most about UB_FILES_OTHER. 17408 leaves room for 4096 ports. */
+#define UB_FILES_PER_PORT 4
 #define UB_FILES_OTHER 448
-#define UB_FILES_WANTED 16384
+#define UB_FILES_WANTED 17408
 
 static void usage(FILE *out)
 {
