@@ -144,7 +144,8 @@ static void bench_size(uint32_t n, uint64_t ops)
 		/* learn new: fill the table */
 		t = now_s();
 		for (uint32_t j = 0; j < n; j++)
-			sink += ub_fdb_learn(fdb, &known[idx[j]], 0, j & 7, now);
+			sink += ub_fdb_learn(fdb, &known[idx[j]], 0, j & 7, 0,
+					     now);
 		t = now_s() - t;
 		if (t < best[0])
 			best[0] = t;
@@ -155,7 +156,7 @@ static void bench_size(uint32_t n, uint64_t ops)
 			uint32_t j = idx[i % n];
 
 			sink += ub_fdb_learn(fdb, &known[j], 0,
-					     (uint32_t)(i % n) & 7, now);
+					     (uint32_t)(i % n) & 7, 0, now);
 		}
 		t = now_s() - t;
 		if (t < best[1])
@@ -169,7 +170,7 @@ static void bench_size(uint32_t n, uint64_t ops)
 			if (i % n == 0)
 				now += UB_FDB_TICK_MS;
 			sink += ub_fdb_learn(fdb, &known[j], 0,
-					     (uint32_t)(i % n) & 7, now);
+					     (uint32_t)(i % n) & 7, 0, now);
 		}
 		t = now_s() - t;
 		if (t < best[2])
@@ -180,7 +181,8 @@ static void bench_size(uint32_t n, uint64_t ops)
 		for (i = 0; i < ops; i++) {
 			uint32_t port = 0;
 
-			sink += ub_fdb_lookup(fdb, &known[idx[i % n]], 0, &port);
+			sink += ub_fdb_lookup(fdb, &known[idx[i % n]], 0, &port,
+					      NULL);
 			sink += port;
 		}
 		t = now_s() - t;
@@ -193,7 +195,7 @@ static void bench_size(uint32_t n, uint64_t ops)
 			uint32_t port = 0;
 
 			sink += ub_fdb_lookup(fdb, &unknown[idx[i % n]], 0,
-					      &port);
+					      &port, NULL);
 		}
 		t = now_s() - t;
 		if (t < best[5])
@@ -202,7 +204,8 @@ static void bench_size(uint32_t n, uint64_t ops)
 		/* learn evict: unknown addresses into the full table */
 		t = now_s();
 		for (uint32_t j = 0; j < n; j++)
-			sink += ub_fdb_learn(fdb, &unknown[idx[j]], 0, 1, now);
+			sink += ub_fdb_learn(fdb, &unknown[idx[j]], 0, 1, 0,
+					     now);
 		t = now_s() - t;
 		if (t < best[3])
 			best[3] = t;

@@ -346,7 +346,7 @@ static int cmd_fdb_add(struct ub_bridge *br, const struct ub_cmd_args *a,
 		return -ENOENT;
 	if (ub_fdb_add_static(br->fdb, &a->v[UB_CMD_K_MAC].mac,
 			      (uint16_t)num(a, UB_CMD_K_VLAN),
-			      ub_port_id(&br->ports, p)))
+			      ub_port_id(&br->ports, p), 0))
 		return fail(ctx->r, -ENOSPC, "no room for another static entry");
 	return 0;
 }

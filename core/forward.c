@@ -58,12 +58,12 @@ void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
 	if (ub_mac_is_mcast(&src) || ub_mac_is_zero(&src))
 		return drop__(out, UB_DROP_BAD_SRC);
 	out->vid = frame_vid__(eth, len);
-	out->learn = ub_fdb_learn(fdb, &src, out->vid, in_port, now);
+	out->learn = ub_fdb_learn(fdb, &src, out->vid, in_port, 0, now);
 	/* One of our own MACs coming in from outside: our frame looped back
 	 * to us, or somebody forging the gateway. 802.1D does not forward
 	 * it; the owner goes back so that core can name it. */
 	if (ub_unlikely(out->learn == UB_FDB_LEARN_LOCAL)) {
-		ub_fdb_lookup(fdb, &src, out->vid, &out->port);
+		ub_fdb_lookup(fdb, &src, out->vid, &out->port, NULL);
 		return drop__(out, UB_DROP_OWN_MAC);
 	}
 	/* Port security: only the addresses it already has get through. */
@@ -73,7 +73,7 @@ void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
 	if (ub_mac_is_link_local(&dst))
 		return drop__(out, UB_DROP_LINK_LOCAL);
 	if (ub_mac_is_mcast(&dst) ||
-	    !ub_fdb_lookup(fdb, &dst, out->vid, &out->port)) {
+	    !ub_fdb_lookup(fdb, &dst, out->vid, &out->port, NULL)) {
 		out->kind = UB_FWD_FLOOD;
 		return;
 	}

@@ -397,8 +397,8 @@ uint32_t ub_port_flush_fdb(struct ub_bridge *br, uint32_t port,
 	uint32_t cursor = 0, removed = 0;
 
 	while (cursor != UB_FDB_WALK_DONE) {
-		removed += ub_fdb_flush_slice(br->fdb, port, with_static,
-					      &cursor, 4096);
+		removed += ub_fdb_flush_slice(br->fdb, port, UB_FDB_REMOTE_ANY,
+					      with_static, &cursor, 4096);
 		ub_bridge_yield(br);
 	}
 	return removed;

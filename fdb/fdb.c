@@ -8,6 +8,11 @@
  * four to a cache line, that refreshes never dirty. Links are 32-bit ids,
  * FDB_NIL ending a list, which is what keeps a node at 16 bytes.
  *
+ * An entry's remote lives in 'ages', where it fills what would be padding:
+ * nodes stay 16 bytes, learning compares it on the line it reads
+ * last_seen from anyway, and only a lookup that asks for the remote (an
+ * egress port with remotes) reads that line too.
+ *
  * Invariants:
  * - Every entry is either on the free list (through nodes[].next) or on
  *   exactly one hash chain.
@@ -40,13 +45,17 @@ struct fdb_node {
 	uint32_t next; /* hash chain, or the free list */
 };
 
-/* Written by refreshes; never read by ub_fdb_lookup(). */
+/* Written by refreshes; ub_fdb_lookup() reads only 'remote', when asked. */
 struct fdb_age {
 	uint64_t last_seen;
 	uint32_t prev, next; /* LRU list; unused by static entries */
+	uint32_t remote;     /* written only when an entry is added or moves */
 	bool is_static;
 	bool is_local; /* only with is_static */
 };
+
+_Static_assert(sizeof(struct fdb_node) == 16 && sizeof(struct fdb_age) == 24,
+	       "an entry is a 16-byte node and a 24-byte age");
 
 /* A port's learned entries and its own cap on them. */
 struct fdb_port {
@@ -102,6 +111,13 @@ static inline bool fdb_key_eq__(const struct ub_fdb_key *a,
 				const struct ub_fdb_key *b)
 {
 	return a->vid == b->vid && ub_mac_eq(&a->mac, &b->mac);
+}
+
+/* Whether entry 'i' is on 'port' at its remote 'remote'. */
+static inline bool fdb_dest_eq__(const struct ub_fdb *fdb, uint32_t i,
+				 uint32_t port, uint32_t remote)
+{
+	return fdb->nodes[i].port == port && fdb->ages[i].remote == remote;
 }
 
 static inline uint32_t fdb_bucket__(const struct ub_fdb *fdb,
@@ -177,7 +193,7 @@ static void fdb_port_count__(struct ub_fdb *fdb, uint32_t port, int delta)
 /* Takes a free entry and links it at the head of bucket 'b'. */
 static uint32_t fdb_alloc__(struct ub_fdb *fdb, uint32_t b,
 			    const struct ub_fdb_key *key, uint32_t port,
-			    bool is_static)
+			    uint32_t remote, bool is_static)
 {
 	uint32_t i = fdb->free_head;
 	struct fdb_node *n = &fdb->nodes[i];
@@ -187,6 +203,7 @@ static uint32_t fdb_alloc__(struct ub_fdb *fdb, uint32_t b,
 	n->port = port;
 	n->next = fdb->buckets[b];
 	fdb->buckets[b] = i;
+	fdb->ages[i].remote = remote;
 	fdb->ages[i].is_static = is_static;
 	fdb->ages[i].is_local = false;
 	return i;
@@ -298,7 +315,7 @@ void ub_fdb_free(struct ub_fdb *fdb)
  */
 static enum ub_fdb_learn_result fdb_learn_off__(struct ub_fdb *fdb,
 						const struct ub_fdb_key *key,
-						uint32_t port)
+						uint32_t port, uint32_t remote)
 {
 	uint32_t i;
 
@@ -306,7 +323,7 @@ static enum ub_fdb_learn_result fdb_learn_off__(struct ub_fdb *fdb,
 		return UB_FDB_LEARN_NONE;
 	i = *fdb_find__(fdb, fdb_bucket__(fdb, key), key);
 	if (i == FDB_NIL || !fdb->ages[i].is_local ||
-	    fdb->nodes[i].port == port)
+	    fdb_dest_eq__(fdb, i, port, remote))
 		return UB_FDB_LEARN_NONE;
 	fdb->st.local_refused++;
 	return UB_FDB_LEARN_LOCAL;
@@ -314,22 +331,24 @@ static enum ub_fdb_learn_result fdb_learn_off__(struct ub_fdb *fdb,
 
 enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 				      const struct ub_mac *mac, uint16_t vid,
-				      uint32_t port, uint64_t now)
+				      uint32_t port, uint32_t remote,
+				      uint64_t now)
 {
 	struct ub_fdb_key key = {.mac = *mac, .vid = vid};
 	uint32_t b, i;
 
 	if (ub_unlikely(fdb->ageing_ms == 0))
-		return fdb_learn_off__(fdb, &key, port);
+		return fdb_learn_off__(fdb, &key, port, remote);
 
 	b = fdb_bucket__(fdb, &key);
 	i = *fdb_find__(fdb, b, &key);
 	if (ub_likely(i != FDB_NIL)) {
 		struct fdb_node *n = &fdb->nodes[i];
 		struct fdb_age *a = &fdb->ages[i];
+		bool here = fdb_dest_eq__(fdb, i, port, remote);
 
 		if (a->is_static) {
-			if (n->port == port)
+			if (here)
 				return UB_FDB_LEARN_NONE;
 			if (a->is_local) {
 				fdb->st.local_refused++;
@@ -339,17 +358,19 @@ enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 			return UB_FDB_LEARN_STATIC;
 		}
 		/* The busy flow: a read, no write, per frame. */
-		if (ub_likely(n->port == port) &&
+		if (ub_likely(here) &&
 		    now / UB_FDB_TICK_MS <= a->last_seen / UB_FDB_TICK_MS)
 			return UB_FDB_LEARN_NONE;
 		fdb_lru_unlink__(fdb, i);
 		fdb_lru_push__(fdb, i, now);
-		if (n->port == port)
+		if (here)
 			return UB_FDB_LEARN_NONE;
-		/* Not new: a move goes through whatever the new port's cap. */
+		/* Not new: a move goes through whatever the new port's cap.
+		 * A move between remotes of one port leaves its count alone. */
 		fdb_port_count__(fdb, n->port, -1);
 		fdb_port_count__(fdb, port, 1);
 		n->port = port;
+		a->remote = remote;
 		fdb->st.moved++;
 		return UB_FDB_LEARN_MOVED;
 	}
@@ -366,7 +387,7 @@ enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 		fdb_unlink_oldest__(fdb);
 		fdb->st.evicted++;
 	}
-	i = fdb_alloc__(fdb, b, &key, port, false);
+	i = fdb_alloc__(fdb, b, &key, port, remote, false);
 	fdb_lru_push__(fdb, i, now);
 	fdb->st.learned_entries++;
 	fdb->st.learned++;
@@ -400,7 +421,7 @@ int ub_fdb_port_get(const struct ub_fdb *fdb, uint32_t port,
 }
 
 bool ub_fdb_lookup(const struct ub_fdb *fdb, const struct ub_mac *mac,
-		   uint16_t vid, uint32_t *port)
+		   uint16_t vid, uint32_t *port, uint32_t *remote)
 {
 	struct ub_fdb_key key = {.mac = *mac, .vid = vid};
 	uint32_t i = *fdb_find__(fdb, fdb_bucket__(fdb, &key), &key);
@@ -408,13 +429,16 @@ bool ub_fdb_lookup(const struct ub_fdb *fdb, const struct ub_mac *mac,
 	if (i == FDB_NIL)
 		return false;
 	*port = fdb->nodes[i].port;
+	if (remote)
+		*remote = fdb->ages[i].remote;
 	return true;
 }
 
 /* Adds a static entry, local or not, or turns an existing entry into one:
  * the last call says what the entry is. */
 static int fdb_add_pinned__(struct ub_fdb *fdb, const struct ub_mac *mac,
-			    uint16_t vid, uint32_t port, bool local)
+			    uint16_t vid, uint32_t port, uint32_t remote,
+			    bool local)
 {
 	struct ub_fdb_key key = {.mac = *mac, .vid = vid};
 	uint32_t b = fdb_bucket__(fdb, &key);
@@ -431,7 +455,7 @@ static int fdb_add_pinned__(struct ub_fdb *fdb, const struct ub_mac *mac,
 			fdb_port_count__(fdb, fdb->nodes[i].port, -1);
 			fdb->ages[i].is_static = true;
 		} else {
-			i = fdb_alloc__(fdb, b, &key, port, true);
+			i = fdb_alloc__(fdb, b, &key, port, remote, true);
 		}
 		fdb->st.static_entries++;
 	}
@@ -441,20 +465,21 @@ static int fdb_add_pinned__(struct ub_fdb *fdb, const struct ub_mac *mac,
 	else if (!local && a->is_local)
 		fdb->st.local_entries--;
 	a->is_local = local;
+	a->remote = remote;
 	fdb->nodes[i].port = port;
 	return 0;
 }
 
 int ub_fdb_add_static(struct ub_fdb *fdb, const struct ub_mac *mac,
-		      uint16_t vid, uint32_t port)
+		      uint16_t vid, uint32_t port, uint32_t remote)
 {
-	return fdb_add_pinned__(fdb, mac, vid, port, false);
+	return fdb_add_pinned__(fdb, mac, vid, port, remote, false);
 }
 
 int ub_fdb_add_local(struct ub_fdb *fdb, const struct ub_mac *mac,
 		     uint16_t vid, uint32_t port)
 {
-	return fdb_add_pinned__(fdb, mac, vid, port, true);
+	return fdb_add_pinned__(fdb, mac, vid, port, 0, true);
 }
 
 int ub_fdb_del(struct ub_fdb *fdb, const struct ub_mac *mac, uint16_t vid)
@@ -468,16 +493,17 @@ int ub_fdb_del(struct ub_fdb *fdb, const struct ub_mac *mac, uint16_t vid)
 	return 0;
 }
 
-uint32_t ub_fdb_flush(struct ub_fdb *fdb, uint32_t port, bool with_static)
+uint32_t ub_fdb_flush(struct ub_fdb *fdb, uint32_t port, uint32_t remote,
+		      bool with_static)
 {
 	uint32_t cursor = 0;
 
-	return ub_fdb_flush_slice(fdb, port, with_static, &cursor, UINT32_MAX);
+	return ub_fdb_flush_slice(fdb, port, remote, with_static, &cursor,
+				  UINT32_MAX);
 }
 
-uint32_t ub_fdb_flush_slice(struct ub_fdb *fdb, uint32_t port,
-			    bool with_static, uint32_t *cursor,
-			    uint32_t budget)
+uint32_t ub_fdb_flush_slice(struct ub_fdb *fdb, uint32_t port, uint32_t remote,
+			    bool with_static, uint32_t *cursor, uint32_t budget)
 {
 	uint32_t b, removed = 0, cost = 0;
 
@@ -490,6 +516,8 @@ uint32_t ub_fdb_flush_slice(struct ub_fdb *fdb, uint32_t port,
 			cost++;
 			if ((port == UB_FDB_PORT_ANY ||
 			     fdb->nodes[i].port == port) &&
+			    (remote == UB_FDB_REMOTE_ANY ||
+			     fdb->ages[i].remote == remote) &&
 			    (with_static || !fdb->ages[i].is_static)) {
 				fdb_unlink__(fdb, link);
 				removed++;
@@ -542,7 +570,7 @@ void ub_fdb_set_ageing(struct ub_fdb *fdb, uint64_t ageing_ms)
 {
 	fdb->ageing_ms = ageing_ms;
 	if (ageing_ms == 0)
-		ub_fdb_flush(fdb, UB_FDB_PORT_ANY, false);
+		ub_fdb_flush(fdb, UB_FDB_PORT_ANY, UB_FDB_REMOTE_ANY, false);
 }
 
 uint64_t ub_fdb_get_ageing(const struct ub_fdb *fdb)
@@ -568,6 +596,7 @@ int ub_fdb_foreach_slice(const struct ub_fdb *fdb, uint32_t *cursor,
 				.mac = fdb->nodes[i].key.mac,
 				.vid = fdb->nodes[i].key.vid,
 				.port = fdb->nodes[i].port,
+				.remote = a->remote,
 				.is_static = a->is_static,
 				.is_local = a->is_local,
 				.last_seen = a->is_static ? 0 : a->last_seen,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The forwarding database: {MAC, VLAN id} -> port id.
+ * The forwarding database: {MAC, VLAN id} -> (port id, remote).
  *
  * Design:
  * - A chained hash table over a power-of-two bucket array, hashed with a
@@ -30,12 +30,19 @@
  *   and 802.1D says not to forward it, which the client decides. A plain
  *   static entry only refuses to move (UB_FDB_LEARN_STATIC). Local entries
  *   share the static capacity.
+ * - An entry's destination is its port and a remote: an index into the
+ *   port's own table of remote endpoints (a VXLAN port's VTEPs), which
+ *   only the port interprets; 0 means none, as for every port without
+ *   such a table. Learning takes the two as one: the same port with
+ *   another remote is a move, and a static entry pins both. Local entries
+ *   have no remote. A flush may take one remote of a port only (one VTEP
+ *   removed).
  * - An ageing time of 0 means "never remember": nothing is learned and
  *   every unicast floods, as with the Linux bridge.
  *
  * The table is pure: no I/O, no clock (time is the 'now' argument, in
  * milliseconds of any monotonic clock), no logging, no locks. The client's
- * port ids are opaque numbers; the table never interprets them.
+ * port ids and remotes are opaque numbers; the table never interprets them.
  */
 #ifndef UBRIDGE_FDB_H
 #define UBRIDGE_FDB_H
@@ -54,6 +61,8 @@
 #define UB_FDB_DEFAULT_PORTS 1024
 /* "No port": a wildcard for ub_fdb_flush(). */
 #define UB_FDB_PORT_ANY UINT32_MAX
+/* "Any remote": a wildcard for ub_fdb_flush(); never an entry's remote. */
+#define UB_FDB_REMOTE_ANY UINT32_MAX
 /* ub_fdb_next_deadline() when nothing can expire. */
 #define UB_FDB_NO_DEADLINE UINT64_MAX
 
@@ -90,28 +99,33 @@ int ub_fdb_new(const struct ub_fdb_cfg *cfg, struct ub_fdb **out);
 void ub_fdb_free(struct ub_fdb *fdb);
 
 enum ub_fdb_learn_result {
-	UB_FDB_LEARN_NONE,    /* known on this port (refreshed if due), or not learned (ageing 0) */
+	UB_FDB_LEARN_NONE,    /* known on this port and remote (refreshed if
+			       * due), or not learned (ageing 0) */
 	UB_FDB_LEARN_NEW,     /* a new entry (may have evicted the LRU one) */
-	UB_FDB_LEARN_MOVED,   /* the address moved here from another port */
-	UB_FDB_LEARN_STATIC,  /* a static entry names another port: not moved */
-	UB_FDB_LEARN_LOCAL,   /* a local entry names another port: the source
-			       * is one of our own MACs; not moved */
+	UB_FDB_LEARN_MOVED,   /* the address moved here from another port, or
+			       * from another remote of this one */
+	UB_FDB_LEARN_STATIC,  /* a static entry names another port or remote:
+			       * not moved */
+	UB_FDB_LEARN_LOCAL,   /* a local entry names another port or remote:
+			       * the source is one of our own MACs; not moved */
 	UB_FDB_LEARN_REFUSED, /* new, but the port is at its cap: not learned */
 	UB_FDB_LEARN_DROP,    /* the same, and the port's policy is to drop */
 };
 
 /*
- * Learns that 'mac' in VLAN 'vid' was seen on 'port' at 'now'. The caller
- * has already refused multicast and all-zero sources. 'now' should not go
- * back; if it does, a write stamps the latest time already seen instead.
- * With an ageing time of 0 it learns nothing and returns UB_FDB_LEARN_NONE
- * or UB_FDB_LEARN_LOCAL; it looks the address up only while local entries
- * exist. After UB_FDB_LEARN_LOCAL, ub_fdb_lookup() of the same address
- * gives the port it belongs to.
+ * Learns that 'mac' in VLAN 'vid' was seen on 'port', from its remote
+ * 'remote' (0: none), at 'now'. The caller has already refused multicast
+ * and all-zero sources. 'now' should not go back; if it does, a write
+ * stamps the latest time already seen instead. With an ageing time of 0
+ * it learns nothing and returns UB_FDB_LEARN_NONE or UB_FDB_LEARN_LOCAL;
+ * it looks the address up only while local entries exist. After
+ * UB_FDB_LEARN_LOCAL, ub_fdb_lookup() of the same address gives the port
+ * it belongs to.
  */
 enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 				      const struct ub_mac *mac, uint16_t vid,
-				      uint32_t port, uint64_t now);
+				      uint32_t port, uint32_t remote,
+				      uint64_t now);
 
 /* What a port at its own cap does with a frame from a new address. */
 enum ub_fdb_cap_policy {
@@ -138,20 +152,25 @@ struct ub_fdb_port_info {
 int ub_fdb_port_get(const struct ub_fdb *fdb, uint32_t port,
 		    struct ub_fdb_port_info *info);
 
-/* True and '*port' set when the address is known. Never writes. */
+/*
+ * True, with '*port' and (unless 'remote' is NULL) '*remote' set, when the
+ * address is known. Never writes.
+ */
 bool ub_fdb_lookup(const struct ub_fdb *fdb, const struct ub_mac *mac,
-		   uint16_t vid, uint32_t *port);
+		   uint16_t vid, uint32_t *port, uint32_t *remote);
 
 /*
  * Adds a static entry, or turns an existing entry (learned, static or
- * local) into a plain static one on 'port'. Returns 0 or -ENOSPC when
- * max_static entries exist already and the address has none of them.
+ * local) into a plain static one, on 'port' and its remote 'remote' (0:
+ * none). Returns 0 or -ENOSPC when max_static entries exist already and
+ * the address has none of them.
  */
 int ub_fdb_add_static(struct ub_fdb *fdb, const struct ub_mac *mac,
-		      uint16_t vid, uint32_t port);
+		      uint16_t vid, uint32_t port, uint32_t remote);
 
 /*
- * The same for a local entry: 'mac' is the address of our port 'port'.
+ * The same for a local entry, which has no remote: 'mac' is the address
+ * of our port 'port'.
  * Adding it again with another port moves it there. Returns 0 or -ENOSPC
  * as ub_fdb_add_static().
  */
@@ -162,18 +181,20 @@ int ub_fdb_add_local(struct ub_fdb *fdb, const struct ub_mac *mac,
 int ub_fdb_del(struct ub_fdb *fdb, const struct ub_mac *mac, uint16_t vid);
 
 /*
- * Removes the learned entries of 'port' (UB_FDB_PORT_ANY: of every port),
- * and the static and local ones too when 'with_static'. Returns how many
- * it removed.
+ * Removes the learned entries of 'port' (UB_FDB_PORT_ANY: of every port)
+ * with remote 'remote' (UB_FDB_REMOTE_ANY: whatever their remote), and the
+ * static and local ones too when 'with_static'. Returns how many it
+ * removed.
  */
-uint32_t ub_fdb_flush(struct ub_fdb *fdb, uint32_t port, bool with_static);
+uint32_t ub_fdb_flush(struct ub_fdb *fdb, uint32_t port, uint32_t remote,
+		      bool with_static);
 /*
  * The same over a slice of the table, as ub_fdb_foreach_slice() walks it
  * ('*cursor' 0 to start; UB_FDB_WALK_DONE once the whole table is done):
  * a caller may let the table change between slices. An entry that was
  * there when the flush began and matches it all along is removed.
  */
-uint32_t ub_fdb_flush_slice(struct ub_fdb *fdb, uint32_t port,
+uint32_t ub_fdb_flush_slice(struct ub_fdb *fdb, uint32_t port, uint32_t remote,
 			    bool with_static, uint32_t *cursor,
 			    uint32_t budget);
 
@@ -201,6 +222,7 @@ struct ub_fdb_entry_info {
 	struct ub_mac mac;
 	uint16_t vid;
 	uint32_t port;
+	uint32_t remote;    /* the port's remote; 0: none */
 	bool is_static;
 	bool is_local;      /* a local entry (is_static is set too) */
 	uint64_t last_seen; /* learned entries: the 'now' of the last refresh */
@@ -223,8 +245,9 @@ int ub_fdb_foreach(const struct ub_fdb *fdb,
  * once about 'budget' entries and empty chains were looked at, and
  * '*cursor' is then where the next one starts, or UB_FDB_WALK_DONE. An
  * entry that stays in the table the whole walk is seen exactly once; one
- * added, moved or removed meanwhile may or may not be, with either port.
- * 'fn' must not change the table. Returns as ub_fdb_foreach().
+ * added, moved or removed meanwhile may or may not be, with either
+ * destination. 'fn' must not change the table. Returns as
+ * ub_fdb_foreach().
  */
 int ub_fdb_foreach_slice(const struct ub_fdb *fdb, uint32_t *cursor,
 			 uint32_t budget,
@@ -236,7 +259,7 @@ struct ub_fdb_stats {
 	uint32_t static_entries;  /* now in the table, local ones included */
 	uint32_t local_entries;   /* now in the table */
 	uint64_t learned;         /* new entries, ever */
-	uint64_t moved;           /* MAC moves between ports */
+	uint64_t moved;           /* MAC moves to another port or remote */
 	uint64_t aged;            /* removed by ub_fdb_age() */
 	uint64_t evicted;         /* removed to make room past the cap */
 	uint64_t static_refused;  /* learns refused by a plain static entry */

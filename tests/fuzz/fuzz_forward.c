@@ -234,6 +234,7 @@ FUZZ_NOCOV static int scan_cb(const struct ub_fdb_entry_info *e, void *arg)
 	      "no multicast or zero address in the table");
 	check(e->vid <= UB_VLAN_VID_MASK, "vid fits 12 bits");
 	check(e->port < FUZZ_PORTS, "port is one we used");
+	check(e->remote == 0, "no remote: no port here has any");
 	if (s->flushed && e->port == s->port)
 		check(!s->with_static && e->is_static, "flush left an entry");
 	if (e->is_static) {
@@ -345,7 +346,7 @@ static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 	memcpy(dst.b, eth, UB_ETH_ALEN);
 	memcpy(src.b, eth + UB_ETH_ALEN, UB_ETH_ALEN);
 	vid = wire_vid(eth, len);
-	had = ub_fdb_lookup(f->fdb, &src, vid, &before);
+	had = ub_fdb_lookup(f->fdb, &src, vid, &before, NULL);
 	pin = static_find(f, &src, vid);
 	full = port_full(f, in);
 
@@ -356,7 +357,7 @@ static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 		check(out.kind == UB_FWD_DROP && out.drop == UB_DROP_BAD_SRC,
 		      "a multicast or zero source is dropped");
 		check(out.learn == UB_FDB_LEARN_NONE, "bad source not learned");
-		check(!ub_fdb_lookup(f->fdb, &src, vid, &port),
+		check(!ub_fdb_lookup(f->fdb, &src, vid, &port, NULL),
 		      "bad source not in the table");
 		check(st1.learned == st0.learned && st1.moved == st0.moved &&
 			      st1.static_refused == st0.static_refused &&
@@ -375,7 +376,8 @@ static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 			      out.kind == UB_FWD_DROP &&
 			      out.drop == UB_DROP_OWN_MAC && out.port == before,
 		      "own MAC from another port: dropped, owner reported");
-		check(ub_fdb_lookup(f->fdb, &src, vid, &port) && port == before,
+		check(ub_fdb_lookup(f->fdb, &src, vid, &port, NULL) &&
+			      port == before,
 		      "learning never moves a local entry");
 		check(st1.local_refused == st0.local_refused + 1 &&
 			      st1.static_refused == st0.static_refused,
@@ -390,7 +392,8 @@ static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 	if (pin >= 0) {
 		check(had && before == f->statics[pin].port,
 		      "a static entry is found");
-		check(ub_fdb_lookup(f->fdb, &src, vid, &port) && port == before,
+		check(ub_fdb_lookup(f->fdb, &src, vid, &port, NULL) &&
+			      port == before,
 		      "learning never moves a static entry");
 		check(out.learn ==
 			      (before == in || ub_fdb_get_ageing(f->fdb) == 0
@@ -402,11 +405,11 @@ static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 	} else if (ub_fdb_get_ageing(f->fdb) == 0) {
 		check(out.learn == UB_FDB_LEARN_NONE,
 		      "ageing 0 learns nothing");
-		check(!ub_fdb_lookup(f->fdb, &src, vid, &port),
+		check(!ub_fdb_lookup(f->fdb, &src, vid, &port, NULL),
 		      "ageing 0 keeps no entry");
 	} else if (!had && full) {
 		/* A new source on a port at its own cap. */
-		check(!ub_fdb_lookup(f->fdb, &src, vid, &port),
+		check(!ub_fdb_lookup(f->fdb, &src, vid, &port, NULL),
 		      "a source refused by the port's cap is not learned");
 		check(st1.learned == st0.learned &&
 			      st1.evicted == st0.evicted &&
@@ -422,7 +425,8 @@ static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 		check(out.learn == UB_FDB_LEARN_REFUSED,
 		      "nolearn policy: refused, not dropped");
 	} else {
-		check(ub_fdb_lookup(f->fdb, &src, vid, &port) && port == in,
+		check(ub_fdb_lookup(f->fdb, &src, vid, &port, NULL) &&
+			      port == in,
 		      "lookup after learning gives the ingress port");
 		/*
 		 * A known source must have been refreshed: an entry left
@@ -469,7 +473,7 @@ static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 		check(out.kind == UB_FWD_FLOOD, "group destination floods");
 		return;
 	}
-	known = ub_fdb_lookup(f->fdb, &dst, vid, &port);
+	known = ub_fdb_lookup(f->fdb, &dst, vid, &port, NULL);
 	if (!known) {
 		check(out.kind == UB_FWD_FLOOD, "unknown unicast floods");
 	} else if (port == in) {
@@ -602,7 +606,8 @@ static void op_admin(struct fuzz *f, uint32_t in)
 	case 2:
 		want.port = (sel & 7) == 1 ? in : UB_FDB_PORT_ANY;
 		want.with_static = sel & 8;
-		n = ub_fdb_flush(f->fdb, want.port, want.with_static);
+		n = ub_fdb_flush(f->fdb, want.port, UB_FDB_REMOTE_ANY,
+				 want.with_static);
 		for (uint32_t i = f->nstatic; want.with_static && i-- > 0;) {
 			if (want.port == UB_FDB_PORT_ANY ||
 			    f->statics[i].port == want.port)
@@ -629,13 +634,13 @@ static void op_admin(struct fuzz *f, uint32_t in)
 		/* Pool addresses keep to VIDs 0-15, like built frames. */
 		vid = (sel & 7) == 6 ? (uint16_t)(vb << 4 | (sel >> 4))
 				     : vb & 0x0f;
-		had = ub_fdb_lookup(f->fdb, &mac, vid, &port);
+		had = ub_fdb_lookup(f->fdb, &mac, vid, &port, NULL);
 		ret = ub_fdb_del(f->fdb, &mac, vid);
 		check(ret == (had ? 0 : -ENOENT), "del result");
 		pin = static_find(f, &mac, vid);
 		if (pin >= 0)
 			static_remove(f, (uint32_t)pin);
-		check(!ub_fdb_lookup(f->fdb, &mac, vid, &port),
+		check(!ub_fdb_lookup(f->fdb, &mac, vid, &port, NULL),
 		      "deleted entry is gone");
 		break;
 	case 4:
@@ -648,7 +653,7 @@ static void op_admin(struct fuzz *f, uint32_t in)
 		pin = static_find(f, &mac, vid);
 		local = sel & 8;
 		ret = local ? ub_fdb_add_local(f->fdb, &mac, vid, in)
-			    : ub_fdb_add_static(f->fdb, &mac, vid, in);
+			    : ub_fdb_add_static(f->fdb, &mac, vid, in, 0);
 		if (ret == 0) {
 			if (pin < 0) {
 				pin = (int)f->nstatic++;
@@ -663,7 +668,7 @@ static void op_admin(struct fuzz *f, uint32_t in)
 				      info.is_static && info.port == in &&
 				      info.is_local == local,
 			      "static entry added");
-			check(ub_fdb_lookup(f->fdb, &mac, vid, &port) &&
+			check(ub_fdb_lookup(f->fdb, &mac, vid, &port, NULL) &&
 				      port == in,
 			      "static entry looked up");
 		} else {

@@ -384,7 +384,7 @@ static void test_own_mac(void **state)
 	assert_int_equal(turn(), 0);
 	assert_int_equal(nwire, 0);
 	assert_int_equal(ports[0]->drops[UB_DROP_OWN_MAC], 1);
-	assert_true(ub_fdb_lookup(br->fdb, &own2, 0, &where));
+	assert_true(ub_fdb_lookup(br->fdb, &own2, 0, &where, NULL));
 	assert_int_equal(where, ub_port_id(&br->ports, ports[2]));
 	assert_int_equal(fakes[0].released[0], 1);
 }

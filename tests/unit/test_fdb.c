@@ -63,12 +63,20 @@ static struct ub_fdb *mk(uint32_t max_learned, uint32_t max_static,
 	return fdb;
 }
 
-static enum ub_fdb_learn_result learn(struct ub_fdb *fdb, uint32_t n,
-				      uint16_t vid, uint32_t port, uint64_t now)
+static enum ub_fdb_learn_result learn_at(struct ub_fdb *fdb, uint32_t n,
+					 uint16_t vid, uint32_t port,
+					 uint32_t remote, uint64_t now)
 {
 	struct ub_mac m = mac_n(n);
 
-	return ub_fdb_learn(fdb, &m, vid, port, now);
+	return ub_fdb_learn(fdb, &m, vid, port, remote, now);
+}
+
+/* Learning on a port without remotes. */
+static enum ub_fdb_learn_result learn(struct ub_fdb *fdb, uint32_t n,
+				      uint16_t vid, uint32_t port, uint64_t now)
+{
+	return learn_at(fdb, n, vid, port, 0, now);
 }
 
 static bool has(const struct ub_fdb *fdb, uint32_t n, uint16_t vid)
@@ -76,7 +84,7 @@ static bool has(const struct ub_fdb *fdb, uint32_t n, uint16_t vid)
 	struct ub_mac m = mac_n(n);
 	uint32_t port;
 
-	return ub_fdb_lookup(fdb, &m, vid, &port);
+	return ub_fdb_lookup(fdb, &m, vid, &port, NULL);
 }
 
 /* The port of an entry that must exist. */
@@ -85,16 +93,32 @@ static uint32_t port_of(const struct ub_fdb *fdb, uint32_t n, uint16_t vid)
 	struct ub_mac m = mac_n(n);
 	uint32_t port = 0xdeadbeef;
 
-	assert_true(ub_fdb_lookup(fdb, &m, vid, &port));
+	assert_true(ub_fdb_lookup(fdb, &m, vid, &port, NULL));
 	return port;
+}
+
+/* The remote of an entry that must exist. */
+static uint32_t remote_of(const struct ub_fdb *fdb, uint32_t n, uint16_t vid)
+{
+	struct ub_mac m = mac_n(n);
+	uint32_t port, remote = 0xdeadbeef;
+
+	assert_true(ub_fdb_lookup(fdb, &m, vid, &port, &remote));
+	return remote;
+}
+
+static int add_static_at(struct ub_fdb *fdb, uint32_t n, uint16_t vid,
+			 uint32_t port, uint32_t remote)
+{
+	struct ub_mac m = mac_n(n);
+
+	return ub_fdb_add_static(fdb, &m, vid, port, remote);
 }
 
 static int add_static(struct ub_fdb *fdb, uint32_t n, uint16_t vid,
 		      uint32_t port)
 {
-	struct ub_mac m = mac_n(n);
-
-	return ub_fdb_add_static(fdb, &m, vid, port);
+	return add_static_at(fdb, n, vid, port, 0);
 }
 
 static int add_local(struct ub_fdb *fdb, uint32_t n, uint16_t vid,
@@ -177,7 +201,7 @@ static void test_learn_lookup(void **state)
 	struct ub_fdb_stats st;
 	uint32_t port = 77;
 
-	assert_false(ub_fdb_lookup(fdb, &m, 1, &port));
+	assert_false(ub_fdb_lookup(fdb, &m, 1, &port, NULL));
 	assert_int_equal(port, 77); /* untouched on a miss */
 	assert_int_equal(learn(fdb, 1, 1, 5, 0), UB_FDB_LEARN_NEW);
 	assert_int_equal(port_of(fdb, 1, 1), 5);
@@ -509,7 +533,9 @@ static void test_static(void **state)
 	assert_int_equal(st.learned_entries, 4);
 	assert_int_equal(st.evicted, 96);
 	assert_int_equal(port_of(fdb, 1, 1), 1);
-	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, false), 4);
+	assert_int_equal(
+		ub_fdb_flush(fdb, UB_FDB_PORT_ANY, UB_FDB_REMOTE_ANY, false),
+		4);
 	assert_int_equal(port_of(fdb, 1, 1), 1);
 
 	/* Re-adding sets the port. */
@@ -634,16 +660,18 @@ static void test_flush(void **state)
 	for (i = 100; i < 106; i++)
 		assert_int_equal(add_static(fdb, i, 1, i % 3 + 1), 0);
 
-	assert_int_equal(ub_fdb_flush(fdb, 2, false), 10);
+	assert_int_equal(ub_fdb_flush(fdb, 2, UB_FDB_REMOTE_ANY, false), 10);
 	for (i = 0; i < 30; i++)
 		assert_int_equal(has(fdb, i, 1), i % 3 + 1 != 2);
 	assert_true(has(fdb, 100, 1) && has(fdb, 103, 1));
-	assert_int_equal(ub_fdb_flush(fdb, 2, false), 0);
-	assert_int_equal(ub_fdb_flush(fdb, 2, true), 2);
+	assert_int_equal(ub_fdb_flush(fdb, 2, UB_FDB_REMOTE_ANY, false), 0);
+	assert_int_equal(ub_fdb_flush(fdb, 2, UB_FDB_REMOTE_ANY, true), 2);
 	assert_false(has(fdb, 100, 1) || has(fdb, 103, 1));
-	assert_int_equal(ub_fdb_flush(fdb, 9, true), 0);
+	assert_int_equal(ub_fdb_flush(fdb, 9, UB_FDB_REMOTE_ANY, true), 0);
 
-	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, false), 20);
+	assert_int_equal(
+		ub_fdb_flush(fdb, UB_FDB_PORT_ANY, UB_FDB_REMOTE_ANY, false),
+		20);
 	assert_int_equal(stats(fdb).learned_entries, 0);
 	assert_int_equal(stats(fdb).static_entries, 4);
 	assert_true(ub_fdb_next_deadline(fdb) == UB_FDB_NO_DEADLINE);
@@ -654,7 +682,8 @@ static void test_flush(void **state)
 	assert_int_equal(ub_fdb_next_deadline(fdb), 15000);
 	assert_int_equal(ub_fdb_age(fdb, 15000), 1);
 
-	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, true), 5);
+	assert_int_equal(
+		ub_fdb_flush(fdb, UB_FDB_PORT_ANY, UB_FDB_REMOTE_ANY, true), 5);
 	assert_int_equal(stats(fdb).learned_entries, 0);
 	assert_int_equal(stats(fdb).static_entries, 0);
 	assert_int_equal(stats(fdb).aged, 1);
@@ -858,7 +887,7 @@ static void test_port_counts(void **state)
 	assert_int_equal(on_port(fdb, 3), 3);
 
 	/* Flushes, per port and all. */
-	assert_int_equal(ub_fdb_flush(fdb, 3, false), 3);
+	assert_int_equal(ub_fdb_flush(fdb, 3, UB_FDB_REMOTE_ANY, false), 3);
 	assert_int_equal(on_port(fdb, 3), 0);
 	assert_int_equal(on_port(fdb, 1), 1);
 	ub_fdb_set_ageing(fdb, 0);
@@ -871,7 +900,8 @@ static void test_port_counts(void **state)
 	ub_fdb_set_ageing(fdb, 10000);
 	assert_int_equal(learn(fdb, 30, 1, 1, 4 * T), UB_FDB_LEARN_NEW);
 	assert_int_equal(learn(fdb, 31, 1, 1, 4 * T), UB_FDB_LEARN_DROP);
-	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, true), 2);
+	assert_int_equal(
+		ub_fdb_flush(fdb, UB_FDB_PORT_ANY, UB_FDB_REMOTE_ANY, true), 2);
 	assert_int_equal(on_port(fdb, 1), 0);
 	ub_fdb_free(fdb);
 }
@@ -952,8 +982,10 @@ static void test_local(void **state)
 	/* Never ages, and flushes of learned entries leave it. */
 	assert_true(ub_fdb_next_deadline(fdb) == 10000);
 	assert_int_equal(ub_fdb_age(fdb, UINT64_MAX - 1), 1);
-	assert_int_equal(ub_fdb_flush(fdb, 1, false), 0);
-	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, false), 0);
+	assert_int_equal(ub_fdb_flush(fdb, 1, UB_FDB_REMOTE_ANY, false), 0);
+	assert_int_equal(
+		ub_fdb_flush(fdb, UB_FDB_PORT_ANY, UB_FDB_REMOTE_ANY, false),
+		0);
 	assert_int_equal(port_of(fdb, 1, 0), 1);
 	ub_fdb_set_ageing(fdb, 0);
 	assert_int_equal(port_of(fdb, 1, 0), 1);
@@ -981,11 +1013,12 @@ static void test_local(void **state)
 	 * (a port going away), and only those. */
 	assert_int_equal(add_local(fdb, 3, 0, 2), 0);
 	assert_int_equal(add_local(fdb, 4, 0, 1), 0);
-	assert_int_equal(ub_fdb_flush(fdb, 2, true), 2);
+	assert_int_equal(ub_fdb_flush(fdb, 2, UB_FDB_REMOTE_ANY, true), 2);
 	assert_false(has(fdb, 3, 0) || has(fdb, 1, 0));
 	assert_int_equal(port_of(fdb, 4, 0), 1);
 	assert_int_equal(stats(fdb).local_entries, 1);
-	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, true), 2);
+	assert_int_equal(
+		ub_fdb_flush(fdb, UB_FDB_PORT_ANY, UB_FDB_REMOTE_ANY, true), 2);
 	st = stats(fdb);
 	assert_int_equal(st.local_entries, 0);
 	assert_int_equal(st.static_entries, 0);
@@ -1062,6 +1095,178 @@ static void test_local_ageing_zero(void **state)
 	ub_fdb_free(fdb);
 }
 
+/* An entry's remote is learned, looked up, and refreshed like its port. */
+static void test_remote_learn_lookup(void **state)
+{
+	struct ub_fdb *fdb = mk(16, 4, 10000, NULL);
+	struct ub_mac m = mac_n(1);
+	uint32_t port = 77, remote = 77;
+
+	assert_false(ub_fdb_lookup(fdb, &m, 1, &port, &remote));
+	assert_int_equal(remote, 77); /* untouched on a miss */
+	assert_int_equal(learn_at(fdb, 1, 1, 5, 7, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(learn(fdb, 2, 1, 5, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(port_of(fdb, 1, 1), 5);
+	assert_int_equal(remote_of(fdb, 1, 1), 7);
+	assert_int_equal(remote_of(fdb, 2, 1), 0);
+
+	/* The same port and remote: a refresh, per tick as ever. */
+	assert_int_equal(learn_at(fdb, 1, 1, 5, 7, T - 1), UB_FDB_LEARN_NONE);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 10000);
+	assert_int_equal(learn_at(fdb, 1, 1, 5, 7, T), UB_FDB_LEARN_NONE);
+	assert_int_equal(learn(fdb, 2, 1, 5, T), UB_FDB_LEARN_NONE);
+	assert_int_equal(ub_fdb_next_deadline(fdb), 10000 + T);
+	assert_int_equal(remote_of(fdb, 1, 1), 7);
+	assert_int_equal(stats(fdb).moved, 0);
+	assert_int_equal(stats(fdb).learned, 2);
+	assert_int_equal(on_port(fdb, 5), 2);
+	ub_fdb_free(fdb);
+}
+
+/* Another remote of the same port is a move, counted as one. */
+static void test_remote_move(void **state)
+{
+	struct ub_fdb *fdb = mk(2, 4, 10000, NULL);
+	struct ub_fdb_stats st;
+
+	assert_int_equal(learn_at(fdb, 1, 1, 5, 7, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(learn_at(fdb, 2, 1, 5, 7, 0), UB_FDB_LEARN_NEW);
+	/* Same tick: the move still stamps it and takes it to the tail. */
+	assert_int_equal(learn_at(fdb, 1, 1, 5, 8, 500), UB_FDB_LEARN_MOVED);
+	assert_int_equal(port_of(fdb, 1, 1), 5);
+	assert_int_equal(remote_of(fdb, 1, 1), 8);
+	assert_int_equal(on_port(fdb, 5), 2);
+	st = stats(fdb);
+	assert_int_equal(st.moved, 1);
+	assert_int_equal(st.learned, 2);
+	assert_int_equal(st.learned_entries, 2);
+	assert_int_equal(learn_at(fdb, 3, 1, 5, 7, 600), UB_FDB_LEARN_NEW);
+	assert_false(has(fdb, 2, 1));
+	assert_int_equal(remote_of(fdb, 1, 1), 8);
+
+	/* To no remote, then to another port's remote. */
+	assert_int_equal(learn(fdb, 1, 1, 5, 700), UB_FDB_LEARN_MOVED);
+	assert_int_equal(remote_of(fdb, 1, 1), 0);
+	assert_int_equal(learn_at(fdb, 1, 1, 6, 9, 800), UB_FDB_LEARN_MOVED);
+	assert_int_equal(port_of(fdb, 1, 1), 6);
+	assert_int_equal(remote_of(fdb, 1, 1), 9);
+	assert_int_equal(on_port(fdb, 5), 1);
+	assert_int_equal(on_port(fdb, 6), 1);
+	assert_int_equal(learn_at(fdb, 1, 1, 6, 9, 900), UB_FDB_LEARN_NONE);
+	st = stats(fdb);
+	assert_int_equal(st.moved, 3);
+	assert_int_equal(st.learned, 3);
+	assert_int_equal(st.evicted, 1);
+	ub_fdb_free(fdb);
+}
+
+/* A static entry pins its remote as well as its port; a local entry has
+ * none, so a frame from a remote of its own port is not ours. */
+static void test_remote_static(void **state)
+{
+	struct ub_fdb *fdb = mk(4, 4, 10000, NULL);
+	struct ub_fdb_stats st;
+
+	assert_int_equal(add_static_at(fdb, 1, 1, 5, 7), 0);
+	assert_int_equal(learn_at(fdb, 1, 1, 5, 8, 0), UB_FDB_LEARN_STATIC);
+	assert_int_equal(learn(fdb, 1, 1, 5, 0), UB_FDB_LEARN_STATIC);
+	assert_int_equal(learn_at(fdb, 1, 1, 6, 7, 0), UB_FDB_LEARN_STATIC);
+	assert_int_equal(learn_at(fdb, 1, 1, 5, 7, 0), UB_FDB_LEARN_NONE);
+	assert_int_equal(port_of(fdb, 1, 1), 5);
+	assert_int_equal(remote_of(fdb, 1, 1), 7);
+	st = stats(fdb);
+	assert_int_equal(st.static_refused, 3);
+	assert_int_equal(st.moved, 0);
+	assert_int_equal(st.learned_entries, 0);
+
+	/* Re-adding sets the remote; converting a learned entry does too. */
+	assert_int_equal(add_static_at(fdb, 1, 1, 5, 9), 0);
+	assert_int_equal(remote_of(fdb, 1, 1), 9);
+	assert_int_equal(learn_at(fdb, 2, 1, 5, 7, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(add_static(fdb, 2, 1, 5), 0);
+	assert_int_equal(remote_of(fdb, 2, 1), 0);
+	assert_int_equal(learn_at(fdb, 2, 1, 5, 7, 0), UB_FDB_LEARN_STATIC);
+
+	/* Local: the remote goes, and any remote is somebody else. */
+	assert_int_equal(learn_at(fdb, 3, 1, 1, 4, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(add_local(fdb, 3, 1, 1), 0);
+	assert_int_equal(remote_of(fdb, 3, 1), 0);
+	assert_int_equal(learn_at(fdb, 3, 1, 1, 4, 0), UB_FDB_LEARN_LOCAL);
+	assert_int_equal(learn(fdb, 3, 1, 1, 0), UB_FDB_LEARN_NONE);
+	/* The same with ageing 0, which looks at local entries only. */
+	ub_fdb_set_ageing(fdb, 0);
+	assert_int_equal(learn_at(fdb, 3, 1, 1, 4, 0), UB_FDB_LEARN_LOCAL);
+	assert_int_equal(learn(fdb, 3, 1, 1, 0), UB_FDB_LEARN_NONE);
+	assert_int_equal(stats(fdb).local_refused, 2);
+	assert_int_equal(remote_of(fdb, 1, 1), 9);
+	ub_fdb_free(fdb);
+}
+
+/* How many of port 5's learned entries on remote 'r' (MACs 100 r to
+ * 100 r + 2) are there. */
+static uint32_t on_remote(const struct ub_fdb *fdb, uint32_t r)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < 3; i++)
+		n += has(fdb, 100 * r + i, 1);
+	return n;
+}
+
+/* A flush may take one remote of a port: a VTEP removed. */
+static void test_remote_flush(void **state)
+{
+	struct ub_fdb *fdb = mk(64, 16, 10000, NULL);
+	uint32_t cursor = 0, n = 0, r, i;
+
+	/* Port 5: three learned entries on each of remotes 0, 1, 2, and a
+	 * static one on 1; port 6: three on its own remote 1. */
+	for (r = 0; r < 3; r++)
+		for (i = 0; i < 3; i++)
+			assert_int_equal(learn_at(fdb, 100 * r + i, 1, 5, r, 0),
+					 UB_FDB_LEARN_NEW);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(learn_at(fdb, 1000 + i, 1, 6, 1, 0),
+				 UB_FDB_LEARN_NEW);
+	assert_int_equal(add_static_at(fdb, 50, 1, 5, 1), 0);
+
+	/* Sliced, as the daemon does it. */
+	while (cursor != UB_FDB_WALK_DONE)
+		n += ub_fdb_flush_slice(fdb, 5, 1, false, &cursor, 4);
+	assert_int_equal(n, 3);
+	assert_int_equal(on_remote(fdb, 0), 3);
+	assert_int_equal(on_remote(fdb, 1), 0);
+	assert_int_equal(on_remote(fdb, 2), 3);
+	assert_true(has(fdb, 50, 1));
+	for (i = 0; i < 3; i++)
+		assert_int_equal(port_of(fdb, 1000 + i, 1), 6);
+	assert_int_equal(on_port(fdb, 5), 6);
+	assert_int_equal(stats(fdb).learned_entries, 9);
+
+	/* With the static ones; remote 0 is a remote like another. */
+	assert_int_equal(ub_fdb_flush(fdb, 5, 1, true), 1);
+	assert_false(has(fdb, 50, 1));
+	assert_int_equal(ub_fdb_flush(fdb, 5, 0, false), 3);
+	assert_int_equal(on_remote(fdb, 0), 0);
+	assert_int_equal(on_remote(fdb, 2), 3);
+	assert_int_equal(ub_fdb_flush(fdb, 5, 0, false), 0);
+
+	/* Any remote: the rest of the port, and only of that port. */
+	assert_int_equal(learn(fdb, 7, 1, 5, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(ub_fdb_flush(fdb, 5, UB_FDB_REMOTE_ANY, false), 4);
+	assert_int_equal(on_remote(fdb, 2), 0);
+	assert_false(has(fdb, 7, 1));
+	assert_int_equal(on_port(fdb, 5), 0);
+	assert_int_equal(on_port(fdb, 6), 3);
+	/* Any port, one remote: every port's entries on that remote. */
+	assert_int_equal(learn_at(fdb, 8, 1, 5, 2, 0), UB_FDB_LEARN_NEW);
+	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, 1, false), 3);
+	assert_true(has(fdb, 8, 1));
+	assert_int_equal(stats(fdb).learned_entries, 1);
+	assert_int_equal(stats(fdb).aged + stats(fdb).evicted, 0);
+	ub_fdb_free(fdb);
+}
+
 /* 1000 entries through every operation, whatever the hash. */
 static void check_many(ub_fdb_hash_fn hash)
 {
@@ -1113,8 +1318,10 @@ static void check_many(ub_fdb_hash_fn hash)
 	for (i = 0; i < 64; i++)
 		assert_int_equal(port_of(fdb, 5000 + i, 1), 200);
 
-	assert_int_equal(ub_fdb_flush(fdb, 300, false), n);
-	assert_int_equal(ub_fdb_flush(fdb, UB_FDB_PORT_ANY, true), 64);
+	assert_int_equal(ub_fdb_flush(fdb, 300, UB_FDB_REMOTE_ANY, false), n);
+	assert_int_equal(
+		ub_fdb_flush(fdb, UB_FDB_PORT_ANY, UB_FDB_REMOTE_ANY, true),
+		64);
 	assert_int_equal(stats(fdb).learned_entries, 0);
 	assert_int_equal(stats(fdb).static_entries, 0);
 	ub_fdb_free(fdb);
@@ -1146,9 +1353,11 @@ static int visit_fn(const struct ub_fdb_entry_info *e, void *arg)
 		assert_true(e->is_static);
 		assert_int_equal(e->is_local, id >= 105);
 		assert_int_equal(e->port, 9);
+		assert_int_equal(e->remote, id < 105 ? id - 99 : 0);
 	} else {
 		assert_false(e->is_static || e->is_local);
 		assert_int_equal(e->port, id % 5);
+		assert_int_equal(e->remote, id % 3);
 		assert_int_equal(e->last_seen, id * 100);
 	}
 	return ++v->calls == v->stop_after ? v->stop_ret : 0;
@@ -1165,15 +1374,25 @@ static void test_foreach(void **state)
 	assert_int_equal(v.calls, 0);
 
 	for (i = 0; i < 40; i++)
-		learn(fdb, i, 1, i % 5, i * 100);
+		learn_at(fdb, i, 1, i % 5, i % 3, i * 100);
 	for (i = 100; i < 105; i++)
-		add_static(fdb, i, 1, 9);
+		add_static_at(fdb, i, 1, 9, i - 99);
 	for (i = 105; i < 110; i++)
 		add_local(fdb, i, 1, 9);
 	del(fdb, 7, 1);
 
 	memset(&v, 0, sizeof(v));
 	assert_int_equal(ub_fdb_foreach(fdb, visit_fn, &v), 0);
+	assert_int_equal(v.calls, 49);
+	for (i = 0; i < UB_ARRAY_SIZE(v.seen); i++)
+		assert_int_equal(v.seen[i],
+				 (i < 40 && i != 7) || (i >= 100 && i < 110));
+
+	/* The same, a slice at a time. */
+	memset(&v, 0, sizeof(v));
+	for (uint32_t cursor = 0; cursor != UB_FDB_WALK_DONE;)
+		assert_int_equal(
+			ub_fdb_foreach_slice(fdb, &cursor, 3, visit_fn, &v), 0);
 	assert_int_equal(v.calls, 49);
 	for (i = 0; i < UB_ARRAY_SIZE(v.seen); i++)
 		assert_int_equal(v.seen[i],
@@ -1281,10 +1500,11 @@ static void test_foreach_slice(void **state)
 #define M_CAP 12
 #define M_STATIC 5
 #define M_PORTS 4
+#define M_REMOTES 3
 
 struct m_ent {
 	bool present, is_static, is_local;
-	uint32_t port;
+	uint32_t port, remote;
 	uint64_t last_seen, seq;
 };
 
@@ -1336,29 +1556,32 @@ static void m_stamp(struct model *m, uint32_t k, uint64_t now)
 }
 
 static enum ub_fdb_learn_result m_learn(struct model *m, uint32_t k,
-					uint32_t port, uint64_t now)
+					uint32_t port, uint32_t remote,
+					uint64_t now)
 {
 	struct m_ent *e = &m->e[k];
+	bool here = e->port == port && e->remote == remote;
 
-	if (e->present && e->is_local && e->port != port) {
+	if (e->present && e->is_local && !here) {
 		m->st.local_refused++;
 		return UB_FDB_LEARN_LOCAL;
 	}
 	if (m->ageing == 0)
 		return UB_FDB_LEARN_NONE;
 	if (e->present && e->is_static) {
-		if (e->port == port)
+		if (here)
 			return UB_FDB_LEARN_NONE;
 		m->st.static_refused++;
 		return UB_FDB_LEARN_STATIC;
 	}
-	if (e->present && e->port == port) {
+	if (e->present && here) {
 		if (now / T != e->last_seen / T)
 			m_stamp(m, k, now);
 		return UB_FDB_LEARN_NONE;
 	}
 	if (e->present) {
 		e->port = port;
+		e->remote = remote;
 		m_stamp(m, k, now);
 		m->st.moved++;
 		return UB_FDB_LEARN_MOVED;
@@ -1382,6 +1605,7 @@ static enum ub_fdb_learn_result m_learn(struct model *m, uint32_t k,
 	e->is_static = false;
 	e->is_local = false;
 	e->port = port;
+	e->remote = remote;
 	m_stamp(m, k, now);
 	m->st.learned_entries++;
 	m->st.learned++;
@@ -1389,7 +1613,7 @@ static enum ub_fdb_learn_result m_learn(struct model *m, uint32_t k,
 }
 
 static int m_add_static(struct model *m, uint32_t k, uint32_t port,
-			bool local)
+			uint32_t remote, bool local)
 {
 	struct m_ent *e = &m->e[k];
 
@@ -1409,10 +1633,12 @@ static int m_add_static(struct model *m, uint32_t k, uint32_t port,
 	e->is_static = true;
 	e->is_local = local;
 	e->port = port;
+	e->remote = remote;
 	return 0;
 }
 
-static uint32_t m_flush(struct model *m, uint32_t port, bool with_static)
+static uint32_t m_flush(struct model *m, uint32_t port, uint32_t remote,
+			bool with_static)
 {
 	uint32_t k, n = 0;
 
@@ -1421,6 +1647,7 @@ static uint32_t m_flush(struct model *m, uint32_t port, bool with_static)
 
 		if (e->present &&
 		    (port == UB_FDB_PORT_ANY || e->port == port) &&
+		    (remote == UB_FDB_REMOTE_ANY || e->remote == remote) &&
 		    (with_static || !e->is_static)) {
 			m_remove(m, k);
 			n++;
@@ -1495,6 +1722,7 @@ static int m_visit_fn(const struct ub_fdb_entry_info *info, void *arg)
 	assert_int_equal(info->is_static, e->is_static);
 	assert_int_equal(info->is_local, e->is_local);
 	assert_int_equal(info->port, e->port);
+	assert_int_equal(info->remote, e->remote);
 	if (!e->is_static)
 		assert_int_equal(info->last_seen, e->last_seen);
 	v->seen[k]++;
@@ -1508,9 +1736,12 @@ static void check_all(const struct ub_fdb *fdb, const struct model *m)
 
 	for (k = 0; k < M_KEYS; k++) {
 		assert_int_equal(has(fdb, k_mac(k), k_vid(k)), m->e[k].present);
-		if (m->e[k].present)
-			assert_int_equal(port_of(fdb, k_mac(k), k_vid(k)),
-					 m->e[k].port);
+		if (!m->e[k].present)
+			continue;
+		assert_int_equal(port_of(fdb, k_mac(k), k_vid(k)),
+				 m->e[k].port);
+		assert_int_equal(remote_of(fdb, k_mac(k), k_vid(k)),
+				 m->e[k].remote);
 	}
 	assert_int_equal(ub_fdb_foreach(fdb, m_visit_fn, &v), 0);
 	for (k = 0; k < M_KEYS; k++)
@@ -1539,6 +1770,7 @@ static void check_random(ub_fdb_hash_fn hash, uint64_t seed)
 	for (op = 0; op < 20000; op++) {
 		uint32_t k = (uint32_t)(rnd(&seed) % M_KEYS);
 		uint32_t port = (uint32_t)(rnd(&seed) % M_PORTS);
+		uint32_t remote = (uint32_t)(rnd(&seed) % M_REMOTES);
 		uint32_t r = (uint32_t)(rnd(&seed) % 100);
 
 		now += rnd(&seed) % 1200;
@@ -1550,17 +1782,20 @@ static void check_random(ub_fdb_hash_fn hash, uint64_t seed)
 			set_cap(fdb, port, m.cap[port], m.policy[port]);
 		}
 		if (r < 55) {
-			assert_int_equal(
-				learn(fdb, k_mac(k), k_vid(k), port, now),
-				m_learn(&m, k, port, now));
+			assert_int_equal(learn_at(fdb, k_mac(k), k_vid(k), port,
+						  remote, now),
+					 m_learn(&m, k, port, remote, now));
 		} else if (r < 70) {
-			uint32_t got = M_PORTS;
+			uint32_t got = M_PORTS, got_remote = M_REMOTES;
 			struct ub_mac mac = mac_n(k_mac(k));
-			bool found = ub_fdb_lookup(fdb, &mac, k_vid(k), &got);
+			bool found = ub_fdb_lookup(fdb, &mac, k_vid(k), &got,
+						   &got_remote);
 
 			assert_int_equal(found, m.e[k].present);
-			if (found)
+			if (found) {
 				assert_int_equal(got, m.e[k].port);
+				assert_int_equal(got_remote, m.e[k].remote);
+			}
 		} else if (r < 78) {
 			int want = m.e[k].present ? 0 : -ENOENT;
 
@@ -1571,22 +1806,28 @@ static void check_random(ub_fdb_hash_fn hash, uint64_t seed)
 			assert_int_equal(ub_fdb_age(fdb, now), m_age(&m, now));
 		} else if (r < 95) {
 			bool local = rnd(&seed) & 1;
-			int (*add)(struct ub_fdb *, uint32_t, uint16_t,
-				   uint32_t) = local ? add_local : add_static;
 
-			assert_int_equal(add(fdb, k_mac(k), k_vid(k), port),
-					 m_add_static(&m, k, port, local));
+			if (local)
+				remote = 0;
+			assert_int_equal(
+				local ? add_local(fdb, k_mac(k), k_vid(k), port)
+				      : add_static_at(fdb, k_mac(k), k_vid(k),
+						      port, remote),
+				m_add_static(&m, k, port, remote, local));
 		} else if (r < 98) {
 			bool ws = rnd(&seed) & 1;
 
 			if (rnd(&seed) & 1)
 				port = UB_FDB_PORT_ANY;
-			assert_int_equal(ub_fdb_flush(fdb, port, ws),
-					 m_flush(&m, port, ws));
+			if (rnd(&seed) & 1)
+				remote = UB_FDB_REMOTE_ANY;
+			assert_int_equal(ub_fdb_flush(fdb, port, remote, ws),
+					 m_flush(&m, port, remote, ws));
 		} else {
 			m.ageing = ageings[rnd(&seed) % 4];
 			if (m.ageing == 0)
-				m_flush(&m, UB_FDB_PORT_ANY, false);
+				m_flush(&m, UB_FDB_PORT_ANY, UB_FDB_REMOTE_ANY,
+					false);
 			ub_fdb_set_ageing(fdb, m.ageing);
 		}
 		assert_true(ub_fdb_next_deadline(fdb) == m_deadline(&m));
@@ -1629,6 +1870,10 @@ int main(void)
 		cmocka_unit_test(test_local),
 		cmocka_unit_test(test_local_capacity_convert),
 		cmocka_unit_test(test_local_ageing_zero),
+		cmocka_unit_test(test_remote_learn_lookup),
+		cmocka_unit_test(test_remote_move),
+		cmocka_unit_test(test_remote_static),
+		cmocka_unit_test(test_remote_flush),
 		cmocka_unit_test(test_del),
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_cap_eviction),

@@ -93,9 +93,9 @@ static void test_bad_source_not_learned(void **state)
 	assert_int_equal(f.drop, UB_DROP_BAD_SRC);
 	decide(*state, &mac_b, &bcast, -1, 1, &f);
 	assert_int_equal(f.drop, UB_DROP_BAD_SRC);
-	assert_false(ub_fdb_lookup(*state, &zero, 0, &port));
-	assert_false(ub_fdb_lookup(*state, &mcast, 0, &port));
-	assert_false(ub_fdb_lookup(*state, &bcast, 0, &port));
+	assert_false(ub_fdb_lookup(*state, &zero, 0, &port, NULL));
+	assert_false(ub_fdb_lookup(*state, &mcast, 0, &port, NULL));
+	assert_false(ub_fdb_lookup(*state, &bcast, 0, &port, NULL));
 }
 
 static void test_link_local_never_forwarded(void **state)
@@ -151,7 +151,7 @@ static void test_same_port_dropped(void **state)
 	assert_int_equal(ub_fdb_add_local(*state, &mac_b, 0, 3), 0);
 	decide(*state, &mac_b, &mac_a, -1, 3, &f);
 	assert_int_equal(f.drop, UB_DROP_SAME_PORT);
-	assert_int_equal(ub_fdb_add_static(*state, &mac_b, 0, 3), 0);
+	assert_int_equal(ub_fdb_add_static(*state, &mac_b, 0, 3, 0), 0);
 	decide(*state, &mac_b, &mac_a, -1, 3, &f);
 	assert_int_equal(f.drop, UB_DROP_SAME_PORT);
 }
@@ -175,8 +175,8 @@ static void test_vlan_keyed(void **state)
 
 	decide(*state, &bcast, &mac_a, 100, 1, &f);
 	assert_int_equal(f.vid, 100);
-	assert_true(ub_fdb_lookup(*state, &mac_a, 100, &port));
-	assert_false(ub_fdb_lookup(*state, &mac_a, 0, &port));
+	assert_true(ub_fdb_lookup(*state, &mac_a, 100, &port, NULL));
+	assert_false(ub_fdb_lookup(*state, &mac_a, 0, &port, NULL));
 	/* Known in VLAN 100, unknown untagged: the untagged frame floods. */
 	decide(*state, &mac_a, &mac_b, -1, 2, &f);
 	assert_int_equal(f.kind, UB_FWD_FLOOD);
@@ -193,7 +193,7 @@ static void test_static_wins(void **state)
 	struct ub_fwd f;
 	uint32_t port;
 
-	assert_int_equal(ub_fdb_add_static(*state, &mac_b, 0, 7), 0);
+	assert_int_equal(ub_fdb_add_static(*state, &mac_b, 0, 7, 0), 0);
 	/* B's frame from elsewhere is forwarded; B stays on port 7. */
 	decide(*state, &bcast, &mac_b, -1, 2, &f);
 	assert_int_equal(f.learn, UB_FDB_LEARN_STATIC);
@@ -201,7 +201,7 @@ static void test_static_wins(void **state)
 	decide(*state, &mac_a, &mac_b, -1, 2, &f);
 	assert_int_equal(f.learn, UB_FDB_LEARN_STATIC);
 	assert_int_equal(f.kind, UB_FWD_FLOOD);
-	assert_true(ub_fdb_lookup(*state, &mac_b, 0, &port));
+	assert_true(ub_fdb_lookup(*state, &mac_b, 0, &port, NULL));
 	assert_int_equal(port, 7);
 	decide(*state, &mac_b, &mac_a, -1, 1, &f);
 	assert_int_equal(f.kind, UB_FWD_PORT);
@@ -240,7 +240,7 @@ static void test_own_mac_dropped(void **state)
 	assert_int_equal(f.drop, UB_DROP_OWN_MAC);
 	assert_int_equal(f.port, 5);
 	/* Nothing moved. */
-	assert_true(ub_fdb_lookup(*state, &mac_b, 0, &port));
+	assert_true(ub_fdb_lookup(*state, &mac_b, 0, &port, NULL));
 	assert_int_equal(port, 5);
 	st = (struct ub_fdb_stats){ 0 };
 	ub_fdb_get_stats(*state, &st);
@@ -313,7 +313,7 @@ static void test_flood(void **state)
 	assert_int_equal(f.kind, UB_FWD_FLOOD);
 	assert_int_equal(f.vid, 7);
 	/* A static entry for a group address does not make it unicast. */
-	assert_int_equal(ub_fdb_add_static(*state, &v4mc, 0, 3), 0);
+	assert_int_equal(ub_fdb_add_static(*state, &v4mc, 0, 3, 0), 0);
 	decide(*state, &v4mc, &mac_a, -1, 1, &f);
 	assert_int_equal(f.kind, UB_FWD_FLOOD);
 	decide(*state, &mac_c, &mac_a, -1, 1, &f);
