@@ -216,10 +216,131 @@ CIDR = [
     b"\x01\x40\xfd\x00" + b"\x00" * 11 + b"\x01",
 ]
 
+# --- fuzz_vxlan: mode byte, then its input -------------------------------
+VX_DECODE, VX_ENCAP, VX_SPORT, VX_CSUM = 0, 1, 2, 3
+# encap options: fix the IP lengths, point the checksum at TCP/UDP.
+VX_FIX_LEN, VX_FIX_CSUM = 4, 8
+GSO_NONE, GSO_TCPV4, GSO_UDP, GSO_TCPV6, GSO_UDP_L4, GSO_ECN = 0, 1, 3, 4, 5, 0x80
+NEEDS_CSUM = 1
+
+
+def vxlan_hdr(vni, flags=0x08, reserved=b"\x00\x00\x00", last=0):
+    return bytes([flags]) + reserved + struct.pack(">I", vni << 8 | last)
+
+
+def vnet(flags=0, gso_type=GSO_NONE, hdr_len=0, gso_size=0, csum_start=0,
+         csum_offset=0):
+    return struct.pack("<BBHHHH", flags, gso_type, hdr_len, gso_size,
+                       csum_start, csum_offset)
+
+
+def inet_frame(v6=False, udp=False, payload=b"", ipopt=b"", tcpopt=b"",
+               tcp_flags=0x10, vlan=False, ip_id=1, seq=1000):
+    """An Ethernet frame; returns it and the L4 header's offset."""
+    l2 = B + A + (struct.pack(">HH", 0x8100, 5) if vlan else b"")
+    if udp:
+        l4 = struct.pack(">HHHH", 40000, 4789, 8 + len(payload), 0)
+    else:
+        l4 = struct.pack(">HHIIBBHHH", 40000, 5201, seq, 77,
+                         (20 + len(tcpopt)) // 4 << 4, tcp_flags, 502, 0,
+                         0) + tcpopt
+    proto = 17 if udp else 6
+    if v6:
+        ip = struct.pack(">IHBB", 0x60000001, len(l4) + len(payload), proto,
+                         64) + b"\xfd" + b"\x00" * 14 + b"\x01" \
+            + b"\xfd" + b"\x00" * 14 + b"\x02"
+        l2 += b"\x86\xdd"
+    else:
+        ihl = (20 + len(ipopt)) // 4
+        ip = struct.pack(">BBHHHBBH4s4s", 0x40 | ihl, 0,
+                         ihl * 4 + len(l4) + len(payload), ip_id, 0x4000, 64,
+                         proto, 0, b"\x0a\x00\x00\x01",
+                         b"\x0a\x00\x00\x02") + ipopt
+        l2 += b"\x08\x00"
+    return l2 + ip + l4 + payload, len(l2) + len(ip)
+
+
+def superframe(gso_size, v6=False, udp=False, ecn=False, **kw):
+    frame, l4 = inet_frame(v6=v6, udp=udp, **kw)
+    gso = GSO_UDP_L4 if udp else GSO_TCPV6 if v6 else GSO_TCPV4
+    hlen = l4 + (8 if udp else 20 + len(kw.get("tcpopt", b"")))
+    return vnet(NEEDS_CSUM, gso | (GSO_ECN if ecn else 0), hlen, gso_size,
+                l4, 6 if udp else 16) + frame
+
+
+def partial(**kw):
+    frame, l4 = inet_frame(**kw)
+    return vnet(NEEDS_CSUM, GSO_NONE, 0, 0, l4,
+                6 if kw.get("udp") else 16) + frame
+
+
+def patch(data, off, new):
+    return data[:off] + new + data[off + len(new):]
+
+
+def encap(opts, data):
+    return bytes([VX_ENCAP | opts]) + data
+
+
+PAYLOAD = bytes(range(256)) * 2
+TS_OPT = b"\x01\x01\x08\x0a" + b"\x00\x00\x00\x01" * 2
+VXLAN = [
+    # Decode: any VNI, one VNI, reserved bits, no I flag, short, runt,
+    # a GRO buffer of three datagrams (the last shorter).
+    bytes([VX_DECODE]) + b"\x00\x00" + vxlan_hdr(42) + eth(B, A),
+    bytes([VX_DECODE | 8]) + b"\x00\x00\x2a\x00\x00" + vxlan_hdr(42)
+    + eth(B, A),
+    bytes([VX_DECODE]) + b"\x00\x00" + vxlan_hdr(42, flags=0x88)
+    + eth(B, A),
+    bytes([VX_DECODE | 4]) + b"\x00\x00"
+    + vxlan_hdr(42, reserved=b"\x00\x01\x00", last=1) + eth(B, A),
+    bytes([VX_DECODE]) + b"\x00\x00" + vxlan_hdr(42, flags=0) + eth(B, A),
+    bytes([VX_DECODE]) + b"\x00\x00" + vxlan_hdr(42)[:5],
+    bytes([VX_DECODE]) + b"\x00\x00" + vxlan_hdr(42) + eth(B, A)[:13],
+    bytes([VX_DECODE]) + struct.pack(">H", 68)
+    + (vxlan_hdr(7) + eth(B, A)) * 2 + vxlan_hdr(7) + eth(B, A)[:20],
+    # Encap: plain, partial checksums, super-frames of each kind.
+    encap(0, vnet() + eth(B, A)),
+    encap(0, vnet() + eth(B, A, payload=b"\xab" * 9000)),
+    encap(0, partial(payload=PAYLOAD[:101])),
+    encap(0, partial(udp=True, v6=True, payload=PAYLOAD[:64])),
+    encap(0, partial(vlan=True, tcpopt=TS_OPT, payload=PAYLOAD[:7])),
+    encap(0, superframe(100, payload=PAYLOAD[:350], tcpopt=TS_OPT,
+                        tcp_flags=0x80 | 0x18 | 0x01, ip_id=0xfffe)),
+    encap(0, superframe(100, ecn=True, ipopt=b"\x01\x01\x01\x00",
+                        vlan=True, payload=PAYLOAD[:301], tcp_flags=0x99)),
+    encap(0, superframe(1448, payload=(PAYLOAD * 16)[:5 * 1448 + 3])),
+    encap(0, superframe(120, v6=True, payload=PAYLOAD[:500],
+                        tcp_flags=0x19)),
+    encap(0, superframe(64, udp=True, payload=PAYLOAD[:200])),
+    encap(0, superframe(64, udp=True, v6=True, vlan=True,
+                        payload=PAYLOAD[:129])),
+    encap(VX_FIX_LEN | VX_FIX_CSUM, superframe(1, payload=PAYLOAD[:40])),
+    encap(VX_FIX_LEN | VX_FIX_CSUM, superframe(50, payload=b"")),
+    # Refused: UFO, an IPv6 hop-by-hop header, a fragment.
+    encap(0, vnet(NEEDS_CSUM, GSO_UDP, 42, 100, 34, 6)
+          + inet_frame(udp=True, payload=PAYLOAD[:300])[0]),
+    encap(VX_FIX_LEN, patch(superframe(100, v6=True, payload=PAYLOAD[:300]),
+                            10 + 14 + 6, b"\x00")),
+    encap(0, patch(superframe(100, payload=PAYLOAD[:300]), 10 + 14 + 6,
+                   b"\x20\x00")),
+    # Source port: the RFC's range, one port, a reversed range.
+    bytes([VX_SPORT]) + struct.pack(">HH", 49152, 65535)
+    + inet_frame(payload=PAYLOAD[:10])[0],
+    bytes([VX_SPORT]) + struct.pack(">HH", 4789, 4789)
+    + inet_frame(v6=True, udp=True, vlan=True)[0],
+    bytes([VX_SPORT]) + struct.pack(">HH", 60000, 10) + eth(BCAST, A),
+    # Checksum completion in place: TCP at its place, a field at the end.
+    bytes([VX_CSUM]) + struct.pack(">HH", 34, 16)
+    + inet_frame(payload=PAYLOAD[:33])[0],
+    bytes([VX_CSUM]) + struct.pack(">HH", 0, 58) + eth(B, A),
+]
+
 SETS = {
     "fuzz_ctl_request": CTL,
     "fuzz_forward": FWD,
     "fuzz_cidr": CIDR,
+    "fuzz_vxlan": VXLAN,
 }
 
 

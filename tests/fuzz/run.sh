@@ -21,7 +21,7 @@ esac
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${UB_FUZZ_BUILD_DIR:-$top/build-fuzz}
-harnesses=(fuzz_ctl_request fuzz_forward fuzz_cidr)
+harnesses=(fuzz_ctl_request fuzz_forward fuzz_cidr fuzz_vxlan)
 
 command -v clang >/dev/null || { echo "run.sh: clang is needed" >&2; exit 1; }
 if ! grep -q 'tests/fuzz' "$top/CMakeLists.txt"; then
@@ -41,7 +41,9 @@ artifacts=$build/fuzz-artifacts
 mkdir -p "$artifacts"
 
 # Requests go up to UB_CTL_REQ_MAX (4096) bytes: give room past it.
-declare -A max_len=([fuzz_ctl_request]=8192 [fuzz_forward]=16384 [fuzz_cidr]=256)
+# fuzz_vxlan: a 9000-byte jumbo frame and a super-frame of a few segments.
+declare -A max_len=([fuzz_ctl_request]=8192 [fuzz_forward]=16384 [fuzz_cidr]=256
+  [fuzz_vxlan]=12288)
 
 status=0
 summary=()
