@@ -838,8 +838,16 @@ static enum ub_rx_status prx_spill__(struct ub_ring *ring, struct prx *c,
 	uint8_t *buf = c->spill + (size_t)(idx - c->nframes) * UB_BUF_SIZE;
 	ssize_t n;
 
-	n = recv(c->fd, buf + UB_PRING_HEADROOM, UB_BUF_SIZE - UB_PRING_HEADROOM,
-		 MSG_DONTWAIT | MSG_TRUNC);
+	/* A socket error comes before the queue, once: ENETDOWN after the
+	 * link went down (or was down at bind). The frame is behind it, and
+	 * left in the queue it would be read for the next slot's. */
+	for (int tries = 0; tries < 2; tries++) {
+		n = recv(c->fd, buf + UB_PRING_HEADROOM,
+			 UB_BUF_SIZE - UB_PRING_HEADROOM,
+			 MSG_DONTWAIT | MSG_TRUNC);
+		if (n >= 0 || errno == EAGAIN)
+			break;
+	}
 	if (n < 0)
 		return UB_RX_MALFORMED; /* f->buf is still the slot */
 	ub_ring_buf_put(ring, ub_buf_handle__(c->area, slot));
