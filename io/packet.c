@@ -808,12 +808,20 @@ static int pring_arm_rx(struct ub_ring *ring, struct ub_port_io *p,
 	return ub_ring_poll__(ring, r->polled->fd, ud);
 }
 
-/* A spill buffer nobody references, or UINT32_MAX. */
+/* Whether spill buffer 'i' (0 to UB_PRING_SPILL - 1) is unreferenced. */
+static bool prx_spill_unused__(struct ub_ring *ring, const struct prx *c,
+			       uint32_t i)
+{
+	return !ub_ring_buf_refs__(ring, ub_buf_handle__(c->area,
+							 c->nframes + i));
+}
+
+/* A spill buffer nobody references (its index in the area), or
+ * UINT32_MAX. */
 static uint32_t prx_spill_free__(struct ub_ring *ring, const struct prx *c)
 {
 	for (uint32_t i = 0; i < UB_PRING_SPILL; i++)
-		if (!ub_ring_buf_refs__(ring, ub_buf_handle__(c->area,
-							      c->nframes + i)))
+		if (prx_spill_unused__(ring, c, i))
 			return c->nframes + i;
 	return UINT32_MAX;
 }
@@ -830,8 +838,16 @@ static enum ub_rx_status prx_spill__(struct ub_ring *ring, struct prx *c,
 	uint8_t *buf = c->spill + (size_t)(idx - c->nframes) * UB_BUF_SIZE;
 	ssize_t n;
 
-	n = recv(c->fd, buf + UB_PRING_HEADROOM, UB_BUF_SIZE - UB_PRING_HEADROOM,
-		 MSG_DONTWAIT | MSG_TRUNC);
+	/* A socket error comes before the queue, once: ENETDOWN after the
+	 * link went down (or was down at bind). The frame is behind it, and
+	 * left in the queue it would be read for the next slot's. */
+	for (int tries = 0; tries < 2; tries++) {
+		n = recv(c->fd, buf + UB_PRING_HEADROOM,
+			 UB_BUF_SIZE - UB_PRING_HEADROOM,
+			 MSG_DONTWAIT | MSG_TRUNC);
+		if (n >= 0 || errno == EAGAIN)
+			break;
+	}
 	if (n < 0)
 		return UB_RX_MALFORMED; /* f->buf is still the slot */
 	ub_ring_buf_put(ring, ub_buf_handle__(c->area, slot));
@@ -924,7 +940,7 @@ static enum ub_rx_status pring_rx_next(struct ub_ring *ring,
 	if (st == UB_RX_NONE && r->next &&
 	    !prx_ready__(ring, r->cur, r->cur->head, &status)) {
 		/* The old ring, sealed before 'next' came, is read to its
-		 * end: the new one from here. Sends go through it too. */
+		 * end: the new one from here. */
 		r->old = r->cur;
 		r->cur = r->next;
 		r->next = NULL;
@@ -967,8 +983,7 @@ static uint64_t pring_rx_dropped(struct ub_port_io *p)
 static void prx_spill_trim__(struct ub_ring *ring, struct prx *c)
 {
 	for (uint32_t i = 0; i < UB_PRING_SPILL; i++)
-		if (!ub_ring_buf_refs__(ring, ub_buf_handle__(c->area,
-							      c->nframes + i)))
+		if (prx_spill_unused__(ring, c, i))
 			madvise(c->spill + (size_t)i * UB_BUF_SIZE, UB_BUF_SIZE,
 				MADV_DONTNEED);
 }
@@ -1088,17 +1103,17 @@ static int pring_upkeep_end(struct ub_ring *ring, struct ub_port_io *p)
 {
 	struct pring *r = p->priv;
 	struct prx *c = r->job_rx;
+	enum pring_job job = r->job;
 	int ret = r->job_err;
 
 	r->job_rx = NULL;
-	if (r->job == PRING_JOB_CLOSE) {
-		r->job = PRING_JOB_NONE;
+	r->job = PRING_JOB_NONE;
+	if (job == PRING_JOB_CLOSE) {
 		/* Without a "return 0" the next move cannot start. */
 		if (ret)
 			r->moves = false;
 		return ret;
 	}
-	r->job = PRING_JOB_NONE;
 	if (ret) {
 		prx_detach__(ring, c);
 		free(c);
