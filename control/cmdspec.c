@@ -18,9 +18,11 @@
 static const char *const policy_words[] = { "drop", "nolearn", NULL };
 static const char *const dir_words[] = { "in", "out", "both", NULL };
 static const char *const nat_words[] = { "on", "off", NULL };
+static const char *const action_words[] = { "add", "del", NULL };
 
 _Static_assert(UB_CMD_POLICY_NOLEARN == 1 && UB_CMD_DIR_BOTH == 2 &&
-	       UB_CMD_NAT_OFF == 1, "enum values follow their words");
+	       UB_CMD_NAT_OFF == 1 && UB_CMD_ACTION_DEL == 1,
+	       "enum values follow their words");
 
 #define ARGS(a) .args = (a), .nargs = UB_ARRAY_SIZE(a)
 
@@ -91,6 +93,11 @@ static const struct ub_cmd_arg fdb_add_args[] = {
 	{ .name = "dev", .meta = "IFNAME", .key = UB_CMD_K_DEV,
 	  .type = UB_CMD_T_PORT, .flags = UB_CMD_A_BARE | UB_CMD_A_REQUIRED },
 	FDB_VLAN_OPT,
+	{ .name = "dst", .meta = "IP", .key = UB_CMD_K_DST,
+	  .type = UB_CMD_T_ADDR, .flags = UB_CMD_A_BARE,
+	  .label = "remote VTEP",
+	  .help = "a VXLAN port's remote endpoint the address is behind "
+		  "(without it: the port's flood list)" },
 };
 
 static const struct ub_cmd_arg fdb_del_args[] = {
@@ -216,6 +223,55 @@ static const struct ub_cmd_arg nat_args[] = {
 	    .label = "NAT state"),
 };
 
+/* ---- vxlan ---- */
+
+static const struct ub_cmd_arg vxlan_add_args[] = {
+	POS("NAME", UB_CMD_K_IFNAME, UB_CMD_T_IFNAME, .label = "port name"),
+	{ .name = "vni", .meta = "N", .key = UB_CMD_K_VNI,
+	  .type = UB_CMD_T_UINT, .max = 0xffffff, .flags = UB_CMD_A_REQUIRED,
+	  .label = "VNI", .expect = "a number, 0 to 16777215",
+	  .help = "the VXLAN network identifier" },
+	{ .name = "local", .meta = "IP", .key = UB_CMD_K_LOCAL,
+	  .type = UB_CMD_T_ADDR, .flags = UB_CMD_A_REQUIRED,
+	  .label = "local address",
+	  .help = "this host's underlay address (IPv4), which the port's "
+		  "UDP socket is bound to" },
+	{ .name = "remote", .meta = "IP", .key = UB_CMD_K_REMOTE,
+	  .type = UB_CMD_T_ADDR, .flags = UB_CMD_A_MULTI,
+	  .multi_max = UB_CMD_ADDRS_MAX, .plural = "remotes",
+	  .label = "remote address",
+	  .help = "a remote VTEP for the flood list (repeatable; more with "
+		  "\"vxlan remote add\")" },
+	{ .name = "dstport", .meta = "PORT", .key = UB_CMD_K_DSTPORT,
+	  .type = UB_CMD_T_UINT, .min = 1, .max = 65535,
+	  .label = "UDP port",
+	  .help = "the UDP port of every VTEP (default 4789, the IANA port; "
+		  "Linux's driver uses 8472 when made without dstport)" },
+	{ .name = "srcport", .meta = "MIN-MAX", .key = UB_CMD_K_SRCPORT,
+	  .type = UB_CMD_T_WORD, .label = "source port range",
+	  .expect = "expected MIN-MAX, two UDP ports",
+	  .help = "the outer source ports, picked by a hash of the inner "
+		  "flow (default 49152-65535)" },
+	{ .name = "ttl", .meta = "N", .key = UB_CMD_K_TTL,
+	  .type = UB_CMD_T_UINT, .min = 1, .max = 255, .label = "TTL",
+	  .help = "the outer TTL (default: the system's)" },
+	{ .name = "no-learning", .key = UB_CMD_K_NOLEARNING,
+	  .type = UB_CMD_T_FLAG, .wire = "nolearning",
+	  .help = "learn no remote from received frames: unicast goes to "
+		  "static entries' remotes, else to the flood list" },
+};
+
+static const struct ub_cmd_arg vxlan_del_args[] = {
+	POS("NAME", UB_CMD_K_IFNAME, UB_CMD_T_PORT),
+};
+
+static const struct ub_cmd_arg vxlan_remote_args[] = {
+	POS("add|del", UB_CMD_K_ACTION, UB_CMD_T_ENUM, .words = action_words,
+	    .label = "action"),
+	POS("NAME", UB_CMD_K_IFNAME, UB_CMD_T_PORT),
+	POS("IP", UB_CMD_K_REMOTE, UB_CMD_T_ADDR, .label = "remote address"),
+};
+
 #define CMD(i, o, v, f, s, ...)						\
 	[i] = { .id = i, .obj = o, .verb = v, .flags = f, .summary = s,	\
 		__VA_ARGS__ }
@@ -292,6 +348,17 @@ static const struct ub_cmd_spec cmds[UB_CMD__COUNT] = {
 	    "masquerade the gateway's subnet out of the host's other "
 	    "interfaces (nftables table ubridge_NAME; IPv4 forwarding on), "
 	    "or undo it", ARGS(nat_args)),
+	CMD(UB_CMD_VXLAN_ADD, "vxlan", "add", CHANGES,
+	    "make a VXLAN tunnel endpoint NAME on the bridge: a port whose "
+	    "frames go to remote VTEPs in UDP (RFC 7348), interoperating "
+	    "with Linux's vxlan driver", ARGS(vxlan_add_args)),
+	CMD(UB_CMD_VXLAN_DEL, "vxlan", "del", CHANGES,
+	    "remove VXLAN port NAME", ARGS(vxlan_del_args)),
+	CMD(UB_CMD_VXLAN_SHOW, "vxlan", "show", DEFAULT,
+	    "list the VXLAN ports, with their flood lists"),
+	CMD(UB_CMD_VXLAN_REMOTE, "vxlan", "remote", CHANGES,
+	    "add a remote VTEP to NAME's flood list, or forget one (with "
+	    "the FDB entries behind it)", ARGS(vxlan_remote_args)),
 	CMD(UB_CMD_TIME_WARP, "time", "warp", 0,
 	    "advance the daemon's clock (for tests)", ARGS(time_warp_args)),
 };
@@ -305,6 +372,7 @@ static const struct ub_cmd_object objects[] = {
 	{ "capture", "Packet captures to pcap files." },
 	{ "gateway", "The host's address on the bridge." },
 	{ "nat", "NAT behind the gateway." },
+	{ "vxlan", "VXLAN tunnels to other hosts." },
 	{ "time", "The daemon's clock, for tests." },
 };
 

@@ -55,7 +55,7 @@ int ub_bridge_port_add(struct ub_bridge *br, const char *ifname, char *err,
 	int ret;
 
 	ub_bridge_lock(br);
-	ret = ub_port_open(br, ifname, br->packet_ops, err, errlen);
+	ret = ub_port_open(br, ifname, br->packet_ops, NULL, err, errlen);
 	ub_bridge_unlock(br);
 	return ret;
 }

@@ -7,6 +7,7 @@
  * (records written, returns 0) or writes the status line with its reason
  * and returns -errno; the daemon keeps forwarding either way.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include "gateway.h"
 #include "netns.h"
 #include "port.h"
+#include "vxlan.h"
 #include "worker.h"
 
 /* The request being served: its reply, and who asks (NULL: the state
@@ -77,6 +79,18 @@ static struct ub_port *port_arg(struct ub_bridge *br,
 		fail(r, -ENOENT, "%s is not a port of bridge %s", a->v[k].str,
 		     br->name);
 	return p;
+}
+
+/* The IPv4 address 'v' into '*ip'; -EAFNOSUPPORT with the status line
+ * written for IPv6 (the VXLAN underlay is IPv4 for now). */
+static int ipv4_arg(const struct ub_cmd_val *v, struct in_addr *ip,
+		    struct ub_ctl_reply *r)
+{
+	if (v->ip.family != AF_INET)
+		return fail(r, -EAFNOSUPPORT, "%s: only an IPv4 underlay is "
+			    "supported", v->str);
+	memcpy(&ip->s_addr, v->ip.addr, 4);
+	return 0;
 }
 
 /* ---- port ---- */
@@ -218,14 +232,21 @@ static int cmd_port_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 {
 	for (uint32_t i = 0; i < br->ports.n; i++) {
 		struct ub_port *p = ub_port_nth(&br->ports, i);
-		char drops[UB_DROP__COUNT * 40], *d = drops;
+		char drops[(UB_DROP__COUNT + 32) * 40], *d = drops;
 		struct ub_fdb_port_info cap;
 
 		if (p->io.ops->rx_dropped)
 			p->drops[UB_DROP_QUEUE] += p->io.ops->rx_dropped(&p->io);
+		struct ub_port_counter own[32];
+		uint32_t nown = p->io.ops->counters ?
+			p->io.ops->counters(&p->io, own, UB_ARRAY_SIZE(own)) : 0;
+
 		for (int k = 0; k < UB_DROP__COUNT; k++)
 			d += sprintf(d, " %s=%llu", ub_drop_names[k],
 				     (unsigned long long)p->drops[k]);
+		for (uint32_t k = 0; k < nown; k++)
+			d += sprintf(d, " %s=%llu", own[k].name,
+				     (unsigned long long)own[k].value);
 		ub_fdb_port_get(br->fdb, br->ports.fwd[i], &cap);
 		ub_ctl_reply_record(ctx->r,
 				    "name=%s kind=%s ifindex=%d mtu=%u "
@@ -254,6 +275,7 @@ static int cmd_port_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 struct fdb_row {
 	struct ub_fdb_entry_info e;
 	char port[IFNAMSIZ];
+	char dst[48]; /* the remote's address; "" when none */
 };
 
 /* Entries listed per slice: a slice is copied under the lock in well
@@ -270,6 +292,7 @@ static int fdb_row_take(const struct ub_fdb_entry_info *e, void *arg)
 {
 	struct fdb_rows *rows = arg;
 	struct fdb_row *row;
+	struct ub_port *p;
 
 	/* A slice ends with a whole chain, maybe past UB_FDB_SLICE rows. */
 	if (rows->n == rows->cap) {
@@ -281,8 +304,12 @@ static int fdb_row_take(const struct ub_fdb_entry_info *e, void *arg)
 	}
 	row = &rows->row[rows->n++];
 	row->e = *e;
-	memcpy(row->port, ub_port_by_id(&rows->br->ports, e->port)->name,
-	       sizeof(row->port));
+	p = ub_port_by_id(&rows->br->ports, e->port);
+	memcpy(row->port, p->name, sizeof(row->port));
+	row->dst[0] = '\0';
+	if (e->remote && p->io.ops->remote_fmt)
+		p->io.ops->remote_fmt(&p->io, e->remote, row->dst,
+				      sizeof(row->dst));
 	return 0;
 }
 
@@ -290,19 +317,21 @@ static void fdb_row_show(struct ub_ctl_reply *r, const struct fdb_row *row,
 			 uint64_t now)
 {
 	const struct ub_fdb_entry_info *e = &row->e;
-	char mac[UB_MAC_STRLEN];
+	char mac[UB_MAC_STRLEN], dst[64] = "";
 
 	ub_mac_fmt(&e->mac, mac);
+	if (row->dst[0])
+		snprintf(dst, sizeof(dst), " dst=%s", row->dst);
 	/* "local": the port's own MAC, put there when it was attached. */
 	if (e->is_static)
-		ub_ctl_reply_record(r, "mac=%s vlan=%u port=%s type=%s", mac,
+		ub_ctl_reply_record(r, "mac=%s vlan=%u port=%s type=%s%s", mac,
 				    e->vid, row->port,
-				    e->is_local ? "local" : "static");
+				    e->is_local ? "local" : "static", dst);
 	else
 		ub_ctl_reply_record(r, "mac=%s vlan=%u port=%s type=learned "
-				    "age=%llu", mac, e->vid, row->port,
+				    "age=%llu%s", mac, e->vid, row->port,
 				    (unsigned long long)(now - e->last_seen) /
-					    1000);
+					    1000, dst);
 }
 
 /*
@@ -341,12 +370,22 @@ static int cmd_fdb_add(struct ub_bridge *br, const struct ub_cmd_args *a,
 		       struct ub_cmd_ctx *ctx)
 {
 	struct ub_port *p = port_arg(br, a, UB_CMD_K_DEV, ctx->r);
+	struct in_addr ip;
+	int remote = 0;
+	char err[300];
 
 	if (!p)
 		return -ENOENT;
+	if (ub_cmd_has(a, UB_CMD_K_DST)) {
+		if (ipv4_arg(&a->v[UB_CMD_K_DST], &ip, ctx->r))
+			return -EAFNOSUPPORT;
+		remote = ub_vx_dst(br, p, ip, err, sizeof(err));
+		if (remote < 0)
+			return fail(ctx->r, remote, "%s", err);
+	}
 	if (ub_fdb_add_static(br->fdb, &a->v[UB_CMD_K_MAC].mac,
 			      (uint16_t)num(a, UB_CMD_K_VLAN),
-			      ub_port_id(&br->ports, p), 0))
+			      ub_port_id(&br->ports, p), (uint32_t)remote))
 		return fail(ctx->r, -ENOSPC, "no room for another static entry");
 	return 0;
 }
@@ -718,6 +757,104 @@ static int cmd_nat(struct ub_bridge *br, const struct ub_cmd_args *a,
 	return ret ? fail(ctx->r, ret, "%s", err) : 0;
 }
 
+/* ---- vxlan ---- */
+
+/* "MIN-MAX" of two UDP ports, MIN <= MAX. */
+static int srcport_arg(const char *s, uint16_t *min, uint16_t *max)
+{
+	unsigned int lo, hi;
+	int n = 0;
+
+	if (sscanf(s, "%5u-%5u%n", &lo, &hi, &n) != 2 || s[n] || !lo ||
+	    lo > hi || hi > 65535)
+		return -EINVAL;
+	*min = (uint16_t)lo;
+	*max = (uint16_t)hi;
+	return 0;
+}
+
+static int cmd_vxlan_add(struct ub_bridge *br, const struct ub_cmd_args *a,
+			 struct ub_cmd_ctx *ctx)
+{
+	struct ub_vxlan_cfg cfg = {
+		.vni = (uint32_t)a->v[UB_CMD_K_VNI].u,
+		.dstport = (uint16_t)num(a, UB_CMD_K_DSTPORT),
+		.ttl = (uint8_t)num(a, UB_CMD_K_TTL),
+		.learning = !ub_cmd_has(a, UB_CMD_K_NOLEARNING),
+	};
+	struct in_addr remotes[UB_CMD_ADDRS_MAX];
+	uint32_t n = 0;
+	char err[300];
+	int ret;
+
+	if (ipv4_arg(&a->v[UB_CMD_K_LOCAL], &cfg.local, ctx->r))
+		return -EAFNOSUPPORT;
+	if (!cfg.local.s_addr)
+		return fail(ctx->r, -EINVAL, "local address 0.0.0.0: name the "
+			    "underlay address the port is bound to");
+	if (ub_cmd_has(a, UB_CMD_K_SRCPORT) &&
+	    srcport_arg(a->v[UB_CMD_K_SRCPORT].str, &cfg.sport_min,
+			&cfg.sport_max))
+		return fail(ctx->r, -EINVAL, "invalid source port range \"%s\" "
+			    "(expected MIN-MAX, 1 <= MIN <= MAX <= 65535)",
+			    a->v[UB_CMD_K_SRCPORT].str);
+	for (; ub_cmd_has(a, UB_CMD_K_REMOTE) && n < a->nmulti; n++)
+		if (ipv4_arg(&a->multi[n], &remotes[n], ctx->r))
+			return -EAFNOSUPPORT;
+	ret = ub_vx_add(br, a->v[UB_CMD_K_IFNAME].str, &cfg, remotes, n, err,
+			sizeof(err));
+	return ret ? fail(ctx->r, ret, "%s", err) : 0;
+}
+
+/* The VXLAN port named by 'k'; NULL with the status line written. */
+static struct ub_port *vxlan_arg(struct ub_bridge *br,
+				 const struct ub_cmd_args *a,
+				 enum ub_cmd_key k, struct ub_ctl_reply *r)
+{
+	struct ub_port *p = port_arg(br, a, k, r);
+
+	if (p && !ub_vx_is_port(p)) {
+		fail(r, -EINVAL, "%s is not a VXLAN port", p->name);
+		return NULL;
+	}
+	return p;
+}
+
+static int cmd_vxlan_del(struct ub_bridge *br, const struct ub_cmd_args *a,
+			 struct ub_cmd_ctx *ctx)
+{
+	struct ub_port *p = vxlan_arg(br, a, UB_CMD_K_IFNAME, ctx->r);
+
+	if (!p)
+		return -ENOENT;
+	ub_port_del(br, p);
+	return 0;
+}
+
+static int cmd_vxlan_show(struct ub_bridge *br, const struct ub_cmd_args *a,
+			  struct ub_cmd_ctx *ctx)
+{
+	ub_vx_show(br, ctx->r);
+	return 0;
+}
+
+static int cmd_vxlan_remote(struct ub_bridge *br, const struct ub_cmd_args *a,
+			    struct ub_cmd_ctx *ctx)
+{
+	struct ub_port *p = vxlan_arg(br, a, UB_CMD_K_IFNAME, ctx->r);
+	struct in_addr ip;
+	char err[300];
+	int ret;
+
+	if (!p)
+		return -ENOENT;
+	if (ipv4_arg(&a->v[UB_CMD_K_REMOTE], &ip, ctx->r))
+		return -EAFNOSUPPORT;
+	ret = ub_vx_remote(br, p, a->v[UB_CMD_K_ACTION].u == UB_CMD_ACTION_ADD,
+			   ip, err, sizeof(err));
+	return ret ? fail(ctx->r, ret, "%s", err) : 0;
+}
+
 static const ub_cmd_fn handlers[UB_CMD__COUNT] = {
 	[UB_CMD_PORT_ADD] = cmd_port_add,
 	[UB_CMD_PORT_SET] = cmd_port_set,
@@ -741,6 +878,10 @@ static const ub_cmd_fn handlers[UB_CMD__COUNT] = {
 	[UB_CMD_GATEWAY_DEL] = cmd_gateway_del,
 	[UB_CMD_GATEWAY_SHOW] = cmd_gateway_show,
 	[UB_CMD_NAT] = cmd_nat,
+	[UB_CMD_VXLAN_ADD] = cmd_vxlan_add,
+	[UB_CMD_VXLAN_DEL] = cmd_vxlan_del,
+	[UB_CMD_VXLAN_SHOW] = cmd_vxlan_show,
+	[UB_CMD_VXLAN_REMOTE] = cmd_vxlan_remote,
 	[UB_CMD_TIME_WARP] = cmd_time_warp,
 };
 

@@ -49,6 +49,8 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p,
 	uint32_t id = ub_port_id(&br->ports, p);
 	uint32_t len;
 
+	if (st == UB_RX_REFUSED)
+		return false;
 	if (st != UB_RX_OK) {
 		p->drops[st == UB_RX_TRUNCATED ? UB_DROP_TOO_BIG :
 						 UB_DROP_RUNT]++;
@@ -59,8 +61,8 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p,
 		ub_cap_frame(&br->caps, id, UB_CAP_IN, &rx->f);
 	p->rx_packets++;
 	p->rx_bytes += len;
-	ub_forward_decide(br->fdb, ub_frame_eth(&rx->f), len, id, br->now,
-			  &rx->fwd);
+	ub_forward_decide(br->fdb, ub_frame_eth(&rx->f), len, id,
+			  rx->f.remote, br->now, &rx->fwd);
 	if (ub_unlikely(rx->fwd.learn == UB_FDB_LEARN_REFUSED))
 		p->learn_refused++;
 	if (rx->fwd.kind == UB_FWD_DROP) {
@@ -109,7 +111,9 @@ bool ub_dp_on_rx(struct ub_bridge *br, struct ub_worker *w,
 			rx_error(br, w, p, c->res);
 	} else if (ub_cqe_buf(c, &bid)) {
 		rx->f.buf = bid;
-		st = p->io.ops->rx_frame(w->ring, c->res, bid, &rx->f);
+		rx->f.remote = 0;
+		st = p->io.ops->rx_frame(w->ring, &p->io, c->res, bid,
+					 &rx->f);
 		keep = ub_dp_take(br, w, p, st, rx);
 	}
 	if (!p->rx_armed && p->state == UB_PORT_FORWARDING &&
@@ -132,7 +136,8 @@ unsigned ub_dp_poll(struct ub_bridge *br, struct ub_worker *w,
 		    p->worker != w->id)
 			continue;
 		while (n < UB_BATCH_MAX &&
-		       (st = p->io.ops->rx_next(w->ring, &p->io,
+		       (batch[n].f.remote = 0,
+			st = p->io.ops->rx_next(w->ring, &p->io,
 						&batch[n].f)) != UB_RX_NONE)
 			if (ub_dp_take(br, w, p, st, &batch[n]))
 				n++;
@@ -142,16 +147,17 @@ unsigned ub_dp_poll(struct ub_bridge *br, struct ub_worker *w,
 	return n;
 }
 
-/* Frame 'rx' to port 'p'; lists the port in flush[] the first time it
- * owes a flush this batch. */
+/* Frame 'rx' to port 'p' (its remote 'remote'; 0: none, or the port's
+ * flood list); lists the port in flush[] the first time it owes a flush
+ * this batch. */
 static void xmit(struct ub_bridge *br, struct ub_worker *w, struct ub_port *p,
-		 const struct ub_rx *rx, bool use_ring, uint32_t *flush,
-		 uint32_t *nflush)
+		 const struct ub_rx *rx, uint32_t remote, bool use_ring,
+		 uint32_t *flush, uint32_t *nflush)
 {
 	uint32_t id = ub_port_id(&br->ports, p);
 	bool listed = p->io.tx.flush_due;
 
-	switch (ub_port_xmit(w->ring, &p->io, &rx->f, use_ring,
+	switch (ub_port_xmit(w->ring, &p->io, &rx->f, remote, use_ring,
 			     ub_ud_make(UB_OP_TX, id, rx->f.buf),
 			     ub_ud_make(UB_OP_TX_FLUSH, id, 0))) {
 	case UB_XMIT_RING:
@@ -168,6 +174,8 @@ static void xmit(struct ub_bridge *br, struct ub_worker *w, struct ub_port *p,
 		break;
 	case UB_XMIT_ERROR:
 		p->drops[UB_DROP_TX_ERROR]++;
+		break;
+	case UB_XMIT_REFUSED:
 		break;
 	}
 	if (!listed && p->io.tx.flush_due)
@@ -187,15 +195,15 @@ void ub_dp_forward(struct ub_bridge *br, struct ub_worker *w,
 		if (rx->fwd.kind == UB_FWD_PORT) {
 			p = ub_port_by_id(t, rx->fwd.port);
 			if (p->state == UB_PORT_FORWARDING && p->link_up)
-				xmit(br, w, p, rx, br->tx_ring_unicast, flush,
-				     &nflush);
+				xmit(br, w, p, rx, rx->fwd.remote,
+				     br->tx_ring_unicast, flush, &nflush);
 			else if (p->state == UB_PORT_FORWARDING)
 				p->drops[UB_DROP_TX_DOWN]++;
 		} else {
 			for (uint32_t j = 0; j < t->n; j++) {
 				p = ub_port_nth(t, j);
 				if (t->fwd[j] != rx->in_port && p->link_up)
-					xmit(br, w, p, rx, true, flush,
+					xmit(br, w, p, rx, 0, true, flush,
 					     &nflush);
 			}
 		}
@@ -221,7 +229,7 @@ void ub_dp_on_tx(struct ub_bridge *br, struct ub_worker *w,
 	bool flush = ub_ud_op(c->user_data) == UB_OP_TX_FLUSH;
 
 	if (flush)
-		ub_port_flushed(&p->io);
+		ub_port_flushed(&p->io, ub_ud_aux(c->user_data), c->res);
 	else
 		ub_port_sent(w->ring, &p->io, ub_ud_aux(c->user_data));
 	if (c->res >= 0) {
@@ -235,6 +243,6 @@ void ub_dp_on_tx(struct ub_bridge *br, struct ub_worker *w,
 	} else {
 		p->drops[UB_DROP_TX_ERROR]++;
 		ub_log_rl(UB_LOG_WARN, "%s: port %s: %s: %s", br->name, p->name,
-			  flush ? "TX ring send" : "send", strerror(-c->res));
+			  flush ? "flush" : "send", strerror(-c->res));
 	}
 }

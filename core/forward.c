@@ -43,7 +43,8 @@ static void drop__(struct ub_fwd *out, enum ub_drop why)
 }
 
 void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
-		       uint32_t in_port, uint64_t now, struct ub_fwd *out)
+		       uint32_t in_port, uint32_t in_remote, uint64_t now,
+		       struct ub_fwd *out)
 {
 	struct ub_mac dst, src;
 
@@ -58,7 +59,8 @@ void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
 	if (ub_mac_is_mcast(&src) || ub_mac_is_zero(&src))
 		return drop__(out, UB_DROP_BAD_SRC);
 	out->vid = frame_vid__(eth, len);
-	out->learn = ub_fdb_learn(fdb, &src, out->vid, in_port, 0, now);
+	out->learn = ub_fdb_learn(fdb, &src, out->vid, in_port, in_remote,
+				  now);
 	/* One of our own MACs coming in from outside: our frame looped back
 	 * to us, or somebody forging the gateway. 802.1D does not forward
 	 * it; the owner goes back so that core can name it. */
@@ -73,11 +75,13 @@ void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
 	if (ub_mac_is_link_local(&dst))
 		return drop__(out, UB_DROP_LINK_LOCAL);
 	if (ub_mac_is_mcast(&dst) ||
-	    !ub_fdb_lookup(fdb, &dst, out->vid, &out->port, NULL)) {
+	    !ub_fdb_lookup(fdb, &dst, out->vid, &out->port, &out->remote)) {
 		out->kind = UB_FWD_FLOOD;
 		return;
 	}
-	if (out->port == in_port)
+	if (out->port == in_port) {
+		out->remote = 0;
 		return drop__(out, UB_DROP_SAME_PORT);
+	}
 	out->kind = UB_FWD_PORT;
 }

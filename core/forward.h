@@ -50,13 +50,17 @@ struct ub_fwd {
 	 * Otherwise 0.
 	 */
 	uint32_t port;
+	uint32_t remote;    /* UB_FWD_PORT: the entry's remote (0: none) */
 	uint16_t vid;       /* 0 when untagged */
 	enum ub_fdb_learn_result learn;
 };
 
 /*
  * Decides what happens to the Ethernet frame eth[0..len) that arrived on
- * 'in_port' at 'now', and learns its source on the way. Every drop is
+ * 'in_port' from its remote 'in_remote' (0: none) at 'now', and learns its
+ * source on the way. A destination behind the ingress port is never sent
+ * back there, whichever remote it sits behind (split horizon: remotes
+ * reach each other directly). Every drop is
  * decided here, in this order: runt, bad source, own MAC (the source has
  * a local FDB entry on another port; learn is UB_FDB_LEARN_LOCAL), FDB
  * cap with the drop policy, link-local destination, destination behind
@@ -64,6 +68,7 @@ struct ub_fwd {
  * (learn is UB_FDB_LEARN_STATIC) drops nothing.
  */
 void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
-		       uint32_t in_port, uint64_t now, struct ub_fwd *out);
+		       uint32_t in_port, uint32_t in_remote, uint64_t now,
+		       struct ub_fwd *out);
 
 #endif

@@ -72,7 +72,7 @@ int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
 			 ret == -ENAMETOOLONG ? " (at most 15 characters)" : "");
 		return ret;
 	}
-	ret = ub_port_open(br, name, &ub_port_tap_ops, err,
+	ret = ub_port_open(br, name, &ub_port_tap_ops, NULL, err,
 			   errlen);
 	if (ret)
 		return ret;

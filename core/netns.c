@@ -221,7 +221,7 @@ int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
 		goto undo;
 	}
 	ub_bridge_lock(br);
-	ret = ub_port_open(br, host, br->packet_ops, perr, sizeof(perr));
+	ret = ub_port_open(br, host, br->packet_ops, NULL, perr, sizeof(perr));
 	if (!ret)
 		ub_ns_adopt(br, ub_port_find(&br->ports, host),
 			    req->name ? req->name : label, ifname, created);

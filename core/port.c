@@ -207,6 +207,7 @@ static int port_prepare(const struct ub_bridge *br, struct ub_port_prep *pp)
 {
 	const struct ub_port_ops *ops = pp->io.ops;
 	bool own = ops->flags & UB_PORT_F_OWN_DEVICE;
+	bool none = ops->flags & UB_PORT_F_NO_DEVICE;
 	struct ub_link_info li = { 0 };
 	char *err = pp->err;
 	size_t errlen = sizeof(pp->err);
@@ -215,12 +216,17 @@ static int port_prepare(const struct ub_bridge *br, struct ub_port_prep *pp)
 	ub_claim_init(&pp->claim);
 	/* An interface that exists is claimed before it is opened: no frame
 	 * of another bridge's port is ever received. */
-	if (!own && ((ret = link_check(pp->ifname, &li, err, errlen)) ||
+	if (!own && !none &&
+	    ((ret = link_check(pp->ifname, &li, err, errlen)) ||
 		     (ret = port_claim(br, &pp->claim, li.ifindex, pp->ifname,
 				       err, errlen))))
 		return ret;
 	ret = ops->open(pp->ifname, &pp->io);
-	if (ret) {
+	if (ret && none) {
+		snprintf(err, errlen, "cannot make %s: %s", pp->ifname,
+			 strerror(-ret));
+		return ret;
+	} else if (ret) {
 		if (ret == -ENODEV)
 			snprintf(err, errlen, "no such interface: %s",
 				 pp->ifname);
@@ -235,7 +241,9 @@ static int port_prepare(const struct ub_bridge *br, struct ub_port_prep *pp)
 	}
 	/* The name went to another interface meanwhile: not what we
 	 * checked and claimed. */
-	if (!own && pp->io.ifindex != li.ifindex) {
+	if (none) {
+		ret = 0;
+	} else if (!own && pp->io.ifindex != li.ifindex) {
 		snprintf(err, errlen, "%s changed while being attached; try "
 			 "again", pp->ifname);
 		ret = -EAGAIN;
@@ -248,7 +256,8 @@ static int port_prepare(const struct ub_bridge *br, struct ub_port_prep *pp)
 		ub_claim_release(&pp->claim);
 		return ret;
 	}
-	pp->up = own || ((li.flags & IFF_UP) && (li.flags & IFF_RUNNING));
+	pp->up = own || none ||
+		 ((li.flags & IFF_UP) && (li.flags & IFF_RUNNING));
 	return 0;
 }
 
@@ -335,6 +344,7 @@ uint32_t ub_port_open_many(struct ub_bridge *br, struct ub_port_prep *pp,
 	for (uint32_t i = 0; i < n; i++) {
 		pp[i].br = br;
 		pp[i].io = (struct ub_port_io){ .ops = ops, .fd = -1,
+						.cfg = pp[i].cfg,
 						.ring_bytes = br->ring_bytes,
 						.ring_idle_bytes =
 							br->ring_idle_bytes };
@@ -364,9 +374,10 @@ uint32_t ub_port_open_many(struct ub_bridge *br, struct ub_port_prep *pp,
 }
 
 int ub_port_open(struct ub_bridge *br, const char *ifname,
-		 const struct ub_port_ops *ops, char *err, size_t errlen)
+		 const struct ub_port_ops *ops, const void *cfg, char *err,
+		 size_t errlen)
 {
-	struct ub_port_prep pp = { .ifname = ifname };
+	struct ub_port_prep pp = { .ifname = ifname, .cfg = cfg };
 
 	if (!ub_port_open_many(br, &pp, 1, ops))
 		snprintf(err, errlen, "%s", pp.err);

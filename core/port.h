@@ -72,6 +72,7 @@ struct ub_port {
  * 0 or -errno with the reason in 'err'. The rest is port.c's. */
 struct ub_port_prep {
 	const char *ifname;
+	const void *cfg; /* in: the back end's configuration (ub_port_io) */
 	int ret;
 	char err[300];
 	struct ub_bridge *br;
@@ -121,7 +122,8 @@ struct ub_ring *ub_port_ring(struct ub_bridge *br, const struct ub_port *p);
  * (ub_port_announce), once it has set the device up. The lock is let go
  * while the interface is checked and opened. */
 int ub_port_open(struct ub_bridge *br, const char *ifname,
-		 const struct ub_port_ops *ops, char *err, size_t errlen);
+		 const struct ub_port_ops *ops, const void *cfg, char *err,
+		 size_t errlen);
 /* The same for pp[0..n): their slow parts run in parallel threads, so
  * that the kernel's waits overlap; each gets its own result. Returns how
  * many were attached. */

@@ -30,6 +30,7 @@
 #include "capture.h"
 #include "cmd.h"
 #include "gateway.h"
+#include "vxlan.h"
 #include "log.h"
 #include "port.h"
 #include "state.h"
@@ -41,14 +42,19 @@ static int state_fdb_one(const struct ub_fdb_entry_info *e, void *arg)
 {
 	const struct ub_fdb_walk *w = arg;
 	const struct ub_port *p = ub_port_by_id(&w->br->ports, e->port);
-	char mac[UB_MAC_STRLEN];
+	char mac[UB_MAC_STRLEN], dst[64] = "";
 
 	/* Learned entries are not configuration; a port's own MAC comes
 	 * back with the port. */
 	if (!e->is_static || e->is_local)
 		return 0;
-	ub_ctl_reply_record(w->r, "fdb add %s dev %s vlan %u",
-			    ub_mac_fmt(&e->mac, mac), p->name, e->vid);
+	if (e->remote && p->io.ops->remote_fmt) {
+		strcpy(dst, " dst ");
+		p->io.ops->remote_fmt(&p->io, e->remote, dst + 5,
+				      sizeof(dst) - 5);
+	}
+	ub_ctl_reply_record(w->r, "fdb add %s dev %s vlan %u%s",
+			    ub_mac_fmt(&e->mac, mac), p->name, e->vid, dst);
 	return 0;
 }
 
@@ -67,7 +73,13 @@ static void state_ports(struct ub_bridge *br, struct ub_ctl_reply *b)
 			snprintf(opts, sizeof(opts), " max-learned %u policy %s",
 				 cap.max_learned,
 				 ub_cap_policy_names[cap.policy]);
-		if (p->netns) {
+		if (ub_vx_is_port(p)) {
+			/* Its cap, if any, follows as "port set". */
+			ub_vx_state(p, b);
+			if (opts[0])
+				ub_ctl_reply_record(b, "port set %s%s",
+						    p->name, opts);
+		} else if (p->netns) {
 			ub_ctl_word_encode(p->netns, ns, sizeof(ns));
 			ub_ctl_reply_record(b, "port add %s netns %s peer %s "
 					    "made %s%s", p->name, ns, p->peer,

@@ -55,6 +55,10 @@ uint16_t ub_ring_buf_refs__(const struct ub_ring *ring, uint32_t buf);
  */
 void ub_ring_bad_put_abort__(struct ub_ring *ring, bool on);
 
+/* Queues a sendmsg of 'msg' (which must live until it completes). */
+int ub_ring_sendmsg__(struct ub_ring *ring, int fd, const struct msghdr *msg,
+		      uint64_t ud);
+
 /* Arms a multishot poll for input on 'fd'. */
 int ub_ring_poll__(struct ub_ring *ring, int fd, uint64_t ud);
 

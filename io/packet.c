@@ -178,7 +178,8 @@ static void vlan_insert__(struct ub_frame *f, uint16_t tpid, uint16_t tci)
 		vh->hdr_len = htole16(le16toh(vh->hdr_len) + UB_VLAN_HLEN);
 }
 
-static enum ub_rx_status packet_rx_frame(struct ub_ring *ring, int res,
+static enum ub_rx_status packet_rx_frame(struct ub_ring *ring,
+					 struct ub_port_io *p, int res,
 					 uint16_t bid, struct ub_frame *f)
 {
 	struct io_uring_recvmsg_out *o;
@@ -1169,7 +1170,8 @@ static bool pring_tx_free__(uint32_t status)
 			   TP_STATUS_WRONG_FORMAT));
 }
 
-static int prings_tx_put(struct ub_port_io *p, const struct ub_frame *f)
+static int prings_tx_put(struct ub_port_io *p, const struct ub_frame *f,
+			 uint32_t remote)
 {
 	struct pring *r = p->priv;
 	struct tpacket2_hdr *h = pring_tx_slot__(r, r->tx_head);
@@ -1204,8 +1206,9 @@ static int prings_tx_flush(struct ub_ring *ring, struct ub_port_io *p,
 			   uint64_t ud)
 {
 	const struct pring *r = p->priv;
+	int ret = ub_ring_send(ring, r->tx_fd, NULL, 0, ud);
 
-	return ub_ring_send(ring, r->tx_fd, NULL, 0, ud);
+	return ret ? ret : 1;
 }
 
 const struct ub_port_ops ub_port_packet_rings_ops = {

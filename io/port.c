@@ -28,19 +28,24 @@ static enum ub_xmit xmit_send__(struct ub_ring *ring, struct ub_port_io *p,
 }
 
 enum ub_xmit ub_port_xmit(struct ub_ring *ring, struct ub_port_io *p,
-			  const struct ub_frame *f, bool use_ring,
-			  uint64_t ud_send, uint64_t ud_flush)
+			  const struct ub_frame *f, uint32_t remote,
+			  bool use_ring, uint64_t ud_send, uint64_t ud_flush)
 {
-	if (use_ring && p->ops->tx_put && !p->tx.sends_only) {
-		int ret = p->ops->tx_put(p, f);
+	if ((use_ring || !p->ops->send) && p->ops->tx_put &&
+	    !p->tx.sends_only) {
+		int ret = p->ops->tx_put(p, f, remote);
 
 		if (ret == -ENOBUFS)
 			return UB_XMIT_BUSY;
+		if (ret == -EPROTO)
+			return UB_XMIT_REFUSED;
 		if (!ret) {
 			p->tx.ring_put++;
 			p->tx.flush_due = true;
 			return UB_XMIT_RING;
 		}
+		if (!p->ops->send)
+			return UB_XMIT_ERROR;
 	}
 	if (p->tx.ring_put) {
 		/* A failed flush leaves the frames in the ring: the send goes
@@ -54,13 +59,16 @@ enum ub_xmit ub_port_xmit(struct ub_ring *ring, struct ub_port_io *p,
 
 int ub_port_flush(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud)
 {
+	int n;
+
 	p->tx.flush_due = p->tx.sends_only = false;
 	if (!p->tx.ring_put)
 		return 0;
-	if (p->ops->tx_flush(ring, p, ud))
+	n = p->ops->tx_flush(ring, p, ud);
+	if (n < 0)
 		return -EIO;
 	p->tx.ring_put = 0;
-	p->tx.inflight++;
+	p->tx.inflight += (uint32_t)n;
 	return 0;
 }
 
@@ -70,9 +78,11 @@ void ub_port_sent(struct ub_ring *ring, struct ub_port_io *p, uint32_t buf)
 	ub_ring_buf_put(ring, buf);
 }
 
-void ub_port_flushed(struct ub_port_io *p)
+void ub_port_flushed(struct ub_port_io *p, uint32_t aux, int res)
 {
 	p->tx.inflight--;
+	if (p->ops->tx_flushed)
+		p->ops->tx_flushed(p, aux, res);
 }
 
 bool ub_port_idle(struct ub_ring *ring, struct ub_port_io *p)

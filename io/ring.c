@@ -431,6 +431,16 @@ int ub_ring_send(struct ub_ring *r, int fd, const void *buf, size_t len,
 	return queue__(sqe, ud);
 }
 
+int ub_ring_sendmsg__(struct ub_ring *r, int fd, const struct msghdr *msg,
+		      uint64_t ud)
+{
+	struct io_uring_sqe *sqe = get_sqe__(r);
+
+	if (sqe)
+		io_uring_prep_sendmsg(sqe, fd, msg, MSG_NOSIGNAL);
+	return queue__(sqe, ud);
+}
+
 int ub_ring_poll__(struct ub_ring *r, int fd, uint64_t ud)
 {
 	struct io_uring_sqe *sqe = get_sqe__(r);

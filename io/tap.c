@@ -86,7 +86,8 @@ static int tap_arm_rx(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud)
 	return ub_ring_read_pool__(ring, p->fd, ud);
 }
 
-static enum ub_rx_status tap_rx_frame(struct ub_ring *ring, int res,
+static enum ub_rx_status tap_rx_frame(struct ub_ring *ring,
+				      struct ub_port_io *p, int res,
 				      uint16_t bid, struct ub_frame *f)
 {
 	f->data = ub_ring_buf(ring, bid);

@@ -603,6 +603,20 @@ static int ubctl_show_netns(const struct ubctl_reply *rep,
 				UB_ARRAY_SIZE(cols));
 }
 
+static int ubctl_show_vxlan(const struct ubctl_reply *rep,
+			    const struct ubctl_opts *o)
+{
+	static const struct ubctl_col_spec cols[] = {
+		{ "name", "PORT", -15 },     { "vni", "VNI", 8 },
+		{ "local", "LOCAL", -15 },   { "dstport", "DSTPORT", 7 },
+		{ "srcport", "SRCPORT", -11 }, { "ttl", "TTL", 3 },
+		{ "learning", "LEARNING", -8 }, { "mtu", "MTU", 5 },
+		{ "remotes_known", "KNOWN", 5 }, { "flood", "FLOOD", 0 },
+	};
+
+	return ubctl_show_table(rep, o, NULL, 0, cols, UB_ARRAY_SIZE(cols));
+}
+
 /* ---- running a command ---- */
 
 static void ubctl_transport_error(const char *bridge, int err)
@@ -760,6 +774,7 @@ static const ubctl_show_fn ubctl_shows[UB_CMD__COUNT] = {
 	[UB_CMD_CAPTURE_SHOW] = ubctl_show_captures,
 	[UB_CMD_NETNS_SHOW] = ubctl_show_netns,
 	[UB_CMD_GATEWAY_SHOW] = ubctl_show_stats,
+	[UB_CMD_VXLAN_SHOW] = ubctl_show_vxlan,
 };
 
 /* ---- help ---- */

@@ -80,6 +80,10 @@ enum ub_cmd_id {
 	UB_CMD_GATEWAY_DEL,
 	UB_CMD_GATEWAY_SHOW,
 	UB_CMD_NAT,
+	UB_CMD_VXLAN_ADD,
+	UB_CMD_VXLAN_DEL,
+	UB_CMD_VXLAN_SHOW,
+	UB_CMD_VXLAN_REMOTE,
 	UB_CMD_TIME_WARP,
 	UB_CMD__COUNT
 };
@@ -119,6 +123,15 @@ enum ub_cmd_key {
 	UB_CMD_K_GW,
 	UB_CMD_K_CIDR,		/* gateway add */
 	UB_CMD_K_NAT,		/* enum ub_cmd_nat */
+	UB_CMD_K_VNI,		/* vxlan add */
+	UB_CMD_K_LOCAL,		/* vxlan add: the underlay address */
+	UB_CMD_K_REMOTE,	/* vxlan add (repeatable), vxlan remote */
+	UB_CMD_K_DSTPORT,
+	UB_CMD_K_SRCPORT,	/* MIN-MAX */
+	UB_CMD_K_TTL,
+	UB_CMD_K_NOLEARNING,
+	UB_CMD_K_DST,		/* fdb add dst IP: a VXLAN port's remote */
+	UB_CMD_K_ACTION,	/* vxlan remote add|del: enum ub_cmd_action */
 	UB_CMD_K__COUNT
 };
 
@@ -126,6 +139,7 @@ enum ub_cmd_key {
 enum ub_cmd_policy { UB_CMD_POLICY_DROP, UB_CMD_POLICY_NOLEARN };
 enum ub_cmd_dir { UB_CMD_DIR_IN, UB_CMD_DIR_OUT, UB_CMD_DIR_BOTH };
 enum ub_cmd_nat { UB_CMD_NAT_ON, UB_CMD_NAT_OFF };
+enum ub_cmd_action { UB_CMD_ACTION_ADD, UB_CMD_ACTION_DEL };
 
 enum ub_cmd_type {
 	UB_CMD_T_FLAG,		/* no value; its wire words are 'wire' */
@@ -230,7 +244,7 @@ struct ub_cmd_val {
 };
 
 /* Each MULTI argument's 'multi_max'; the largest sizes multi[]. */
-#define UB_CMD_ADDRS_MAX 8	/* netns add|attach --addr */
+#define UB_CMD_ADDRS_MAX 8	/* netns add|attach --addr, vxlan add --remote */
 /* port add IFNAME...: with "port add", the count, "of" and the cap
  * options ("max-learned N policy P"), the most a request's 32 words hold */
 #define UB_CMD_IFNAMES_MAX 24

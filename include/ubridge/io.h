@@ -166,6 +166,10 @@ enum ub_port_flags {
 	 * device's state shows through the port's fd, not through link
 	 * events (it may live in another namespace). */
 	UB_PORT_F_OWN_DEVICE = 1 << 1,
+	/* The port has no network interface at all (a VXLAN port is a UDP
+	 * socket): nothing to check or claim, no link state; it forwards
+	 * from the start. Its name is the bridge's alone. */
+	UB_PORT_F_NO_DEVICE = 1 << 2,
 };
 
 /* Sends in flight per port; past it, frames for the port are dropped
@@ -191,6 +195,9 @@ struct ub_port_io {
 	struct ub_mac mac;
 	const struct ub_port_ops *ops;
 	void *priv; /* the back end's own state, if any */
+	/* In, for a back end configured at open (a VXLAN port's struct
+	 * ub_vxlan_cfg); NULL otherwise. Only read during open. */
+	const void *cfg;
 	/* In, for ring back ends: the full RX ring's size in bytes (the TX
 	 * ring, if any, gets a quarter); 0: UB_RING_BYTES_DEFAULT. */
 	uint32_t ring_bytes;
@@ -220,6 +227,10 @@ struct ub_frame {
 	uint8_t *data;
 	uint32_t len;   /* virtio-net header + Ethernet frame */
 	uint32_t buf;   /* the buffer holding it (handle) */
+	/* Which of the port's remote endpoints sent it (a VXLAN port's VTEP,
+	 * see ub_port_ops.remote_fmt); 0: none, as for every other port.
+	 * The FDB learns the source on (port, remote). */
+	uint32_t remote;
 };
 
 static inline uint8_t *ub_frame_eth(const struct ub_frame *f)
@@ -237,6 +248,14 @@ enum ub_rx_status {
 	UB_RX_TRUNCATED, /* larger than a buffer: dropped */
 	UB_RX_MALFORMED, /* shorter than its headers: dropped */
 	UB_RX_NONE,      /* rx_next: nothing more to take now */
+	UB_RX_REFUSED,   /* dropped by the back end, which counted it under
+			  * a name of its own (ub_port_ops.counters) */
+};
+
+/* A counter of a back end's own, for "port show". */
+struct ub_port_counter {
+	const char *name; /* "rx_drop_vxlan_vni" */
+	uint64_t value;
 };
 
 /*
@@ -274,8 +293,9 @@ struct ub_port_ops {
 	/* Arms the receive (or, when polled, its wake-up). */
 	int (*arm_rx)(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud);
 	/* Completion-driven: turns a receive completion's pool buffer 'bid'
-	 * (already in f->buf) into a frame. */
-	enum ub_rx_status (*rx_frame)(struct ub_ring *ring, int res,
+	 * (already in f->buf; f->remote is 0) into a frame. */
+	enum ub_rx_status (*rx_frame)(struct ub_ring *ring,
+				      struct ub_port_io *p, int res,
 				      uint16_t bid, struct ub_frame *f);
 	/* Polled: takes the next received frame, or says UB_RX_NONE. */
 	enum ub_rx_status (*rx_next)(struct ub_ring *ring, struct ub_port_io *p,
@@ -299,18 +319,36 @@ struct ub_port_ops {
 				uint64_t now_ms);
 	void (*rx_upkeep_run)(struct ub_port_io *p);
 	int (*rx_upkeep_end)(struct ub_ring *ring, struct ub_port_io *p);
-	/* Queues a send of 'f' (the buffer's reference is the caller's). */
+	/* Queues a send of 'f' (the buffer's reference is the caller's).
+	 * NULL: every frame goes through tx_put. */
 	int (*send)(struct ub_ring *ring, struct ub_port_io *p,
 		    const struct ub_frame *f, uint64_t ud);
 	/* A transmit ring: copies 'f' into the port's next free TX slot,
 	 * where it waits for tx_flush; no reference to f->buf is kept.
-	 * 0; -ENOBUFS: no free slot; -EMSGSIZE: 'f' is not for the ring
-	 * (larger than a slot): it must be a send. NULL: no TX ring. */
-	int (*tx_put)(struct ub_port_io *p, const struct ub_frame *f);
-	/* Queues one request that hands the kernel every frame tx_put since
-	 * the last flush; it completes with 'ud'. */
+	 * 'remote': the remote endpoint it goes to (0: each of the port's
+	 * flood list); only a port with remotes looks at it. 0; -ENOBUFS:
+	 * no free slot; -EMSGSIZE: 'f' is not for the ring (larger than a
+	 * slot): it must be a send; -EPROTO: refused and counted by the back
+	 * end. NULL: no TX ring. */
+	int (*tx_put)(struct ub_port_io *p, const struct ub_frame *f,
+		      uint32_t remote);
+	/* Queues the requests that hand the kernel every frame tx_put since
+	 * the last flush: one for a TX ring; each completes with 'ud', whose
+	 * aux the back end may set (tx_flushed gets it back). Returns how
+	 * many it queued, or -errno when it could queue none. */
 	int (*tx_flush)(struct ub_ring *ring, struct ub_port_io *p,
 			uint64_t ud);
+	/* Optional: one of tx_flush's requests completed with 'res'. */
+	void (*tx_flushed)(struct ub_port_io *p, uint32_t aux, int res);
+	/* Optional: the back end's own counters, up to 'max' into 'out';
+	 * returns how many. */
+	uint32_t (*counters)(const struct ub_port_io *p,
+			     struct ub_port_counter *out, uint32_t max);
+	/* Optional, for a port with remote endpoints: writes remote 'remote'
+	 * (as in FDB entries) as text, e.g. "192.0.2.7". False when the
+	 * port has no such remote. */
+	bool (*remote_fmt)(const struct ub_port_io *p, uint32_t remote,
+			   char *buf, size_t len);
 	/* Frames the kernel dropped before we could receive them (its queue
 	 * was full), since the last call. NULL: the back end cannot tell. */
 	uint64_t (*rx_dropped)(struct ub_port_io *p);
@@ -334,6 +372,9 @@ extern const struct ub_port_ops ub_port_packet_rings_ops;
  * device comes up down, with the kernel's default MTU: the caller sets
  * link state over netlink. */
 extern const struct ub_port_ops ub_port_tap_ops;
+/* A VXLAN tunnel endpoint (vxlan_port.c): frames go to remote endpoints
+ * in UDP datagrams; see ubridge/vxlan.h. */
+extern const struct ub_port_ops ub_port_vxlan_ops;
 
 /* ---- transmit (port.c) ---- */
 
@@ -343,28 +384,31 @@ enum ub_xmit {
 			* reference until ub_port_sent() */
 	UB_XMIT_BUSY,  /* dropped: UB_PORT_TX_MAX in flight, or TX ring full */
 	UB_XMIT_ERROR, /* dropped: no request could be queued */
+	UB_XMIT_REFUSED, /* dropped and counted by the back end */
 };
 
 /*
- * Queues frame 'f' on port 'p': into its TX ring when 'use_ring' and the
- * port has one, else (and always for a frame the ring cannot take) as a
- * send whose completion carries 'ud_send'. Frames leave in the order they
+ * Queues frame 'f' on port 'p', for its remote 'remote' (0: none, or the
+ * flood list): into its TX ring when 'use_ring' and the port has one (and
+ * always when it has no send), else (and always for a frame the ring
+ * cannot take) as a send whose completion carries 'ud_send'. Frames leave in the order they
  * were queued: a send after frames in the ring flushes the ring first
  * ('ud_flush'), and the port's later frames until ub_port_flush() are
  * sends too. Sets p->tx.flush_due when ub_port_flush() is owed before the
  * batch ends.
  */
 enum ub_xmit ub_port_xmit(struct ub_ring *ring, struct ub_port_io *p,
-			  const struct ub_frame *f, bool use_ring,
+			  const struct ub_frame *f, uint32_t remote,
+			  bool use_ring,
 			  uint64_t ud_send, uint64_t ud_flush);
 /* Ends the port's batch: hands the kernel what its TX ring holds, with
- * one request completing with 'ud'. 0, or -errno when no request could be
+ * requests completing with 'ud' (one for a TX ring). 0, or -errno when no request could be
  * queued (the frames wait in the ring for the next flush). */
 int ub_port_flush(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud);
 /* A send of the port completed: drops its reference to buffer 'buf'. */
 void ub_port_sent(struct ub_ring *ring, struct ub_port_io *p, uint32_t buf);
-/* A flush of the port completed. */
-void ub_port_flushed(struct ub_port_io *p);
+/* One of a flush's requests completed with 'res'; 'aux' is its ud's. */
+void ub_port_flushed(struct ub_port_io *p, uint32_t aux, int res);
 /* Nothing of the port's is in flight: no send, no flush, no buffer of its
  * own referenced. It may close. */
 bool ub_port_idle(struct ub_ring *ring, struct ub_port_io *p);

@@ -21,9 +21,12 @@
 #ifndef UBRIDGE_VXLAN_H
 #define UBRIDGE_VXLAN_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/virtio_net.h>
+
+struct ub_port_io;
 
 /* Not in Debian 12's kernel headers (Linux 6.1); the kernel hands it out
  * for UDP GSO (UDP_SEGMENT) frames since 6.2. */
@@ -219,5 +222,56 @@ static inline uint32_t ub_vxlan_gso_batch(uint32_t seg_size)
 
 	return n < UB_VXLAN_GSO_SEGS_MAX ? n : UB_VXLAN_GSO_SEGS_MAX;
 }
+
+/* ---- the port (io/vxlan_port.c, ub_port_vxlan_ops) ----
+ *
+ * A VXLAN port is a tunnel endpoint with no network interface: a UDP
+ * socket bound to the local underlay address and the VXLAN port receives,
+ * and a few sockets bound to source ports of the range send. Its remotes
+ * are the VTEPs it knows: those of the flood list, which broadcast,
+ * multicast and unknown unicast go to one copy each (head-end
+ * replication), and those it learned from (or was told of by a static
+ * FDB entry). FDB entries on the port name a remote by its index (1 up);
+ * remote 0 means the flood list.
+ */
+
+/* Remotes one port knows, the flood list included. */
+#define UB_VXLAN_REMOTES_MAX 4096
+
+struct ub_vxlan_cfg {
+	uint32_t vni;
+	struct in_addr local;  /* the underlay address, never INADDR_ANY */
+	uint16_t dstport;      /* 0: UB_VXLAN_PORT */
+	uint16_t sport_min;    /* 0 and 0: the RFC's range */
+	uint16_t sport_max;
+	uint8_t ttl;           /* 0: the system's default */
+	bool learning;         /* learn inner sources' remotes */
+};
+
+/* The configuration the port runs with (defaults filled in). */
+const struct ub_vxlan_cfg *ub_vxlan_port_cfg(const struct ub_port_io *p);
+
+/*
+ * The remote for 'ip', made if needed (learned remotes and static
+ * entries' destinations); with 'flood' it joins the flood list too.
+ * Returns its index (> 0), or -EEXIST ('flood' and already in the flood
+ * list), -EINVAL (INADDR_ANY, a multicast or broadcast address, or the
+ * port's own), -ENOSPC (UB_VXLAN_REMOTES_MAX known).
+ */
+int ub_vxlan_remote_add(struct ub_port_io *p, struct in_addr ip, bool flood);
+/*
+ * Forgets remote 'ip' (it leaves the flood list, if in it). Returns its
+ * index, or -ENOENT. Nothing is sent to it any more, and the index is
+ * taken by no other remote until ub_vxlan_remote_release(): the caller
+ * flushes the FDB entries that name it (static ones too) in between.
+ */
+int ub_vxlan_remote_del(struct ub_port_io *p, struct in_addr ip);
+void ub_vxlan_remote_release(struct ub_port_io *p, uint32_t remote);
+/* The flood list: up to 'max' addresses into 'out'; returns how many it
+ * holds. */
+uint32_t ub_vxlan_flood_list(const struct ub_port_io *p, struct in_addr *out,
+			     uint32_t max);
+/* Remotes known, the flood list included. */
+uint32_t ub_vxlan_remote_count(const struct ub_port_io *p);
 
 #endif

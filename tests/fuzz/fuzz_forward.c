@@ -336,7 +336,7 @@ static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 
 	ub_fdb_get_stats(f->fdb, &st0);
 	if (len < UB_ETH_HLEN) {
-		ub_forward_decide(f->fdb, eth, len, in, f->now, &out);
+		ub_forward_decide(f->fdb, eth, len, in, 0, f->now, &out);
 		check(out.kind == UB_FWD_DROP && out.drop == UB_DROP_RUNT,
 		      "a runt is dropped as such");
 		ub_fdb_get_stats(f->fdb, &st1);
@@ -350,7 +350,7 @@ static void run_frame(struct fuzz *f, const uint8_t *eth, uint32_t len,
 	pin = static_find(f, &src, vid);
 	full = port_full(f, in);
 
-	ub_forward_decide(f->fdb, eth, len, in, f->now, &out);
+	ub_forward_decide(f->fdb, eth, len, in, 0, f->now, &out);
 	ub_fdb_get_stats(f->fdb, &st1);
 
 	if (is_group(&src) || is_zero(&src)) {

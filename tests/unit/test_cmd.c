@@ -260,6 +260,17 @@ static const struct form forms[] = {
 	  "snaplen 96 count 5 rotate-size 1 rotate-files 10 append yes" },
 	{ 0, "netns attach pid 42 addr 10.0.0.1/24",
 	  "netns attach pid 42 addr 10.0.0.1/24" },
+	{ U, "vxlan add vx0 --vni 42 --local 10.0.0.1 --remote 10.0.0.2 "
+	     "--remote 10.0.0.3 --srcport 50000-50010 --no-learning",
+	  "vxlan add vx0 vni 42 local 10.0.0.1 remote 10.0.0.2 remote 10.0.0.3 "
+	  "srcport 50000-50010 nolearning" },
+	{ 0, "vxlan add vx0 vni 0 local 10.0.0.1 dstport 8472 ttl 9",
+	  "vxlan add vx0 vni 0 local 10.0.0.1 dstport 8472 ttl 9" },
+	{ 0, "vxlan del vx0", "vxlan del vx0" },
+	{ U, "vxlan", "vxlan show" },
+	{ 0, "vxlan remote del vx0 10.0.0.2", "vxlan remote del vx0 10.0.0.2" },
+	{ 0, "fdb add 02:00:00:00:00:01 dev vx0 dst 10.0.0.2",
+	  "fdb add 02:00:00:00:00:01 dev vx0 dst 10.0.0.2" },
 #undef U
 };
 
@@ -685,7 +696,7 @@ static void test_help_from_table(void **state)
 		free(one);
 	}
 	n = ub_cmd_usage(ub_cmd_get(UB_CMD_FDB_ADD), 0, usage, sizeof(usage));
-	assert_string_equal(usage, "fdb add MAC dev IFNAME [vlan VID]");
+	assert_string_equal(usage, "fdb add MAC dev IFNAME [vlan VID] [dst IP]");
 	assert_int_equal(n, strlen(usage));
 	ub_cmd_usage(ub_cmd_get(UB_CMD_PORT_ADD), UB_CMD_PARSE_USER, usage,
 		     sizeof(usage));

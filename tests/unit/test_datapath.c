@@ -154,7 +154,8 @@ static int fake_send(struct ub_ring *ring, struct ub_port_io *p,
 	return 0;
 }
 
-static int fake_tx_put(struct ub_port_io *p, const struct ub_frame *fr)
+static int fake_tx_put(struct ub_port_io *p, const struct ub_frame *fr,
+		       uint32_t remote)
 {
 	struct fake *f = fake_of(p);
 
@@ -176,7 +177,7 @@ static int fake_tx_flush(struct ub_ring *ring, struct ub_port_io *p,
 	f->ring_n = 0;
 	f->flushes++;
 	pending[npending++] = ud;
-	return 0;
+	return 1;
 }
 
 static const struct ub_port_ops fake_ops = {
@@ -280,7 +281,7 @@ static int setup(void **state)
 		char name[8];
 
 		snprintf(name, sizeof(name), "fake%d", i);
-		assert_int_equal(ub_port_open(br, name, &fake_ops, err,
+		assert_int_equal(ub_port_open(br, name, &fake_ops, NULL, err,
 					      sizeof(err)), 0);
 		ports[i] = ub_port_find(&br->ports, name);
 		assert_non_null(ports[i]);

@@ -60,7 +60,7 @@ static void decide(struct ub_fdb *fdb, const struct ub_mac *dst,
 	uint8_t buf[60];
 	uint32_t len = frame(buf, dst, src, vid);
 
-	ub_forward_decide(fdb, buf, len, in, NOW, out);
+	ub_forward_decide(fdb, buf, len, in, 0, NOW, out);
 }
 
 static void test_runt(void **state)
@@ -70,12 +70,12 @@ static void test_runt(void **state)
 
 	frame(buf, &bcast, &mac_a, -1);
 	for (uint32_t len = 0; len < UB_ETH_HLEN; len++) {
-		ub_forward_decide(*state, buf, len, 1, NOW, &f);
+		ub_forward_decide(*state, buf, len, 1, 0, NOW, &f);
 		assert_int_equal(f.kind, UB_FWD_DROP);
 		assert_int_equal(f.drop, UB_DROP_RUNT);
 	}
 	/* Exactly a header is a (tiny) frame, not a runt. */
-	ub_forward_decide(*state, buf, UB_ETH_HLEN, 1, NOW, &f);
+	ub_forward_decide(*state, buf, UB_ETH_HLEN, 1, 0, NOW, &f);
 	assert_int_equal(f.kind, UB_FWD_FLOOD);
 }
 

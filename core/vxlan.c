@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/* VXLAN ports on the bridge (vxlan.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bridge_private.h"
+#include "log.h"
+#include "port.h"
+#include "vxlan.h"
+#include "worker.h"
+
+bool ub_vx_is_port(const struct ub_port *p)
+{
+	/* The one place core looks past a back end's ops: to reach the
+	 * VXLAN port's own API. */
+	return p->io.ops == &ub_port_vxlan_ops;
+}
+
+static const char *remote_err(int ret)
+{
+	switch (ret) {
+	case -EEXIST:
+		return "in the flood list already";
+	case -EINVAL:
+		return "not a unicast address of another host";
+	case -ENOSPC:
+		return "the port knows as many remotes as it can (4096)";
+	case -ENOENT:
+		return "not a remote of the port";
+	default:
+		return strerror(-ret);
+	}
+}
+
+int ub_vx_add(struct ub_bridge *br, const char *name,
+	      const struct ub_vxlan_cfg *cfg, const struct in_addr *remotes,
+	      uint32_t n, char *err, size_t errlen)
+{
+	char ip[INET_ADDRSTRLEN];
+	struct ub_port *p;
+	int ret;
+
+	/* Refused before the port is made: nothing to undo. */
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t h = ntohl(remotes[i].s_addr);
+
+		if (!h || h == INADDR_BROADCAST || IN_MULTICAST(h) ||
+		    remotes[i].s_addr == cfg->local.s_addr) {
+			inet_ntop(AF_INET, &remotes[i], ip, sizeof(ip));
+			snprintf(err, errlen, "remote %s: %s", ip,
+				 remote_err(-EINVAL));
+			return -EINVAL;
+		}
+	}
+	ret = ub_port_open(br, name, &ub_port_vxlan_ops, cfg, err, errlen);
+	if (ret == -EADDRINUSE || ret == -EADDRNOTAVAIL) {
+		inet_ntop(AF_INET, &cfg->local, ip, sizeof(ip));
+		snprintf(err, errlen, "%s: %s", name,
+			 ret == -EADDRINUSE ?
+				 "UDP port in use on the local address (by "
+				 "another VXLAN port, or Linux's vxlan?)" :
+				 "the local address is not one of this host's");
+	}
+	if (ret)
+		return ret;
+	p = ub_port_find(&br->ports, name);
+	for (uint32_t i = 0; i < n; i++)
+		ub_vxlan_remote_add(&p->io, remotes[i], true); /* dups: once */
+	return 0;
+}
+
+int ub_vx_remote(struct ub_bridge *br, struct ub_port *p, bool add,
+		 struct in_addr ip, char *err, size_t errlen)
+{
+	char s[INET_ADDRSTRLEN];
+	uint32_t cursor = 0;
+	int ret;
+
+	inet_ntop(AF_INET, &ip, s, sizeof(s));
+	ret = add ? ub_vxlan_remote_add(&p->io, ip, true) :
+		    ub_vxlan_remote_del(&p->io, ip);
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: remote %s: %s", p->name, s,
+			 remote_err(ret));
+		return ret;
+	}
+	if (add)
+		return 0;
+	/* Nothing more goes to it; its entries go before its index can
+	 * name another remote. */
+	while (cursor != UB_FDB_WALK_DONE) {
+		ub_fdb_flush_slice(br->fdb, ub_port_id(&br->ports, p),
+				   (uint32_t)ret, true, &cursor, 4096);
+		ub_bridge_yield(br);
+	}
+	ub_vxlan_remote_release(&p->io, (uint32_t)ret);
+	return 0;
+}
+
+int ub_vx_dst(struct ub_bridge *br, struct ub_port *p, struct in_addr ip,
+	      char *err, size_t errlen)
+{
+	char s[INET_ADDRSTRLEN];
+	int ret;
+
+	if (!ub_vx_is_port(p)) {
+		snprintf(err, errlen, "%s is not a VXLAN port: \"dst\" names "
+			 "a remote VTEP", p->name);
+		return -EINVAL;
+	}
+	ret = ub_vxlan_remote_add(&p->io, ip, false);
+	if (ret < 0) {
+		inet_ntop(AF_INET, &ip, s, sizeof(s));
+		snprintf(err, errlen, "dst %s: %s", s, remote_err(ret));
+	}
+	return ret;
+}
+
+/* "A.B.C.D,E.F.G.H" of the flood list; "-" when empty. */
+static void flood_fmt(const struct ub_port *p, char *buf, size_t len)
+{
+	struct in_addr ip[UB_VXLAN_REMOTES_MAX];
+	uint32_t n = ub_vxlan_flood_list(&p->io, ip, UB_VXLAN_REMOTES_MAX);
+	size_t used = 0;
+
+	snprintf(buf, len, "-");
+	for (uint32_t i = 0; i < n && used + INET_ADDRSTRLEN + 1 < len; i++) {
+		if (i)
+			buf[used++] = ',';
+		inet_ntop(AF_INET, &ip[i], buf + used, (socklen_t)(len - used));
+		used += strlen(buf + used);
+	}
+}
+
+void ub_vx_show(struct ub_bridge *br, struct ub_ctl_reply *r)
+{
+	static char flood[UB_VXLAN_REMOTES_MAX * (INET_ADDRSTRLEN + 1)];
+
+	for (uint32_t i = 0; i < br->ports.n; i++) {
+		const struct ub_port *p = ub_port_nth(&br->ports, i);
+		const struct ub_vxlan_cfg *c;
+		char local[INET_ADDRSTRLEN];
+
+		if (!ub_vx_is_port(p))
+			continue;
+		c = ub_vxlan_port_cfg(&p->io);
+		inet_ntop(AF_INET, &c->local, local, sizeof(local));
+		flood_fmt(p, flood, sizeof(flood));
+		ub_ctl_reply_record(r, "name=%s vni=%u local=%s dstport=%u "
+				    "srcport=%u-%u ttl=%u learning=%s mtu=%u "
+				    "remotes_known=%u flood=%s", p->name,
+				    c->vni, local, c->dstport, c->sport_min,
+				    c->sport_max, c->ttl,
+				    c->learning ? "on" : "off", p->io.mtu,
+				    ub_vxlan_remote_count(&p->io), flood);
+	}
+}
+
+void ub_vx_state(const struct ub_port *p, struct ub_ctl_reply *r)
+{
+	const struct ub_vxlan_cfg *c = ub_vxlan_port_cfg(&p->io);
+	struct in_addr ip[UB_VXLAN_REMOTES_MAX];
+	char s[INET_ADDRSTRLEN], ttl[16] = "";
+	uint32_t n;
+
+	if (c->ttl)
+		snprintf(ttl, sizeof(ttl), " ttl %u", c->ttl);
+	inet_ntop(AF_INET, &c->local, s, sizeof(s));
+	ub_ctl_reply_record(r, "vxlan add %s vni %u local %s dstport %u "
+			    "srcport %u-%u%s%s", p->name, c->vni, s,
+			    c->dstport, c->sport_min, c->sport_max, ttl,
+			    c->learning ? "" : " nolearning");
+	n = ub_vxlan_flood_list(&p->io, ip, UB_VXLAN_REMOTES_MAX);
+	for (uint32_t i = 0; i < n; i++)
+		ub_ctl_reply_record(r, "vxlan remote add %s %s", p->name,
+				    inet_ntop(AF_INET, &ip[i], s, sizeof(s)));
+}
