@@ -208,6 +208,83 @@ static bool ipv6_ext(uint8_t nh)
 	return false;
 }
 
+/* ---- receiving: what a local sender's kernel left undone ---- */
+
+void ub_vxlan_rx_offload(uint8_t *frame, uint32_t len, uint32_t mtu)
+{
+	struct virtio_net_hdr *vh = (struct virtio_net_hdr *)(void *)frame;
+	uint8_t *eth = frame + UB_VNET_HLEN, proto, *ip, pseudo[4];
+	uint32_t l3, l4, l4len, iplen, field, tcphlen;
+	uint16_t type, want, got;
+	uint64_t sum;
+
+	memset(vh, 0, sizeof(*vh));
+	if (len < UB_VNET_HLEN + UB_ETH_HLEN)
+		return;
+	len -= UB_VNET_HLEN;
+	l3 = l2_parse(eth, len, &type);
+	ip = eth + l3;
+	if (type == ETH_P_IP) {
+		uint32_t ihl;
+
+		if (len - l3 < IPV4_HLEN || ip[0] >> 4 != 4)
+			return;
+		ihl = (ip[0] & 15) * 4u;
+		iplen = get16(ip + 2);
+		/* Only a whole datagram: a fragment's checksum covers what
+		 * it does not hold. */
+		if (ihl < IPV4_HLEN || iplen < ihl || iplen > len - l3 ||
+		    (get16(ip + 6) & 0x3fff))
+			return;
+		proto = ip[9];
+		l4 = l3 + ihl;
+		l4len = iplen - ihl;
+		sum = csum_add(0, ip + 12, 8);
+	} else if (type == ETH_P_IPV6) {
+		if (len - l3 < IPV6_HLEN || ip[0] >> 4 != 6 ||
+		    get16(ip + 4) > len - l3 - IPV6_HLEN)
+			return;
+		proto = ip[6];
+		l4 = l3 + IPV6_HLEN;
+		l4len = get16(ip + 4);
+		iplen = IPV6_HLEN + l4len;
+		sum = csum_add(0, ip + 8, 32);
+	} else {
+		return;
+	}
+	if (proto == PROTO_TCP && l4len >= TCP_HLEN)
+		field = 16;
+	else if (proto == PROTO_UDP && l4len >= UDP_HLEN)
+		field = 6;
+	else
+		return;
+	if (proto == PROTO_TCP && iplen > mtu) {
+		/* A TSO super-frame that crossed in one datagram: it goes on
+		 * as one, cut by whoever sends it out, its checksum still the
+		 * pseudo-header's. */
+		tcphlen = (eth[l4 + 12] >> 4) * 4u;
+		if (tcphlen < TCP_HLEN || tcphlen > l4len ||
+		    mtu <= iplen - l4len + tcphlen)
+			return;
+		vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh->gso_type = type == ETH_P_IP ? VIRTIO_NET_HDR_GSO_TCPV4 :
+						  VIRTIO_NET_HDR_GSO_TCPV6;
+		vh->gso_size = htole16(mtu - (iplen - l4len) - tcphlen);
+		vh->hdr_len = htole16(l4 + tcphlen);
+		vh->csum_start = htole16(l4);
+		vh->csum_offset = htole16(field);
+		return;
+	}
+	pseudo[0] = 0;
+	pseudo[1] = proto;
+	put16(pseudo + 2, l4len);
+	want = (uint16_t)~csum_fold(csum_add(sum, pseudo, 4));
+	memcpy(&got, eth + l4 + field, 2);
+	/* 0 in a UDP checksum means none. */
+	if (got == want && (proto == PROTO_TCP || got))
+		ub_vxlan_csum_complete(eth, l4 + l4len, l4, field);
+}
+
 /* ---- the source port ---- */
 
 uint16_t ub_vxlan_src_port(const uint8_t *eth, uint32_t len, uint16_t min,

@@ -480,11 +480,10 @@ static enum ub_rx_status vx_rx_frame(struct ub_ring *ring,
 			vx->counts[VX_C_REMOTES_FULL]++;
 	}
 	/* The virtio-net header goes over the VXLAN header and the two bytes
-	 * before it (the sender's address, read above): nothing to offload,
-	 * the checksums are complete. */
+	 * before it (the sender's address, read above). */
 	f->data = dgram + UB_VXLAN_HLEN - UB_VNET_HLEN;
 	f->len = len - UB_VXLAN_HLEN + UB_VNET_HLEN;
-	memset(f->data, 0, UB_VNET_HLEN);
+	ub_vxlan_rx_offload(f->data, f->len, p->mtu);
 	return UB_RX_OK;
 }
 

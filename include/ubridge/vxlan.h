@@ -117,6 +117,27 @@ static inline uint32_t ub_vxlan_gro_seg(uint32_t len, uint32_t seg_size,
 						  : len - (uint32_t)start;
 }
 
+/*
+ * Writes the virtio-net header of a frame that came out of a datagram,
+ * frame[0..len) = [struct virtio_net_hdr][Ethernet frame], finishing what
+ * a sender on this host left to hardware that never saw the datagram.
+ * Linux's vxlan driver over a veth hands a UDP socket on the same host its
+ * frames as its stack made them:
+ * - a TSO super-frame (IP length past 'mtu', the port's inner MTU) in one
+ *   datagram: its header says GSO TCPv4 or TCPv6 cut to fit 'mtu', and
+ *   NEEDS_CSUM (the field holds the pseudo-header's sum, as for any TSO
+ *   frame): whoever sends it out cuts it;
+ * - a TCP or UDP checksum left to the NIC (CHECKSUM_PARTIAL: the field
+ *   holds the pseudo-header's sum): completed in place. Such a frame
+ *   cannot be told from one whose complete checksum happens to equal that
+ *   sum, but completing the latter gives the same checksum, so every
+ *   frame whose field equals the sum is completed.
+ * Only whole IPv4 datagrams, and IPv6 ones without extension headers; a
+ * checksum covers what the IP length says (not the Ethernet padding).
+ * Anything else gets a header with nothing to do.
+ */
+void ub_vxlan_rx_offload(uint8_t *frame, uint32_t len, uint32_t mtu);
+
 /* ---- sending ---- */
 
 /*
