@@ -516,6 +516,121 @@ static void test_csum_complete(void **state)
 	}
 }
 
+/* ---- receiving: ub_vxlan_rx_offload() ---- */
+
+/* A frame as a datagram brings it: the virtio-net header's place holds
+ * whatever the VXLAN header left there. */
+static void rx_junk_hdr(uint8_t *f)
+{
+	memset(f, 0xa5, VH);
+}
+
+static void check_rx_partial(const struct spec *s, uint32_t pad)
+{
+	uint8_t *e = frame + VH, proto = s->udp ? 17 : 6;
+	struct built b = partial(s);
+	uint32_t l4len = b.len - VH - b.l4;
+	struct virtio_net_hdr zero = {0};
+
+	/* Ethernet padding past the IP length is not checksummed. */
+	memset(frame + b.len, 0x5a, pad);
+	rx_junk_hdr(frame);
+	ub_vxlan_rx_offload(frame, b.len + pad, 1500);
+	assert_memory_equal(frame, &zero, VH);
+	assert_true(l4_ok(e + b.l3, s->v6, proto, e + b.l4, l4len));
+	/* Complete now: a second look changes nothing. */
+	memcpy(copy, frame, b.len + pad);
+	ub_vxlan_rx_offload(frame, b.len + pad, 1500);
+	assert_memory_equal(frame, copy, b.len + pad);
+}
+
+static void test_rx_partial_completed(void **state)
+{
+	for (uint32_t payload = 0; payload < 70; payload += 23) {
+		struct spec s = {.payload = payload, .tcpopt = 12};
+
+		check_rx_partial(&s, payload ? 0 : 6);
+		s.v6 = true;
+		check_rx_partial(&s, 0);
+		s.udp = true;
+		check_rx_partial(&s, 0);
+		s.v6 = false;
+		s.vlan = true;
+		check_rx_partial(&s, 3);
+	}
+}
+
+static void test_rx_left_alone(void **state)
+{
+	struct spec s = {.payload = 100};
+	struct built b = partial(&s);
+	uint8_t *e = frame + VH;
+
+	/* A wrong checksum is the receiver's to drop: not "fixed". */
+	wr16(e + b.l4 + 16, rd16(e + b.l4 + 16) ^ 0x0100);
+	memcpy(copy, frame, b.len);
+	rx_junk_hdr(frame);
+	ub_vxlan_rx_offload(frame, b.len, 1500);
+	assert_memory_equal(frame + VH, copy + VH, b.len - VH);
+	assert_int_equal(vnet(frame)->flags, 0);
+	/* A fragment's checksum covers bytes it does not hold. */
+	b = partial(&s);
+	wr16(e + b.l3 + 6, 0x2000); /* MF */
+	memcpy(copy, frame, b.len);
+	ub_vxlan_rx_offload(frame, b.len, 1500);
+	assert_memory_equal(frame + VH, copy + VH, b.len - VH);
+	/* UDP's 0 is "no checksum". */
+	s.udp = true;
+	b = partial(&s);
+	wr16(e + b.l4 + 6, 0);
+	memcpy(copy, frame, b.len);
+	ub_vxlan_rx_offload(frame, b.len, 1500);
+	assert_memory_equal(frame + VH, copy + VH, b.len - VH);
+	/* Too short for its headers; an IP length past the frame. */
+	for (uint32_t len = 0; len < b.len; len += 7) {
+		rx_junk_hdr(frame);
+		ub_vxlan_rx_offload(frame, len, 1500);
+		if (len >= VH)
+			assert_int_equal(vnet(frame)->flags, 0);
+	}
+}
+
+static void test_rx_super_frame(void **state)
+{
+	/* A TSO frame of 20000 bytes that crossed in one datagram. */
+	struct spec s = {.payload = 20000, .tcpopt = 12};
+	struct built b = partial(&s);
+	struct ub_vxlan_out res;
+	uint32_t mss = 1450 - 20 - 32;
+
+	memcpy(copy, frame, b.len);
+	rx_junk_hdr(frame);
+	ub_vxlan_rx_offload(frame, b.len, 1450);
+	assert_memory_equal(frame + VH, copy + VH, b.len - VH);
+	assert_int_equal(vnet(frame)->flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(vnet(frame)->gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	assert_int_equal(le16toh(vnet(frame)->gso_size), mss);
+	assert_int_equal(le16toh(vnet(frame)->hdr_len), b.hlen);
+	assert_int_equal(le16toh(vnet(frame)->csum_start), b.l4);
+	assert_int_equal(le16toh(vnet(frame)->csum_offset), 16);
+	/* Sent on through a VXLAN port: segments that fit 1450. */
+	assert_int_equal(ub_vxlan_encap(frame, b.len, 7, out, sizeof(out),
+					&res),
+			 UB_VXLAN_TX_OK);
+	assert_int_equal(res.segs, (20000 + mss - 1) / mss);
+	assert_int_equal(res.seg_size, VX + b.hlen + mss);
+	/* Within the MTU it is an ordinary frame. */
+	b = partial(&s);
+	rx_junk_hdr(frame);
+	ub_vxlan_rx_offload(frame, b.len, 65535);
+	assert_int_equal(vnet(frame)->gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	s.v6 = true;
+	b = partial(&s);
+	ub_vxlan_rx_offload(frame, b.len, 1450);
+	assert_int_equal(vnet(frame)->gso_type, VIRTIO_NET_HDR_GSO_TCPV6);
+	assert_int_equal(le16toh(vnet(frame)->gso_size), 1450 - 40 - 32);
+}
+
 static void test_csum_complete_bounds(void **state)
 {
 	struct spec s = {.payload = 10};
@@ -1072,6 +1187,9 @@ int main(void)
 		cmocka_unit_test(test_gso_tcpv6),
 		cmocka_unit_test(test_gso_udp_l4),
 		cmocka_unit_test(test_gso_64k),
+		cmocka_unit_test(test_rx_partial_completed),
+		cmocka_unit_test(test_rx_left_alone),
+		cmocka_unit_test(test_rx_super_frame),
 		cmocka_unit_test(test_gso_malformed),
 	};
 
