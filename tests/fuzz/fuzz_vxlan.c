@@ -11,7 +11,9 @@
  * Input: byte 0 picks the mode (bits 0-1) and its options, then:
  *   0 decode   bit 2: ignore reserved bits; bit 3: want the VNI in the
  *              next 3 bytes (else any); 2 bytes (big endian) the GRO
- *              segment size; the rest is the received UDP payload(s)
+ *              segment size; the rest is the received UDP payload(s).
+ *              Each datagram decoded goes through the receive offloads
+ *              too, with the segment size as the MTU (0: 1450)
  *   1 encap    bit 2: make the IP length fields cover the frame; bit 3:
  *              point csum_start/csum_offset at the TCP/UDP checksum; the
  *              rest is the virtio-net header and the Ethernet frame
@@ -89,6 +91,49 @@ static uint16_t ref_fold(uint64_t sum)
 	return (uint16_t)sum;
 }
 
+/* ---- receive offloads ---- */
+
+/* A received inner frame through ub_vxlan_rx_offload(), as the port hands
+ * it on: the header it writes must be one ub_vxlan_encap() takes, and the
+ * frame may change in one checksum field at most. */
+static void rx_offload(const uint8_t *inner, uint32_t n, uint32_t mtu)
+{
+	uint32_t len = n + UB_VNET_HLEN, diff = 0, first = 0;
+	uint8_t *f = malloc(len), *out;
+	struct virtio_net_hdr vh;
+	struct ub_vxlan_out res;
+
+	if (!f)
+		return;
+	memset(f, 0xa5, UB_VNET_HLEN);
+	memcpy(f + UB_VNET_HLEN, inner, n);
+	ub_vxlan_rx_offload(f, len, mtu);
+	memcpy(&vh, f, sizeof(vh));
+	for (uint32_t i = 0; i < n; i++)
+		if (f[UB_VNET_HLEN + i] != inner[i] && !diff++)
+			first = i;
+	check(diff <= 2 && (diff < 2 || f[UB_VNET_HLEN + first + 1] !=
+					       inner[first + 1]),
+	      "at most the two bytes of a checksum change");
+	if (vh.flags) {
+		check(vh.flags == VIRTIO_NET_HDR_F_NEEDS_CSUM && !diff,
+		      "a super-frame is marked, not changed");
+		check(vh.gso_type == VIRTIO_NET_HDR_GSO_TCPV4 ||
+		      vh.gso_type == VIRTIO_NET_HDR_GSO_TCPV6, "TSO only");
+		out = malloc(3 * len + 65536);
+		if (out) {
+			check(ub_vxlan_encap(f, len, 5, out, 3 * len + 65536,
+					     &res) == UB_VXLAN_TX_OK,
+			      "what it marks, encap cuts");
+			free(out);
+		}
+	} else {
+		check(!vh.gso_type && !vh.csum_start && !vh.hdr_len,
+		      "nothing to do: a zero header");
+	}
+	free(f);
+}
+
 /* ---- decode ---- */
 
 static void run_decode(uint8_t opt, const uint8_t *p, size_t n)
@@ -142,6 +187,7 @@ static void run_decode(uint8_t opt, const uint8_t *p, size_t n)
 			ub_vxlan_hdr_put(hdr, vni);
 			/* Strictly decoded, it is what we would send. */
 			check(flags || memcmp(hdr, d, VX) == 0, "round trip");
+			rx_offload(d + VX, dlen - VX, seg ? seg : 1450);
 		}
 		free(d);
 	}
