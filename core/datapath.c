@@ -29,7 +29,8 @@ static void rx_error(struct ub_bridge *br, struct ub_worker *w,
 	case -ENXIO:
 	case -ENODEV:
 		/* The link went down, or away with its namespace. */
-		if (!if_indextoname((unsigned)p->io.ifindex, ifname)) {
+		if (!(p->io.ops->flags & UB_PORT_F_NO_DEVICE) &&
+		    !if_indextoname((unsigned)p->io.ifindex, ifname)) {
 			ub_port_gone_ask(br, p);
 			return;
 		}

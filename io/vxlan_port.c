@@ -86,10 +86,9 @@ struct vx_send {
 	struct msghdr msg;
 	struct iovec iov;
 	struct sockaddr_in to;
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} cm;
+	/* One UDP_SEGMENT message: CMSG_SPACE(2), 24 bytes on 64-bit
+	 * Linux (a constant clang will not take as an array size). */
+	uint64_t cm[4];
 	uint32_t ctx;
 };
 
@@ -632,8 +631,8 @@ static int send_one__(struct ub_ring *ring, struct vxlan *vx, uint32_t ctx,
 	s->msg.msg_iov = &s->iov;
 	s->msg.msg_iovlen = 1;
 	if (seg_size && seg_size < len) {
-		s->msg.msg_control = s->cm.buf;
-		s->msg.msg_controllen = sizeof(s->cm.buf);
+		s->msg.msg_control = s->cm;
+		s->msg.msg_controllen = CMSG_SPACE(sizeof(uint16_t));
 		cm = CMSG_FIRSTHDR(&s->msg);
 		cm->cmsg_level = SOL_UDP;
 		cm->cmsg_type = UDP_SEGMENT;
