@@ -50,7 +50,7 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p,
 	uint32_t id = ub_port_id(&br->ports, p);
 	uint32_t len;
 
-	if (st == UB_RX_REFUSED)
+	if (st == UB_RX_REFUSED || st == UB_RX_LATER)
 		return false;
 	if (st != UB_RX_OK) {
 		p->drops[st == UB_RX_TRUNCATED ? UB_DROP_TOO_BIG :
@@ -133,7 +133,7 @@ unsigned ub_dp_poll(struct ub_bridge *br, struct ub_worker *w,
 		struct ub_port *p = ub_port_nth(t, (first + k) % t->n);
 		enum ub_rx_status st;
 
-		if (!(p->io.ops->flags & UB_PORT_F_POLLED) ||
+		if (!((p->io.ops->flags & UB_PORT_F_POLLED) || p->io.rx_more) ||
 		    p->worker != w->id)
 			continue;
 		while (n < UB_BATCH_MAX &&

@@ -41,8 +41,10 @@ bool ub_dp_take(struct ub_bridge *br, struct ub_worker *w, struct ub_port *p,
 /* A receive completion (UB_OP_RX); true when it put a frame into 'rx'. */
 bool ub_dp_on_rx(struct ub_bridge *br, struct ub_worker *w,
 		 const struct ub_cqe *c, struct ub_rx *rx);
-/* Fills batch[n..] with frames waiting in w's polled ports, starting with
- * another port each turn so none starves the others. Returns the count. */
+/* Fills batch[n..] with frames waiting in w's polled ports, and those a
+ * completion-driven port holds after a completion that brought several
+ * (rx_more), starting with another port each turn so none starves the
+ * others. Returns the count. */
 unsigned ub_dp_poll(struct ub_bridge *br, struct ub_worker *w,
 		    struct ub_rx *batch, unsigned n);
 /* Pass 2 over batch[0..n). */

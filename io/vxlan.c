@@ -285,6 +285,173 @@ void ub_vxlan_rx_offload(uint8_t *frame, uint32_t len, uint32_t mtu)
 		ub_vxlan_csum_complete(eth, l4 + l4len, l4, field);
 }
 
+/* ---- receiving: UDP_GRO, back to one TSO frame ---- */
+
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+
+/* The inner headers of one GRO datagram, as ub_vxlan_gro_merge() needs
+ * them. */
+struct gro_seg {
+	const uint8_t *e; /* the inner Ethernet frame */
+	uint32_t hlen;    /* Ethernet, IP and TCP headers */
+	uint32_t payload;
+	uint32_t seq;
+	uint8_t flags;
+};
+
+/* Reads datagram d[0..dlen) into 'g': a strictly decoded VXLAN datagram
+ * for 'vni' whose inner frame is exactly one whole TCP segment with
+ * complete, correct checksums. 'first' (NULL for the first datagram): the
+ * headers must be the first's but for the fields a segment changes. */
+static bool gro_seg_read(const uint8_t *d, uint32_t dlen, uint32_t vni,
+			 const struct gro_seg *first, struct gro_seg *g)
+{
+	uint32_t len, l3, l4, l4len, iplen, got_vni, thl;
+	const uint8_t *e, *ip;
+	uint8_t pseudo[4];
+	uint16_t type;
+	uint64_t sum;
+	bool v6;
+
+	if (ub_vxlan_decode(d, dlen, vni, 0, &got_vni) != UB_VXLAN_RX_OK)
+		return false;
+	e = d + UB_VXLAN_HLEN;
+	len = dlen - UB_VXLAN_HLEN;
+	l3 = l2_parse(e, len, &type);
+	ip = e + l3;
+	v6 = type == ETH_P_IPV6;
+	if (type == ETH_P_IP) {
+		if (len - l3 < IPV4_HLEN || ip[0] >> 4 != 4 ||
+		    (ip[0] & 15) * 4u < IPV4_HLEN || ip[9] != PROTO_TCP ||
+		    (get16(ip + 6) & 0x3fff) ||
+		    csum_fold(csum_add(0, ip, (ip[0] & 15) * 4u)))
+			return false;
+		l4 = l3 + (ip[0] & 15) * 4u;
+		iplen = get16(ip + 2);
+		sum = csum_add(0, ip + 12, 8);
+	} else if (v6) {
+		if (len - l3 < IPV6_HLEN || ip[0] >> 4 != 6 ||
+		    ip[6] != PROTO_TCP)
+			return false;
+		l4 = l3 + IPV6_HLEN;
+		iplen = IPV6_HLEN + get16(ip + 4);
+		sum = csum_add(0, ip + 8, 32);
+	} else {
+		return false;
+	}
+	/* The frame is the IP datagram, no padding: a segment with data
+	 * is past the Ethernet minimum. */
+	if (l4 > len || iplen != len - l3 || len - l4 < TCP_HLEN)
+		return false;
+	l4len = len - l4;
+	thl = (e[l4 + 12] >> 4) * 4u;
+	if (thl < TCP_HLEN || thl >= l4len)
+		return false;
+	pseudo[0] = 0;
+	pseudo[1] = PROTO_TCP;
+	put16(pseudo + 2, l4len);
+	sum = csum_add(sum, pseudo, 4);
+	if (csum_fold(csum_add(sum, e + l4, l4len)))
+		return false; /* a bad checksum, or one left to hardware */
+	*g = (struct gro_seg){ .e = e, .hlen = l4 + thl,
+			       .payload = l4len - thl,
+			       .seq = get32(e + l4 + 4), .flags = e[l4 + 13] };
+	if ((g->flags & (TCP_SYN | TCP_RST | TCP_URG)) || !(g->flags & TCP_ACK))
+		return false;
+	if (!first)
+		return true;
+	/* The same headers but for what one segment changes: IP length, id
+	 * and checksum, TCP sequence number, flags and checksum. */
+	if (g->hlen != first->hlen || memcmp(e, first->e, l3) ||
+	    g->seq != first->seq + first->payload)
+		return false;
+	for (uint32_t i = l3; i < g->hlen; i++) {
+		uint32_t in_ip = i - l3, in_tcp = i - l4;
+
+		if (i < l4 && (v6 ? in_ip == 4 || in_ip == 5 :
+			       in_ip == 2 || in_ip == 3 || in_ip == 4 ||
+			       in_ip == 5 || in_ip == 10 || in_ip == 11))
+			continue;
+		if (i >= l4 && ((in_tcp >= 4 && in_tcp < 8) || in_tcp == 13 ||
+				in_tcp == 16 || in_tcp == 17))
+			continue;
+		if (e[i] != first->e[i])
+			return false;
+	}
+	return true;
+}
+
+uint32_t ub_vxlan_gro_merge(uint8_t *p, uint32_t len, uint32_t seg_size,
+			    uint32_t vni)
+{
+	struct gro_seg first, g, last;
+	uint32_t off, dlen, n, total, l3, l4;
+	uint8_t *e = p + UB_VXLAN_HLEN, *dst, pseudo[4], flags;
+	struct virtio_net_hdr *vh;
+	uint16_t type;
+	uint64_t sum;
+
+	if (!seg_size || len <= seg_size ||
+	    !gro_seg_read(p, seg_size, vni, NULL, &first))
+		return 0;
+	/* Every segment but the last carries the first's payload size, and
+	 * only the last may push or end; only the first may say CWR. */
+	last = first;
+	total = first.payload;
+	for (n = 1; (dlen = ub_vxlan_gro_seg(len, seg_size, n, &off)); n++) {
+		if (!gro_seg_read(p + off, dlen, vni, &last, &g) ||
+		    (last.flags & (TCP_FIN | TCP_PSH)) ||
+		    (g.flags & TCP_CWR) || g.payload > first.payload ||
+		    (g.payload < first.payload && off + dlen != len))
+			return 0;
+		total += g.payload;
+		last = g;
+	}
+	if (first.hlen + total - (l3 = l2_parse(e, first.hlen, &type)) >
+	    65535)
+		return 0;
+	/* Each segment's data after the one before. */
+	dst = e + first.hlen + first.payload;
+	for (uint32_t i = 1; i < n; i++) {
+		dlen = ub_vxlan_gro_seg(len, seg_size, i, &off);
+		memmove(dst, p + off + UB_VXLAN_HLEN + first.hlen,
+			dlen - UB_VXLAN_HLEN - first.hlen);
+		dst += dlen - UB_VXLAN_HLEN - first.hlen;
+	}
+	flags = (uint8_t)((first.flags & ~(TCP_FIN | TCP_PSH)) |
+			  (last.flags & (TCP_FIN | TCP_PSH)));
+	if (type == ETH_P_IP) {
+		l4 = l3 + (e[l3] & 15) * 4u;
+		put16(e + l3 + 2, first.hlen + total - l3);
+		e[l3 + 10] = e[l3 + 11] = 0;
+		csum_put(e + l3 + 10, csum_fold(csum_add(0, e + l3, l4 - l3)));
+		sum = csum_add(0, e + l3 + 12, 8);
+	} else {
+		l4 = l3 + IPV6_HLEN;
+		put16(e + l3 + 4, first.hlen + total - l4);
+		sum = csum_add(0, e + l3 + 8, 32);
+	}
+	e[l4 + 13] = flags;
+	/* As a TSO sender leaves it: the pseudo-header's sum. */
+	pseudo[0] = 0;
+	pseudo[1] = PROTO_TCP;
+	put16(pseudo + 2, first.hlen + total - l4);
+	csum_put(e + l4 + 16, (uint16_t)~csum_fold(csum_add(sum, pseudo, 4)));
+	vh = (struct virtio_net_hdr *)(void *)(e - UB_VNET_HLEN);
+	memset(vh, 0, sizeof(*vh));
+	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh->gso_type = type == ETH_P_IP ? VIRTIO_NET_HDR_GSO_TCPV4 :
+					  VIRTIO_NET_HDR_GSO_TCPV6;
+	vh->gso_size = htole16(first.payload);
+	vh->hdr_len = htole16(first.hlen);
+	vh->csum_start = htole16(l4);
+	vh->csum_offset = htole16(16);
+	return UB_VNET_HLEN + first.hlen + total;
+}
+
 /* ---- the source port ---- */
 
 uint16_t ub_vxlan_src_port(const uint8_t *eth, uint32_t len, uint16_t min,

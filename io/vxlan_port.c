@@ -57,6 +57,9 @@
 #define VX_SENDS UB_PORT_TX_MAX
 /* The remotes' hash: open addressing, at most half full. */
 #define VX_HASH (2 * UB_VXLAN_REMOTES_MAX)
+/* Frames a receive brought besides the first, waiting for rx_next: copied
+ * into buffers of the port's own (a buffer area of the worker's ring). */
+#define VX_BACKLOG 1024
 /* Outer headers under a VXLAN datagram: IPv4 and UDP. */
 #define VX_UNDERLAY_HLEN 28
 /* The VXLAN overhead on the underlay's MTU: outer IPv4, UDP, VXLAN and
@@ -96,12 +99,21 @@ struct vx_send {
 enum vx_count {
 	VX_C_NO_REMOTE,   /* to the flood list, which is empty */
 	VX_C_REMOTES_FULL, /* a new sender not learned: the table is full */
+	VX_C_BACKLOG,     /* a frame of a GRO receive, the backlog full */
+	VX_C_GRO_MERGED,  /* GRO receives that became one TSO frame */
 	VX_C__COUNT,
 };
 
 static const char *const vx_count_names[VX_C__COUNT] = {
 	[VX_C_NO_REMOTE] = "tx_drop_vxlan_no_remote",
 	[VX_C_REMOTES_FULL] = "rx_vxlan_remote_not_learned",
+	[VX_C_BACKLOG] = "rx_drop_vxlan_backlog",
+	[VX_C_GRO_MERGED] = "rx_vxlan_gro_merged",
+};
+
+/* A frame in the backlog: its buffer, length and remote. */
+struct vx_held {
+	uint32_t idx, len, remote;
 };
 
 struct vxlan {
@@ -127,6 +139,14 @@ struct vxlan {
 	struct vx_send send[VX_SENDS];
 	uint32_t send_free[VX_SENDS];
 	uint32_t nsend_free;
+
+	/* The backlog: VX_BACKLOG buffers of backlog_size bytes, a FIFO of
+	 * frames in them, and the free ones. */
+	uint8_t *backlog;
+	uint32_t backlog_size, area;
+	struct vx_held held[VX_BACKLOG];
+	uint32_t held_head, nheld;
+	uint32_t backlog_free[VX_BACKLOG], nbacklog_free;
 
 	uint64_t rx_drops[UB_VXLAN_RX__COUNT];
 	uint64_t tx_drops[UB_VXLAN_TX__COUNT];
@@ -368,6 +388,8 @@ static void vx_close(struct ub_port_io *p)
 		close(vx->sock[i]);
 	if (vx->tx_area)
 		munmap(vx->tx_area, (size_t)VX_CTXS * VX_CTX_BYTES);
+	if (vx->backlog)
+		munmap(vx->backlog, (size_t)VX_BACKLOG * vx->backlog_size);
 	munmap(vx, sizeof(*vx));
 	p->priv = NULL;
 	p->fd = -1;
@@ -401,6 +423,7 @@ static int vx_open(const char *ifname, struct ub_port_io *p)
 	    sizeof(vx->secret))
 		vx->secret = (uint64_t)(uintptr_t)vx ^ (uint64_t)getpid();
 	vx->rx_tmpl.msg_namelen = sizeof(struct sockaddr_in);
+	vx->rx_tmpl.msg_controllen = CMSG_SPACE(sizeof(int));
 	vx->tx_area = mmap(NULL, (size_t)VX_CTXS * VX_CTX_BYTES,
 			   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			   -1, 0);
@@ -420,6 +443,9 @@ static int vx_open(const char *ifname, struct ub_port_io *p)
 		goto err;
 	vx->sock[vx->nsock++] = ret;
 	p->fd = ret;
+	/* Datagrams a sender wrote in one UDP_SEGMENT send come in one
+	 * receive (best effort: without it, one at a time). */
+	setsockopt(p->fd, SOL_UDP, UDP_GRO, &(int){ 1 }, sizeof(int));
 	/* A range of the one port dstport sends from the receiving socket. */
 	if (vx->cfg.sport_min != vx->cfg.dstport ||
 	    vx->cfg.sport_max != vx->cfg.dstport) {
@@ -428,6 +454,18 @@ static int vx_open(const char *ifname, struct ub_port_io *p)
 			goto err;
 	}
 	vx->underlay_mtu = underlay_mtu__(vx->cfg.local);
+	/* A datagram of a GRO receive fits the underlay. */
+	vx->backlog_size = (vx->underlay_mtu + UB_VNET_HLEN + 2047) & ~2047U;
+	vx->backlog = mmap(NULL, (size_t)VX_BACKLOG * vx->backlog_size,
+			   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			   -1, 0);
+	if (vx->backlog == MAP_FAILED) {
+		vx->backlog = NULL;
+		ret = -ENOMEM;
+		goto err;
+	}
+	for (uint32_t i = 0; i < VX_BACKLOG; i++)
+		vx->backlog_free[vx->nbacklog_free++] = VX_BACKLOG - 1 - i;
 	p->mtu = vx->underlay_mtu > VX_OVERHEAD + 68 ?
 			 vx->underlay_mtu - VX_OVERHEAD : 68;
 	p->ifindex = 0;
@@ -447,6 +485,82 @@ static int vx_arm_rx(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud)
 	return ub_ring_recvmsg_pool__(ring, p->fd, &vx->rx_tmpl, ud);
 }
 
+/* The remote of sender 'from' (learned if new), or 0. */
+static uint32_t rx_remote__(struct vxlan *vx, struct in_addr from)
+{
+	uint32_t k;
+
+	if (!vx->cfg.learning)
+		return 0;
+	k = remote_find__(vx, from);
+	if (!k && ip_usable__(vx, from) && !(k = remote_new__(vx, from)))
+		vx->counts[VX_C_REMOTES_FULL]++;
+	return k;
+}
+
+/* The UDP_GRO segment size of a receive; 0: one datagram. */
+static uint32_t rx_gro_size__(struct vxlan *vx, struct io_uring_recvmsg_out *o)
+{
+	struct cmsghdr *c;
+	int size;
+
+	for (c = io_uring_recvmsg_cmsg_firsthdr(o, &vx->rx_tmpl); c;
+	     c = io_uring_recvmsg_cmsg_nexthdr(o, &vx->rx_tmpl, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			memcpy(&size, CMSG_DATA(c), sizeof(size));
+			return size > 0 ? (uint32_t)size : 0;
+		}
+	return 0;
+}
+
+/* Checks datagram d[0..len) and makes its inner frame a frame of core's
+ * at d + UB_VXLAN_HLEN - UB_VNET_HLEN (the two bytes before d are ours to
+ * write); returns the frame's length, or 0 when it was refused (and
+ * counted). */
+static uint32_t rx_one__(struct vxlan *vx, const struct ub_port_io *p,
+			 uint8_t *d, uint32_t len)
+{
+	enum ub_vxlan_rx why;
+	uint32_t vni;
+
+	why = ub_vxlan_decode(d, len, vx->cfg.vni, 0, &vni);
+	if (why != UB_VXLAN_RX_OK) {
+		vx->rx_drops[why]++;
+		return 0;
+	}
+	len += UB_VNET_HLEN - UB_VXLAN_HLEN;
+	ub_vxlan_rx_offload(d + UB_VXLAN_HLEN - UB_VNET_HLEN, len, p->mtu);
+	return len;
+}
+
+/* Copies datagram d[0..len) into the backlog, behind what it holds. */
+static void rx_hold__(struct vxlan *vx, const struct ub_port_io *p,
+		      const uint8_t *d, uint32_t len, uint32_t remote)
+{
+	struct vx_held *h;
+	uint8_t *b;
+
+	if (!vx->nbacklog_free || vx->nheld == VX_BACKLOG ||
+	    len + UB_VNET_HLEN - UB_VXLAN_HLEN > vx->backlog_size) {
+		vx->counts[VX_C_BACKLOG]++;
+		return;
+	}
+	h = &vx->held[(vx->held_head + vx->nheld) % VX_BACKLOG];
+	h->idx = vx->backlog_free[--vx->nbacklog_free];
+	b = vx->backlog + (size_t)h->idx * vx->backlog_size;
+	/* Copied behind room for the virtio-net header over its VXLAN
+	 * header's last bytes, as in a pool buffer. */
+	memcpy(b + UB_VNET_HLEN - UB_VXLAN_HLEN, d, len);
+	h->len = rx_one__(vx, p, b + UB_VNET_HLEN - UB_VXLAN_HLEN, len);
+	if (!h->len) {
+		vx->backlog_free[vx->nbacklog_free++] = h->idx;
+		return;
+	}
+	h->remote = remote;
+	vx->nheld++;
+}
+
 static enum ub_rx_status vx_rx_frame(struct ub_ring *ring,
 				     struct ub_port_io *p, int res,
 				     uint16_t bid, struct ub_frame *f)
@@ -454,8 +568,7 @@ static enum ub_rx_status vx_rx_frame(struct ub_ring *ring,
 	struct vxlan *vx = p->priv;
 	struct io_uring_recvmsg_out *o;
 	const struct sockaddr_in *from;
-	enum ub_vxlan_rx why;
-	uint32_t len, vni;
+	uint32_t len, gro, n, off, dlen;
 	uint8_t *dgram;
 
 	o = io_uring_recvmsg_validate(ub_ring_buf(ring, bid), res,
@@ -466,24 +579,87 @@ static enum ub_rx_status vx_rx_frame(struct ub_ring *ring,
 		return UB_RX_TRUNCATED;
 	dgram = io_uring_recvmsg_payload(o, &vx->rx_tmpl);
 	len = io_uring_recvmsg_payload_length(o, res, &vx->rx_tmpl);
-	why = ub_vxlan_decode(dgram, len, vx->cfg.vni, 0, &vni);
-	if (why != UB_VXLAN_RX_OK) {
-		vx->rx_drops[why]++;
-		return UB_RX_REFUSED;
-	}
 	from = io_uring_recvmsg_name(o);
-	if (vx->cfg.learning) {
-		f->remote = remote_find__(vx, from->sin_addr);
-		if (!f->remote && ip_usable__(vx, from->sin_addr) &&
-		    !(f->remote = remote_new__(vx, from->sin_addr)))
-			vx->counts[VX_C_REMOTES_FULL]++;
-	}
+	gro = rx_gro_size__(vx, o);
 	/* The virtio-net header goes over the VXLAN header and the two bytes
-	 * before it (the sender's address, read above). */
+	 * before it (the control data, read above). */
 	f->data = dgram + UB_VXLAN_HLEN - UB_VNET_HLEN;
-	f->len = len - UB_VXLAN_HLEN + UB_VNET_HLEN;
-	ub_vxlan_rx_offload(f->data, f->len, p->mtu);
+	if (gro && len > gro) {
+		/* Segments of one TSO frame, as a ubridge VTEP sends them:
+		 * one frame again. */
+		f->len = ub_vxlan_gro_merge(dgram, len, gro, vx->cfg.vni);
+		if (f->len) {
+			/* Too large for the backlog: it may pass frames
+			 * held back from another receive. */
+			vx->counts[VX_C_GRO_MERGED]++;
+			f->remote = rx_remote__(vx, from->sin_addr);
+			return UB_RX_OK;
+		}
+		/* Else each in turn, through the backlog. */
+		f->remote = rx_remote__(vx, from->sin_addr);
+		for (n = 0; (dlen = ub_vxlan_gro_seg(len, gro, n, &off)); n++) {
+			rx_hold__(vx, p, dgram + off, dlen, f->remote);
+		}
+		p->rx_more = vx->nheld > 0;
+		return UB_RX_LATER;
+	}
+	f->remote = rx_remote__(vx, from->sin_addr);
+	/* Frames held back come first. */
+	if (vx->nheld) {
+		rx_hold__(vx, p, dgram, len, f->remote);
+		return UB_RX_LATER;
+	}
+	f->len = rx_one__(vx, p, dgram, len);
+	return f->len ? UB_RX_OK : UB_RX_REFUSED;
+}
+
+static enum ub_rx_status vx_rx_next(struct ub_ring *ring, struct ub_port_io *p,
+				    struct ub_frame *f)
+{
+	struct vxlan *vx = p->priv;
+	struct vx_held *h;
+
+	if (!vx->nheld) {
+		p->rx_more = false;
+		return UB_RX_NONE;
+	}
+	h = &vx->held[vx->held_head];
+	vx->held_head = (vx->held_head + 1) % VX_BACKLOG;
+	vx->nheld--;
+	f->data = vx->backlog + (size_t)h->idx * vx->backlog_size;
+	f->len = h->len;
+	f->buf = ub_buf_handle__(vx->area, h->idx);
+	f->remote = h->remote;
 	return UB_RX_OK;
+}
+
+static void vx_backlog_release(void *arg, uint32_t idx)
+{
+	struct vxlan *vx = arg;
+
+	vx->backlog_free[vx->nbacklog_free++] = idx;
+}
+
+static int vx_attach(struct ub_ring *ring, struct ub_port_io *p)
+{
+	struct vxlan *vx = p->priv;
+
+	return ub_ring_area_add__(ring, VX_BACKLOG, vx_backlog_release, vx,
+				  &vx->area);
+}
+
+static void vx_detach(struct ub_ring *ring, struct ub_port_io *p)
+{
+	struct vxlan *vx = p->priv;
+
+	ub_ring_area_del__(ring, vx->area);
+}
+
+static uint32_t vx_rx_held(struct ub_ring *ring, struct ub_port_io *p)
+{
+	const struct vxlan *vx = p->priv;
+
+	return ub_ring_area_held__(ring, vx->area);
 }
 
 /* ---- transmit ---- */
@@ -730,8 +906,12 @@ const struct ub_port_ops ub_port_vxlan_ops = {
 	.flags = UB_PORT_F_NO_DEVICE,
 	.open = vx_open,
 	.close = vx_close,
+	.attach = vx_attach,
+	.detach = vx_detach,
 	.arm_rx = vx_arm_rx,
 	.rx_frame = vx_rx_frame,
+	.rx_next = vx_rx_next,
+	.rx_held = vx_rx_held,
 	.tx_put = vx_tx_put,
 	.tx_flush = vx_tx_flush,
 	.tx_flushed = vx_tx_flushed,

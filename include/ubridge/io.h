@@ -208,6 +208,9 @@ struct ub_port_io {
 	uint32_t rx_ring_bytes;
 	/* Set by the back end (in rx_next) when it wants rx_upkeep. */
 	bool rx_upkeep;
+	/* Set by a completion-driven back end (in rx_frame) that holds
+	 * frames for rx_next: one completion brought several. */
+	bool rx_more;
 	struct ub_port_tx tx;
 };
 
@@ -250,6 +253,8 @@ enum ub_rx_status {
 	UB_RX_NONE,      /* rx_next: nothing more to take now */
 	UB_RX_REFUSED,   /* dropped by the back end, which counted it under
 			  * a name of its own (ub_port_ops.counters) */
+	UB_RX_LATER,     /* rx_frame: taken by the back end, whose rx_next
+			  * hands it over (after frames it holds already) */
 };
 
 /* A counter of a back end's own, for "port show". */
@@ -297,7 +302,8 @@ struct ub_port_ops {
 	enum ub_rx_status (*rx_frame)(struct ub_ring *ring,
 				      struct ub_port_io *p, int res,
 				      uint16_t bid, struct ub_frame *f);
-	/* Polled: takes the next received frame, or says UB_RX_NONE. */
+	/* Polled, or completion-driven with p->rx_more set: takes the next
+	 * received frame, or says UB_RX_NONE. */
 	enum ub_rx_status (*rx_next)(struct ub_ring *ring, struct ub_port_io *p,
 				     struct ub_frame *f);
 	/* Buffers of the port's own that sends still reference. NULL: the

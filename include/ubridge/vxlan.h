@@ -138,6 +138,27 @@ static inline uint32_t ub_vxlan_gro_seg(uint32_t len, uint32_t seg_size,
  */
 void ub_vxlan_rx_offload(uint8_t *frame, uint32_t len, uint32_t mtu);
 
+/*
+ * A UDP_GRO receive p[0..len), datagrams of 'seg_size' bytes back to back
+ * (the last maybe shorter), as one TSO super-frame when it can be: when
+ * every datagram is a VXLAN datagram for 'vni' whose inner frame is one
+ * whole TCP segment with correct checksums, of one connection, each after
+ * the one before (the same Ethernet, IP and TCP headers but for IP length,
+ * id and checksum and TCP sequence number, flags and checksum), all but
+ * the last with the first's payload size, only the last pushing or ending
+ * (PSH, FIN), none but the first with CWR, no SYN, RST or URG, and 64 KiB
+ * of IP datagram at most. That is what a VTEP that cuts a TSO frame and
+ * sends its segments in one UDP_SEGMENT write (ubridge) hands over. Then
+ * the segments' data is moved behind the first's headers, and
+ * [struct virtio_net_hdr][frame] starts at p + UB_VXLAN_HLEN -
+ * UB_VNET_HLEN (the caller owns the two bytes before p): GSO TCPv4 or
+ * TCPv6 of the segments' size, NEEDS_CSUM, the checksum field holding the
+ * pseudo-header's sum. Returns its length, or 0 when the datagrams do not
+ * qualify (nothing written).
+ */
+uint32_t ub_vxlan_gro_merge(uint8_t *p, uint32_t len, uint32_t seg_size,
+			    uint32_t vni);
+
 /* ---- sending ---- */
 
 /*
