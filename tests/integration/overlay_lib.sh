@@ -173,19 +173,10 @@ ov_vtep()
 		for r in "${remotes[@]}"; do
 			in_ns "$ns" bridge fdb append 00:00:00:00:00:00 dev vx0 dst "$r"
 		done
-		# A NIC completes the checksums the stack left to it before
-		# the wire; a veth does not: it hands the other side the
-		# skb with the inner TCP/UDP checksum still partial
-		# (CHECKSUM_PARTIAL), which a kernel VTEP there takes as it
-		# is but a UDP socket (ubridge) cannot tell from a bad one:
-		# small TCP segments (SYN-ACK, ACKs) from a kernel VTEP
-		# would reach a ubridge host's containers with a wrong
-		# checksum. So the kernel host's underlay checksums in
-		# software, as in front of a NIC. OV_KERNEL_UL_CSUM=on
-		# leaves the veth's default (to see the effect).
-		if [[ ${OV_KERNEL_UL_CSUM:-off} != on ]]; then
-			in_ns "$ns" ethtool -K ul0 tx off >/dev/null
-		fi
+		# The underlay keeps the veth's default offloads: the
+		# kernel VTEP hands a ubridge host on the same machine TSO
+		# super-frames and partial checksums, which ubridge must
+		# finish (ub_vxlan_rx_offload()).
 		;;
 	*) fail "ov_vtep: unknown kind '$kind'" ;;
 	esac
