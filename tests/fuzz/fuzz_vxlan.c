@@ -134,6 +134,39 @@ static void rx_offload(const uint8_t *inner, uint32_t n, uint32_t mtu)
 	free(f);
 }
 
+/* ---- GRO merge ---- */
+
+/* ub_vxlan_gro_merge() over the receive p[0..n) (with the two bytes in
+ * front it may write): what it makes, encap cuts back into datagrams of
+ * the same sizes. */
+static void gro_merge(const uint8_t *p, uint32_t n, uint32_t seg,
+		      uint32_t vni)
+{
+	uint8_t *buf = malloc(n + 2), *out;
+	struct ub_vxlan_out res;
+	uint32_t len;
+
+	if (!buf)
+		return;
+	memcpy(buf + 2, p, n);
+	if (vni == UB_VXLAN_VNI_ANY)
+		vni = n >= VX ? rd32(p + 4) >> 8 : 0;
+	len = ub_vxlan_gro_merge(buf + 2, n, seg, vni);
+	if (len) {
+		check(len <= n + 2, "a merged frame fits where it was");
+		out = malloc(n);
+		if (out) {
+			check(ub_vxlan_encap(buf + 2 + VX - UB_VNET_HLEN, len,
+					     vni, out, n, &res) ==
+					      UB_VXLAN_TX_OK &&
+				      res.len == n && res.seg_size == seg,
+			      "merged, then cut: the same datagrams' sizes");
+			free(out);
+		}
+	}
+	free(buf);
+}
+
 /* ---- decode ---- */
 
 static void run_decode(uint8_t opt, const uint8_t *p, size_t n)
@@ -192,6 +225,7 @@ static void run_decode(uint8_t opt, const uint8_t *p, size_t n)
 		free(d);
 	}
 	check(oom || total == n, "GRO datagrams cover the buffer");
+	gro_merge(buf, (uint32_t)n, seg, want);
 	free(buf);
 }
 

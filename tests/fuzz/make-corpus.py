@@ -282,6 +282,52 @@ def encap(opts, data):
     return bytes([VX_ENCAP | opts]) + data
 
 
+def fold(total):
+    while total >> 16:
+        total = (total & 0xffff) + (total >> 16)
+    return total
+
+
+def sum16(b):
+    if len(b) % 2:
+        b += b"\x00"
+    return sum(struct.unpack(">%dH" % (len(b) // 2), b))
+
+
+def tcp_seg(payload, seq, flags=0x10, v6=False, ip_id=1, full=True):
+    """A TCP segment in an Ethernet frame with a complete checksum (or,
+    full=False, the pseudo-header's sum a NIC would complete)."""
+    frame, l4 = inet_frame(v6=v6, payload=payload, seq=seq, tcp_flags=flags,
+                           ip_id=ip_id)
+    frame = bytearray(frame)
+    if v6:
+        pseudo = sum16(bytes(frame[22:54]))
+    else:
+        frame[24:26] = struct.pack(">H", ~fold(sum16(bytes(frame[14:34])))
+                                   & 0xffff)
+        pseudo = sum16(bytes(frame[26:34]))
+    l4len = len(frame) - l4
+    pseudo += 6 + l4len
+    if full:
+        c = ~fold(pseudo + sum16(bytes(frame[l4:]))) & 0xffff
+    else:
+        c = fold(pseudo)
+    frame[l4 + 16:l4 + 18] = struct.pack(">H", c)
+    return bytes(frame)
+
+
+def gro(vni, mss, nseg, last, v6=False):
+    """A UDP_GRO receive: the datagrams of one TSO frame's segments."""
+    out = b""
+    for i in range(nseg):
+        size = mss if i + 1 < nseg else last
+        data = (PAYLOAD * 8)[i * mss:i * mss + size]
+        out += vxlan_hdr(vni) + tcp_seg(data, 1000 + i * mss,
+                                        0x18 if i + 1 == nseg else 0x10,
+                                        v6=v6, ip_id=1 + i)
+    return out
+
+
 PAYLOAD = bytes(range(256)) * 2
 TS_OPT = b"\x01\x01\x08\x0a" + b"\x00\x00\x00\x01" * 2
 VXLAN = [
@@ -299,6 +345,17 @@ VXLAN = [
     bytes([VX_DECODE]) + b"\x00\x00" + vxlan_hdr(42) + eth(B, A)[:13],
     bytes([VX_DECODE]) + struct.pack(">H", 68)
     + (vxlan_hdr(7) + eth(B, A)) * 2 + vxlan_hdr(7) + eth(B, A)[:20],
+    # GRO receives a ubridge VTEP sends (one TSO frame's segments), which
+    # merge; a partial checksum (completed) and a TSO frame in one datagram
+    # (marked GSO), as a kernel VTEP on the same host hands them over.
+    bytes([VX_DECODE | 8]) + b"\x00\x00\x2a" + struct.pack(">H", 8 + 54 + 100)
+    + gro(42, 100, 4, 37),
+    bytes([VX_DECODE]) + struct.pack(">H", 8 + 74 + 64)
+    + gro(7, 64, 3, 64, v6=True),
+    bytes([VX_DECODE]) + b"\x00\x00" + vxlan_hdr(42)
+    + tcp_seg(PAYLOAD[:77], 5, full=False),
+    bytes([VX_DECODE]) + struct.pack(">H", 1000) + vxlan_hdr(42)
+    + tcp_seg(PAYLOAD * 4, 5, full=False),
     # Encap: plain, partial checksums, super-frames of each kind.
     encap(0, vnet() + eth(B, A)),
     encap(0, vnet() + eth(B, A, payload=b"\xab" * 9000)),

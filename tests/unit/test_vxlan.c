@@ -631,6 +631,128 @@ static void test_rx_super_frame(void **state)
 	assert_int_equal(le16toh(vnet(frame)->gso_size), 1450 - 40 - 32);
 }
 
+/* ---- receiving: ub_vxlan_gro_merge() ---- */
+
+static uint8_t gro[3 * BIG], again[3 * BIG];
+
+/* encap(frame) into gro + 2 (two bytes of room in front, as in a receive
+ * buffer); returns what encap said. */
+static struct ub_vxlan_out gro_from(const struct spec *s, struct built *b)
+{
+	struct ub_vxlan_out res;
+
+	*b = build(frame, s);
+	assert_int_equal(ub_vxlan_encap(frame, b->len, 42, gro + 2,
+					sizeof(gro) - 2, &res),
+			 UB_VXLAN_TX_OK);
+	return res;
+}
+
+static void check_merge(const struct spec *s)
+{
+	struct ub_vxlan_out res;
+	uint8_t *m = gro + 2 + VX - VH, *e = frame + VH;
+	struct built b;
+	uint32_t n, l4len;
+
+	res = gro_from(s, &b);
+	assert_true(res.segs > 1);
+	n = ub_vxlan_gro_merge(gro + 2, res.len, res.seg_size, 42);
+	assert_int_equal(n, b.len);
+	assert_int_equal(vnet(m)->flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(vnet(m)->gso_type, s->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 :
+						    VIRTIO_NET_HDR_GSO_TCPV4);
+	assert_int_equal(le16toh(vnet(m)->gso_size), s->gso_size);
+	assert_int_equal(le16toh(vnet(m)->hdr_len), b.hlen);
+	assert_int_equal(le16toh(vnet(m)->csum_start), b.l4);
+	assert_int_equal(le16toh(vnet(m)->csum_offset), 16);
+	/* The super-frame again, but for the checksums: the IPv4 one
+	 * recomputed, the TCP one the pseudo-header's sum. */
+	l4len = b.len - VH - b.l4;
+	assert_int_equal(rd16(m + VH + b.l4 + 16),
+			 ref_fold(ref_pseudo(m + VH + b.l3, s->v6, 6, l4len)));
+	if (!s->v6) {
+		assert_int_equal(ref_fold(ref_sum(0, m + VH + b.l3, b.iphlen)),
+				 0xffff);
+		memcpy(m + VH + b.l3 + 10, e + b.l3 + 10, 2);
+	}
+	memcpy(m + VH + b.l4 + 16, e + b.l4 + 16, 2);
+	assert_memory_equal(m + VH, e, b.len - VH);
+}
+
+static void test_gro_merge(void **state)
+{
+	struct spec s = {.payload = 20000, .gso_size = 1398, .tcpopt = 12,
+			 .tcp_flags = 0x18, .seq = 0xfffff000};
+
+	check_merge(&s);
+	s.v6 = true;
+	check_merge(&s);
+	s.vlan = true;
+	s.payload = 2 * 1398; /* the last segment full */
+	check_merge(&s);
+	s.v6 = false;
+	s.payload = 65535 - 20 - 32;
+	s.gso_size = 1000;
+	check_merge(&s);
+}
+
+static void test_gro_merge_round_trip(void **state)
+{
+	struct spec s = {.payload = 30000, .gso_size = 1398, .tcpopt = 12,
+			 .tcp_flags = 0x19, .ip_id = 7};
+	struct ub_vxlan_out res, res2;
+	struct built b;
+	uint32_t n;
+
+	res = gro_from(&s, &b);
+	memcpy(again, gro + 2, res.len);
+	n = ub_vxlan_gro_merge(gro + 2, res.len, res.seg_size, 42);
+	assert_int_equal(n, b.len);
+	assert_int_equal(ub_vxlan_encap(gro + 2 + VX - VH, n, 42, out,
+					sizeof(out), &res2),
+			 UB_VXLAN_TX_OK);
+	assert_int_equal(res2.len, res.len);
+	assert_int_equal(res2.seg_size, res.seg_size);
+	assert_memory_equal(out, again, res.len);
+}
+
+static void test_gro_merge_refused(void **state)
+{
+	struct spec s = {.payload = 5000, .gso_size = 1000, .tcp_flags = 0x10};
+	struct ub_vxlan_out res;
+	struct built b;
+
+	/* One datagram, or no segment size: nothing to merge. */
+	res = gro_from(&s, &b);
+	assert_int_equal(ub_vxlan_gro_merge(gro + 2, res.seg_size,
+					    res.seg_size, 42), 0);
+	assert_int_equal(ub_vxlan_gro_merge(gro + 2, res.len, 0, 42), 0);
+	/* Another VNI. */
+	assert_int_equal(ub_vxlan_gro_merge(gro + 2, res.len, res.seg_size, 41),
+			 0);
+	/* Corrupted data in the third segment: its checksum is wrong. */
+	gro[2 + 2 * res.seg_size + VX + b.hlen + 5] ^= 1;
+	memcpy(again, gro, res.len + 2);
+	assert_int_equal(ub_vxlan_gro_merge(gro + 2, res.len, res.seg_size, 42),
+			 0);
+	assert_memory_equal(gro, again, res.len + 2); /* nothing written */
+	/* A last datagram too short for a VXLAN header. */
+	res = gro_from(&s, &b);
+	assert_int_equal(ub_vxlan_gro_merge(gro + 2, res.len - res.seg_size +
+					    3, res.seg_size, 42), 0);
+	/* UDP inside, and a frame that only acknowledges (no data). */
+	s.udp = true;
+	res = gro_from(&s, &b);
+	assert_int_equal(ub_vxlan_gro_merge(gro + 2, res.len, res.seg_size, 42),
+			 0);
+	s.udp = false;
+	s.tcp_flags = 0x12; /* SYN */
+	res = gro_from(&s, &b);
+	assert_int_equal(ub_vxlan_gro_merge(gro + 2, res.len, res.seg_size, 42),
+			 0);
+}
+
 static void test_csum_complete_bounds(void **state)
 {
 	struct spec s = {.payload = 10};
@@ -1190,6 +1312,9 @@ int main(void)
 		cmocka_unit_test(test_rx_partial_completed),
 		cmocka_unit_test(test_rx_left_alone),
 		cmocka_unit_test(test_rx_super_frame),
+		cmocka_unit_test(test_gro_merge),
+		cmocka_unit_test(test_gro_merge_round_trip),
+		cmocka_unit_test(test_gro_merge_refused),
 		cmocka_unit_test(test_gso_malformed),
 	};
 
