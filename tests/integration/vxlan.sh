@@ -227,15 +227,13 @@ vx_field()
 		if . == null then "missing" elif type == "array" then join(",") else tostring end'
 }
 
-# vx_remotes KEY PORT: the flood list, sorted, one line, space-separated
-# (nothing for an empty list, however shown: "", "-", []). The grammar
-# calls the field "remotes"; "flood" is taken too (see part_cli).
+# vx_remotes KEY PORT: the flood list (field "flood"), sorted, one line,
+# space-separated (nothing for an empty list, shown "-").
 vx_remotes()
 {
 	local v
-	v=$(vx_field "$1" "$2" remotes)
-	[[ $v != missing ]] || v=$(vx_field "$1" "$2" flood)
-	[[ $v != missing ]] || fail "vxlan show $2: no field remotes (nor flood): $(ubh "$1" -j vxlan show)"
+	v=$(vx_field "$1" "$2" flood)
+	[[ $v != missing ]] || fail "vxlan show $2: no field flood: $(ubh "$1" -j vxlan show)"
 	tr -c '0-9a-fA-F.:' '\n' <<<"$v" | grep -E '^[0-9a-fA-F.:]+$' | sort | paste -sd' ' || true
 }
 
@@ -294,9 +292,6 @@ part_cli()
 	for f in srcport ttl; do
 		[[ $(vx_field A vx0 $f) != missing ]] || fail "vxlan show vx0: no field $f"
 	done
-	if [[ $(vx_field A vx0 remotes) == missing ]]; then
-		info "NOTE: vxlan show names the flood list 'flood', not 'remotes' as the grammar does"
-	fi
 	ubh A vxlan show | matches -F vx0 || fail "vxlan show (text) does not name vx0"
 	ubh A vxlan show | matches -F "$b" || fail "vxlan show (text) does not list remote $b"
 	BR=${OV_BRN[A]}
