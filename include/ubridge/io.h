@@ -157,7 +157,8 @@ int ub_ring_quiesce(struct ub_ring *ring);
 
 /* ---- ports ---- */
 
-/* What sets a port kind apart, for core (which never compares ops). */
+/* What sets a port kind apart, for core (which compares ops only to reach
+ * a back end's own API: core/vxlan.c). */
 enum ub_port_flags {
 	/* Receives through memory the kernel fills, which the loop polls
 	 * with rx_next (arm_rx only arms a wake-up). */
