@@ -30,6 +30,10 @@ Usage: $0 [OPTIONS]
   --no-build       use the binaries already in the build directory
   --keep-log DIR   copy the raw per-run results and logs (the daemons'
                    included) to DIR
+  --daemon-cpus A,B  pin host A's daemon to CPU A and host B's to CPU B
+                   (default 1,1: both beside the sender's CPU 0; 0,1
+                   gives each "host" a CPU of its own, the sender's host
+                   the sender's)
   -h, --help       this help
 EOF
 }
@@ -38,6 +42,7 @@ ALL_SCENARIOS="tcp tcp_rev pps64"
 ROUNDS=5
 SECS=4
 ONLY=
+declare -A DCPU=([A]=1 [B]=1)
 BUILD=1
 KEEP=
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,11 +59,13 @@ while (($#)); do
 	--build-dir) BUILD_DIR=$2; shift 2 ;;
 	--no-build) BUILD=0; shift ;;
 	--keep-log) KEEP=$2; shift 2 ;;
+	--daemon-cpus) DCPU[A]=${2%,*}; DCPU[B]=${2#*,}; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
 done
-[[ $ROUNDS =~ ^[1-9][0-9]*$ && $SECS =~ ^[1-9][0-9]*$ ]] || { usage >&2; exit 2; }
+[[ $ROUNDS =~ ^[1-9][0-9]*$ && $SECS =~ ^[1-9][0-9]*$ &&
+   ${DCPU[A]} =~ ^[0-9]+$ && ${DCPU[B]} =~ ^[0-9]+$ ]] || { usage >&2; exit 2; }
 TARGETS="kernel ubridge"
 SCENARIOS=$ALL_SCENARIOS
 if [[ -n $ONLY ]]; then
@@ -99,7 +106,7 @@ UBBIN=$(realpath -e -- "$UBRIDGE")
 #            dstport 4789, nolearning, flood entry 00:00:00:00:00:00 to
 #            the other host);
 #   ubridge: one ubridge daemon per host (nsenter --net), ports c0 and
-#            vx0 (ubctl vxlan add ... --remote the other host), on CPU 1.
+#            vx0 (ubctl vxlan add ... --remote the other host), on CPU 1 (--daemon-cpus).
 #
 #                   underlay        overlay (containers)
 #   kernel          10.11.0.1/.2    10.21.0.1/.2
@@ -221,7 +228,7 @@ for x in A B; do
 	bridge -n "$h" fdb append 00:00:00:00:00:00 dev vx0 dst "${UL[kernel]}.${IDX[$o]}"
 done
 
-# ubridge: a daemon in each host's network namespace, on CPU 1. nsenter
+# ubridge: a daemon in each host's network namespace, on CPU 1 (--daemon-cpus). nsenter
 # --net keeps the mount namespace (its control socket under /run/ubridge
 # is visible here); nsenter, taskset and env all exec, so $! is the
 # daemon's PID. A background job of a script starts with SIGINT ignored;
@@ -231,7 +238,7 @@ ub_start() # A|B
 {
 	local x=$1 h=${HOST[ubridge.$1]} br=${BRNAME[$1]} o pid
 	o=$([[ $x == A ]] && echo B || echo A)
-	nsenter --net="/run/netns/$h" taskset -c 1 env --default-signal=INT,QUIT \
+	nsenter --net="/run/netns/$h" taskset -c "${DCPU[$x]}" env --default-signal=INT,QUIT \
 		"$UBBIN" -f --no-state -n "$br" -p c0 >>"$TMP/ubridge-$x.log" 2>&1 &
 	pid=$!
 	UBPID[$x]=$pid
@@ -451,7 +458,7 @@ done
 echo "==> command: $CMDLINE"
 echo "==> $(nproc) CPUs, kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "==> pinning: generator and iperf3 client (the sender) on CPU 0 (taskset -c 0);"
-echo "    both ubridge daemons on CPU 1 (taskset -c 1); counter and iperf3 server unpinned"
+echo "    ubridge daemons: host A's on CPU ${DCPU[A]}, host B's on CPU ${DCPU[B]}; counter and iperf3 server unpinned"
 echo "==> kernel: Linux vxlan (VNI $VNI, dstport $VXPORT, nolearning) + Linux bridge per host;"
 echo "    ubridge: $UBBIN, one daemon per host, vxlan port VNI $VNI"
 echo "==> container MTU $CMTU, underlay MTU $(nsx "${HOST[kernel.A]}" cat /sys/class/net/ul0/mtu), kernel vx0 MTU $(nsx "${HOST[kernel.A]}" cat /sys/class/net/vx0/mtu)"
@@ -476,7 +483,7 @@ cat "$TMP/log"
 echo
 echo "Command: $CMDLINE"
 echo "Medians of $ROUNDS interleaved runs [min - max]; ratio = ubridge / kernel (medians)"
-echo "Pinning: generator/iperf3 client on CPU 0, both ubridge daemons on CPU 1."
+echo "Pinning: generator/iperf3 client on CPU 0, ubridge daemons on CPUs ${DCPU[A]},${DCPU[B]}."
 echo
 awk -F'\t' -v order="$SCENARIOS" -v targets="$TARGETS" '
 function fmt(m, v) {
