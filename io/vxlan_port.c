@@ -31,6 +31,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <linux/sock_diag.h>
 #include <liburing.h>
 #include <net/if.h>
 #include <netinet/ip.h>
@@ -147,6 +148,8 @@ struct vxlan {
 	struct vx_held held[VX_BACKLOG];
 	uint32_t held_head, nheld;
 	uint32_t backlog_free[VX_BACKLOG], nbacklog_free;
+
+	uint32_t sk_drops;      /* the socket's drop count, last read */
 
 	uint64_t rx_drops[UB_VXLAN_RX__COUNT];
 	uint64_t tx_drops[UB_VXLAN_TX__COUNT];
@@ -883,6 +886,21 @@ static void vx_tx_flushed(struct ub_port_io *p, uint32_t aux, int res)
 	vx->send_free[vx->nsend_free++] = aux;
 }
 
+/* Datagrams the kernel dropped at the receiving socket (its queue was
+ * full) since the last call: the socket's drop count. */
+static uint64_t vx_rx_dropped(struct ub_port_io *p)
+{
+	struct vxlan *vx = p->priv;
+	uint32_t info[SK_MEMINFO_VARS] = { 0 }, before = vx->sk_drops;
+	socklen_t len = sizeof(info);
+
+	if (getsockopt(p->fd, SOL_SOCKET, SO_MEMINFO, info, &len) ||
+	    len <= SK_MEMINFO_DROPS * sizeof(info[0]))
+		return 0;
+	vx->sk_drops = info[SK_MEMINFO_DROPS];
+	return (uint32_t)(vx->sk_drops - before);
+}
+
 static uint32_t vx_counters(const struct ub_port_io *p,
 			    struct ub_port_counter *out, uint32_t max)
 {
@@ -916,5 +934,6 @@ const struct ub_port_ops ub_port_vxlan_ops = {
 	.tx_flush = vx_tx_flush,
 	.tx_flushed = vx_tx_flushed,
 	.counters = vx_counters,
+	.rx_dropped = vx_rx_dropped,
 	.remote_fmt = vx_remote_fmt,
 };
