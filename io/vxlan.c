@@ -115,27 +115,43 @@ enum ub_vxlan_rx ub_vxlan_decode(const uint8_t *p, uint32_t len,
 
 /*
  * The Internet checksum is a one's complement sum of 16-bit words, and
- * such a sum commutes with swapping the bytes of every word (RFC 1071).
- * So we add the data as native 32-bit words into 64 bits (no overflow
- * below 2^32 words), fold to 16 bits, and store the result natively: the
- * bytes come out in network order whatever the host's order. Each run
- * added must start at an even offset of the checksummed data; the last
- * may end on an odd one (the missing byte counts as zero).
+ * such a sum commutes with swapping the bytes of every word (RFC 1071),
+ * and with adding wider words: 2^16, 2^32 and 2^64 are all 1 modulo
+ * 0xffff. So we add the data as native 64-bit words into two 128-bit
+ * accumulators (two chains of adds with carry, for the CPU to run side
+ * by side: the receive path verifies every byte of a TCP stream, the send
+ * path sums it), fold them to 64 bits with the carries around, fold to
+ * 16 bits, and store the result natively: the bytes come out in network
+ * order whatever the host's order. Each run added must start at an even
+ * offset of the checksummed data; the last may end on an odd one (the
+ * missing byte counts as zero). A sum stays nonzero once it is, so a
+ * frame of zeros still sums to 0, not 0xffff.
  */
 static uint64_t csum_add(uint64_t sum, const uint8_t *p, uint32_t len)
 {
-	uint32_t w;
+	unsigned __int128 a = sum, b = 0;
+	uint64_t w[2], lo, hi;
+	uint32_t t;
 
+	for (; len >= 16; p += 16, len -= 16) {
+		memcpy(w, p, 16);
+		a += w[0];
+		b += w[1];
+	}
+	a += b;
 	for (; len >= 4; p += 4, len -= 4) {
-		memcpy(&w, p, 4);
-		sum += w;
+		memcpy(&t, p, 4);
+		a += t;
 	}
 	if (len) {
-		w = 0;
-		memcpy(&w, p, len);
-		sum += w;
+		t = 0;
+		memcpy(&t, p, len);
+		a += t;
 	}
-	return sum;
+	lo = (uint64_t)a;
+	hi = (uint64_t)(a >> 64);
+	lo += hi;
+	return lo + (lo < hi);
 }
 
 /* The complemented 16-bit sum, to be stored with csum_put(). */
