@@ -30,6 +30,8 @@ Usage: $0 [OPTIONS]
   --no-build       use the binaries already in the build directory
   --keep-log DIR   copy the raw per-run results and logs (the daemons'
                    included) to DIR
+  --ubridge-args ARGS
+                   more options for both daemons (e.g. "--packet-tx ring")
   --daemon-cpus A,B  pin host A's daemon to CPU A and host B's to CPU B
                    (default 1,1: both beside the sender's CPU 0; 0,1
                    gives each "host" a CPU of its own, the sender's host
@@ -43,6 +45,7 @@ ROUNDS=5
 SECS=4
 ONLY=
 declare -A DCPU=([A]=1 [B]=1)
+UBARGS=
 BUILD=1
 KEEP=
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,6 +63,7 @@ while (($#)); do
 	--no-build) BUILD=0; shift ;;
 	--keep-log) KEEP=$2; shift 2 ;;
 	--daemon-cpus) DCPU[A]=${2%,*}; DCPU[B]=${2#*,}; shift 2 ;;
+	--ubridge-args) UBARGS=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -239,7 +243,7 @@ ub_start() # A|B
 	local x=$1 h=${HOST[ubridge.$1]} br=${BRNAME[$1]} o pid
 	o=$([[ $x == A ]] && echo B || echo A)
 	nsenter --net="/run/netns/$h" taskset -c "${DCPU[$x]}" env --default-signal=INT,QUIT \
-		"$UBBIN" -f --no-state -n "$br" -p c0 >>"$TMP/ubridge-$x.log" 2>&1 &
+		"$UBBIN" -f --no-state -n "$br" -p c0 $UBARGS >>"$TMP/ubridge-$x.log" 2>&1 &
 	pid=$!
 	UBPID[$x]=$pid
 	for _ in $(seq 50); do
