@@ -352,6 +352,20 @@ part_cli()
 	expect_eq "vx1: learning" off "$(vx_learning A vx1)"
 	expect_eq "vx1: remotes" "" "$(vx_remotes A vx1)"
 	poll_until 3 udp_bound A "$a:4790" || fail "no UDP socket bound to $a:4790 for vx1"
+
+	step "a restart brings both ports back from the state file: options, flood lists, static entries"
+	local vx_before fdb_before
+	# Remotes only learned are not configuration: their count may differ.
+	vx_before=$(ubh A -j vxlan show | jq -S 'map(del(.remotes_known))')
+	fdb_before=$(ubh A -j fdb show | jq -S '[.[] | select(.type == "static")] | sort_by(.mac)')
+	stop_bridge "${OV_BRN[A]}" || fail "stopping ubridge A failed"
+	ov_ubridge_start A
+	expect_eq "vxlan show after the restart" "$vx_before" \
+		"$(ubh A -j vxlan show | jq -S 'map(del(.remotes_known))')"
+	expect_eq "static entries after the restart" "$fdb_before" \
+		"$(ubh A -j fdb show | jq -S '[.[] | select(.type == "static")] | sort_by(.mac)')"
+	poll_until 3 udp_bound A "$a:4790" || fail "no UDP socket bound to $a:4790 after the restart"
+
 	ubh A vxlan del vx1 || fail "vxlan del vx1 failed"
 	expect_eq "vxlan show after del vx1" vx0 "$(vx_names A)"
 	poll_until 3 udp_gone "$a:4790" || fail "$a:4790 still bound after vxlan del vx1"
