@@ -132,7 +132,8 @@ ov_ubridge_start()
 	UBT_DAEMON_WRAPPER=("${saved[@]}")
 	OV_KIND[$key]=ubridge
 	OV_BRN[$key]=$BR
-	OV_MADE_BR+=("$BR")
+	# Once, also when a test restarts the daemon.
+	[[ " ${OV_MADE_BR[*]} " == *" $BR "* ]] || OV_MADE_BR+=("$BR")
 	# The daemon lives in the host's namespace, not the root one.
 	[[ $(readlink "/proc/${UBT_BRPID[$BR]}/ns/net") == "$(in_ns "$ns" readlink /proc/self/ns/net)" ]] ||
 		fail "ubridge $BR is not in namespace $ns"
