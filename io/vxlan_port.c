@@ -8,7 +8,13 @@
  * address in front. The VXLAN header is checked (ub_vxlan_decode), the
  * sender becomes the frame's remote (learned when new), and a zeroed
  * virtio-net header is written over the VXLAN header's last bytes: the
- * inner frame is then an ordinary frame of core's, in place.
+ * inner frame is then an ordinary frame of core's, in place, once
+ * ub_vxlan_rx_offload() has finished what a sender on this host left to
+ * hardware. With UDP_GRO one receive may hold several datagrams a sender
+ * wrote in one UDP_SEGMENT send: the segments of one TSO frame become
+ * that frame again (ub_vxlan_gro_merge); anything else is copied into a
+ * backlog of the port's own, frame by frame, which rx_next hands over in
+ * order (later receives wait behind it).
  *
  * Sending. Every frame is encapsulated (ub_vxlan_encap: checksums
  * completed, GSO super-frames cut) into a TX context of the port's own,
