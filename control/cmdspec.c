@@ -234,8 +234,8 @@ static const struct ub_cmd_arg vxlan_add_args[] = {
 	{ .name = "local", .meta = "IP", .key = UB_CMD_K_LOCAL,
 	  .type = UB_CMD_T_ADDR, .flags = UB_CMD_A_REQUIRED,
 	  .label = "local address",
-	  .help = "this host's underlay address (IPv4), which the port's "
-		  "UDP socket is bound to" },
+	  .help = "this host's underlay address (IPv4 or IPv6), which the "
+		  "port's UDP socket is bound to" },
 	{ .name = "remote", .meta = "IP", .key = UB_CMD_K_REMOTE,
 	  .type = UB_CMD_T_ADDR, .flags = UB_CMD_A_MULTI,
 	  .multi_max = UB_CMD_ADDRS_MAX, .plural = "remotes",

@@ -81,16 +81,16 @@ static struct ub_port *port_arg(struct ub_bridge *br,
 	return p;
 }
 
-/* The IPv4 address 'v' into '*ip'; -EAFNOSUPPORT with the status line
- * written for IPv6 (the VXLAN underlay is IPv4 for now). */
-static int ipv4_arg(const struct ub_cmd_val *v, struct in_addr *ip,
-		    struct ub_ctl_reply *r)
+/* The underlay address 'v' (IPv4 or IPv6). */
+static struct ub_vxlan_ip ip_arg(const struct ub_cmd_val *v)
 {
-	if (v->ip.family != AF_INET)
-		return fail(r, -EAFNOSUPPORT, "%s: only an IPv4 underlay is "
-			    "supported", v->str);
-	memcpy(&ip->s_addr, v->ip.addr, 4);
-	return 0;
+	struct ub_vxlan_ip ip = { .family = (sa_family_t)v->ip.family };
+
+	if (ip.family == AF_INET6)
+		memcpy(&ip.v6, v->ip.addr, sizeof(ip.v6));
+	else
+		memcpy(&ip.v4, v->ip.addr, sizeof(ip.v4));
+	return ip;
 }
 
 /* ---- port ---- */
@@ -370,16 +370,15 @@ static int cmd_fdb_add(struct ub_bridge *br, const struct ub_cmd_args *a,
 		       struct ub_cmd_ctx *ctx)
 {
 	struct ub_port *p = port_arg(br, a, UB_CMD_K_DEV, ctx->r);
-	struct in_addr ip;
+	struct ub_vxlan_ip ip;
 	int remote = 0;
 	char err[300];
 
 	if (!p)
 		return -ENOENT;
 	if (ub_cmd_has(a, UB_CMD_K_DST)) {
-		if (ipv4_arg(&a->v[UB_CMD_K_DST], &ip, ctx->r))
-			return -EAFNOSUPPORT;
-		remote = ub_vx_dst(br, p, ip, err, sizeof(err));
+		ip = ip_arg(&a->v[UB_CMD_K_DST]);
+		remote = ub_vx_dst(br, p, &ip, err, sizeof(err));
 		if (remote < 0)
 			return fail(ctx->r, remote, "%s", err);
 	}
@@ -782,16 +781,18 @@ static int cmd_vxlan_add(struct ub_bridge *br, const struct ub_cmd_args *a,
 		.ttl = (uint8_t)num(a, UB_CMD_K_TTL),
 		.learning = !ub_cmd_has(a, UB_CMD_K_NOLEARNING),
 	};
-	struct in_addr remotes[UB_CMD_ADDRS_MAX];
+	struct ub_vxlan_ip remotes[UB_CMD_ADDRS_MAX];
+	static const uint8_t any[16];
 	uint32_t n = 0;
 	char err[300];
 	int ret;
 
-	if (ipv4_arg(&a->v[UB_CMD_K_LOCAL], &cfg.local, ctx->r))
-		return -EAFNOSUPPORT;
-	if (!cfg.local.s_addr)
-		return fail(ctx->r, -EINVAL, "local address 0.0.0.0: name the "
-			    "underlay address the port is bound to");
+	cfg.local = ip_arg(&a->v[UB_CMD_K_LOCAL]);
+	if (!memcmp(a->v[UB_CMD_K_LOCAL].ip.addr, any,
+		    cfg.local.family == AF_INET6 ? 16 : 4))
+		return fail(ctx->r, -EINVAL, "local address %s: name the "
+			    "underlay address the port is bound to",
+			    a->v[UB_CMD_K_LOCAL].str);
 	if (ub_cmd_has(a, UB_CMD_K_SRCPORT) &&
 	    srcport_arg(a->v[UB_CMD_K_SRCPORT].str, &cfg.sport_min,
 			&cfg.sport_max))
@@ -799,8 +800,7 @@ static int cmd_vxlan_add(struct ub_bridge *br, const struct ub_cmd_args *a,
 			    "(expected MIN-MAX, 1 <= MIN <= MAX <= 65535)",
 			    a->v[UB_CMD_K_SRCPORT].str);
 	for (; ub_cmd_has(a, UB_CMD_K_REMOTE) && n < a->nmulti; n++)
-		if (ipv4_arg(&a->multi[n], &remotes[n], ctx->r))
-			return -EAFNOSUPPORT;
+		remotes[n] = ip_arg(&a->multi[n]);
 	ret = ub_vx_add(br, a->v[UB_CMD_K_IFNAME].str, &cfg, remotes, n, err,
 			sizeof(err));
 	return ret ? fail(ctx->r, ret, "%s", err) : 0;
@@ -842,16 +842,15 @@ static int cmd_vxlan_remote(struct ub_bridge *br, const struct ub_cmd_args *a,
 			    struct ub_cmd_ctx *ctx)
 {
 	struct ub_port *p = vxlan_arg(br, a, UB_CMD_K_IFNAME, ctx->r);
-	struct in_addr ip;
+	struct ub_vxlan_ip ip;
 	char err[300];
 	int ret;
 
 	if (!p)
 		return -ENOENT;
-	if (ipv4_arg(&a->v[UB_CMD_K_REMOTE], &ip, ctx->r))
-		return -EAFNOSUPPORT;
+	ip = ip_arg(&a->v[UB_CMD_K_REMOTE]);
 	ret = ub_vx_remote(br, p, a->v[UB_CMD_K_ACTION].u == UB_CMD_ACTION_ADD,
-			   ip, err, sizeof(err));
+			   &ip, err, sizeof(err));
 	return ret ? fail(ctx->r, ret, "%s", err) : 0;
 }
 

@@ -24,7 +24,8 @@ static const char *remote_err(int ret)
 	case -EEXIST:
 		return "in the flood list already";
 	case -EINVAL:
-		return "not a unicast address of another host";
+		return "not a unicast address of another host, of the local "
+		       "address's family";
 	case -ENOSPC:
 		return "the port knows as many remotes as it can (4096)";
 	case -ENOENT:
@@ -35,55 +36,49 @@ static const char *remote_err(int ret)
 }
 
 int ub_vx_add(struct ub_bridge *br, const char *name,
-	      const struct ub_vxlan_cfg *cfg, const struct in_addr *remotes,
+	      const struct ub_vxlan_cfg *cfg, const struct ub_vxlan_ip *remotes,
 	      uint32_t n, char *err, size_t errlen)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN];
 	struct ub_port *p;
 	int ret;
 
 	/* Refused before the port is made: nothing to undo. */
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t h = ntohl(remotes[i].s_addr);
-
-		if (!h || h == INADDR_BROADCAST || IN_MULTICAST(h) ||
-		    remotes[i].s_addr == cfg->local.s_addr) {
-			inet_ntop(AF_INET, &remotes[i], ip, sizeof(ip));
-			snprintf(err, errlen, "remote %s: %s", ip,
+		if (!ub_vxlan_ip_remote_ok(&remotes[i], &cfg->local)) {
+			snprintf(err, errlen, "remote %s: %s",
+				 ub_vxlan_ip_fmt(&remotes[i], ip, sizeof(ip)),
 				 remote_err(-EINVAL));
 			return -EINVAL;
 		}
 	}
 	ret = ub_port_open(br, name, &ub_port_vxlan_ops, cfg, err, errlen);
-	if (ret == -EADDRINUSE || ret == -EADDRNOTAVAIL) {
-		inet_ntop(AF_INET, &cfg->local, ip, sizeof(ip));
+	if (ret == -EADDRINUSE || ret == -EADDRNOTAVAIL)
 		snprintf(err, errlen, "%s: %s", name,
 			 ret == -EADDRINUSE ?
 				 "UDP port in use on the local address (by "
 				 "another VXLAN port, or Linux's vxlan?)" :
 				 "the local address is not one of this host's");
-	}
 	if (ret)
 		return ret;
 	p = ub_port_find(&br->ports, name);
 	for (uint32_t i = 0; i < n; i++)
-		ub_vxlan_remote_add(&p->io, remotes[i], true); /* dups: once */
+		ub_vxlan_remote_add(&p->io, &remotes[i], true); /* dups: once */
 	return 0;
 }
 
 int ub_vx_remote(struct ub_bridge *br, struct ub_port *p, bool add,
-		 struct in_addr ip, char *err, size_t errlen)
+		 const struct ub_vxlan_ip *ip, char *err, size_t errlen)
 {
-	char s[INET_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN];
 	uint32_t cursor = 0;
 	int ret;
 
-	inet_ntop(AF_INET, &ip, s, sizeof(s));
 	ret = add ? ub_vxlan_remote_add(&p->io, ip, true) :
 		    ub_vxlan_remote_del(&p->io, ip);
 	if (ret < 0) {
-		snprintf(err, errlen, "%s: remote %s: %s", p->name, s,
-			 remote_err(ret));
+		snprintf(err, errlen, "%s: remote %s: %s", p->name,
+			 ub_vxlan_ip_fmt(ip, s, sizeof(s)), remote_err(ret));
 		return ret;
 	}
 	if (add)
@@ -99,10 +94,10 @@ int ub_vx_remote(struct ub_bridge *br, struct ub_port *p, bool add,
 	return 0;
 }
 
-int ub_vx_dst(struct ub_bridge *br, struct ub_port *p, struct in_addr ip,
-	      char *err, size_t errlen)
+int ub_vx_dst(struct ub_bridge *br, struct ub_port *p,
+	      const struct ub_vxlan_ip *ip, char *err, size_t errlen)
 {
-	char s[INET_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN];
 	int ret;
 
 	if (!ub_vx_is_port(p)) {
@@ -111,69 +106,70 @@ int ub_vx_dst(struct ub_bridge *br, struct ub_port *p, struct in_addr ip,
 		return -EINVAL;
 	}
 	ret = ub_vxlan_remote_add(&p->io, ip, false);
-	if (ret < 0) {
-		inet_ntop(AF_INET, &ip, s, sizeof(s));
-		snprintf(err, errlen, "dst %s: %s", s, remote_err(ret));
-	}
+	if (ret < 0)
+		snprintf(err, errlen, "dst %s: %s",
+			 ub_vxlan_ip_fmt(ip, s, sizeof(s)), remote_err(ret));
 	return ret;
 }
 
-/* "A.B.C.D,E.F.G.H" of the flood list; "-" when empty. */
+/* "A,B,..." of the flood list; "-" when empty. */
 static void flood_fmt(const struct ub_port *p, char *buf, size_t len)
 {
-	struct in_addr ip[UB_VXLAN_REMOTES_MAX];
+	static struct ub_vxlan_ip ip[UB_VXLAN_REMOTES_MAX];
 	uint32_t n = ub_vxlan_flood_list(&p->io, ip, UB_VXLAN_REMOTES_MAX);
 	size_t used = 0;
 
 	snprintf(buf, len, "-");
-	for (uint32_t i = 0; i < n && used + INET_ADDRSTRLEN + 1 < len; i++) {
+	for (uint32_t i = 0; i < n && used + INET6_ADDRSTRLEN + 1 < len; i++) {
 		if (i)
 			buf[used++] = ',';
-		inet_ntop(AF_INET, &ip[i], buf + used, (socklen_t)(len - used));
+		ub_vxlan_ip_fmt(&ip[i], buf + used, len - used);
 		used += strlen(buf + used);
 	}
 }
 
 void ub_vx_show(struct ub_bridge *br, struct ub_ctl_reply *r)
 {
-	static char flood[UB_VXLAN_REMOTES_MAX * (INET_ADDRSTRLEN + 1)];
+	static char flood[UB_VXLAN_REMOTES_MAX * (INET6_ADDRSTRLEN + 1)];
 
 	for (uint32_t i = 0; i < br->ports.n; i++) {
 		const struct ub_port *p = ub_port_nth(&br->ports, i);
 		const struct ub_vxlan_cfg *c;
-		char local[INET_ADDRSTRLEN];
+		char local[INET6_ADDRSTRLEN];
 
 		if (!ub_vx_is_port(p))
 			continue;
 		c = ub_vxlan_port_cfg(&p->io);
-		inet_ntop(AF_INET, &c->local, local, sizeof(local));
 		flood_fmt(p, flood, sizeof(flood));
 		ub_ctl_reply_record(r, "name=%s vni=%u local=%s dstport=%u "
 				    "srcport=%u-%u ttl=%u learning=%s mtu=%u "
 				    "remotes_known=%u flood=%s", p->name,
-				    c->vni, local, c->dstport, c->sport_min,
-				    c->sport_max, c->ttl,
-				    c->learning ? "on" : "off", p->io.mtu,
-				    ub_vxlan_remote_count(&p->io), flood);
+				    c->vni,
+				    ub_vxlan_ip_fmt(&c->local, local,
+						    sizeof(local)),
+				    c->dstport, c->sport_min, c->sport_max,
+				    c->ttl, c->learning ? "on" : "off",
+				    p->io.mtu, ub_vxlan_remote_count(&p->io),
+				    flood);
 	}
 }
 
 void ub_vx_state(const struct ub_port *p, struct ub_ctl_reply *r)
 {
+	static struct ub_vxlan_ip ip[UB_VXLAN_REMOTES_MAX];
 	const struct ub_vxlan_cfg *c = ub_vxlan_port_cfg(&p->io);
-	struct in_addr ip[UB_VXLAN_REMOTES_MAX];
-	char s[INET_ADDRSTRLEN], ttl[16] = "";
+	char s[INET6_ADDRSTRLEN], ttl[16] = "";
 	uint32_t n;
 
 	if (c->ttl)
 		snprintf(ttl, sizeof(ttl), " ttl %u", c->ttl);
-	inet_ntop(AF_INET, &c->local, s, sizeof(s));
 	ub_ctl_reply_record(r, "vxlan add %s vni %u local %s dstport %u "
-			    "srcport %u-%u%s%s", p->name, c->vni, s,
+			    "srcport %u-%u%s%s", p->name, c->vni,
+			    ub_vxlan_ip_fmt(&c->local, s, sizeof(s)),
 			    c->dstport, c->sport_min, c->sport_max, ttl,
 			    c->learning ? "" : " nolearning");
 	n = ub_vxlan_flood_list(&p->io, ip, UB_VXLAN_REMOTES_MAX);
 	for (uint32_t i = 0; i < n; i++)
 		ub_ctl_reply_record(r, "vxlan remote add %s %s", p->name,
-				    inet_ntop(AF_INET, &ip[i], s, sizeof(s)));
+				    ub_vxlan_ip_fmt(&ip[i], s, sizeof(s)));
 }

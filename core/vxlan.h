@@ -23,17 +23,19 @@ struct ub_bridge;
 struct ub_port;
 
 bool ub_vx_is_port(const struct ub_port *p);
-/* Makes VXLAN port 'name' with 'cfg' and the flood list remotes[0..n). */
+/* Makes VXLAN port 'name' with 'cfg' and the flood list remotes[0..n)
+ * (nothing is made when one of them is refused). */
 int ub_vx_add(struct ub_bridge *br, const char *name,
-	      const struct ub_vxlan_cfg *cfg, const struct in_addr *remotes,
+	      const struct ub_vxlan_cfg *cfg, const struct ub_vxlan_ip *remotes,
 	      uint32_t n, char *err, size_t errlen);
 /* Adds 'ip' to the flood list of 'p', or forgets it (and every FDB entry
  * behind it). */
 int ub_vx_remote(struct ub_bridge *br, struct ub_port *p, bool add,
-		 struct in_addr ip, char *err, size_t errlen);
+		 const struct ub_vxlan_ip *ip, char *err, size_t errlen);
 /* The remote of 'p' for 'ip', for a static FDB entry: its index, or
  * -errno with the reason in 'err'. */
-int ub_vx_dst(struct ub_bridge *br, struct ub_port *p, struct in_addr ip,
+int ub_vx_dst(struct ub_bridge *br, struct ub_port *p,
+	      const struct ub_vxlan_ip *ip,
 	      char *err, size_t errlen);
 /* One record per VXLAN port. */
 void ub_vx_show(struct ub_bridge *br, struct ub_ctl_reply *r);

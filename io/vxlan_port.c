@@ -67,16 +67,16 @@
 /* Frames a receive brought besides the first, waiting for rx_next: copied
  * into buffers of the port's own (a buffer area of the worker's ring). */
 #define VX_BACKLOG 1024
-/* Outer headers under a VXLAN datagram: IPv4 and UDP. */
-#define VX_UNDERLAY_HLEN 28
-/* The VXLAN overhead on the underlay's MTU: outer IPv4, UDP, VXLAN and
- * the inner Ethernet header. */
-#define VX_OVERHEAD 50
+/* The outer headers under a VXLAN datagram (IP and UDP), and the VXLAN
+ * overhead on the underlay's MTU (those, VXLAN's and the inner Ethernet
+ * header), for an IPv4 and an IPv6 underlay. */
+#define VX_OUTER_HLEN(v6) ((v6) ? 48U : 28U)
+#define VX_OVERHEAD(v6) (VX_OUTER_HLEN(v6) + UB_VXLAN_HLEN + UB_ETH_HLEN)
 
 enum vx_remote_state { VX_R_FREE, VX_R_LIVE, VX_R_DEAD };
 
 struct vx_remote {
-	struct in_addr ip;
+	struct ub_vxlan_ip ip;
 	uint8_t state;  /* enum vx_remote_state */
 	bool flood;     /* in the flood list */
 };
@@ -95,7 +95,7 @@ struct vx_ctx {
 struct vx_send {
 	struct msghdr msg;
 	struct iovec iov;
-	struct sockaddr_in to;
+	struct sockaddr_in6 to; /* or a sockaddr_in */
 	/* One UDP_SEGMENT message: CMSG_SPACE(2), 24 bytes on 64-bit
 	 * Linux (a constant clang will not take as an array size). */
 	uint64_t cm[4];
@@ -125,6 +125,7 @@ struct vx_held {
 
 struct vxlan {
 	struct ub_vxlan_cfg cfg;
+	bool v6;                /* an IPv6 underlay */
 	uint32_t underlay_mtu;
 	int sock[1 + VX_SOCKS]; /* the receiving socket, then the sending ones */
 	uint32_t nsock;
@@ -164,26 +165,60 @@ struct vxlan {
 
 /* ---- remotes ---- */
 
-static uint32_t hash_ip__(const struct vxlan *vx, struct in_addr ip)
+static const void *ip_bytes__(const struct ub_vxlan_ip *ip)
 {
-	uint64_t h = (ip.s_addr ^ vx->secret) * 0x9e3779b97f4a7c15ULL;
+	return ip->family == AF_INET6 ? (const void *)&ip->v6 :
+					(const void *)&ip->v4;
+}
 
+static size_t ip_len__(const struct ub_vxlan_ip *ip)
+{
+	return ip->family == AF_INET6 ? sizeof(ip->v6) : sizeof(ip->v4);
+}
+
+static bool ip_eq__(const struct ub_vxlan_ip *a, const struct ub_vxlan_ip *b)
+{
+	return a->family == b->family &&
+	       !memcmp(ip_bytes__(a), ip_bytes__(b), ip_len__(a));
+}
+
+const char *ub_vxlan_ip_fmt(const struct ub_vxlan_ip *ip, char *buf,
+			    size_t len)
+{
+	if (!inet_ntop(ip->family, ip_bytes__(ip), buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static uint32_t hash_ip__(const struct vxlan *vx, const struct ub_vxlan_ip *ip)
+{
+	const uint8_t *b = ip_bytes__(ip);
+	uint64_t h = vx->secret, w;
+
+	for (size_t i = 0; i < ip_len__(ip); i += 4) {
+		uint32_t part;
+
+		memcpy(&part, b + i, 4);
+		w = part;
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
 	return (uint32_t)(h >> 40) & (VX_HASH - 1);
 }
 
 /* The hash slot holding 'ip', or the empty one where it would go. */
-static uint32_t hash_slot__(const struct vxlan *vx, struct in_addr ip)
+static uint32_t hash_slot__(const struct vxlan *vx, const struct ub_vxlan_ip *ip)
 {
 	uint32_t i = hash_ip__(vx, ip);
 
-	while (vx->hash[i] && vx->remote[vx->hash[i]].ip.s_addr != ip.s_addr)
+	while (vx->hash[i] && !ip_eq__(&vx->remote[vx->hash[i]].ip, ip))
 		i = (i + 1) & (VX_HASH - 1);
 	return i;
 }
 
 /* Takes 'ip' out of the hash, keeping every other one findable (linear
  * probing: later members of the run move up into the hole). */
-static void hash_del__(struct vxlan *vx, struct in_addr ip)
+static void hash_del__(struct vxlan *vx, const struct ub_vxlan_ip *ip)
 {
 	uint32_t i = hash_slot__(vx, ip), j = i;
 
@@ -196,7 +231,7 @@ static void hash_del__(struct vxlan *vx, struct in_addr ip)
 		j = (j + 1) & (VX_HASH - 1);
 		if (!vx->hash[j])
 			return;
-		home = hash_ip__(vx, vx->remote[vx->hash[j]].ip);
+		home = hash_ip__(vx, &vx->remote[vx->hash[j]].ip);
 		/* Does j's entry belong at or before the hole i? */
 		if ((i <= j) ? (home <= i || home > j) : (home <= i && home > j)) {
 			vx->hash[i] = vx->hash[j];
@@ -206,20 +241,21 @@ static void hash_del__(struct vxlan *vx, struct in_addr ip)
 	}
 }
 
-static uint32_t remote_find__(const struct vxlan *vx, struct in_addr ip)
+static uint32_t remote_find__(const struct vxlan *vx,
+			      const struct ub_vxlan_ip *ip)
 {
 	return vx->hash[hash_slot__(vx, ip)];
 }
 
 /* A new remote for 'ip' (not known yet), or 0 when the table is full. */
-static uint32_t remote_new__(struct vxlan *vx, struct in_addr ip)
+static uint32_t remote_new__(struct vxlan *vx, const struct ub_vxlan_ip *ip)
 {
 	if (vx->nremotes == UB_VXLAN_REMOTES_MAX)
 		return 0;
 	for (uint32_t k = 1; k <= UB_VXLAN_REMOTES_MAX; k++) {
 		if (vx->remote[k].state != VX_R_FREE)
 			continue;
-		vx->remote[k] = (struct vx_remote){ .ip = ip,
+		vx->remote[k] = (struct vx_remote){ .ip = *ip,
 						    .state = VX_R_LIVE };
 		vx->hash[hash_slot__(vx, ip)] = (uint16_t)k;
 		vx->nremotes++;
@@ -228,15 +264,25 @@ static uint32_t remote_new__(struct vxlan *vx, struct in_addr ip)
 	return 0; /* the rest are DEAD, being flushed */
 }
 
-static bool ip_usable__(const struct vxlan *vx, struct in_addr ip)
+bool ub_vxlan_ip_remote_ok(const struct ub_vxlan_ip *ip,
+			   const struct ub_vxlan_ip *local)
 {
-	uint32_t h = ntohl(ip.s_addr);
-
-	return h && h != INADDR_BROADCAST && !IN_MULTICAST(h) &&
-	       ip.s_addr != vx->cfg.local.s_addr;
+	if (ip->family != local->family || ip_eq__(ip, local))
+		return false;
+	if (ip->family == AF_INET6)
+		return !IN6_IS_ADDR_UNSPECIFIED(&ip->v6) &&
+		       !IN6_IS_ADDR_MULTICAST(&ip->v6);
+	return ip->v4.s_addr && ip->v4.s_addr != htonl(INADDR_BROADCAST) &&
+	       !IN_MULTICAST(ntohl(ip->v4.s_addr));
 }
 
-int ub_vxlan_remote_add(struct ub_port_io *p, struct in_addr ip, bool flood)
+static bool ip_usable__(const struct vxlan *vx, const struct ub_vxlan_ip *ip)
+{
+	return ub_vxlan_ip_remote_ok(ip, &vx->cfg.local);
+}
+
+int ub_vxlan_remote_add(struct ub_port_io *p, const struct ub_vxlan_ip *ip,
+			bool flood)
 {
 	struct vxlan *vx = p->priv;
 	uint32_t k;
@@ -255,10 +301,11 @@ int ub_vxlan_remote_add(struct ub_port_io *p, struct in_addr ip, bool flood)
 	return (int)k;
 }
 
-int ub_vxlan_remote_del(struct ub_port_io *p, struct in_addr ip)
+int ub_vxlan_remote_del(struct ub_port_io *p, const struct ub_vxlan_ip *ip)
 {
 	struct vxlan *vx = p->priv;
-	uint32_t k = ip.s_addr ? remote_find__(vx, ip) : 0;
+	uint32_t k = ip->family == vx->cfg.local.family ?
+			     remote_find__(vx, ip) : 0;
 
 	if (!k)
 		return -ENOENT;
@@ -281,7 +328,8 @@ void ub_vxlan_remote_release(struct ub_port_io *p, uint32_t remote)
 		vx->remote[remote].state = VX_R_FREE;
 }
 
-uint32_t ub_vxlan_flood_list(const struct ub_port_io *p, struct in_addr *out,
+uint32_t ub_vxlan_flood_list(const struct ub_port_io *p,
+			     struct ub_vxlan_ip *out,
 			     uint32_t max)
 {
 	const struct vxlan *vx = p->priv;
@@ -309,14 +357,14 @@ static bool vx_remote_fmt(const struct ub_port_io *p, uint32_t remote,
 	if (!remote || remote > UB_VXLAN_REMOTES_MAX ||
 	    vx->remote[remote].state != VX_R_LIVE)
 		return false;
-	return inet_ntop(AF_INET, &vx->remote[remote].ip, buf,
-			 (socklen_t)len) != NULL;
+	ub_vxlan_ip_fmt(&vx->remote[remote].ip, buf, len);
+	return true;
 }
 
 /* ---- open and close ---- */
 
 /* The MTU of the interface that has address 'ip'; 1500 when none does. */
-static uint32_t underlay_mtu__(struct in_addr ip)
+static uint32_t underlay_mtu__(const struct ub_vxlan_ip *ip)
 {
 	struct ifaddrs *ifa, *i;
 	uint32_t mtu = 1500;
@@ -325,10 +373,17 @@ static uint32_t underlay_mtu__(struct in_addr ip)
 	if (getifaddrs(&ifa))
 		return mtu;
 	for (i = ifa; i; i = i->ifa_next) {
-		const struct sockaddr_in *sin = (const void *)i->ifa_addr;
+		struct ub_vxlan_ip a = { .family = AF_UNSPEC };
 
-		if (sin && sin->sin_family == AF_INET &&
-		    sin->sin_addr.s_addr == ip.s_addr) {
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET)
+			a = (struct ub_vxlan_ip){ .family = AF_INET,
+				.v4 = ((const struct sockaddr_in *)(const void *)
+					       i->ifa_addr)->sin_addr };
+		else if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET6)
+			a = (struct ub_vxlan_ip){ .family = AF_INET6,
+				.v6 = ((const struct sockaddr_in6 *)(const void *)
+					       i->ifa_addr)->sin6_addr };
+		if (ip_eq__(&a, ip)) {
 			ub_if_query__(-1, i->ifa_name, &mtu, &mac);
 			break;
 		}
@@ -338,23 +393,52 @@ static uint32_t underlay_mtu__(struct in_addr ip)
 }
 
 /* A UDP socket bound to (ip, port), set up for VXLAN. */
+/* The socket address of 'ip' and 'port' into 'sa'; returns its length. */
+static socklen_t sockaddr_of__(const struct ub_vxlan_ip *ip, uint16_t port,
+			       struct sockaddr_in6 *sa)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)sa;
+
+	memset(sa, 0, sizeof(*sa));
+	if (ip->family == AF_INET6) {
+		sa->sin6_family = AF_INET6;
+		sa->sin6_addr = ip->v6;
+		sa->sin6_port = htons(port);
+		return sizeof(*sa);
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_addr = ip->v4;
+	sin->sin_port = htons(port);
+	return sizeof(*sin);
+}
+
 static int vx_socket__(const struct ub_vxlan_cfg *cfg, uint16_t port,
 		       int rcvbuf)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_addr = cfg->local,
-				   .sin_port = htons(port) };
-	int pmtu = IP_PMTUDISC_DONT, sndbuf = 4 << 20, ttl = cfg->ttl;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+	bool v6 = cfg->local.family == AF_INET6;
+	int sndbuf = 4 << 20, ttl = cfg->ttl, one = 1, ret, fd;
+	int pmtu = v6 ? IPV6_PMTUDISC_DONT : IP_PMTUDISC_DONT;
+	struct sockaddr_in6 sa;
+	socklen_t salen = sockaddr_of__(&cfg->local, port, &sa);
 
+	fd = socket(cfg->local.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	/* Forced (we are root): past net.core.rmem_max. Best effort. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf));
-	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) ||
-	    (ttl && setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl))) ||
-	    bind(fd, (const struct sockaddr *)&sin, sizeof(sin))) {
+	/* Outer datagrams may be fragmented, as Linux's driver allows. */
+	if ((v6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			     sizeof(one)) ||
+		  setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu,
+			     sizeof(pmtu)) ||
+		  (ttl && setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS,
+				     &ttl, sizeof(ttl))) :
+		  setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+			     sizeof(pmtu)) ||
+		  (ttl && setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl,
+				     sizeof(ttl)))) ||
+	    bind(fd, (const struct sockaddr *)&sa, salen)) {
 		ret = -errno;
 		close(fd);
 		return ret;
@@ -412,7 +496,10 @@ static int vx_open(const char *ifname, struct ub_port_io *p)
 	struct vxlan *vx;
 	int ret;
 
-	if (!cfg || cfg->vni > UB_VXLAN_VNI_MAX || !cfg->local.s_addr ||
+	if (!cfg || cfg->vni > UB_VXLAN_VNI_MAX ||
+	    (cfg->local.family == AF_INET ? !cfg->local.v4.s_addr :
+	     cfg->local.family != AF_INET6 ||
+		     IN6_IS_ADDR_UNSPECIFIED(&cfg->local.v6)) ||
 	    cfg->sport_max < cfg->sport_min)
 		return -EINVAL;
 	/* Zeroed, and its pages come as they are touched. */
@@ -431,7 +518,9 @@ static int vx_open(const char *ifname, struct ub_port_io *p)
 	if (getrandom(&vx->secret, sizeof(vx->secret), 0) !=
 	    sizeof(vx->secret))
 		vx->secret = (uint64_t)(uintptr_t)vx ^ (uint64_t)getpid();
-	vx->rx_tmpl.msg_namelen = sizeof(struct sockaddr_in);
+	vx->v6 = cfg->local.family == AF_INET6;
+	vx->rx_tmpl.msg_namelen = vx->v6 ? sizeof(struct sockaddr_in6) :
+					   sizeof(struct sockaddr_in);
 	vx->rx_tmpl.msg_controllen = CMSG_SPACE(sizeof(int));
 	vx->tx_area = mmap(NULL, (size_t)VX_CTXS * VX_CTX_BYTES,
 			   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -462,7 +551,7 @@ static int vx_open(const char *ifname, struct ub_port_io *p)
 		if (ret)
 			goto err;
 	}
-	vx->underlay_mtu = underlay_mtu__(vx->cfg.local);
+	vx->underlay_mtu = underlay_mtu__(&vx->cfg.local);
 	/* A datagram of a GRO receive fits the underlay. */
 	vx->backlog_size = (vx->underlay_mtu + UB_VNET_HLEN + 2047) & ~2047U;
 	vx->backlog = mmap(NULL, (size_t)VX_BACKLOG * vx->backlog_size,
@@ -475,8 +564,8 @@ static int vx_open(const char *ifname, struct ub_port_io *p)
 	}
 	for (uint32_t i = 0; i < VX_BACKLOG; i++)
 		vx->backlog_free[vx->nbacklog_free++] = VX_BACKLOG - 1 - i;
-	p->mtu = vx->underlay_mtu > VX_OVERHEAD + 68 ?
-			 vx->underlay_mtu - VX_OVERHEAD : 68;
+	p->mtu = vx->underlay_mtu > VX_OVERHEAD(vx->v6) + 68 ?
+			 vx->underlay_mtu - VX_OVERHEAD(vx->v6) : 68;
 	p->ifindex = 0;
 	(void)ifname;
 	return 0;
@@ -494,15 +583,23 @@ static int vx_arm_rx(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud)
 	return ub_ring_recvmsg_pool__(ring, p->fd, &vx->rx_tmpl, ud);
 }
 
-/* The remote of sender 'from' (learned if new), or 0. */
-static uint32_t rx_remote__(struct vxlan *vx, struct in_addr from)
+/* The remote of the sender whose address is 'name' (learned if new), or
+ * 0. */
+static uint32_t rx_remote__(struct vxlan *vx, const void *name)
 {
+	struct ub_vxlan_ip from = { .family = vx->cfg.local.family };
 	uint32_t k;
 
 	if (!vx->cfg.learning)
 		return 0;
-	k = remote_find__(vx, from);
-	if (!k && ip_usable__(vx, from) && !(k = remote_new__(vx, from)))
+	if (vx->v6)
+		memcpy(&from.v6, &((const struct sockaddr_in6 *)name)->sin6_addr,
+		       sizeof(from.v6));
+	else
+		memcpy(&from.v4, &((const struct sockaddr_in *)name)->sin_addr,
+		       sizeof(from.v4));
+	k = remote_find__(vx, &from);
+	if (!k && ip_usable__(vx, &from) && !(k = remote_new__(vx, &from)))
 		vx->counts[VX_C_REMOTES_FULL]++;
 	return k;
 }
@@ -576,13 +673,13 @@ static enum ub_rx_status vx_rx_frame(struct ub_ring *ring,
 {
 	struct vxlan *vx = p->priv;
 	struct io_uring_recvmsg_out *o;
-	const struct sockaddr_in *from;
+	const void *from;
 	uint32_t len, gro, n, off, dlen;
 	uint8_t *dgram;
 
 	o = io_uring_recvmsg_validate(ub_ring_buf(ring, bid), res,
 				      &vx->rx_tmpl);
-	if (!o || o->namelen < sizeof(*from))
+	if (!o || o->namelen < vx->rx_tmpl.msg_namelen)
 		return UB_RX_MALFORMED;
 	if (o->flags & MSG_TRUNC)
 		return UB_RX_TRUNCATED;
@@ -601,18 +698,18 @@ static enum ub_rx_status vx_rx_frame(struct ub_ring *ring,
 			/* Too large for the backlog: it may pass frames
 			 * held back from another receive. */
 			vx->counts[VX_C_GRO_MERGED]++;
-			f->remote = rx_remote__(vx, from->sin_addr);
+			f->remote = rx_remote__(vx, from);
 			return UB_RX_OK;
 		}
 		/* Else each in turn, through the backlog. */
-		f->remote = rx_remote__(vx, from->sin_addr);
+		f->remote = rx_remote__(vx, from);
 		for (n = 0; (dlen = ub_vxlan_gro_seg(len, gro, n, &off)); n++) {
 			rx_hold__(vx, p, dgram + off, dlen, f->remote);
 		}
 		p->rx_more = vx->nheld > 0;
 		return UB_RX_LATER;
 	}
-	f->remote = rx_remote__(vx, from->sin_addr);
+	f->remote = rx_remote__(vx, from);
 	/* Frames held back come first. */
 	if (vx->nheld) {
 		rx_hold__(vx, p, dgram, len, f->remote);
@@ -677,7 +774,7 @@ static uint32_t vx_rx_held(struct ub_ring *ring, struct ub_port_io *p)
  * each must fit the underlay whole (the kernel does not fragment them). */
 static bool gso_ok__(const struct vxlan *vx, uint32_t seg_size)
 {
-	return seg_size + VX_UNDERLAY_HLEN <= vx->underlay_mtu;
+	return seg_size + VX_OUTER_HLEN(vx->v6) <= vx->underlay_mtu;
 }
 
 /* The sendmsg requests one copy of context 'c' takes. */
@@ -799,7 +896,8 @@ static int vx_tx_put(struct ub_port_io *p, const struct ub_frame *f,
 /* Queues one sendmsg of data[0..len) to 'to', cut at 'seg_size' (0: one
  * datagram). */
 static int send_one__(struct ub_ring *ring, struct vxlan *vx, uint32_t ctx,
-		      struct in_addr to, const uint8_t *data, uint32_t len,
+		      const struct ub_vxlan_ip *to, const uint8_t *data,
+		      uint32_t len,
 		      uint32_t seg_size, uint64_t ud)
 {
 	uint32_t i = vx->send_free[--vx->nsend_free];
@@ -808,11 +906,9 @@ static int send_one__(struct ub_ring *ring, struct vxlan *vx, uint32_t ctx,
 	int ret;
 
 	memset(&s->msg, 0, sizeof(s->msg));
-	s->to = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr = to,
-				      .sin_port = htons(vx->cfg.dstport) };
 	s->iov = (struct iovec){ .iov_base = (void *)data, .iov_len = len };
 	s->msg.msg_name = &s->to;
-	s->msg.msg_namelen = sizeof(s->to);
+	s->msg.msg_namelen = sockaddr_of__(to, vx->cfg.dstport, &s->to);
 	s->msg.msg_iov = &s->iov;
 	s->msg.msg_iovlen = 1;
 	if (seg_size && seg_size < len) {
@@ -834,7 +930,7 @@ static int send_one__(struct ub_ring *ring, struct vxlan *vx, uint32_t ctx,
 
 /* Queues one copy of context 'ci' to 'to'; returns the requests queued. */
 static uint32_t ctx_send__(struct ub_ring *ring, struct vxlan *vx,
-			   uint32_t ci, struct in_addr to, uint64_t ud)
+			   uint32_t ci, const struct ub_vxlan_ip *to, uint64_t ud)
 {
 	struct vx_ctx *c = &vx->ctx[ci];
 	bool gso = c->segs > 1 && gso_ok__(vx, c->seg_size);
@@ -865,12 +961,12 @@ static int vx_tx_flush(struct ub_ring *ring, struct ub_port_io *p,
 		uint32_t sent = 0;
 
 		if (c->remote) {
-			sent = ctx_send__(ring, vx, ci, vx->remote[c->remote].ip,
+			sent = ctx_send__(ring, vx, ci, &vx->remote[c->remote].ip,
 					  ud);
 		} else {
 			for (uint32_t k = 0; k < vx->nflood; k++)
 				sent += ctx_send__(ring, vx, ci,
-						   vx->remote[vx->flood[k]].ip,
+						   &vx->remote[vx->flood[k]].ip,
 						   ud);
 		}
 		c->filling = false;

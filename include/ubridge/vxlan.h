@@ -23,6 +23,7 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/virtio_net.h>
 
@@ -280,9 +281,30 @@ static inline uint32_t ub_vxlan_gso_batch(uint32_t seg_size)
 /* Remotes one port knows, the flood list included. */
 #define UB_VXLAN_REMOTES_MAX 4096
 
+/* An underlay address, IPv4 or IPv6. A port's remotes are of its local
+ * address's family. */
+struct ub_vxlan_ip {
+	sa_family_t family; /* AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	};
+};
+
+/* Writes 'ip' as text into buf[0..len) (INET6_ADDRSTRLEN is enough);
+ * returns buf. */
+const char *ub_vxlan_ip_fmt(const struct ub_vxlan_ip *ip, char *buf,
+			    size_t len);
+
+/* Whether 'ip' can be a remote VTEP of a port bound to 'local': a
+ * unicast address (not unspecified, multicast or IPv4 broadcast) of
+ * local's family, not local itself. */
+bool ub_vxlan_ip_remote_ok(const struct ub_vxlan_ip *ip,
+			   const struct ub_vxlan_ip *local);
+
 struct ub_vxlan_cfg {
 	uint32_t vni;
-	struct in_addr local;  /* the underlay address, never INADDR_ANY */
+	struct ub_vxlan_ip local; /* the underlay address, not unspecified */
 	uint16_t dstport;      /* 0: UB_VXLAN_PORT */
 	uint16_t sport_min;    /* 0 and 0: the RFC's range */
 	uint16_t sport_max;
@@ -297,22 +319,23 @@ const struct ub_vxlan_cfg *ub_vxlan_port_cfg(const struct ub_port_io *p);
  * The remote for 'ip', made if needed (learned remotes and static
  * entries' destinations); with 'flood' it joins the flood list too.
  * Returns its index (> 0), or -EEXIST ('flood' and already in the flood
- * list), -EINVAL (INADDR_ANY, a multicast or broadcast address, or the
- * port's own), -ENOSPC (UB_VXLAN_REMOTES_MAX known).
+ * list), -EINVAL (unspecified, multicast or broadcast, the port's own, or
+ * not of its family), -ENOSPC (UB_VXLAN_REMOTES_MAX known).
  */
-int ub_vxlan_remote_add(struct ub_port_io *p, struct in_addr ip, bool flood);
+int ub_vxlan_remote_add(struct ub_port_io *p, const struct ub_vxlan_ip *ip,
+			bool flood);
 /*
  * Forgets remote 'ip' (it leaves the flood list, if in it). Returns its
  * index, or -ENOENT. Nothing is sent to it any more, and the index is
  * taken by no other remote until ub_vxlan_remote_release(): the caller
  * flushes the FDB entries that name it (static ones too) in between.
  */
-int ub_vxlan_remote_del(struct ub_port_io *p, struct in_addr ip);
+int ub_vxlan_remote_del(struct ub_port_io *p, const struct ub_vxlan_ip *ip);
 void ub_vxlan_remote_release(struct ub_port_io *p, uint32_t remote);
 /* The flood list: up to 'max' addresses into 'out'; returns how many it
  * holds. */
-uint32_t ub_vxlan_flood_list(const struct ub_port_io *p, struct in_addr *out,
-			     uint32_t max);
+uint32_t ub_vxlan_flood_list(const struct ub_port_io *p,
+			     struct ub_vxlan_ip *out, uint32_t max);
 /* Remotes known, the flood list included. */
 uint32_t ub_vxlan_remote_count(const struct ub_port_io *p);
 

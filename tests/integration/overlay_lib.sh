@@ -92,7 +92,7 @@ ov_underlay()
 	shift
 	(($# >= 2)) || fail "ov_underlay: needs two hosts at least"
 	if (($# == 2)); then
-		step "underlay: veth $1 <-> $2, $net.0/24"
+		step "underlay: veth $1 <-> $2, $net.0/24 (or IPv6 with OV_UL6=1)"
 		ip -n "$(ov_host_ns "$1")" link add ul0 mtu 1500 type veth \
 			peer name ul0 mtu 1500 netns "$(ov_host_ns "$2")"
 	else
@@ -109,9 +109,16 @@ ov_underlay()
 			ip -n "$ul" link add "p$i" mtu 1500 type veth peer name ul0 mtu 1500 netns "$ns"
 			ip -n "$ul" link set "p$i" master br0 up
 		fi
-		ip -n "$ns" addr add "$net.$i/24" dev ul0
+		# OV_UL6=1: an IPv6 underlay, fd00:99:X::i/64 for net A.B.X.
+		if [[ ${OV_UL6:-0} == 1 ]]; then
+			OV_UL[$key]=fd00:99:${net##*.}::$i
+			in_ns "$ns" sysctl -qw net.ipv6.conf.ul0.disable_ipv6=0
+			ip -n "$ns" addr add "${OV_UL[$key]}/64" dev ul0 nodad
+		else
+			OV_UL[$key]=$net.$i
+			ip -n "$ns" addr add "$net.$i/24" dev ul0
+		fi
 		ip -n "$ns" link set ul0 up
-		OV_UL[$key]=$net.$i
 	done
 	# The underlay passes traffic before anything is built on it.
 	for key in "${@:2}"; do

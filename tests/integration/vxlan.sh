@@ -19,6 +19,7 @@
 #   uu     ubridge <-> ubridge: ping and 20 MiB over TCP both ways,
 #          content checked; each learned the other's container with dst=.
 #   uk     ubridge <-> kernel vxlan + bridge: the same (interoperability).
+#   uu6, uk6  uu and uk over an IPv6 underlay.
 #   three  two ubridge hosts and a kernel one: a broadcast and an unknown
 #          unicast from any container reach every other container exactly
 #          once and never come back; fdb show on the ubridge hosts gives
@@ -207,6 +208,10 @@ part_uk()
 
 part_three() { three_hosts ubridge ubridge kernel; }
 
+# The same over an IPv6 underlay.
+part_uu6() { OV_UL6=1 part_uu; }
+part_uk6() { OV_UL6=1 part_uk; }
+
 part_bad()
 {
 	two_hosts ubridge kernel A K
@@ -383,10 +388,10 @@ part_cli()
 
 # ---- run ----
 
-PARTS=${UBT_VXLAN_PARTS:-kk kk3 local uu uk three bad cli}
+PARTS=${UBT_VXLAN_PARTS:-kk kk3 local uu uk uu6 uk6 three bad cli}
 for part in $PARTS; do
 	declare -F "part_$part" >/dev/null ||
-		fail "UBT_VXLAN_PARTS: no part '$part' (there are: kk kk3 local uu uk three bad cli)"
+		fail "UBT_VXLAN_PARTS: no part '$part' (there are: kk kk3 local uu uk uu6 uk6 three bad cli)"
 done
 n=0
 for part in $PARTS; do
