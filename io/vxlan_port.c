@@ -519,8 +519,11 @@ static int vx_open(const char *ifname, struct ub_port_io *p)
 	    sizeof(vx->secret))
 		vx->secret = (uint64_t)(uintptr_t)vx ^ (uint64_t)getpid();
 	vx->v6 = cfg->local.family == AF_INET6;
-	vx->rx_tmpl.msg_namelen = vx->v6 ? sizeof(struct sockaddr_in6) :
-					   sizeof(struct sockaddr_in);
+	/* Room for the sender's address, rounded up so that the control
+	 * message behind it is aligned. */
+	vx->rx_tmpl.msg_namelen = CMSG_ALIGN(vx->v6 ?
+						     sizeof(struct sockaddr_in6) :
+						     sizeof(struct sockaddr_in));
 	vx->rx_tmpl.msg_controllen = CMSG_SPACE(sizeof(int));
 	vx->tx_area = mmap(NULL, (size_t)VX_CTXS * VX_CTX_BYTES,
 			   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -679,7 +682,8 @@ static enum ub_rx_status vx_rx_frame(struct ub_ring *ring,
 
 	o = io_uring_recvmsg_validate(ub_ring_buf(ring, bid), res,
 				      &vx->rx_tmpl);
-	if (!o || o->namelen < vx->rx_tmpl.msg_namelen)
+	if (!o || o->namelen < (vx->v6 ? sizeof(struct sockaddr_in6) :
+					 sizeof(struct sockaddr_in)))
 		return UB_RX_MALFORMED;
 	if (o->flags & MSG_TRUNC)
 		return UB_RX_TRUNCATED;
