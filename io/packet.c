@@ -552,14 +552,19 @@ err:
  * accept the flag and ignore it. */
 static bool fanout_usable__(void)
 {
-	static int usable = -1;
+	/* Ports open from several threads at once: whoever looks first
+	 * caches the answer (the same for all). */
+	static int cached = -1;
+	int usable = __atomic_load_n(&cached, __ATOMIC_RELAXED);
 	unsigned major = 0, minor = 0;
 	struct utsname u;
 
-	if (usable < 0)
+	if (usable < 0) {
 		usable = !uname(&u) &&
 			 sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
 			 (major > 6 || (major == 6 && minor >= 2));
+		__atomic_store_n(&cached, usable, __ATOMIC_RELAXED);
+	}
 	return usable;
 }
 
