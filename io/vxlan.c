@@ -341,7 +341,8 @@ static bool gro_seg_read(const uint8_t *d, uint32_t dlen, uint32_t vni,
 	v6 = type == ETH_P_IPV6;
 	if (type == ETH_P_IP) {
 		if (len - l3 < IPV4_HLEN || ip[0] >> 4 != 4 ||
-		    (ip[0] & 15) * 4u < IPV4_HLEN || ip[9] != PROTO_TCP ||
+		    (ip[0] & 15) * 4u < IPV4_HLEN ||
+		    (ip[0] & 15) * 4u > len - l3 || ip[9] != PROTO_TCP ||
 		    (get16(ip + 6) & 0x3fff) ||
 		    csum_fold(csum_add(0, ip, (ip[0] & 15) * 4u)))
 			return false;
