@@ -15,6 +15,8 @@
 # iproute2, nsenter, taskset, iperf3, jq, cmake.
 
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 usage()
 {
@@ -79,23 +81,7 @@ if [[ -n $ONLY ]]; then
 	done
 fi
 
-[[ $EUID -eq 0 ]] || { echo "overlay.sh needs root" >&2; exit 1; }
-for t in ip bridge nsenter iperf3 jq taskset ping awk ss; do
-	command -v "$t" >/dev/null || { echo "overlay.sh needs '$t'" >&2; exit 1; }
-done
-(($(nproc) >= 2)) || { echo "overlay.sh needs 2 CPUs (generator on 0, daemons on 1)" >&2; exit 1; }
-
-if ((BUILD)); then
-	echo "==> building in $BUILD_DIR"
-	cmake -S "$REPO" -B "$BUILD_DIR" -DUB_BUILD_BENCH=ON >/dev/null
-	cmake --build "$BUILD_DIR" -j2 --target ubridge ubctl ubgen >/dev/null
-fi
-UBRIDGE=$BUILD_DIR/tools/ubridge
-UBCTL=$BUILD_DIR/tools/ubctl
-UBGEN=$BUILD_DIR/bench/ubgen
-for b in "$UBRIDGE" "$UBCTL" "$UBGEN"; do
-	[[ -x $b ]] || { echo "missing $b (build first)" >&2; exit 1; }
-done
+prepare overlay.sh ip bridge nsenter iperf3 jq taskset ping awk ss
 UBBIN=$(realpath -e -- "$UBRIDGE")
 
 # ---- topology -------------------------------------------------------------
@@ -157,45 +143,15 @@ ub_stop() # A|B
 	UBPID[$1]=
 }
 
-cleanup()
+stop_daemons()
 {
-	local rc=$? pid ns x
-
-	set +e
-	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in "${PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
+	local x
 	for x in A B; do
 		ub_stop "$x"
 	done
-	for ns in "${NS_MADE[@]}"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	if [[ -n $KEEP ]]; then
-		mkdir -p "$KEEP" && cp -r "$TMP"/. "$KEEP"/
-	fi
-	rm -rf "$TMP"
-	exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-mkns()
-{
-	ip netns add "$1"
-	NS_MADE+=("$1")
-	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1
-	nsx "$1" ip link set lo up
-}
-
-mac_of() { nsx "$1" cat "/sys/class/net/$2/address"; }
 
 echo "==> topology (prefix $P)"
 for t in $TARGETS; do
@@ -246,19 +202,7 @@ ub_start() # A|B
 		"$UBBIN" -f --no-state -n "$br" -p c0 $UBARGS >>"$TMP/ubridge-$x.log" 2>&1 &
 	pid=$!
 	UBPID[$x]=$pid
-	for _ in $(seq 50); do
-		[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$UBBIN" ]] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$UBBIN" ]] ||
-		{ echo "PID $pid is not the daemon" >&2; cat "$TMP/ubridge-$x.log" >&2; exit 1; }
-	for _ in $(seq 50); do
-		[[ -S /run/ubridge/$br.sock ]] && break
-		kill -0 "$pid" 2>/dev/null || { cat "$TMP/ubridge-$x.log" >&2; exit 1; }
-		sleep 0.1
-	done
-	[[ -S /run/ubridge/$br.sock ]] || { echo "ubridge $br did not start" >&2; exit 1; }
+	daemon_wait "$pid" "$UBBIN" "$br" "$TMP/ubridge-$x.log"
 	ubctl "$x" vxlan add vx0 --vni "$VNI" --local "${UL[ubridge]}.${IDX[$x]}" \
 		--remote "${UL[ubridge]}.${IDX[$o]}" --dstport "$VXPORT" >/dev/null
 }
@@ -337,13 +281,6 @@ counters() # TARGET
 deltas() # FILE0 FILE1
 {
 	join <(sort "$1") <(sort "$2") | awk '$3 != $2 { printf " %s+%.0f", $1, $3 - $2 }'
-}
-
-kv() { tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }
-
-record() # SCENARIO TARGET ROUND METRIC VALUE
-{
-	printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RES"
 }
 
 # 64-byte IPv4/UDP frames (ubgen --udp: no protocol in container B takes
@@ -489,63 +426,7 @@ echo "Command: $CMDLINE"
 echo "Medians of $ROUNDS interleaved runs [min - max]; ratio = ubridge / kernel (medians)"
 echo "Pinning: generator/iperf3 client on CPU 0, ubridge daemons on CPUs ${DCPU[A]},${DCPU[B]}."
 echo
-awk -F'\t' -v order="$SCENARIOS" -v targets="$TARGETS" '
-function fmt(m, v) {
-	if (m ~ /pps/) return sprintf("%.3f", v / 1e6)
-	return sprintf("%g", v)
-}
-function unit(m) {
-	if (m ~ /pps/) return m " (M)"
-	return m
-}
-{
-	key = $1 SUBSEP $4 SUBSEP $2
-	n[key]++
-	v[key, n[key]] = $5 + 0
-	if (!(($1 SUBSEP $4) in seen)) {
-		seen[$1 SUBSEP $4] = 1
-		rows[++nrows] = $1 SUBSEP $4
-	}
-}
-END {
-	nt = split(targets, tg, " ")
-	head = sprintf("| %-9s | %-25s |", "scenario", "metric")
-	rule = "|-----------|---------------------------|"
-	for (t = 1; t <= nt; t++) {
-		head = head sprintf(" %-24s |", tg[t] == "kernel" ? "kernel vxlan+bridge" : tg[t])
-		rule = rule "--------------------------|"
-	}
-	head = head sprintf(" %-12s |", "ub/kernel")
-	rule = rule "--------------|"
-	print head
-	print rule
-	ns = split(order, sc, " ")
-	for (s = 1; s <= ns; s++) for (i = 1; i <= nrows; i++) {
-		split(rows[i], rk, SUBSEP)
-		if (rk[1] != sc[s]) continue
-		line = sprintf("| %-9s | %-25s |", rk[1], unit(rk[2]))
-		delete med
-		for (t = 1; t <= nt; t++) {
-			key = rk[1] SUBSEP rk[2] SUBSEP tg[t]
-			c = n[key]
-			if (!c) { line = line sprintf(" %-24s |", "-"); continue }
-			delete a
-			for (j = 1; j <= c; j++) a[j] = v[key, j]
-			# insertion sort
-			for (j = 2; j <= c; j++) { x = a[j]; k = j - 1
-				while (k >= 1 && a[k] > x) { a[k + 1] = a[k]; k-- }
-				a[k + 1] = x }
-			m = (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
-			med[tg[t]] = m
-			line = line sprintf(" %-24s |", fmt(rk[2], m) " [" fmt(rk[2], a[1]) "-" fmt(rk[2], a[c]) "]")
-		}
-		if (("kernel" in med) && ("ubridge" in med) && med["kernel"] > 0)
-			line = line sprintf(" %-12s |", sprintf("%.2f", med["ubridge"] / med["kernel"]))
-		else
-			line = line sprintf(" %-12s |", "-")
-		print line
-	}
-}' "$RES"
+table "$SCENARIOS" "$TARGETS" "kernel vxlan+bridge" 2
 echo
 for x in A B; do
 	n=$(grep -ciE 'warn|error|fail|drop' "$TMP/ubridge-$x.log" || true)

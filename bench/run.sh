@@ -14,6 +14,8 @@
 # Needs root, network namespaces, iproute2, ethtool, iperf3, jq, cmake.
 
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 usage()
 {
@@ -120,24 +122,8 @@ if [[ -n $ONLY ]]; then
 	done
 fi
 
-[[ $EUID -eq 0 ]] || { echo "run.sh needs root" >&2; exit 1; }
 [[ -z $PERF ]] || command -v perf >/dev/null || { echo "--perf needs perf" >&2; exit 1; }
-for t in ip ethtool iperf3 jq taskset ping awk; do
-	command -v "$t" >/dev/null || { echo "run.sh needs '$t'" >&2; exit 1; }
-done
-(($(nproc) >= 2)) || { echo "run.sh needs 2 CPUs (generator on 0, daemon on 1)" >&2; exit 1; }
-
-if ((BUILD)); then
-	echo "==> building in $BUILD_DIR"
-	cmake -S "$REPO" -B "$BUILD_DIR" -DUB_BUILD_BENCH=ON >/dev/null
-	cmake --build "$BUILD_DIR" -j2 --target ubridge ubctl ubgen >/dev/null
-fi
-UBRIDGE=$BUILD_DIR/tools/ubridge
-UBCTL=$BUILD_DIR/tools/ubctl
-UBGEN=$BUILD_DIR/bench/ubgen
-for b in "$UBRIDGE" "$UBCTL" "$UBGEN"; do
-	[[ -x $b ]] || { echo "missing $b (build first)" >&2; exit 1; }
-done
+prepare run.sh ip ethtool iperf3 jq taskset ping awk
 DEFBIN=$(realpath -e -- "$UBRIDGE")
 for v in "${VARIANTS[@]}"; do
 	[[ -n ${VBIN[$v]:-} ]] || VBIN[$v]=$DEFBIN
@@ -182,41 +168,9 @@ ub_stop()
 	UBVAR=
 }
 
-cleanup()
-{
-	local rc=$? pid ns
-
-	set +e
-	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in "${PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	ub_stop
-	for ns in "${NS_MADE[@]}"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	if [[ -n $KEEP ]]; then
-		mkdir -p "$KEEP" && cp -r "$TMP"/. "$KEEP"/
-	fi
-	rm -rf "$TMP"
-	exit "$rc"
-}
+stop_daemons() { ub_stop; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-mkns()
-{
-	ip netns add "$1"
-	NS_MADE+=("$1")
-	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1
-	nsx "$1" ip link set lo up
-}
 
 # veth NS1 IF1 NS2 IF2: a veth pair between two namespaces, both ends up.
 veth()
@@ -225,8 +179,6 @@ veth()
 	ip -n "$1" link set "$2" up
 	ip -n "$3" link set "$4" up
 }
-
-mac_of() { nsx "$1" cat "/sys/class/net/$2/address"; }
 
 echo "==> topology (prefix $P)"
 for ns in "$G" "$S" "$B" "${F[@]}"; do
@@ -272,22 +224,7 @@ ub_start() # VARIANT
 		-n "$BRNAME" -p gu -p su -p fu1 -p fu2 -p fu3 ${VARGS[$1]} >>"$TMP/ubridge.log" 2>&1 &
 	UBPID=$!
 	UBVAR=$1
-	# ip, taskset and env exec in turn until the daemon runs. Its
-	# executable tells, not its name: another binary may be called
-	# anything.
-	for _ in $(seq 50); do
-		[[ $(readlink "/proc/$UBPID/exe" 2>/dev/null) == "$bin" ]] && break
-		kill -0 "$UBPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	[[ $(readlink "/proc/$UBPID/exe" 2>/dev/null) == "$bin" ]] ||
-		{ echo "PID $UBPID is not the daemon" >&2; cat "$TMP/ubridge.log" >&2; exit 1; }
-	for _ in $(seq 50); do
-		[[ -S /run/ubridge/$BRNAME.sock ]] && break
-		kill -0 "$UBPID" 2>/dev/null || { cat "$TMP/ubridge.log" >&2; exit 1; }
-		sleep 0.1
-	done
-	[[ -S /run/ubridge/$BRNAME.sock ]] || { echo "ubridge did not start" >&2; exit 1; }
+	daemon_wait "$UBPID" "$bin" "$BRNAME" "$TMP/ubridge.log"
 }
 ubctl() { "$UBCTL" -n "$BRNAME" "$@"; }
 
@@ -361,13 +298,6 @@ ub_counters()
 {
 	ubctl -j -s port show | jq -r '.[] | .name as $n | to_entries[] |
 		select(.key | test("^(rx|tx)_")) | "\($n) \(.key) \(.value)"'
-}
-
-kv() { tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }
-
-record() # SCENARIO TARGET ROUND METRIC VALUE
-{
-	printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RES"
 }
 
 # pps SCENARIO TARGET ROUND SIZE FLOWS DSTKIND [NS2]
@@ -601,67 +531,7 @@ echo
 echo "Medians of $ROUNDS interleaved runs [min - max]; ratio = variant / kernel (medians)"
 echo "Pinning: generator(s)/iperf3 client/ping on CPU 0, ubridge daemon on CPU $DCPU."
 echo
-awk -F'\t' -v order="$SCENARIOS" -v targets="$TARGETS" '
-function fmt(m, v) {
-	if (m ~ /pps/) return sprintf("%.3f", v / 1e6)
-	return sprintf("%g", v)
-}
-function unit(m) {
-	if (m ~ /pps/) return m " (M)"
-	return m
-}
-{
-	key = $1 SUBSEP $4 SUBSEP $2
-	n[key]++
-	v[key, n[key]] = $5 + 0
-	if (!(($1 SUBSEP $4) in seen)) {
-		seen[$1 SUBSEP $4] = 1
-		rows[++nrows] = $1 SUBSEP $4
-	}
-}
-END {
-	nt = split(targets, tg, " ")
-	head = sprintf("| %-9s | %-25s |", "scenario", "metric")
-	rule = "|-----------|---------------------------|"
-	for (t = 1; t <= nt; t++) {
-		head = head sprintf(" %-24s |", tg[t] == "kernel" ? "kernel bridge" : tg[t])
-		rule = rule "--------------------------|"
-	}
-	for (t = 3; t <= nt; t++) {
-		head = head sprintf(" %-12s |", (nt > 3 ? tg[t] : "ub") "/kbr")
-		rule = rule "--------------|"
-	}
-	print head
-	print rule
-	ns = split(order, sc, " ")
-	for (s = 1; s <= ns; s++) for (i = 1; i <= nrows; i++) {
-		split(rows[i], rk, SUBSEP)
-		if (rk[1] != sc[s]) continue
-		line = sprintf("| %-9s | %-25s |", rk[1], unit(rk[2]))
-		delete med
-		for (t = 1; t <= nt; t++) {
-			key = rk[1] SUBSEP rk[2] SUBSEP tg[t]
-			c = n[key]
-			if (!c) { line = line sprintf(" %-24s |", "-"); continue }
-			delete a
-			for (j = 1; j <= c; j++) a[j] = v[key, j]
-			# insertion sort
-			for (j = 2; j <= c; j++) { x = a[j]; k = j - 1
-				while (k >= 1 && a[k] > x) { a[k + 1] = a[k]; k-- }
-				a[k + 1] = x }
-			m = (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
-			med[tg[t]] = m
-			line = line sprintf(" %-24s |", fmt(rk[2], m) " [" fmt(rk[2], a[1]) "-" fmt(rk[2], a[c]) "]")
-		}
-		for (t = 3; t <= nt; t++) {
-			if (("kernel" in med) && (tg[t] in med) && med["kernel"] > 0)
-				line = line sprintf(" %-12s |", sprintf("%.2f", med[tg[t]] / med["kernel"]))
-			else
-				line = line sprintf(" %-12s |", "-")
-		}
-		print line
-	}
-}' "$RES"
+table "$SCENARIOS" "$TARGETS" "kernel bridge" 3
 echo
 echo "ubridge log (last lines):"
 tail -n 5 "$TMP/ubridge.log" || true
