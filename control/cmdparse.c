@@ -110,6 +110,26 @@ static int ub_cmd_parse_enum__(const char *const *words, const char *s,
 	return -EINVAL;
 }
 
+/* "LO-HI" within [min, max], LO <= HI, into LO << 32 | HI. */
+static int ub_cmd_parse_range__(const char *s, uint64_t min, uint64_t max,
+				uint64_t *out)
+{
+	const char *dash = strchr(s, '-');
+	char lo_s[24];
+	uint64_t lo, hi;
+
+	if (!dash || (size_t)(dash - s) >= sizeof(lo_s))
+		return -EINVAL;
+	memcpy(lo_s, s, (size_t)(dash - s));
+	lo_s[dash - s] = '\0';
+	if (ub_cmd_parse_uint__(lo_s, min, max, &lo) ||
+	    ub_cmd_parse_uint__(dash + 1, min, max, &hi) || lo > hi ||
+	    hi > UINT32_MAX)
+		return -EINVAL;
+	*out = lo << 32 | hi;
+	return 0;
+}
+
 static int ub_cmd_parse_ifname__(const char *s)
 {
 	return ub_cmd_is_word__(s) && !ub_nl_ifname_check(s) ? 0 : -EINVAL;
@@ -176,6 +196,8 @@ static int ub_cmd_convert__(const struct ub_cmd_arg *arg, unsigned int flags,
 	case UB_CMD_T_PATH:
 		/* The daemon has a working directory of its own. */
 		return ub_cmd_user__(flags) || s[0] == '/' ? 0 : -EINVAL;
+	case UB_CMD_T_RANGE:
+		return ub_cmd_parse_range__(s, arg->min, arg->max, &v->u);
 	case UB_CMD_T__COUNT:
 		break;
 	}
@@ -207,6 +229,7 @@ static const struct {
 			    "prefix, e.g. 172.16.0.1" },
 	[UB_CMD_T_PATH] = { "file name", "an absolute path" },
 	[UB_CMD_T_TEXT] = { NULL, "not empty" },
+	[UB_CMD_T_RANGE] = { NULL, "expected LO-HI, LO <= HI" },
 };
 
 /* What an error message calls 'arg'. */

@@ -248,8 +248,9 @@ static const struct ub_cmd_arg vxlan_add_args[] = {
 	  .help = "the UDP port of every VTEP (default 4789, the IANA port; "
 		  "Linux's driver uses 8472 when made without dstport)" },
 	{ .name = "srcport", .meta = "MIN-MAX", .key = UB_CMD_K_SRCPORT,
-	  .type = UB_CMD_T_WORD, .label = "source port range",
-	  .expect = "expected MIN-MAX, two UDP ports",
+	  .type = UB_CMD_T_RANGE, .min = 1, .max = 65535,
+	  .label = "source port range",
+	  .expect = "expected MIN-MAX, UDP ports 1 to 65535, MIN <= MAX",
 	  .help = "the outer source ports, picked by a hash of the inner "
 		  "flow (default 49152-65535)" },
 	{ .name = "ttl", .meta = "N", .key = UB_CMD_K_TTL,

@@ -758,20 +758,6 @@ static int cmd_nat(struct ub_bridge *br, const struct ub_cmd_args *a,
 
 /* ---- vxlan ---- */
 
-/* "MIN-MAX" of two UDP ports, MIN <= MAX. */
-static int srcport_arg(const char *s, uint16_t *min, uint16_t *max)
-{
-	unsigned int lo, hi;
-	int n = 0;
-
-	if (sscanf(s, "%5u-%5u%n", &lo, &hi, &n) != 2 || s[n] || !lo ||
-	    lo > hi || hi > 65535)
-		return -EINVAL;
-	*min = (uint16_t)lo;
-	*max = (uint16_t)hi;
-	return 0;
-}
-
 static int cmd_vxlan_add(struct ub_bridge *br, const struct ub_cmd_args *a,
 			 struct ub_cmd_ctx *ctx)
 {
@@ -793,12 +779,10 @@ static int cmd_vxlan_add(struct ub_bridge *br, const struct ub_cmd_args *a,
 		return fail(ctx->r, -EINVAL, "local address %s: name the "
 			    "underlay address the port is bound to",
 			    a->v[UB_CMD_K_LOCAL].str);
-	if (ub_cmd_has(a, UB_CMD_K_SRCPORT) &&
-	    srcport_arg(a->v[UB_CMD_K_SRCPORT].str, &cfg.sport_min,
-			&cfg.sport_max))
-		return fail(ctx->r, -EINVAL, "invalid source port range \"%s\" "
-			    "(expected MIN-MAX, 1 <= MIN <= MAX <= 65535)",
-			    a->v[UB_CMD_K_SRCPORT].str);
+	if (ub_cmd_has(a, UB_CMD_K_SRCPORT)) {
+		cfg.sport_min = (uint16_t)(a->v[UB_CMD_K_SRCPORT].u >> 32);
+		cfg.sport_max = (uint16_t)a->v[UB_CMD_K_SRCPORT].u;
+	}
 	for (; ub_cmd_has(a, UB_CMD_K_REMOTE) && n < a->nmulti; n++)
 		remotes[n] = ip_arg(&a->multi[n]);
 	ret = ub_vx_add(br, a->v[UB_CMD_K_IFNAME].str, &cfg, remotes, n, err,

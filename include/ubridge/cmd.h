@@ -159,6 +159,8 @@ enum ub_cmd_type {
 	UB_CMD_T_ADDR,		/* an address without prefix (.ip) */
 	UB_CMD_T_PATH,		/* a file name, absolute on the wire */
 	UB_CMD_T_TEXT,		/* any text, spaces too (a pcap filter) */
+	UB_CMD_T_RANGE,		/* LO-HI, both in [min, max], LO <= HI
+				 * (.u: LO << 32 | HI) */
 	UB_CMD_T__COUNT
 };
 
@@ -235,7 +237,7 @@ size_t ub_cmd_dash_options(const struct ub_cmd_arg **out, size_t max);
 struct ub_cmd_val {
 	const char *str;
 	union {
-		uint64_t u;		/* UINT, VID, ID_ALL, ENUM */
+		uint64_t u;		/* UINT, VID, ID_ALL, ENUM, RANGE */
 		bool b;			/* BOOL, FLAG */
 		struct ub_mac mac;	/* MAC, UMAC */
 		struct ub_cidr ip;	/* CIDR, ADDR */

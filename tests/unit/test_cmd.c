@@ -561,6 +561,11 @@ static const struct bad bads[] = {
 	{ U, "port add veth0 --made yes", "unknown option \"--made\"" },
 	{ U, "capture start all /tmp/x append yes", "unknown option \"append\"" },
 	{ U, "capture start all /tmp/x --filter", "\"--filter\" needs a value" },
+	{ U, "vxlan add vx0 --vni 1 --local 10.0.0.1 --srcport 5000-4000", "invalid source port range \"5000-4000\" (expected MIN-MAX, UDP ports 1 to 65535, MIN <= MAX)" },
+	{ U, "vxlan add vx0 --vni 1 --local 10.0.0.1 --srcport 0-10", "invalid source port range \"0-10\"" },
+	{ U, "vxlan add vx0 --vni 1 --local 10.0.0.1 --srcport 1-65536", "invalid source port range" },
+	{ U, "vxlan add vx0 --vni 1 --local 10.0.0.1 --srcport 4789", "invalid source port range" },
+	{ U, "vxlan add vx0 --vni 1 --local 10.0.0.1 --srcport -5", "invalid source port range" },
 #undef U
 };
 
