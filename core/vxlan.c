@@ -112,11 +112,14 @@ int ub_vx_dst(struct ub_bridge *br, struct ub_port *p,
 	return ret;
 }
 
+/* A port's flood list, read into here (by the control thread alone). */
+static struct ub_vxlan_ip flood[UB_VXLAN_REMOTES_MAX];
+
 /* "A,B,..." of the flood list; "-" when empty. */
 static void flood_fmt(const struct ub_port *p, char *buf, size_t len)
 {
-	static struct ub_vxlan_ip ip[UB_VXLAN_REMOTES_MAX];
-	uint32_t n = ub_vxlan_flood_list(&p->io, ip, UB_VXLAN_REMOTES_MAX);
+	const struct ub_vxlan_ip *ip = flood;
+	uint32_t n = ub_vxlan_flood_list(&p->io, flood, UB_VXLAN_REMOTES_MAX);
 	size_t used = 0;
 
 	snprintf(buf, len, "-");
@@ -130,7 +133,7 @@ static void flood_fmt(const struct ub_port *p, char *buf, size_t len)
 
 void ub_vx_show(struct ub_bridge *br, struct ub_ctl_reply *r)
 {
-	static char flood[UB_VXLAN_REMOTES_MAX * (INET6_ADDRSTRLEN + 1)];
+	static char list[UB_VXLAN_REMOTES_MAX * (INET6_ADDRSTRLEN + 1)];
 
 	for (uint32_t i = 0; i < br->ports.n; i++) {
 		const struct ub_port *p = ub_port_nth(&br->ports, i);
@@ -140,7 +143,7 @@ void ub_vx_show(struct ub_bridge *br, struct ub_ctl_reply *r)
 		if (!ub_vx_is_port(p))
 			continue;
 		c = ub_vxlan_port_cfg(&p->io);
-		flood_fmt(p, flood, sizeof(flood));
+		flood_fmt(p, list, sizeof(list));
 		ub_ctl_reply_record(r, "name=%s vni=%u local=%s dstport=%u "
 				    "srcport=%u-%u ttl=%u learning=%s mtu=%u "
 				    "remotes_known=%u flood=%s", p->name,
@@ -150,13 +153,12 @@ void ub_vx_show(struct ub_bridge *br, struct ub_ctl_reply *r)
 				    c->dstport, c->sport_min, c->sport_max,
 				    c->ttl, c->learning ? "on" : "off",
 				    p->io.mtu, ub_vxlan_remote_count(&p->io),
-				    flood);
+				    list);
 	}
 }
 
 void ub_vx_state(const struct ub_port *p, struct ub_ctl_reply *r)
 {
-	static struct ub_vxlan_ip ip[UB_VXLAN_REMOTES_MAX];
 	const struct ub_vxlan_cfg *c = ub_vxlan_port_cfg(&p->io);
 	char s[INET6_ADDRSTRLEN], ttl[16] = "";
 	uint32_t n;
@@ -168,8 +170,8 @@ void ub_vx_state(const struct ub_port *p, struct ub_ctl_reply *r)
 			    ub_vxlan_ip_fmt(&c->local, s, sizeof(s)),
 			    c->dstport, c->sport_min, c->sport_max, ttl,
 			    c->learning ? "" : " nolearning");
-	n = ub_vxlan_flood_list(&p->io, ip, UB_VXLAN_REMOTES_MAX);
+	n = ub_vxlan_flood_list(&p->io, flood, UB_VXLAN_REMOTES_MAX);
 	for (uint32_t i = 0; i < n; i++)
 		ub_ctl_reply_record(r, "vxlan remote add %s %s", p->name,
-				    ub_vxlan_ip_fmt(&ip[i], s, sizeof(s)));
+				    ub_vxlan_ip_fmt(&flood[i], s, sizeof(s)));
 }

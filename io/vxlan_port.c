@@ -471,6 +471,16 @@ static int vx_send_sockets__(struct vxlan *vx)
 	return vx->nsock > 1 ? 0 : -EADDRINUSE;
 }
 
+/* 'len' bytes of zeroed memory whose pages come as they are touched
+ * (most of a port's tables and buffers never are); NULL when none. */
+static void *map__(size_t len)
+{
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return m == MAP_FAILED ? NULL : m;
+}
+
 static void vx_close(struct ub_port_io *p)
 {
 	struct vxlan *vx = p->priv;
@@ -502,10 +512,8 @@ static int vx_open(const char *ifname, struct ub_port_io *p)
 		     IN6_IS_ADDR_UNSPECIFIED(&cfg->local.v6)) ||
 	    cfg->sport_max < cfg->sport_min)
 		return -EINVAL;
-	/* Zeroed, and its pages come as they are touched. */
-	vx = mmap(NULL, sizeof(*vx), PROT_READ | PROT_WRITE,
-		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (vx == MAP_FAILED)
+	vx = map__(sizeof(*vx));
+	if (!vx)
 		return -ENOMEM;
 	p->priv = vx;
 	vx->cfg = *cfg;
@@ -525,11 +533,8 @@ static int vx_open(const char *ifname, struct ub_port_io *p)
 						     sizeof(struct sockaddr_in6) :
 						     sizeof(struct sockaddr_in));
 	vx->rx_tmpl.msg_controllen = CMSG_SPACE(sizeof(int));
-	vx->tx_area = mmap(NULL, (size_t)VX_CTXS * VX_CTX_BYTES,
-			   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			   -1, 0);
-	if (vx->tx_area == MAP_FAILED) {
-		vx->tx_area = NULL;
+	vx->tx_area = map__((size_t)VX_CTXS * VX_CTX_BYTES);
+	if (!vx->tx_area) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -557,11 +562,8 @@ static int vx_open(const char *ifname, struct ub_port_io *p)
 	vx->underlay_mtu = underlay_mtu__(&vx->cfg.local);
 	/* A datagram of a GRO receive fits the underlay. */
 	vx->backlog_size = (vx->underlay_mtu + UB_VNET_HLEN + 2047) & ~2047U;
-	vx->backlog = mmap(NULL, (size_t)VX_BACKLOG * vx->backlog_size,
-			   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			   -1, 0);
-	if (vx->backlog == MAP_FAILED) {
-		vx->backlog = NULL;
+	vx->backlog = map__((size_t)VX_BACKLOG * vx->backlog_size);
+	if (!vx->backlog) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -569,8 +571,6 @@ static int vx_open(const char *ifname, struct ub_port_io *p)
 		vx->backlog_free[vx->nbacklog_free++] = VX_BACKLOG - 1 - i;
 	p->mtu = vx->underlay_mtu > VX_OVERHEAD(vx->v6) + 68 ?
 			 vx->underlay_mtu - VX_OVERHEAD(vx->v6) : 68;
-	p->ifindex = 0;
-	(void)ifname;
 	return 0;
 err:
 	vx_close(p);
