@@ -555,8 +555,8 @@ int ub_nl_addr_list(struct ub_nl *nl, const char *name, struct ub_cidr *out,
 	return req.count > (size_t)INT32_MAX ? INT32_MAX : (int)req.count;
 }
 
-int ub_nl_route_default_add(struct ub_nl *nl, const struct ub_cidr *gw,
-			    const char *oif)
+int ub_nl_route_add(struct ub_nl *nl, const struct ub_route *rt,
+		    const char *oif)
 {
 	_Alignas(struct nlmsghdr) char buf[UB_NL_MSG_SIZE];
 	int ifindex = 0, ret;
@@ -566,10 +566,67 @@ int ub_nl_route_default_add(struct ub_nl *nl, const struct ub_cidr *gw,
 		if (ifindex < 0)
 			return ifindex;
 	}
-	ret = ub_nl_msg_route_default(buf, gw, ifindex);
+	ret = ub_nl_msg_route(buf, rt, ifindex);
 	if (ret < 0)
 		return ret;
 	return ub_nl_talk__(nl, (struct nlmsghdr *)buf, NULL, NULL);
+}
+
+int ub_nl_step_err(char *err, size_t errlen, const char *step, int ret,
+		   const struct ub_nl *nl)
+{
+	char why[UB_NL_ERRMSG_MAX + 64];
+
+	snprintf(err, errlen, "%s: %s", step,
+		 ub_nl_strerror(nl, ret, why, sizeof(why)));
+	return ret;
+}
+
+int ub_nl_iface_setup(int nsfd, const char *ifname, const struct ub_cidr *addrs,
+		      size_t naddrs, const struct ub_route *routes,
+		      size_t nroutes, char *err, size_t errlen)
+{
+	char step[2 * UB_CIDR_STRLEN + 32], a[UB_CIDR_STRLEN];
+	char g[UB_CIDR_STRLEN];
+	struct ub_nl *nl;
+	int ret;
+
+	ret = ub_nl_open_nsfd(nsfd, &nl);
+	if (ret)
+		return ub_nl_step_err(err, errlen, "netlink in the namespace",
+					ret, NULL);
+	if ((ret = ub_nl_link_up(nl, "lo", true))) {
+		ub_nl_step_err(err, errlen, "loopback up", ret, nl);
+		goto out;
+	}
+	for (size_t i = 0; i < naddrs; i++) {
+		if ((ret = ub_nl_addr_add(nl, ifname, &addrs[i]))) {
+			ub_cidr_fmt(&addrs[i], true, a, sizeof(a));
+			snprintf(step, sizeof(step), "address %s", a);
+			ub_nl_step_err(err, errlen, step, ret, nl);
+			goto out;
+		}
+	}
+	if ((ret = ub_nl_link_up(nl, ifname, true))) {
+		ub_nl_step_err(err, errlen, "link up", ret, nl);
+		goto out;
+	}
+	for (size_t i = 0; i < nroutes; i++) {
+		if ((ret = ub_nl_route_add(nl, &routes[i], ifname))) {
+			ub_cidr_fmt(&routes[i].dst, true, a, sizeof(a));
+			if (routes[i].has_gw)
+				ub_cidr_fmt(&routes[i].gw, false, g, sizeof(g));
+			snprintf(step, sizeof(step), "route %s%s%s",
+				 routes[i].dst.prefix ? a : "default",
+				 routes[i].has_gw ? " via " : "",
+				 routes[i].has_gw ? g : "");
+			ub_nl_step_err(err, errlen, step, ret, nl);
+			goto out;
+		}
+	}
+out:
+	ub_nl_close(nl);
+	return ret;
 }
 
 /* ---- link events ---- */

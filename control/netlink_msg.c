@@ -262,28 +262,34 @@ int ub_nl_msg_addr_dump(void *buf, int family)
 	return (int)nlh->nlmsg_len;
 }
 
-int ub_nl_msg_route_default(void *buf, const struct ub_cidr *gw, int oif)
+int ub_nl_msg_route(void *buf, const struct ub_route *rt, int oif)
 {
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 	int alen;
 
-	alen = ub_nl_addr_len__(gw->family);
+	alen = ub_nl_addr_len__(rt->dst.family);
 	if (alen < 0)
 		return alen;
-	if (oif < 0)
+	if (oif < 0 || (rt->has_gw && rt->gw.family != rt->dst.family) ||
+	    (!rt->has_gw && !oif) || rt->dst.prefix > alen * 8)
 		return -EINVAL;
 	nlh = ub_nl_msg_start__(buf, RTM_NEWROUTE,
 				NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = (uint8_t)gw->family;
-	rtm->rtm_dst_len = 0;	/* no RTA_DST: the default route */
+	rtm->rtm_family = (uint8_t)rt->dst.family;
+	rtm->rtm_dst_len = rt->dst.prefix;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	/* What `ip route add` uses: a route an administrator configured. */
 	rtm->rtm_protocol = RTPROT_BOOT;
-	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	/* Without a gateway the destination is on the link itself. */
+	rtm->rtm_scope = rt->has_gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_GATEWAY, (size_t)alen, gw->addr);
+	/* No RTA_DST for a default route (prefix 0), as ip sends it. */
+	if (rt->dst.prefix)
+		mnl_attr_put(nlh, RTA_DST, (size_t)alen, rt->dst.addr);
+	if (rt->has_gw)
+		mnl_attr_put(nlh, RTA_GATEWAY, (size_t)alen, rt->gw.addr);
 	if (oif)
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
 	return (int)nlh->nlmsg_len;

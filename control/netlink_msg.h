@@ -40,10 +40,11 @@ int ub_nl_msg_addr(void *buf, uint16_t type, int ifindex,
 int ub_nl_msg_addr_dump(void *buf, int family);
 
 /*
- * RTM_NEWROUTE, CREATE|EXCL|ACK: default route via 'gw' in the main table,
- * through 'oif' when non-zero.
+ * RTM_NEWROUTE, CREATE|EXCL|ACK: route 'rt' in the main table, through
+ * 'oif' when non-zero (required without a gateway). -EAFNOSUPPORT, or
+ * -EINVAL for families that differ or a prefix too long.
  */
-int ub_nl_msg_route_default(void *buf, const struct ub_cidr *gw, int oif);
+int ub_nl_msg_route(void *buf, const struct ub_route *rt, int oif);
 
 /* Reads an RTM_NEWLINK message into 'out'. Returns 0 or -EINVAL. */
 int ub_nl_parse_link(const struct nlmsghdr *nlh, struct ub_link_info *out);

@@ -50,20 +50,9 @@ static void host_name(const char *ns, char out[IFNAMSIZ])
 		 (h ^ h >> 16) & 0xffff);
 }
 
-/* Which step failed, and why, kernel's own words included. */
-static int step_err(char *err, size_t errlen, const char *step, int ret,
-		    const struct ub_nl *nl)
-{
-	char why[UB_NL_ERRMSG_MAX + 64];
-
-	snprintf(err, errlen, "%s: %s", step,
-		 ub_nl_strerror(nl, ret, why, sizeof(why)));
-	return ret;
-}
-
 /* Checks everything that can be checked before the first change. */
 static int check_req(struct ub_bridge *br, const struct ub_ns_req *req,
-		     struct ub_cidr *addrs, struct ub_cidr *gw, char *err,
+		     struct ub_cidr *addrs, struct ub_route *gw, char *err,
 		     size_t errlen)
 {
 	int ret;
@@ -88,11 +77,13 @@ static int check_req(struct ub_bridge *br, const struct ub_ns_req *req,
 			return -EINVAL;
 		}
 	}
-	if (req->gw && ub_addr_parse(req->gw, gw)) {
+	if (req->gw && ub_addr_parse(req->gw, &gw->gw)) {
 		snprintf(err, errlen, "invalid gateway \"%s\" (expected an "
 			 "address without prefix)", req->gw);
 		return -EINVAL;
 	}
+	/* The default route of the gateway's family. */
+	gw->dst = (struct ub_cidr){ .family = gw->gw.family };
 	if (req->mtu && (req->mtu < 68 || req->mtu > 65535)) {
 		snprintf(err, errlen, "invalid MTU %u (68 to 65535)", req->mtu);
 		return -EINVAL;
@@ -110,50 +101,12 @@ static int check_req(struct ub_bridge *br, const struct ub_ns_req *req,
 	return 0;
 }
 
-/* Inside the namespace: loopback, addresses, link up, default route. */
-static int config_inside(int nsfd, const char *ifname,
-			 const struct ub_ns_req *req,
-			 const struct ub_cidr *addrs, const struct ub_cidr *gw,
-			 char *err, size_t errlen)
-{
-	char step[80], a[UB_CIDR_STRLEN];
-	struct ub_nl *nl;
-	int ret;
-
-	ret = ub_nl_open_nsfd(nsfd, &nl);
-	if (ret)
-		return step_err(err, errlen, "netlink in the namespace", ret,
-				NULL);
-	if ((ret = ub_nl_link_up(nl, "lo", true))) {
-		step_err(err, errlen, "loopback up", ret, nl);
-		goto out;
-	}
-	for (unsigned i = 0; i < req->naddrs; i++) {
-		if ((ret = ub_nl_addr_add(nl, ifname, &addrs[i]))) {
-			ub_cidr_fmt(&addrs[i], true, a, sizeof(a));
-			snprintf(step, sizeof(step), "address %s", a);
-			step_err(err, errlen, step, ret, nl);
-			goto out;
-		}
-	}
-	if ((ret = ub_nl_link_up(nl, ifname, true))) {
-		step_err(err, errlen, "link up", ret, nl);
-		goto out;
-	}
-	if (req->gw && (ret = ub_nl_route_default_add(nl, gw, ifname))) {
-		snprintf(step, sizeof(step), "default route via %s", req->gw);
-		step_err(err, errlen, step, ret, nl);
-	}
-out:
-	ub_nl_close(nl);
-	return ret;
-}
-
 int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
 		 char *err, size_t errlen)
 {
 	const char *ifname = req->ifname ? req->ifname : "eth0";
-	struct ub_cidr addrs[UB_NS_ADDRS_MAX], gw;
+	struct ub_cidr addrs[UB_NS_ADDRS_MAX];
+	struct ub_route gw = { .has_gw = true };
 	struct ub_veth_cfg veth = { 0 };
 	char host[IFNAMSIZ], label[32], perr[200];
 	struct ub_link_info li;
@@ -175,7 +128,7 @@ int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
 	if (req->create && !ub_netns_exists(req->name)) {
 		ret = ub_netns_add(req->name);
 		if (ret)
-			return step_err(err, errlen, "create the namespace "
+			return ub_nl_step_err(err, errlen, "create the namespace "
 					"in " UB_NETNS_RUNDIR, ret, NULL);
 		created = true;
 	}
@@ -183,7 +136,7 @@ int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
 			   ub_netns_open_pid(req->pid);
 	if (nsfd < 0) {
 		ret = nsfd;
-		step_err(err, errlen, req->name ? "open the namespace" :
+		ub_nl_step_err(err, errlen, req->name ? "open the namespace" :
 			 "open the process's namespace", ret, NULL);
 		goto undo;
 	}
@@ -191,7 +144,7 @@ int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
 	/* Step 2: the veth pair, its peer made right inside. */
 	ret = ub_nl_open(&nl);
 	if (ret) {
-		step_err(err, errlen, "netlink", ret, NULL);
+		ub_nl_step_err(err, errlen, "netlink", ret, NULL);
 		goto undo;
 	}
 	if (!ub_nl_link_get(nl, host, &li)) {
@@ -207,17 +160,18 @@ int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
 	veth.peer_mac = req->has_mac ? &req->mac : NULL;
 	ret = ub_nl_veth_add(nl, &veth);
 	if (ret) {
-		step_err(err, errlen, "create the veth", ret, nl);
+		ub_nl_step_err(err, errlen, "create the veth", ret, nl);
 		goto undo;
 	}
 	veth_made = true;
 
 	/* Steps 3-6 inside, then the host end up and attached. */
-	ret = config_inside(nsfd, ifname, req, addrs, &gw, err, errlen);
+	ret = ub_nl_iface_setup(nsfd, ifname, addrs, req->naddrs, &gw,
+				req->gw ? 1 : 0, err, errlen);
 	if (ret)
 		goto undo;
 	if ((ret = ub_nl_link_up(nl, host, true))) {
-		step_err(err, errlen, "host end up", ret, nl);
+		ub_nl_step_err(err, errlen, "host end up", ret, nl);
 		goto undo;
 	}
 	ub_bridge_lock(br);

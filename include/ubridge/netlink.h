@@ -148,6 +148,10 @@ const char *ub_nl_errmsg(const struct ub_nl *nl);
 const char *ub_nl_strerror(const struct ub_nl *nl, int err, char *buf,
 			   size_t len);
 
+/* Writes "STEP: why" into 'err' (ub_nl_strerror's why) and returns 'ret'. */
+int ub_nl_step_err(char *err, size_t errlen, const char *step, int ret,
+		   const struct ub_nl *nl);
+
 /* ---- links ---- */
 
 struct ub_link_info {
@@ -232,14 +236,34 @@ int ub_nl_addr_del(struct ub_nl *nl, const char *name, const struct ub_cidr *c);
 int ub_nl_addr_list(struct ub_nl *nl, const char *name, struct ub_cidr *out,
 		    size_t max);
 
+/* A route: to 'dst' (prefix 0: the default route) via 'gw', or without a
+ * gateway straight out of the link (scope link). */
+struct ub_route {
+	struct ub_cidr dst;
+	bool has_gw;
+	struct ub_cidr gw;	/* the family of 'dst' */
+};
+
 /*
- * Adds the default route of gw's family via gateway 'gw' to the main
- * table, through link 'oif' if not NULL (required for a link-local IPv6
- * gateway). Returns 0, -EEXIST (a default route exists), -ENETUNREACH (the
- * gateway is on no attached subnet) or -errno.
+ * Adds route 'rt' to the main table, through link 'oif' if not NULL
+ * (required without a gateway, and for a link-local IPv6 gateway).
+ * Returns 0, -EEXIST (the route exists), -ENETUNREACH (the gateway is on
+ * no attached subnet), -EINVAL or -errno.
  */
-int ub_nl_route_default_add(struct ub_nl *nl, const struct ub_cidr *gw,
-			    const char *oif);
+int ub_nl_route_add(struct ub_nl *nl, const struct ub_route *rt,
+		    const char *oif);
+
+/*
+ * Sets up link IFNAME inside the namespace behind 'nsfd' the way a
+ * container's interface is: loopback up, the addresses, IFNAME up, then the
+ * routes through it, in that order. Stops at the first step that fails and
+ * writes which one and why (the kernel's words included) into 'err';
+ * undoes nothing: deleting the link removes what was done on it.
+ * Returns 0 or -errno.
+ */
+int ub_nl_iface_setup(int nsfd, const char *ifname, const struct ub_cidr *addrs,
+		      size_t naddrs, const struct ub_route *routes,
+		      size_t nroutes, char *err, size_t errlen);
 
 /* ---- link events ---- */
 

@@ -215,15 +215,15 @@ static int do_link_cmd(int argc, char **argv)
 static int do_route_default(int argc, char **argv)
 {
 	struct ub_nl *nl = NULL;
-	struct ub_cidr gw;
+	struct ub_route rt = { .has_gw = true };
 	int ret;
 
-	ret = ub_addr_parse(argv[0], &gw);
+	ret = ub_addr_parse(argv[0], &rt.gw);
+	rt.dst.family = rt.gw.family;
 	if (!ret)
 		ret = open_nl(argc > 1 ? argv[1] : NULL, &nl);
 	if (!ret)
-		ret = ub_nl_route_default_add(nl, &gw,
-					      argc > 2 ? argv[2] : NULL);
+		ret = ub_nl_route_add(nl, &rt, argc > 2 ? argv[2] : NULL);
 	if (ret)
 		ret = fail(ret, nl);
 	ub_nl_close(nl);

@@ -570,16 +570,17 @@ static void test_msg_addr_dump(void **state)
 	assert_int_equal(ub_nl_msg_addr_dump(buf, AF_PACKET), -EAFNOSUPPORT);
 }
 
-static void test_msg_route_default(void **state)
+static void test_msg_route(void **state)
 {
 	_Alignas(struct nlmsghdr) char buf[UB_NL_MSG_SIZE];
 	const struct nlmsghdr *nlh;
 	const struct rtmsg *rtm;
-	struct ub_cidr gw;
+	struct ub_route rt = { .has_gw = true, .dst.family = AF_INET };
 	struct tb tb;
 
-	assert_int_equal(ub_addr_parse("172.16.0.254", &gw), 0);
-	nlh = check_hdr(buf, ub_nl_msg_route_default(buf, &gw, 0),
+	/* The default route: no RTA_DST, as ip sends it. */
+	assert_int_equal(ub_addr_parse("172.16.0.254", &rt.gw), 0);
+	nlh = check_hdr(buf, ub_nl_msg_route(buf, &rt, 0),
 			RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
 	rtm = mnl_nlmsg_get_payload(nlh);
 	assert_int_equal(rtm->rtm_family, AF_INET);
@@ -595,18 +596,39 @@ static void test_msg_route_default(void **state)
 	assert_attr_bytes(tb.a[RTA_GATEWAY], ((uint8_t[]){ 172, 16, 0, 254 }),
 			  4);
 
-	assert_int_equal(ub_addr_parse("fe80::1", &gw), 0);
-	nlh = check_hdr(buf, ub_nl_msg_route_default(buf, &gw, 4),
+	/* A subnet via an IPv6 link-local gateway, through link 4. */
+	assert_int_equal(ub_cidr_parse("fd00:1::/48", &rt.dst), 0);
+	assert_int_equal(ub_addr_parse("fe80::1", &rt.gw), 0);
+	nlh = check_hdr(buf, ub_nl_msg_route(buf, &rt, 4),
 			RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
 	rtm = mnl_nlmsg_get_payload(nlh);
 	assert_int_equal(rtm->rtm_family, AF_INET6);
+	assert_int_equal(rtm->rtm_dst_len, 48);
 	parse_msg(nlh, sizeof(*rtm), &tb);
-	assert_int_equal(tb.count, 2);
-	assert_attr_bytes(tb.a[RTA_GATEWAY], gw.addr, 16);
+	assert_int_equal(tb.count, 3);
+	assert_attr_bytes(tb.a[RTA_DST], rt.dst.addr, 16);
+	assert_attr_bytes(tb.a[RTA_GATEWAY], rt.gw.addr, 16);
 	assert_attr_u32(tb.a[RTA_OIF], 4);
 
-	gw.family = AF_UNSPEC;
-	assert_int_equal(ub_nl_msg_route_default(buf, &gw, 0), -EAFNOSUPPORT);
+	/* No gateway: on the link, which must be named. */
+	rt.has_gw = false;
+	assert_int_equal(ub_cidr_parse("10.9.0.0/16", &rt.dst), 0);
+	assert_int_equal(ub_nl_msg_route(buf, &rt, 0), -EINVAL);
+	nlh = check_hdr(buf, ub_nl_msg_route(buf, &rt, 7),
+			RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	rtm = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(rtm->rtm_scope, RT_SCOPE_LINK);
+	parse_msg(nlh, sizeof(*rtm), &tb);
+	assert_int_equal(tb.count, 2);
+	assert_null(tb.a[RTA_GATEWAY]);
+	assert_attr_u32(tb.a[RTA_OIF], 7);
+
+	/* A gateway of the other family; no family at all. */
+	rt.has_gw = true;
+	assert_int_equal(ub_addr_parse("fe80::1", &rt.gw), 0);
+	assert_int_equal(ub_nl_msg_route(buf, &rt, 7), -EINVAL);
+	rt.dst.family = AF_UNSPEC;
+	assert_int_equal(ub_nl_msg_route(buf, &rt, 0), -EAFNOSUPPORT);
 }
 
 /* ---- reply parsers ---- */
@@ -748,7 +770,7 @@ int main(void)
 		cmocka_unit_test(test_msg_addr_v6),
 		cmocka_unit_test(test_msg_addr_bad),
 		cmocka_unit_test(test_msg_addr_dump),
-		cmocka_unit_test(test_msg_route_default),
+		cmocka_unit_test(test_msg_route),
 		cmocka_unit_test(test_parse_link),
 		cmocka_unit_test(test_parse_addr),
 	};
