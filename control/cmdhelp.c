@@ -153,6 +153,7 @@ static void ub_cmd_bash_kind__(FILE *f, const struct ub_cmd_arg *a)
 		fputs("ports_all", f);
 		return;
 	case UB_CMD_T_NETNS:
+	case UB_CMD_T_NETNS_PATH:
 		fputs("netns", f);
 		return;
 	case UB_CMD_T_PATH:

@@ -163,6 +163,10 @@ static int ub_cmd_convert__(const struct ub_cmd_arg *arg, unsigned int flags,
 		return ub_cmd_parse_ifname__(s);
 	case UB_CMD_T_NETNS:
 		return ub_netns_name_check(s) ? -EINVAL : 0;
+	case UB_CMD_T_NETNS_PATH:
+		if (strchr(s, '/'))
+			return s[0] == '/' ? 0 : -EINVAL;
+		return ub_netns_name_check(s) ? -EINVAL : 0;
 	case UB_CMD_T_MAC:
 		return ub_mac_parse(s, &v->mac);
 	case UB_CMD_T_UMAC:
@@ -227,6 +231,8 @@ static const struct {
 			    "expected e.g. 172.16.1.1/16 or fd00::1/64" },
 	[UB_CMD_T_ADDR] = { "address", "expected an address without "
 			    "prefix, e.g. 172.16.0.1" },
+	[UB_CMD_T_NETNS_PATH] = { "namespace", "a name (no '/', not \".\" or "
+				   "\"..\") or an absolute path" },
 	[UB_CMD_T_PATH] = { "file name", "an absolute path" },
 	[UB_CMD_T_TEXT] = { NULL, "not empty" },
 	[UB_CMD_T_RANGE] = { NULL, "expected LO-HI, LO <= HI" },

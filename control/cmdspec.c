@@ -70,6 +70,8 @@ static const struct ub_cmd_arg port_add_args[] = {
 	  .flags = UB_CMD_A_HIDDEN, .needs = "netns" },
 	{ .name = "made", .key = UB_CMD_K_MADE, .type = UB_CMD_T_BOOL,
 	  .flags = UB_CMD_A_HIDDEN, .needs = "netns" },
+	{ .name = "container", .meta = "ID", .key = UB_CMD_K_CONTAINER,
+	  .type = UB_CMD_T_WORD, .flags = UB_CMD_A_HIDDEN, .needs = "netns" },
 };
 
 static const struct ub_cmd_arg port_set_args[] = {
@@ -177,6 +179,8 @@ static const struct ub_cmd_arg capture_stop_args[] = {
 
 /* ---- netns ---- */
 
+#define IFNAME_HELP "the peer's name inside (default eth0)"
+
 #define NETNS_OPTS							\
 	{ .name = "addr", .meta = "CIDR", .key = UB_CMD_K_ADDR,		\
 	  .type = UB_CMD_T_CIDR, .flags = UB_CMD_A_MULTI,		\
@@ -191,25 +195,37 @@ static const struct ub_cmd_arg capture_stop_args[] = {
 	  .type = UB_CMD_T_UINT, .min = 68, .max = 65535,		\
 	  .label = "MTU", .help = "the veth's MTU" },			\
 	{ .name = "ifname", .meta = "IF", .key = UB_CMD_K_IFNAME,	\
-	  .type = UB_CMD_T_IFNAME,					\
-	  .help = "the peer's name inside (default eth0)" }
+	  .type = UB_CMD_T_IFNAME, .help = IFNAME_HELP }
 
 static const struct ub_cmd_arg netns_add_args[] = {
 	POS("NAME", UB_CMD_K_NAME, UB_CMD_T_NETNS),
 	NETNS_OPTS,
 };
 
+/* The container a port is made for: its id as the engine gave it. */
+#define CONTAINER_OPT							\
+	{ .name = "container", .meta = "ID", .key = UB_CMD_K_CONTAINER,	\
+	  .type = UB_CMD_T_WORD, .label = "container id",		\
+	  .help = "the container the port is for: attach records it "	\
+		  "(netns show) and names the host end after it and IF; "	\
+		  "del takes its ports (with --ifname, the one to IF)" }
+
 static const struct ub_cmd_arg netns_attach_args[] = {
-	POS("NAME", UB_CMD_K_NAME, UB_CMD_T_NETNS, .alt = "pid"),
+	POS("NAME|PATH", UB_CMD_K_NAME, UB_CMD_T_NETNS_PATH, .alt = "pid"),
 	{ .name = "pid", .meta = "PID", .key = UB_CMD_K_PID,
 	  .type = UB_CMD_T_UINT, .min = 1, .max = INT32_MAX,
 	  .label = "process id",
 	  .help = "the namespace of process PID instead of NAME's" },
 	NETNS_OPTS,
+	CONTAINER_OPT,
 };
 
 static const struct ub_cmd_arg netns_del_args[] = {
-	POS("NAME", UB_CMD_K_NAME, UB_CMD_T_NETNS),
+	POS("NAME", UB_CMD_K_NAME, UB_CMD_T_NETNS, .alt = "container"),
+	CONTAINER_OPT,
+	{ .name = "ifname", .meta = "IF", .key = UB_CMD_K_IFNAME,
+	  .type = UB_CMD_T_IFNAME, .needs = "container",
+	  .help = IFNAME_HELP },
 };
 
 /* ---- gateway, NAT ---- */
@@ -316,11 +332,14 @@ static const struct ub_cmd_spec cmds[UB_CMD__COUNT] = {
 	    "its host end veth-NAME joins the bridge. Undone if any step "
 	    "fails", ARGS(netns_add_args)),
 	CMD(UB_CMD_NETNS_ATTACH, "netns", "attach", CHANGES,
-	    "the same for an existing namespace, or a process's (a running "
-	    "container): only the veth is made", ARGS(netns_attach_args)),
+	    "the same for an existing namespace: named, at PATH (a file "
+	    "ubctl opens and passes, such as a container's /run/netns/...), "
+	    "or a process's: only the veth is made; prints the port",
+	    ARGS(netns_attach_args)),
 	CMD(UB_CMD_NETNS_DEL, "netns", "del", CHANGES,
-	    "detach NAME's port and remove what \"netns add\" made (the "
-	    "namespace only if it made it)", ARGS(netns_del_args)),
+	    "detach NAME's port (or container ID's) and remove what \"netns "
+	    "add|attach\" made (the namespace only if it made it)",
+	    ARGS(netns_del_args)),
 	CMD(UB_CMD_NETNS_SHOW, "netns", "show", DEFAULT,
 	    "list the namespaces on the bridge, with port, interface, MAC "
 	    "and addresses"),

@@ -616,8 +616,9 @@ int ub_nl_iface_setup(int nsfd, const char *ifname, const struct ub_cidr *addrs,
 			ub_cidr_fmt(&routes[i].dst, true, a, sizeof(a));
 			if (routes[i].has_gw)
 				ub_cidr_fmt(&routes[i].gw, false, g, sizeof(g));
-			snprintf(step, sizeof(step), "route %s%s%s",
-				 routes[i].dst.prefix ? a : "default",
+			snprintf(step, sizeof(step), "%s%s%s%s",
+				 routes[i].dst.prefix ? "route " : "default route",
+				 routes[i].dst.prefix ? a : "",
 				 routes[i].has_gw ? " via " : "",
 				 routes[i].has_gw ? g : "");
 			ub_nl_step_err(err, errlen, step, ret, nl);

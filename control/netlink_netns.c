@@ -10,6 +10,7 @@
  * open fd, or the bind mount. Removing the mount and the file therefore
  * frees a namespace nobody else uses.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -194,6 +195,34 @@ int ub_netns_open_pid(pid_t pid)
 	if (fd < 0 && errno == ENOENT)
 		return -ESRCH;
 	return ub_netns_check_fd__(fd);
+}
+
+int ub_netns_identify(int nsfd, char *name, size_t len)
+{
+	struct stat want, st;
+	struct dirent *e;
+	DIR *dir;
+
+	if (ioctl(nsfd, NS_GET_NSTYPE) != CLONE_NEWNET)
+		return -EINVAL;
+	if (fstat(nsfd, &want) < 0)
+		return -errno;
+	/* What `ip netns identify` does: the name bound to the same inode. */
+	dir = opendir(UB_NETNS_RUNDIR);
+	while (dir && (e = readdir(dir))) {
+		if (e->d_name[0] != '.' &&
+		    !fstatat(dirfd(dir), e->d_name, &st, 0) &&
+		    st.st_dev == want.st_dev && st.st_ino == want.st_ino &&
+		    strlen(e->d_name) < len) {
+			snprintf(name, len, "%s", e->d_name);
+			closedir(dir);
+			return 0;
+		}
+	}
+	if (dir)
+		closedir(dir);
+	snprintf(name, len, "net:[%llu]", (unsigned long long)want.st_ino);
+	return 0;
 }
 
 bool ub_netns_exists(const char *name)

@@ -256,8 +256,10 @@ void ub_bridge_free(struct ub_bridge *br)
 	ub_cap_stop_port(&br->caps, UB_CAP_ALL);
 	ub_cap_free_ended(&br->caps);
 	ub_ports_close_all(br);
-	for (uint32_t i = 0; i < UB_PORTS_MAX; i++)
+	for (uint32_t i = 0; i < UB_PORTS_MAX; i++) {
 		free(ub_port_by_id(&br->ports, i)->netns);
+		free(ub_port_by_id(&br->ports, i)->container);
+	}
 	ub_ctl_server_close(&br->ctl);
 	if (br->sig_fd >= 0)
 		close(br->sig_fd);

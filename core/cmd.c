@@ -132,13 +132,15 @@ static void port_added(struct ub_bridge *br, const struct ub_cmd_args *a,
 			    ub_cmd_has(a, UB_CMD_K_PEER) ?
 				    a->v[UB_CMD_K_PEER].str : "eth0",
 			    ub_cmd_has(a, UB_CMD_K_MADE) &&
-				    a->v[UB_CMD_K_MADE].b);
+				    a->v[UB_CMD_K_MADE].b,
+			    str(a, UB_CMD_K_CONTAINER));
 }
 
 /*
  * "port add IFNAME... [max-learned N] [policy P]", "port add IFNAME type
  * tap [mtu N] ...", and for the state file only, "... netns NAME peer IF
- * made yes|no": the host end of a veth that "netns add|attach" made
+ * made yes|no [container ID]": the host end of a veth that "netns
+ * add|attach" made
  * before a restart, taken back with its record. Several interfaces are
  * opened together (ub_port_open_many); those that can be attached are,
  * and the status names each one that could not.
@@ -673,6 +675,10 @@ _Static_assert(UB_CMD_ADDRS_MAX == UB_NS_ADDRS_MAX,
 static void ns_req(const struct ub_cmd_args *a, struct ub_ns_req *req)
 {
 	req->name = str(a, UB_CMD_K_NAME);
+	/* A path: the client opened it and passed the descriptor. */
+	if (req->name && strchr(req->name, '/'))
+		req->name = NULL;
+	req->container = str(a, UB_CMD_K_CONTAINER);
 	req->pid = (int)num(a, UB_CMD_K_PID);
 	req->ifname = str(a, UB_CMD_K_IFNAME);
 	req->mtu = (uint32_t)num(a, UB_CMD_K_MTU);
@@ -688,14 +694,27 @@ static void ns_req(const struct ub_cmd_args *a, struct ub_ns_req *req)
 static int cmd_netns_attach(struct ub_bridge *br, const struct ub_cmd_args *a,
 			    struct ub_cmd_ctx *ctx)
 {
-	struct ub_ns_req req = { .create = a->id == UB_CMD_NETNS_ADD };
+	struct ub_ns_req req = { .create = a->id == UB_CMD_NETNS_ADD,
+				 .nsfd = -1 };
+	struct ub_cmd_client *cl = ctx->client;
 	char err[400];
 	int ret;
 
 	ns_req(a, &req);
+	if (!req.name && !ub_cmd_has(a, UB_CMD_K_PID)) {
+		if (!cl || cl->nfds != 1)
+			return fail(ctx->r, -EBADF, "netns attach PATH needs "
+				    "the namespace opened by the client and "
+				    "passed with the request (ubctl does): 1 "
+				    "descriptor expected, %u passed",
+				    cl ? cl->nfds : 0);
+		req.nsfd = cl->fds[0];
+	}
 	ret = ub_ns_attach(br, &req, err, sizeof(err));
-	if (!ret)
+	if (!ret) {
+		ub_ctl_reply_record(ctx->r, "port=%s", req.port);
 		return 0;
+	}
 	/* Long names are cut in the message; the reason must fit. */
 	if (req.create)
 		return fail(ctx->r, ret, "netns add %.40s: %s", req.name, err);
@@ -705,11 +724,14 @@ static int cmd_netns_attach(struct ub_bridge *br, const struct ub_cmd_args *a,
 static int cmd_netns_del(struct ub_bridge *br, const struct ub_cmd_args *a,
 			 struct ub_cmd_ctx *ctx)
 {
-	const char *name = a->v[UB_CMD_K_NAME].str;
+	const char *name = str(a, UB_CMD_K_NAME);
 	char err[400];
-	int ret = ub_ns_del(br, name, err, sizeof(err));
+	int ret = ub_ns_del(br, name, str(a, UB_CMD_K_CONTAINER),
+			    str(a, UB_CMD_K_IFNAME), err, sizeof(err));
 
-	return ret ? fail(ctx->r, ret, "netns del %.40s: %s", name, err) : 0;
+	if (ret && name)
+		return fail(ctx->r, ret, "netns del %.40s: %s", name, err);
+	return ret ? fail(ctx->r, ret, "netns del: %s", err) : 0;
 }
 
 static int cmd_netns_show(struct ub_bridge *br, const struct ub_cmd_args *a,

@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ static void host_name(const char *ns, char out[IFNAMSIZ])
 {
 	uint32_t h = 2166136261u;
 	bool plain = strlen(ns) <= IFNAMSIZ - 1 - 5;
+	char cut[6] = "";
 
 	for (const char *p = ns; *p; p++) {
 		h = (h ^ (uint8_t)*p) * 16777619u;
@@ -40,20 +42,44 @@ static void host_name(const char *ns, char out[IFNAMSIZ])
 			plain = false;
 	}
 	if (plain) {
-		snprintf(out, IFNAMSIZ, "veth-%s", ns);
+		snprintf(out, IFNAMSIZ, "veth-%.10s", ns);
 		return;
 	}
-	snprintf(out, IFNAMSIZ, "veth-");
 	for (int i = 0; ns[i] && i < 5; i++)
-		out[5 + i] = isalnum((unsigned char)ns[i]) ? ns[i] : '_';
-	snprintf(out + strlen(out), IFNAMSIZ - strlen(out), "-%04x",
-		 (h ^ h >> 16) & 0xffff);
+		cut[i] = isalnum((unsigned char)ns[i]) ? ns[i] : '_';
+	snprintf(out, IFNAMSIZ, "veth-%s-%04x", cut, (h ^ h >> 16) & 0xffff);
+}
+
+/* A container id as CNI gives it: letters, digits, '_', '.', '-'. */
+#define UB_NS_CONTAINER_MAX 128
+
+static bool container_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n && n <= UB_NS_CONTAINER_MAX &&
+	       strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789_.-") == n;
+}
+
+/* The port of 'container' whose peer is 'ifname' (NULL: any of its). */
+static struct ub_port *container_port(struct ub_bridge *br,
+				      const char *container, const char *ifname)
+{
+	for (uint32_t i = 0; i < br->ports.n; i++) {
+		struct ub_port *p = ub_port_nth(&br->ports, i);
+
+		if (p->container && !strcmp(p->container, container) &&
+		    (!ifname || !strcmp(p->peer, ifname)))
+			return p;
+	}
+	return NULL;
 }
 
 /* Checks everything that can be checked before the first change. */
 static int check_req(struct ub_bridge *br, const struct ub_ns_req *req,
-		     struct ub_cidr *addrs, struct ub_route *gw, char *err,
-		     size_t errlen)
+		     const char *ifname, struct ub_cidr *addrs,
+		     struct ub_route *gw, char *err, size_t errlen)
 {
 	int ret;
 
@@ -88,6 +114,25 @@ static int check_req(struct ub_bridge *br, const struct ub_ns_req *req,
 		snprintf(err, errlen, "invalid MTU %u (68 to 65535)", req->mtu);
 		return -EINVAL;
 	}
+	if (req->container) {
+		const struct ub_port *p;
+
+		if (!container_ok(req->container)) {
+			snprintf(err, errlen, "invalid container id \"%.40s\" "
+				 "(1 to %d letters, digits, '_', '.' or '-')",
+				 req->container, UB_NS_CONTAINER_MAX);
+			return -EINVAL;
+		}
+		/* A container may have several interfaces on the bridge. */
+		p = container_port(br, req->container, ifname);
+		if (p) {
+			snprintf(err, errlen, "container %.40s has %s on bridge "
+				 "%s already (port %s)", req->container, ifname,
+				 br->name, p->name);
+			return -EEXIST;
+		}
+		return 0;
+	}
 	for (uint32_t i = 0; i < br->ports.n; i++) {
 		const struct ub_port *p = ub_port_nth(&br->ports, i);
 
@@ -101,45 +146,78 @@ static int check_req(struct ub_bridge *br, const struct ub_ns_req *req,
 	return 0;
 }
 
-int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
-		 char *err, size_t errlen)
+/*
+ * The namespace to attach to, open: the one the client passed, NAME's
+ * (made first for add), or process PID's. Its label for the port goes in
+ * 'label'.
+ */
+static int ns_open(const struct ub_ns_req *req, bool *created, char *label,
+		   size_t len, char *err, size_t errlen)
+{
+	int nsfd, ret;
+
+	if (req->nsfd >= 0) {
+		ret = ub_netns_identify(req->nsfd, label, len);
+		if (ret == -EINVAL)
+			snprintf(err, errlen, "the file passed is not a network "
+				 "namespace");
+		else if (ret)
+			ub_nl_step_err(err, errlen, "the namespace passed", ret,
+				       NULL);
+		if (ret)
+			return ret;
+		return fcntl(req->nsfd, F_DUPFD_CLOEXEC, 0);
+	}
+	if (!req->name) {
+		snprintf(label, len, "pid:%d", req->pid);
+		nsfd = ub_netns_open_pid(req->pid);
+		return nsfd >= 0 ? nsfd : ub_nl_step_err(err, errlen,
+			"open the process's namespace", nsfd, NULL);
+	}
+	snprintf(label, len, "%s", req->name);
+	if (req->create && !ub_netns_exists(req->name)) {
+		ret = ub_netns_add(req->name);
+		if (ret)
+			return ub_nl_step_err(err, errlen, "create the namespace "
+					      "in " UB_NETNS_RUNDIR, ret, NULL);
+		*created = true;
+	}
+	nsfd = ub_netns_open(req->name);
+	return nsfd >= 0 ? nsfd : ub_nl_step_err(err, errlen,
+		"open the namespace", nsfd, NULL);
+}
+
+int ub_ns_attach(struct ub_bridge *br, struct ub_ns_req *req, char *err,
+		 size_t errlen)
 {
 	const char *ifname = req->ifname ? req->ifname : "eth0";
 	struct ub_cidr addrs[UB_NS_ADDRS_MAX];
 	struct ub_route gw = { .has_gw = true };
 	struct ub_veth_cfg veth = { 0 };
-	char host[IFNAMSIZ], label[32], perr[200];
+	char host[IFNAMSIZ], label[UB_NETNS_NAME_MAX + 1], key[256], perr[200];
 	struct ub_link_info li;
 	struct ub_nl *nl = NULL;
 	bool created = false, veth_made = false;
 	int nsfd = -1, ret;
 
-	ret = check_req(br, req, addrs, &gw, err, errlen);
+	ret = check_req(br, req, ifname, addrs, &gw, err, errlen);
 	if (ret)
 		return ret;
-	if (!req->name)
-		snprintf(label, sizeof(label), "pid:%d", req->pid);
-	host_name(req->name ? req->name : label + 4, host);
 	/* Netlink and namespaces take their time: without the lock (see
 	 * worker.h), up to the attach. */
 	ub_bridge_unlock(br);
 
 	/* Step 1: the namespace, made unless it exists (add only). */
-	if (req->create && !ub_netns_exists(req->name)) {
-		ret = ub_netns_add(req->name);
-		if (ret)
-			return ub_nl_step_err(err, errlen, "create the namespace "
-					"in " UB_NETNS_RUNDIR, ret, NULL);
-		created = true;
-	}
-	nsfd = req->name ? ub_netns_open(req->name) :
-			   ub_netns_open_pid(req->pid);
+	nsfd = ns_open(req, &created, label, sizeof(label), err, errlen);
 	if (nsfd < 0) {
 		ret = nsfd;
-		ub_nl_step_err(err, errlen, req->name ? "open the namespace" :
-			 "open the process's namespace", ret, NULL);
 		goto undo;
 	}
+	/* A container's port is named after it and its interface. */
+	if (req->container)
+		snprintf(key, sizeof(key), "%s/%s", req->container, ifname);
+	host_name(req->container ? key :
+		  req->name || req->nsfd >= 0 ? label : label + 4, host);
 
 	/* Step 2: the veth pair, its peer made right inside. */
 	ret = ub_nl_open(&nl);
@@ -177,8 +255,8 @@ int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
 	ub_bridge_lock(br);
 	ret = ub_port_open(br, host, br->packet_ops, NULL, perr, sizeof(perr));
 	if (!ret)
-		ub_ns_adopt(br, ub_port_find(&br->ports, host),
-			    req->name ? req->name : label, ifname, created);
+		ub_ns_adopt(br, ub_port_find(&br->ports, host), label, ifname,
+			    created, req->container);
 	ub_bridge_unlock(br);
 	if (ret) {
 		snprintf(err, errlen, "attach: %s", perr);
@@ -197,19 +275,24 @@ out:
 	ub_nl_close(nl);
 	if (nsfd >= 0)
 		close(nsfd);
+	if (!ret)
+		snprintf(req->port, sizeof(req->port), "%s", host);
 	ub_bridge_lock(br);
 	return ret;
 }
 
 void ub_ns_adopt(struct ub_bridge *br, struct ub_port *p, const char *name,
-		 const char *peer, bool made)
+		 const char *peer, bool made, const char *container)
 {
 	free(p->netns);
 	p->netns = strdup(name);
+	free(p->container);
+	p->container = container ? strdup(container) : NULL;
 	snprintf(p->peer, sizeof(p->peer), "%s", peer);
 	p->netns_created = made;
-	ub_log(UB_LOG_INFO, "%s: namespace %s%s on port %s", br->name,
-	       p->netns ? p->netns : "?", made ? " (made)" : "", p->name);
+	ub_log(UB_LOG_INFO, "%s: namespace %s%s on port %s%s%.12s", br->name,
+	       p->netns ? p->netns : "?", made ? " (made)" : "", p->name,
+	       container ? ", container " : "", container ? container : "");
 }
 
 static struct ub_port *ns_port(struct ub_bridge *br, const char *name)
@@ -223,21 +306,17 @@ static struct ub_port *ns_port(struct ub_bridge *br, const char *name)
 	return NULL;
 }
 
-int ub_ns_del(struct ub_bridge *br, const char *name, char *err,
-	      size_t errlen)
+/* Detaches port 'p' and deletes its veth (and namespace, if made). */
+static int ns_port_del(struct ub_bridge *br, struct ub_port *p, char *err,
+		       size_t errlen)
 {
-	struct ub_port *p = ns_port(br, name);
-	char host[IFNAMSIZ];
+	char host[IFNAMSIZ], name[UB_NETNS_NAME_MAX + 1];
 	bool created;
 	struct ub_nl *nl;
 	int ret;
 
-	if (!p) {
-		snprintf(err, errlen, "no namespace %s on bridge %s (see "
-			 "\"ubctl netns show\")", name, br->name);
-		return -ENOENT;
-	}
 	snprintf(host, sizeof(host), "%s", p->name);
+	snprintf(name, sizeof(name), "%s", p->netns);
 	created = p->netns_created;
 	ub_port_del(br, p);
 	ub_bridge_unlock(br);
@@ -255,6 +334,33 @@ int ub_ns_del(struct ub_bridge *br, const char *name, char *err,
 	else
 		ret = 0;
 	ub_bridge_lock(br);
+	return ret;
+}
+
+int ub_ns_del(struct ub_bridge *br, const char *name, const char *container,
+	      const char *ifname, char *err, size_t errlen)
+{
+	struct ub_port *p;
+	int ret = 0;
+
+	if (!container) {
+		p = ns_port(br, name);
+		if (!p) {
+			snprintf(err, errlen, "no namespace %s on bridge %s "
+				 "(see \"ubctl netns show\")", name, br->name);
+			return -ENOENT;
+		}
+		return ns_port_del(br, p, err, errlen);
+	}
+	if (!container_port(br, container, ifname)) {
+		snprintf(err, errlen, "no port of container %.40s%s%s on bridge "
+			 "%s (see \"ubctl netns show\")", container,
+			 ifname ? " for " : "", ifname ? ifname : "", br->name);
+		return -ENOENT;
+	}
+	/* Found again each time: the lock is let go while one is deleted. */
+	while (!ret && (p = container_port(br, container, ifname)))
+		ret = ns_port_del(br, p, err, errlen);
 	return ret;
 }
 
@@ -309,7 +415,9 @@ void ub_ns_show(struct ub_bridge *br, struct ub_ctl_reply *r)
 		ub_bridge_lock(br);
 		ub_ctl_word_encode(p->netns, name, sizeof(name));
 		ub_ctl_reply_record(r, "name=%s port=%s ifname=%s mac=%s "
-				    "addrs=%s made=%s", name, p->name, p->peer,
-				    mac, addrs, p->netns_created ? "yes" : "no");
+				    "addrs=%s made=%s container=%s", name,
+				    p->name, p->peer, mac, addrs,
+				    p->netns_created ? "yes" : "no",
+				    p->container ? p->container : "-");
 	}
 }

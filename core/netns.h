@@ -16,8 +16,11 @@ struct ub_bridge;
 struct ub_port;
 
 struct ub_ns_req {
-	const char *name;   /* namespace name, or NULL with 'pid' */
+	const char *name;   /* namespace name, or NULL with 'pid' or 'nsfd' */
 	int pid;            /* the namespace of this process (attach only) */
+	int nsfd;           /* the namespace a client opened and passed
+			     * (attach only; stays the caller's); -1: none */
+	const char *container; /* the container the port is for; or NULL */
 	bool create;        /* add: create the namespace if it is missing */
 	const char *ifname; /* the peer's name inside; NULL: eth0 */
 	uint32_t mtu;       /* 0: the kernel's default */
@@ -26,18 +29,22 @@ struct ub_ns_req {
 	unsigned naddrs;
 	const char *addrs[UB_NS_ADDRS_MAX];
 	const char *gw;     /* NULL: no default route */
+	char port[IFNAMSIZ]; /* out: the host end, attached */
 };
 
 /* Builds what 'req' asks and attaches it; on failure undoes every step
  * done, and writes which step failed and why into 'err'. */
-int ub_ns_attach(struct ub_bridge *br, const struct ub_ns_req *req,
-		 char *err, size_t errlen);
-/* Detaches the port of namespace 'name' and removes what add made. */
-int ub_ns_del(struct ub_bridge *br, const char *name, char *err,
-	      size_t errlen);
-/* Records on port 'p' that it is namespace 'name''s veth (state file). */
+int ub_ns_attach(struct ub_bridge *br, struct ub_ns_req *req, char *err,
+		 size_t errlen);
+/* Detaches the port of namespace 'name', or the ports of 'container'
+ * (only the one whose peer is 'ifname' unless NULL), and removes what
+ * add|attach made. */
+int ub_ns_del(struct ub_bridge *br, const char *name, const char *container,
+	      const char *ifname, char *err, size_t errlen);
+/* Records on port 'p' that it is namespace 'name''s veth, for container
+ * 'container' if not NULL (state file). */
 void ub_ns_adopt(struct ub_bridge *br, struct ub_port *p, const char *name,
-		 const char *peer, bool made);
+		 const char *peer, bool made, const char *container);
 /* One record per namespace on the bridge. */
 void ub_ns_show(struct ub_bridge *br, struct ub_ctl_reply *r);
 

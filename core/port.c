@@ -451,6 +451,8 @@ void ub_port_del(struct ub_bridge *br, struct ub_port *p)
 	br->state_dirty = true;
 	free(p->netns);
 	p->netns = NULL;
+	free(p->container);
+	p->container = NULL;
 	/* The interface is free for another bridge, or this one again, at
 	 * once: the port's socket forwards nothing from here on. */
 	ub_claim_release(&p->claim);

@@ -45,9 +45,12 @@ struct ub_port {
 	/* The interface is ours (claim.h) until the port's I/O is closed. */
 	struct ub_claim claim;
 	/* Set when "netns add|attach" made this port's veth: the namespace
-	 * ("pid:N" for one named by a process), the peer's name in it, and
-	 * whether the namespace was made too. malloc'd; NULL otherwise. */
+	 * ("pid:N" for one named by a process, "net:[INODE]" for one given
+	 * by descriptor that has no name), the peer's name in it, whether
+	 * the namespace was made too, and the container the port is for.
+	 * malloc'd; NULL otherwise. */
 	char *netns;
+	char *container;
 	char peer[IFNAMSIZ];
 	bool netns_created;
 	bool link_up;    /* administratively up and running (carrier) */

@@ -82,8 +82,10 @@ static void state_ports(struct ub_bridge *br, struct ub_ctl_reply *b)
 		} else if (p->netns) {
 			ub_ctl_word_encode(p->netns, ns, sizeof(ns));
 			ub_ctl_reply_record(b, "port add %s netns %s peer %s "
-					    "made %s%s", p->name, ns, p->peer,
+					    "made %s%s%s%s", p->name, ns, p->peer,
 					    p->netns_created ? "yes" : "no",
+					    p->container ? " container " : "",
+					    p->container ? p->container : "",
 					    opts);
 		} else if (p->io.ops->flags & UB_PORT_F_OWN_DEVICE) {
 			ub_ctl_reply_record(b, "port add %s type tap mtu %u%s",

@@ -186,12 +186,20 @@ static bool ubctl_is_number(const char *s)
 /* Which keys of a record to show; NULL shows all. */
 typedef bool (*ubctl_key_filter)(const char *key, const struct ubctl_opts *o);
 
-/* A value: a number when it is a plain decimal that fits 64 bits. */
-static json_object *ubctl_json_value(const char *s)
+/*
+ * A value: a number when it is a plain decimal that fits 64 bits, unless
+ * its key names something (a namespace "42", a container id all digits).
+ */
+static json_object *ubctl_json_value(const char *key, const char *s)
 {
+	static const char *const names[] = { "name", "port", "ifname",
+					     "container", "dev", "file" };
 	unsigned long long n;
+	bool text = false;
 
-	if (ubctl_is_number(s)) {
+	for (size_t i = 0; i < UB_ARRAY_SIZE(names); i++)
+		text = text || !strcmp(key, names[i]);
+	if (!text && ubctl_is_number(s)) {
 		errno = 0;
 		n = strtoull(s, NULL, 10);
 		if (errno != ERANGE)
@@ -213,7 +221,7 @@ static json_object *ubctl_json_object(const struct ubctl_rec *r,
 
 		if (keep && !keep(kv->key, o))
 			continue;
-		v = ubctl_json_value(kv->val);
+		v = ubctl_json_value(kv->key, kv->val);
 		if (!v || json_object_object_add(obj, kv->key, v)) {
 			json_object_put(v);
 			json_object_put(obj);
@@ -596,7 +604,7 @@ static int ubctl_show_netns(const struct ubctl_reply *rep,
 	static const struct ubctl_col_spec cols[] = {
 		{ "name", "NAMESPACE", -16 }, { "port", "PORT", -15 },
 		{ "ifname", "IFNAME", -8 },   { "mac", "MAC", -17 },
-		{ "addrs", "ADDRESSES", 0 },
+		{ "addrs", "ADDRESSES", -28 }, { "container", "CONTAINER", 0 },
 	};
 
 	return ubctl_show_table(rep, o, encoded, UB_ARRAY_SIZE(encoded), cols,
@@ -926,6 +934,27 @@ static int ubctl_absolute_paths(struct ub_cmd_args *a)
 }
 
 /*
+ * "netns attach PATH": the namespace file is opened here, with the user's
+ * own rights, and passed; the daemon checks it is a network namespace.
+ */
+static int ubctl_netns_attach_path(const struct ubctl_opts *o,
+				   const struct ub_cmd_args *a, int argc,
+				   char **argv)
+{
+	const char *path = a->v[UB_CMD_K_NAME].str;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ubctl_err("open the namespace %s: %s", path, strerror(errno));
+		return UBCTL_EXIT_FAIL;
+	}
+	ret = ubctl_exec(o, NULL, argc, argv, &fd, 1);
+	close(fd);
+	return ret;
+}
+
+/*
  * "capture start": the files are opened here, with the user's own rights,
  * and passed to the daemon with the request, which writes into them (it
  * never opens a path a client names). Not truncated here: the capture
@@ -1006,6 +1035,9 @@ static int ubctl_run(const struct ubctl_opts *o, int argc, char **argv)
 		return ubctl_exec_stream(o, n, wire);
 	if (args.id == UB_CMD_CAPTURE_START)
 		return ubctl_capture_start(o, &args, n, wire);
+	if (args.id == UB_CMD_NETNS_ATTACH && ub_cmd_has(&args, UB_CMD_K_NAME) &&
+	    strchr(args.v[UB_CMD_K_NAME].str, '/'))
+		return ubctl_netns_attach_path(o, &args, n, wire);
 	return ubctl_exec(o, ubctl_shows[args.id], n, wire, NULL, 0);
 }
 

@@ -132,6 +132,7 @@ enum ub_cmd_key {
 	UB_CMD_K_NOLEARNING,
 	UB_CMD_K_DST,		/* fdb add dst IP: a VXLAN port's remote */
 	UB_CMD_K_ACTION,	/* vxlan remote add|del: enum ub_cmd_action */
+	UB_CMD_K_CONTAINER,	/* netns attach|del, state file: a container id */
 	UB_CMD_K__COUNT
 };
 
@@ -148,6 +149,8 @@ enum ub_cmd_type {
 	UB_CMD_T_PORT,		/* an interface name, which is a port */
 	UB_CMD_T_PORT_ALL,	/* PORT or "all" (.all) */
 	UB_CMD_T_NETNS,		/* a namespace name (ub_netns_name_check) */
+	UB_CMD_T_NETNS_PATH,	/* NETNS, or with a '/' the absolute path of
+				 * a namespace file (the client opens it) */
 	UB_CMD_T_MAC,		/* aa:bb:cc:dd:ee:ff (.mac) */
 	UB_CMD_T_UMAC,		/* a unicast MAC, not all-zero (.mac) */
 	UB_CMD_T_VID,		/* a VLAN id, 0 to 4095 (.u) */

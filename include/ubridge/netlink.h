@@ -104,6 +104,14 @@ int ub_netns_add(const char *name);
  */
 int ub_netns_del(const char *name);
 
+/*
+ * Names the network namespace behind 'nsfd' (any open namespace file):
+ * its name under UB_NETNS_RUNDIR when one is bound to it, otherwise
+ * "net:[INODE]" as /proc shows it. Returns 0, -EINVAL (not a network
+ * namespace) or -errno.
+ */
+int ub_netns_identify(int nsfd, char *name, size_t len);
+
 /* True when UB_NETNS_RUNDIR/NAME is a bound network namespace. */
 bool ub_netns_exists(const char *name);
 

@@ -115,6 +115,37 @@ portp=$(port_of "pid:$cpid")
 ubctl netns del "pid:$cpid"
 ! link_exists "$portp" || fail "netns del pid:$cpid left $portp"
 
+step "attach PATH --container: the namespace file is passed, the port is the container's"
+unshare -n sleep 60 &
+UBT_BGPIDS+=($!)
+cpid=$!
+wait_until 5 "the second process to have its own namespace" \
+	bash -c "[[ \$(readlink /proc/$cpid/ns/net) != \$(readlink /proc/self/ns/net) ]]"
+cid=0123456789${P}
+# By path, without a name under /run/netns: labelled as /proc names it.
+out=$(ubctl netns attach "/proc/$cpid/ns/net" --container "$cid" --ifname eth3 --addr 172.16.1.9/16)
+portc=${out#port=}
+link_exists "$portc" || fail "netns attach PATH printed \"$out\", no such link"
+nsenter -t "$cpid" -n ping -q -c 3 -i 0.2 -W 1 172.16.1.2 >/dev/null || fail "ping from the container -> $N2"
+row=$(ubctl -j netns show | jq -c --arg p "$portc" '.[] | select(.port == $p)')
+expect_eq "the container's id, a string" "\"$cid\"" "$(jq -c .container <<<"$row")"
+expect_eq "its label" "$(readlink "/proc/$cpid/ns/net")" "$(jq -r .name <<<"$row")"
+expect_eq "its peer" eth3 "$(jq -r .ifname <<<"$row")"
+wait_until 5 "the state file to record the container" \
+	grep -q "^port add $portc netns .* peer eth3 made no container $cid\$" "$UBT_TMP/$P.state"
+out=$(ubctl netns attach "/proc/$cpid/ns/net" --container "$cid" --ifname eth3 2>&1) &&
+	fail "a second eth3 for the container was attached"
+[[ $out == *"has eth3 on bridge"* ]] || fail "duplicate attach: unexpected error: $out"
+out=$(ubctl netns attach /etc/hostname 2>&1) && fail "a plain file was taken for a namespace"
+[[ $out == *"not a network namespace"* ]] || fail "plain file: unexpected error: $out"
+out=$(ubctl netns attach "/proc/$cpid/ns/net" --container 'a;b' 2>&1) && fail "container id a;b accepted"
+info "$out"
+out=$(ubctl netns del --container "$cid" --ifname eth0 2>&1) && fail "del of the container's eth0 (it has eth3) succeeded"
+ubctl netns del --container "$cid"
+! link_exists "$portc" || fail "netns del --container left $portc"
+out=$(ubctl netns del --container "$cid" 2>&1) && fail "second netns del --container succeeded"
+info "$out"
+
 step "netns del leaves nothing of what add made"
 ubctl netns del "$N1"
 ! link_exists "$port1" || fail "netns del $N1 left $port1"

@@ -535,7 +535,7 @@ static const struct bad bads[] = {
 	{ U, "capture watch all --rotate-size 1", "unknown option \"--rotate-size\"" },
 	{ U, "capture start all", "missing FILE" },
 	{ U, "netns attach", "missing NAME" },
-	{ U, "netns attach ns1 --pid 3", "NAME or \"--pid\", not both" },
+	{ U, "netns attach ns1 --pid 3", "NAME|PATH or \"--pid\", not both" },
 	{ U, "netns add ns1 --addr 1.0.0.1/8 --addr 1.0.0.2/8 --addr 1.0.0.3/8 "
 	     "--addr 1.0.0.4/8 --addr 1.0.0.5/8 --addr 1.0.0.6/8 --addr 1.0.0.7/8 "
 	     "--addr 1.0.0.8/8 --addr 1.0.0.9/8",
