@@ -13,4 +13,5 @@ apt-get install -y -q --no-install-recommends \
   build-essential clang libclang-rt-14-dev cmake pkg-config \
   liburing-dev libmnl-dev libpcap-dev libcmocka-dev libjson-c-dev \
   iproute2 iputils-ping ethtool socat tcpdump tshark iperf3 procps \
-  python3 coreutils jq nftables libnftables-dev valgrind
+  python3 coreutils jq nftables libnftables-dev valgrind \
+  podman runc containernetworking-plugins busybox-static
