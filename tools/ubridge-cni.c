@@ -12,7 +12,7 @@
  * is ever written on stdout: the runtime parses it.
  *
  * The plugin keeps no state. The daemon makes the veth and attaches it
- * ("netns attach --path"), and remembers which container each port is
+ * ("netns attach PATH"), and remembers which container each port is
  * for ("--container"), so DEL and CHECK ask it rather than a file of our
  * own. The namespace travels as a descriptor opened here: the daemon
  * never opens a path a client names. What happens inside the container's
@@ -751,11 +751,11 @@ static int cni_attach(struct cni *c, int nsfd, char host[IFNAMSIZ],
 		      bool *attached)
 {
 	const struct cni_env *e = &c->env;
-	const char *av[12] = { "netns", "attach", "--path", e->netns,
-			       "--container", e->containerid, "--ifname",
-			       e->ifname };
+	/* PATH: the namespace file, which travels as 'nsfd'. */
+	const char *av[11] = { "netns", "attach", e->netns, "--container",
+			       e->containerid, "--ifname", e->ifname };
 	char mac[UB_MAC_STRLEN], mtu[16], msg[UB_CTL_REQ_MAX];
-	int n = 8, status;
+	int n = 7, status;
 
 	if (c->conf.has_mac) {
 		av[n++] = "--mac";
