@@ -71,7 +71,7 @@ static const char *const cni_versions[] = { "0.3.0", "0.3.1", "0.4.0",
 enum {
 	CNI_E_VERSION = 1,	/* incompatible CNI version */
 	CNI_E_UNKNOWN = 3,	/* container unknown or does not exist */
-	CNI_E_ENV = 4,		/* invalid necessary environment variables */
+	CNI_E_ENV = 4,		/* invalid necessary environment variable */
 	CNI_E_DECODE = 6,	/* failed to decode content */
 	CNI_E_CONFIG = 7,	/* invalid network configuration */
 	CNI_E_AGAIN = 11,	/* try again later */
@@ -343,6 +343,8 @@ static int cni_read_all(int fd, size_t max, char **out, size_t *outlen)
 				break;
 			}
 			cap = cap ? 2 * cap : 4096;
+			if (cap > max + 1)
+				cap = max + 1;
 			nbuf = realloc(buf, cap + 1);
 			if (!nbuf) {
 				ret = -ENOMEM;
@@ -428,7 +430,8 @@ static int cni_conf_bool(json_object *o, const char *key, bool *out)
 static int cni_args_parse(const char *args, struct cni_conf *f)
 {
 	const char *p = args, *end, *eq;
-	char mac[UB_MAC_STRLEN + 1];
+	char mac[UB_MAC_STRLEN];
+	size_t n;
 
 	for (; p && *p; p = *end ? end + 1 : end) {
 		end = strchrnul(p, ';');
@@ -439,13 +442,15 @@ static int cni_args_parse(const char *args, struct cni_conf *f)
 					(int)(end - p > 60 ? 60 : end - p), p);
 		if (eq - p != 3 || strncmp(p, "MAC", 3))
 			continue;
-		if ((size_t)(end - eq - 1) >= sizeof(mac) ||
-		    !memcpy(mac, eq + 1, (size_t)(end - eq - 1)) ||
-		    (mac[end - eq - 1] = '\0', cni_mac_parse(mac, &f->mac)))
+		n = (size_t)(end - eq - 1);
+		if (n < sizeof(mac)) {
+			memcpy(mac, eq + 1, n);
+			mac[n] = '\0';
+		}
+		if (n >= sizeof(mac) || cni_mac_parse(mac, &f->mac))
 			return cni_fail(CNI_E_ENV, "invalid CNI_ARGS",
 					"MAC=%.*s is not a unicast MAC address",
-					(int)(end - eq - 1 > 40 ? 40 : end - eq - 1),
-					eq + 1);
+					(int)(n > 40 ? 40 : n), eq + 1);
 		f->has_mac = true;
 	}
 	return 0;
@@ -843,6 +848,7 @@ static int cni_ipam_exec(const struct cni *c, const char *cmd, char **out,
 	int in[2], op[2], ret = -1;
 	size_t off = 0, len = 0, cap = 0;
 	struct pollfd p[2];
+	bool failed = false;
 	char *buf = NULL;
 	pid_t pid;
 
@@ -888,12 +894,14 @@ static int cni_ipam_exec(const struct cni *c, const char *cmd, char **out,
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			cni_fail(CNI_E_PLUGIN, "cannot run the IPAM plugin",
-				 "poll: %s", strerror(errno));
+			failed = cni_fail(CNI_E_PLUGIN, "cannot run the "
+					  "IPAM plugin", "poll: %s",
+					  strerror(errno));
 			break;
 		}
 		if (p[0].fd >= 0 && p[0].revents) {
-			n = write(in[1], c->conf.raw + off, c->conf.rawlen - off);
+			n = write(in[1], c->conf.raw + off,
+				  c->conf.rawlen - off);
 			if (n > 0)
 				off += (size_t)n;
 			/* EPIPE: it stopped reading; its answer says why. */
@@ -906,38 +914,44 @@ static int cni_ipam_exec(const struct cni *c, const char *cmd, char **out,
 		if (!p[1].revents)
 			continue;
 		if (len == cap) {
+			/* Up to one byte past the bound: that tells. */
+			size_t ncap = cap ? 2 * cap : 65536;
 			char *nbuf = NULL;
 
+			if (ncap > CNI_IN_MAX + 1)
+				ncap = CNI_IN_MAX + 1;
 			if (cap <= CNI_IN_MAX)
-				nbuf = realloc(buf, (cap ? 2 * cap : 65536) + 1);
+				nbuf = realloc(buf, ncap + 1);
 			if (!nbuf) {
-				cni_fail(CNI_E_PLUGIN, "IPAM plugin's answer "
-					 "too long", "%s %s: more than %u bytes "
-					 "or out of memory", c->conf.ipam, cmd,
-					 CNI_IN_MAX);
+				failed = cni_fail(CNI_E_PLUGIN, "IPAM plugin's "
+						  "answer too long", "%s %s: more "
+						  "than %u bytes or out of "
+						  "memory", c->conf.ipam, cmd,
+						  CNI_IN_MAX);
 				break;
 			}
 			buf = nbuf;
-			cap = cap ? 2 * cap : 65536;
+			cap = ncap;
 		}
 		n = read(op[0], buf + len, cap - len);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
-			cni_fail(CNI_E_PLUGIN, "cannot run the IPAM plugin",
-				 "read: %s", strerror(errno));
+			failed = cni_fail(CNI_E_PLUGIN, "cannot run the IPAM "
+					  "plugin", "read: %s", strerror(errno));
 		if (n <= 0)
 			break;
 		len += (size_t)n;
 	}
-	if (cni_e.code)
+	/* (An error of an earlier step may be set: DEL goes on after one.) */
+	if (failed)
 		kill(pid, SIGKILL);
 	else
 		ret = 0;
 	while (waitpid(pid, wst, 0) < 0) {
 		if (errno != EINTR) {
-			ret = cni_fail(CNI_E_PLUGIN, "cannot run the IPAM plugin",
-				       "waitpid: %s", strerror(errno));
+			ret = cni_fail(CNI_E_PLUGIN, "cannot run the IPAM "
+				       "plugin", "waitpid: %s", strerror(errno));
 			break;
 		}
 	}
@@ -1096,17 +1110,19 @@ static int cni_result_parse(json_object *o, struct cni_result *r)
 }
 
 /*
- * Runs the IPAM plugin's 'cmd'. For ADD, its result goes into 'r'.
- * Returns 0 or -1 (error set: its own error object when it failed).
+ * Runs the IPAM plugin's 'cmd'. For ADD, its result goes into 'r', and
+ * '*ran' tells whether the plugin succeeded (then it holds an address
+ * for the container, even if its result is refused here). Returns 0 or
+ * -1 (error set: its own error object when it failed).
  */
 static int cni_ipam(const struct cni *c, const char *cmd,
-		    struct cni_result *r)
+		    struct cni_result *r, bool *ran)
 {
 	json_object *o = NULL;
+	int wst, ret = -1, had = cni_e.code;
 	const char *why;
 	size_t len = 0;
 	char *out = NULL;
-	int wst, ret = -1;
 
 	if (cni_ipam_exec(c, cmd, &out, &len, &wst))
 		return -1;
@@ -1114,6 +1130,8 @@ static int cni_ipam(const struct cni *c, const char *cmd,
 		cni_ipam_error(c, cmd, out, len, wst);
 		goto out;
 	}
+	if (ran)
+		*ran = true;
 	if (!r) {
 		ret = 0;
 		goto out;
@@ -1126,7 +1144,7 @@ static int cni_ipam(const struct cni *c, const char *cmd,
 		goto out;
 	}
 	ret = cni_result_parse(o, r);
-	if (ret && cni_e.code == CNI_E_PLUGIN) {
+	if (ret && !had && cni_e.code == CNI_E_PLUGIN) {
 		/* Say whose result it was. */
 		char d[sizeof(cni_e.details)];
 
@@ -1379,7 +1397,7 @@ static void cni_rollback(struct cni *c, bool ipam)
 	bool down;
 
 	cni_e.code = 0;
-	if (ipam && cni_ipam(c, "DEL", NULL))
+	if (ipam && cni_ipam(c, "DEL", NULL, NULL))
 		cni_warn("undoing ADD: IPAM DEL: %s: %s", cni_e.msg,
 			 cni_e.details);
 	cni_e.code = 0;
@@ -1402,11 +1420,8 @@ static int cni_add(struct cni *c)
 		return -1;
 	if (cni_attach(c, nsfd, host, &attached))
 		goto fail;
-	if (c->conf.ipam) {
-		if (cni_ipam(c, "ADD", &r))
-			goto fail;
-		ipam = true;
-	}
+	if (c->conf.ipam && cni_ipam(c, "ADD", &r, &ipam))
+		goto fail;
 	if (cni_routes(c, &r) || (c->conf.is_gw && cni_gateway(c, &r)) ||
 	    (c->conf.ipmasq && cni_nat(c)))
 		goto fail;
@@ -1482,7 +1497,7 @@ static int cni_del(struct cni *c)
 	}
 	/* IPAM releases the address even when the port was gone. */
 	if (c->conf.ipam)
-		cni_ipam(c, "DEL", NULL);
+		cni_ipam(c, "DEL", NULL, NULL);
 	return cni_e.code ? -1 : 0;
 }
 
@@ -1625,7 +1640,7 @@ static int cni_check(struct cni *c)
 	ret = cni_check_inside(c, nsfd);
 	close(nsfd);
 	if (!ret && c->conf.ipam)
-		ret = cni_ipam(c, "CHECK", NULL);
+		ret = cni_ipam(c, "CHECK", NULL, NULL);
 	return ret;
 }
 
@@ -1667,17 +1682,18 @@ int main(int argc, char **argv)
 	size_t inlen = 0;
 	int ret;
 
+	/* A runtime passes no arguments: these are for people. */
 	if (argc > 1) {
+		bool help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
+
 		if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 			printf("ubridge-cni (ubridge) %s\nCNI protocol "
 			       "versions supported: 0.3.0, 0.3.1, 0.4.0, "
 			       "1.0.0\n", UB_VERSION);
 			return 0;
 		}
-		cni_usage(strcmp(argv[1], "--help") && strcmp(argv[1], "-h") ?
-				  stderr : stdout);
-		return strcmp(argv[1], "--help") && strcmp(argv[1], "-h") ? 2 :
-									   0;
+		cni_usage(help ? stdout : stderr);
+		return help ? 0 : 2;
 	}
 	cni_std_fds();
 	signal(SIGPIPE, SIG_IGN);
