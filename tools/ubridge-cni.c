@@ -394,7 +394,7 @@ static int cni_mac_parse(const char *s, struct ub_mac *mac)
 	return 0;
 }
 
-/* An optional MAC at conf[path...]; later sources override earlier. */
+/* An optional MAC, member 'key' of 'o'; a later source overrides an earlier. */
 static int cni_conf_mac(struct cni_conf *f, json_object *o, const char *key,
 			const char *where)
 {
