@@ -232,6 +232,9 @@ static const struct ub_cmd_arg netns_del_args[] = {
 
 static const struct ub_cmd_arg gateway_add_args[] = {
 	POS("CIDR", UB_CMD_K_CIDR, UB_CMD_T_CIDR),
+	/* The state file's: route_localnet was on (portmap's 127.0.0.1). */
+	{ .name = "localnet", .key = UB_CMD_K_LOCALNET, .type = UB_CMD_T_BOOL,
+	  .flags = UB_CMD_A_HIDDEN },
 };
 
 static const struct ub_cmd_arg nat_args[] = {

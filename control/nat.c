@@ -52,16 +52,10 @@ static int run_nft(const char *script, char *err, size_t errlen)
 	return ret;
 }
 
-/*
- * Reads the IPv4 forwarding switch into '*old' (when not NULL) and, when
- * 'set' >= 0 and the switch differs, writes it. A switch already right is
- * not written: that takes root's write access to /proc/sys, which a daemon
- * running as its own user does not have.
- */
-static int ip_forward(int set, int *old)
+int ub_sysctl_switch(const char *path, int set, int *old)
 {
 	char c = 0;
-	int fd = open(IP_FORWARD, O_RDONLY | O_CLOEXEC), ret = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
 
 	if (fd < 0)
 		return -errno;
@@ -74,7 +68,7 @@ static int ip_forward(int set, int *old)
 		*old = c == '1';
 	if (set < 0 || (c == '1') == (set == 1))
 		return 0;
-	fd = open(IP_FORWARD, O_WRONLY | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (pwrite(fd, set ? "1" : "0", 1, 0) != 1)
@@ -119,7 +113,7 @@ int ub_nat_enable(const char *table, const struct ub_cidr *subnet,
 	ret = run_nft(script, err, errlen);
 	if (ret)
 		return ret;
-	ret = ip_forward(1, old_forward);
+	ret = ub_sysctl_switch(IP_FORWARD, 1, old_forward);
 	if (ret) {
 		snprintf(err, errlen, "cannot enable IPv4 forwarding: %s",
 			 strerror(-ret));
@@ -137,6 +131,6 @@ int ub_nat_disable(const char *table, int old_forward, char *err,
 	snprintf(script, sizeof(script), "delete table ip %s\n", table);
 	ret = run_nft(script, err ? err : dummy, err ? errlen : sizeof(dummy));
 	if (old_forward >= 0)
-		ip_forward(old_forward, NULL);
+		ub_sysctl_switch(IP_FORWARD, old_forward, NULL);
 	return ret;
 }

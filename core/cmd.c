@@ -747,7 +747,10 @@ static int cmd_gateway_add(struct ub_bridge *br, const struct ub_cmd_args *a,
 			   struct ub_cmd_ctx *ctx)
 {
 	char err[300];
-	int ret = ub_gw_add(br, a->v[UB_CMD_K_CIDR].str, err, sizeof(err));
+	int ret = ub_gw_add(br, a->v[UB_CMD_K_CIDR].str,
+			    ub_cmd_has(a, UB_CMD_K_LOCALNET) &&
+				    a->v[UB_CMD_K_LOCALNET].b,
+			    err, sizeof(err));
 
 	return ret ? fail(ctx->r, ret, "%s", err) : 0;
 }

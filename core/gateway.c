@@ -23,6 +23,15 @@ static void gw_name(const struct ub_bridge *br, char out[IFNAMSIZ])
 	snprintf(out, IFNAMSIZ, "%.12s-gw", br->name);
 }
 
+/* The gateway's route_localnet switch under /proc/sys. */
+static void gw_localnet_path(const struct ub_bridge *br, char *buf, size_t len)
+{
+	char name[IFNAMSIZ];
+
+	gw_name(br, name);
+	snprintf(buf, len, "/proc/sys/net/ipv4/conf/%s/route_localnet", name);
+}
+
 bool ub_gw_is_port(const struct ub_bridge *br, const struct ub_port *p)
 {
 	char name[IFNAMSIZ];
@@ -112,9 +121,10 @@ int ub_tap_add(struct ub_bridge *br, const char *name, uint32_t mtu,
 	return ret;
 }
 
-int ub_gw_add(struct ub_bridge *br, const char *cidr, char *err, size_t errlen)
+int ub_gw_add(struct ub_bridge *br, const char *cidr, bool localnet,
+	      char *err, size_t errlen)
 {
-	char name[IFNAMSIZ], why[UB_NL_ERRMSG_MAX + 64];
+	char name[IFNAMSIZ], why[UB_NL_ERRMSG_MAX + 64], path[96];
 	struct ub_mac mac;
 	struct ub_cidr c;
 	struct ub_nl *nl;
@@ -154,6 +164,15 @@ int ub_gw_add(struct ub_bridge *br, const char *cidr, char *err, size_t errlen)
 	}
 	snprintf(br->gw.cidr, sizeof(br->gw.cidr), "%s", cidr);
 	ub_log(UB_LOG_INFO, "%s: gateway %s on %s", br->name, cidr, name);
+	br->gw.localnet = false;
+	if (localnet) {
+		gw_localnet_path(br, path, sizeof(path));
+		ret = ub_sysctl_switch(path, 1, NULL);
+		if (ret)
+			ub_log(UB_LOG_WARN, "%s: route_localnet on %s: %s",
+			       br->name, name, strerror(-ret));
+		br->gw.localnet = !ret;
+	}
 	return 0;
 }
 
@@ -208,6 +227,20 @@ int ub_nat_set(struct ub_bridge *br, bool on, char *err, size_t errlen)
 	ub_log(UB_LOG_INFO, "%s: NAT on for %s (nftables table %s)", br->name,
 	       br->gw.cidr, table);
 	return 0;
+}
+
+void ub_gw_upkeep(struct ub_bridge *br)
+{
+	char path[96];
+	int on;
+
+	if (!br->gw.cidr[0])
+		return;
+	gw_localnet_path(br, path, sizeof(path));
+	if (!ub_sysctl_switch(path, -1, &on) && on != br->gw.localnet) {
+		br->gw.localnet = on;
+		br->state_dirty = true;
+	}
 }
 
 void ub_gw_show(struct ub_bridge *br, struct ub_ctl_reply *r)

@@ -23,6 +23,7 @@
 #include "capture.h"
 #include "conn.h"
 #include "datapath.h"
+#include "gateway.h"
 #include "link.h"
 #include "log.h"
 #include "loop.h"
@@ -119,8 +120,10 @@ static uint64_t ctl_housekeeping(struct ub_bridge *br)
 	ub_port_reap(br);
 	/* Receive rings that follow the traffic: the ports that asked, and
 	 * every port once a second. */
-	if (all)
+	if (all) {
 		br->upkeep_ms = br->now + UB_UPKEEP_MS;
+		ub_gw_upkeep(br);
+	}
 	ub_port_upkeep(br, all);
 	br->caps.reap_asked = false;
 	if (br->caps.n && ub_cap_reap(&br->caps))

@@ -196,7 +196,8 @@ int ub_state_save(struct ub_bridge *br)
 				    1000);
 	state_ports(br, &b);
 	if (br->gw.cidr[0])
-		ub_ctl_reply_record(&b, "gateway add %s", br->gw.cidr);
+		ub_ctl_reply_record(&b, "gateway add %s%s", br->gw.cidr,
+				    br->gw.localnet ? " localnet yes" : "");
 	if (br->gw.nat)
 		ub_ctl_reply_record(&b, "nat on");
 	/* Static entries change only here, in the control thread: the walk

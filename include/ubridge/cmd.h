@@ -133,6 +133,7 @@ enum ub_cmd_key {
 	UB_CMD_K_DST,		/* fdb add dst IP: a VXLAN port's remote */
 	UB_CMD_K_ACTION,	/* vxlan remote add|del: enum ub_cmd_action */
 	UB_CMD_K_CONTAINER,	/* netns attach|del, state file: a container id */
+	UB_CMD_K_LOCALNET,	/* gateway add, state file: route_localnet */
 	UB_CMD_K__COUNT
 };
 

@@ -294,6 +294,17 @@ int ub_nl_monitor_parse(const void *buf, size_t len,
 				   void *arg),
 			void *arg);
 
+/* ---- sysctl switches ---- */
+
+/*
+ * Reads the 0/1 switch at 'path' (under /proc/sys) into '*old' (when not
+ * NULL) and, when 'set' >= 0 and the switch differs, writes it. A switch
+ * already right is not written: that takes root's write access to
+ * /proc/sys, which a daemon running as its own user does not have.
+ * Returns 0 or -errno.
+ */
+int ub_sysctl_switch(const char *path, int set, int *old);
+
 /* ---- NAT (nftables, through libnftables) ---- */
 
 /* The nftables table of bridge 'bridge': "ubridge_NAME". */

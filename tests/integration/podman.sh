@@ -57,7 +57,7 @@ portc=$(jq -r --arg id "$idc" '.[] | select(.container == $id) | .port' <<<"$nsj
 [[ -n $portw && -n $portc ]] || fail "netns show lacks the containers: $nsjson"
 expect_eq "web's namespace" "$(basename "$(pm_netns web)")" \
 	"$(jq -r --arg id "$idw" '.[] | select(.container == $id) | .name' <<<"$nsjson")"
-expect_eq "the gateway" "$gw/24" "$(ubctl -j gateway show | jq -r '.[0].addr')"
+expect_eq "the gateway" "$gw/24" "$(ubctl -j gateway show | jq -r .addr)"
 
 step "the containers ping each other, the gateway and the host's other side"
 cap=$UBT_TMP/web.pcap
