@@ -22,31 +22,13 @@ CNI_DIR=/usr/lib/cni
 [[ -x $CNI_DIR/host-local ]] ||
 	skip "needs the host-local IPAM plugin in $CNI_DIR (apt-get install containernetworking-plugins)"
 
-# free_subnet: a /24 in 10.150.0.0-10.199.255.0 (from the PID) that no
-# address or route of the host's covers, as "10.x.y".
-free_subnet()
-{
-	local x y i r
-
-	for ((i = 0; i < 64; i++)); do
-		x=$((150 + (($$ >> 8) + i) % 50))
-		y=$((($$ + i * 7) % 256))
-		ip -4 -o addr show | matches " inet 10\\.$x\\.$y\\." && continue
-		r=$(ip -4 route get "10.$x.$y.1" 2>/dev/null) || { echo "10.$x.$y"; return 0; }
-		[[ $r == *" via "* ]] || continue
-		echo "10.$x.$y"
-		return 0
-	done
-	fail "no free 10.x.y.0/24 subnet for the test"
-}
-
 start_bridge "$P"
 C1=${P}c1 C2=${P}c2 C3=${P}c3
 UBT_NS+=("$C1" "$C2" "$C3")
 for ns in "$C1" "$C2" "$C3"; do
 	ip netns add "$ns"
 done
-SUB=$(free_subnet)
+SUB=$(free_subnet 150)
 IPAM=$UBT_TMP/ipam
 info "subnet $SUB.0/24, leases in $IPAM"
 

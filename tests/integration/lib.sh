@@ -11,7 +11,7 @@
 #   - start_bridge, make_ns, in_ns, recv_start/recv_wait, wait_until, ...;
 #   - helpers for what several tests look at: processes (pid_gone,
 #     proc_status, daemon_rss), namespaces and links (ns_exists,
-#     ns_mounted, link_exists), pings (ping_addr, ping_ok), the daemon's
+#     ns_mounted, link_exists, free_subnet), pings (ping_addr, ping_ok), the daemon's
 #     tables (port_field, port_stat, fdb_port_of, fdb_type_of, ...), its
 #     socket (ctl_raw) and captures (pcap_frames, capture_watched,
 #     watch_start).
@@ -383,6 +383,24 @@ expect_frames()
 		cat "$file" >&2
 		fail "$what: expected $n frames with id=$id once each, saw $total ($uniq distinct)"
 	fi
+}
+
+# free_subnet BASE: a /24 in 10.BASE.0.0-10.(BASE+49).255.0 (chosen from
+# the PID) that no address or route of the host's covers, as "10.x.y".
+free_subnet()
+{
+	local base=$1 x y i r
+
+	for ((i = 0; i < 64; i++)); do
+		x=$((base + (($$ >> 8) + i) % 50))
+		y=$((($$ + i * 7) % 256))
+		ip -4 -o addr show | matches " inet 10\\.$x\\.$y\\." && continue
+		r=$(ip -4 route get "10.$x.$y.1" 2>/dev/null) || { echo "10.$x.$y"; return 0; }
+		[[ $r == *" via "* ]] || continue
+		echo "10.$x.$y"
+		return 0
+	done
+	fail "no free 10.x.y.0/24 subnet for the test"
 }
 
 # JSON views of the daemon's tables.

@@ -12,6 +12,16 @@ start_bridge "$P"
 N1=${P}n1 N2=${P}n2 N3=${P}n3
 UBT_NS+=("$N1" "$N2" "$N3" "${P}r1" "${P}r2" "${P}r3" "${P}x")
 
+# own_netns_process: a process in a namespace of its own (a running
+# container's), its PID in $cpid.
+own_netns_process()
+{
+	unshare -n sleep 60 &
+	UBT_BGPIDS+=($!)
+	cpid=$!
+	wait_until 5 "process $cpid to have its own namespace" \
+		bash -c "[[ \$(readlink /proc/$cpid/ns/net) != \$(readlink /proc/self/ns/net) ]]"
+}
 port_of() { ubctl -j netns show | jq -r --arg n "$1" '.[] | select(.name == $n) | .port'; }
 # Host ends this test made: "veth-" and the start of its namespace names
 # (other tests running in parallel make links with other names).
@@ -103,11 +113,7 @@ ns_exists "${P}x" || fail "netns del removed ${P}x, which ip netns add made"
 ! link_exists "$portx" || fail "netns del left $portx"
 
 step "attach --pid: a process's namespace (a running container)"
-unshare -n sleep 60 &
-UBT_BGPIDS+=($!)
-cpid=$!
-wait_until 5 "the process to have its own namespace" \
-	bash -c "[[ \$(readlink /proc/$cpid/ns/net) != \$(readlink /proc/self/ns/net) ]]"
+own_netns_process
 ubctl netns attach --pid "$cpid" --addr 172.16.1.8/16
 nsenter -t "$cpid" -n ping -q -c 3 -i 0.2 -W 1 172.16.1.2 >/dev/null || fail "ping from pid $cpid -> $N2"
 portp=$(port_of "pid:$cpid")
@@ -116,11 +122,7 @@ ubctl netns del "pid:$cpid"
 ! link_exists "$portp" || fail "netns del pid:$cpid left $portp"
 
 step "attach PATH --container: the namespace file is passed, the port is the container's"
-unshare -n sleep 60 &
-UBT_BGPIDS+=($!)
-cpid=$!
-wait_until 5 "the second process to have its own namespace" \
-	bash -c "[[ \$(readlink /proc/$cpid/ns/net) != \$(readlink /proc/self/ns/net) ]]"
+own_netns_process
 cid=0123456789${P}
 # By path, without a name under /run/netns: labelled as /proc names it.
 out=$(ubctl netns attach "/proc/$cpid/ns/net" --container "$cid" --ifname eth3 --addr 172.16.1.9/16)

@@ -29,7 +29,7 @@ ln -s "$UBCNI" "$plugins/ubridge"
 
 start_bridge "$P"
 net=${P}n
-sub=$(pm_free_subnet)
+sub=$(free_subnet 200)
 gw=$sub.1
 hostport=$(pm_free_port)
 step "network $net on bridge $P: $sub.0/24, gateway $gw, portmap"
@@ -71,13 +71,7 @@ expect_fdb "$macc" "$portc"
 n=$(pcap_frames "$cap" "icmp and ether src $macc and ether dst $macw")
 ((n >= 3)) || fail "the capture of $portw has $n echo requests from cli, 3 expected"
 
-# fetch URL: the page, within 5 s (busybox 1.35's wget -T crashes here).
-fetch() { timeout 5 busybox wget -q -O - "$1" 2>/dev/null; }
-page_ok() { [[ $(fetch "$1") == "ubridge test page $P" ]]; }
-step "httpd in web, published on $hostport"
-wait_until 10 "web's page from inside cli" pm_exec cli sh -c "wget -q -O - http://$ipw/ | grep -q '$P'"
-wait_until 10 "the page at 127.0.0.1:$hostport" page_ok "http://127.0.0.1:$hostport/"
-page_ok "http://$gw:$hostport/" || fail "no page at the gateway's address $gw:$hostport"
+pm_published "$ipw" "$hostport" "$gw"
 
 step "the daemon restarted under running containers"
 stop_bridge "$P" || fail "ubridge did not stop cleanly"
@@ -86,7 +80,7 @@ wait_until 5 "web's port back" port_listed "$portw"
 expect_eq "web's container after the restart" "$idw" \
 	"$(ubctl -j netns show | jq -r --arg p "$portw" '.[] | select(.port == $p) | .container')"
 wait_until 5 "cli -> web again" pm_exec cli ping -c 1 -W 1 "$ipw"
-wait_until 10 "the published page again" page_ok "http://127.0.0.1:$hostport/"
+wait_until 10 "the published page again" pm_page_ok "http://127.0.0.1:$hostport/"
 
 step "podman rm -f: DEL takes the port away"
 pm_rm web
@@ -94,7 +88,7 @@ pm_rm web
 ! link_exists "$portw" || fail "web's veth $portw is still there"
 [[ -z $(ubctl -j netns show | jq -r --arg id "$idw" '.[] | select(.container == $id) | .port') ]] ||
 	fail "netns show still lists web: $(ubctl netns show)"
-page_ok "http://127.0.0.1:$hostport/" && fail "the page is still served on $hostport"
+pm_page_ok "http://127.0.0.1:$hostport/" && fail "the page is still served on $hostport"
 
 step "a container whose namespace goes without a DEL"
 nsc=$(pm_netns cli)

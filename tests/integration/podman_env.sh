@@ -50,7 +50,7 @@ pm_shim_plugin "$plugins" portmap /usr/lib/cni/portmap "$calls"
 net=${P}n
 br=${P}br
 UBT_LINKS+=("$br")
-sub=$(pm_free_subnet)
+sub=$(free_subnet 200)
 gw=$sub.1
 hostport=$(pm_free_port)
 ipam=$(pm_ipam_dir)
@@ -105,14 +105,7 @@ pm_exec cli ping -c 2 -W 1 "$ipw" >/dev/null || fail "ping cli -> web ($ipw) fai
 pm_exec web ping -c 2 -W 1 "$ipc" >/dev/null || fail "ping web -> cli ($ipc) failed"
 pm_exec cli ping -c 1 -W 1 "$gw" >/dev/null || fail "ping cli -> gateway $gw failed"
 
-# fetch URL: the page, through the host's busybox wget, within 5 s (busybox
-# 1.35's wget -T crashes here: timeout bounds it instead).
-fetch() { timeout 5 busybox wget -q -O - "$1" 2>/dev/null; }
-page_ok() { [[ $(fetch "$1") == "ubridge test page $P" ]]; }
-step "httpd in web, published on $hostport"
-wait_until 10 "web's page from inside cli" pm_exec cli sh -c "wget -q -O - http://$ipw/ | grep -q '$P'"
-wait_until 10 "page at 127.0.0.1:$hostport" page_ok "http://127.0.0.1:$hostport/"
-page_ok "http://$gw:$hostport/" || fail "no page at the bridge's address $gw:$hostport"
+pm_published "$ipw" "$hostport" "$gw"
 iptables -t nat -S CNI-HOSTPORT-DNAT | matches -F "dnat name: \\\"$net\\\" id: \\\"$idw\\\"" ||
 	fail "no portmap DNAT rule for web: $(iptables -t nat -S CNI-HOSTPORT-DNAT)"
 
@@ -133,7 +126,7 @@ done
 expect_eq "ports on $br after rm" 1 "$(ip -o link show master "$br" | wc -l)"
 iptables -t nat -S CNI-HOSTPORT-DNAT | matches -F "$idw" && fail "portmap rule for web still there"
 ls /var/lib/cni/results/"$net-$idw"-* >/dev/null 2>&1 && fail "libcni cache for web still there"
-page_ok "http://127.0.0.1:$hostport/" && fail "page still served on $hostport"
+pm_page_ok "http://127.0.0.1:$hostport/" && fail "page still served on $hostport"
 pm_exec cli ping -c 1 -W 1 "$ipw" >/dev/null 2>&1 && fail "web's address $ipw still answers"
 pm_rm cli
 expect_eq "ports on $br after both" 0 "$(ip -o link show master "$br" | wc -l)"

@@ -288,26 +288,26 @@ pm_id() { pm_inspect "$1" '{{.Id}}'; }
 pm_ip() { pm_inspect "$1" "{{(index .NetworkSettings.Networks \"$2\").IPAddress}}"; }
 pm_mac() { pm_inspect "$1" "{{(index .NetworkSettings.Networks \"$2\").MacAddress}}"; }
 
+# pm_page_ok URL: the image's page (pm_image) comes from URL within 5 s,
+# fetched with the host's busybox (busybox 1.35's wget -T crashes here:
+# timeout bounds it instead).
+pm_page_ok() { [[ $(timeout 5 busybox wget -q -O - "$1" 2>/dev/null) == "ubridge test page $P" ]]; }
+
+# pm_published WEBIP HOSTPORT GW: httpd in container "web" (at WEBIP)
+# serves the page to container "cli", and its published HOSTPORT serves it
+# on the host, at 127.0.0.1 and at the gateway GW.
+pm_published()
+{
+	local ip=$1 port=$2 gw=$3
+
+	step "httpd in web, published on $port"
+	wait_until 10 "web's page from inside cli" pm_exec cli sh -c "wget -q -O - http://$ip/ | grep -q '$P'"
+	wait_until 10 "the page at 127.0.0.1:$port" pm_page_ok "http://127.0.0.1:$port/"
+	pm_page_ok "http://$gw:$port/" || fail "no page at the gateway's address $gw:$port"
+}
+
 # pm_exists NAME: podman knows container $P-NAME.
 pm_exists() { pm container exists "$P-$1"; }
-
-# pm_free_subnet: a /24 in 10.200.0.0-10.249.255.0 (from the PID) that no
-# address or route of the host's covers, as "10.x.y".
-pm_free_subnet()
-{
-	local x y i r
-
-	for ((i = 0; i < 64; i++)); do
-		x=$((200 + (($$ >> 8) + i) % 50))
-		y=$((($$ + i * 7) % 256))
-		ip -4 -o addr show | matches " inet 10\\.$x\\.$y\\." && continue
-		r=$(ip -4 route get "10.$x.$y.1" 2>/dev/null) || { echo "10.$x.$y"; return 0; }
-		[[ $r == *" via "* ]] || continue
-		echo "10.$x.$y"
-		return 0
-	done
-	fail "no free 10.x.y.0/24 subnet for the test"
-}
 
 # pm_free_port: a TCP port (20000-29999, from the PID) nothing listens on.
 pm_free_port()
