@@ -701,13 +701,15 @@ static int cmd_netns_attach(struct ub_bridge *br, const struct ub_cmd_args *a,
 	int ret;
 
 	ns_req(a, &req);
-	if (!req.name && !ub_cmd_has(a, UB_CMD_K_PID)) {
+	/* A namespace by path or process: the client opens it with its own
+	 * rights (a process's needs the right to trace it). */
+	if (!req.name && a->id == UB_CMD_NETNS_ATTACH) {
 		if (!cl || cl->nfds != 1)
-			return fail(ctx->r, -EBADF, "netns attach PATH needs "
-				    "the namespace opened by the client and "
-				    "passed with the request (ubctl does): 1 "
-				    "descriptor expected, %u passed",
-				    cl ? cl->nfds : 0);
+			return fail(ctx->r, -EBADF, "netns attach %s needs the "
+				    "namespace opened by the client and passed "
+				    "with the request (ubctl does): 1 descriptor "
+				    "expected, %u passed", req.pid ? "--pid" :
+				    "PATH", cl ? cl->nfds : 0);
 		req.nsfd = cl->fds[0];
 	}
 	ret = ub_ns_attach(br, &req, err, sizeof(err));

@@ -147,18 +147,18 @@ static int check_req(struct ub_bridge *br, const struct ub_ns_req *req,
 }
 
 /*
- * The namespace to attach to, open: the one the client passed, NAME's
- * (made first for add), or process PID's. Its label for the port goes in
- * 'label'.
+ * The namespace to attach to, open: the one the client passed (a path's,
+ * or process PID's), or NAME's (made first for add). Its label for the
+ * port goes in 'label'.
  */
 static int ns_open(const struct ub_ns_req *req, bool *created, char *label,
 		   size_t len, char *err, size_t errlen)
 {
 	int nsfd, ret;
 
-	if (req->nsfd >= 0) {
+	if (!req->name) {
 		ret = ub_netns_identify(req->nsfd, label, len);
-		if (ret == -EINVAL)
+		if (ret == -EINVAL || ret == -EBADF)
 			snprintf(err, errlen, "the file passed is not a network "
 				 "namespace");
 		else if (ret)
@@ -166,13 +166,9 @@ static int ns_open(const struct ub_ns_req *req, bool *created, char *label,
 				       NULL);
 		if (ret)
 			return ret;
+		if (req->pid)
+			snprintf(label, len, "pid:%d", req->pid);
 		return fcntl(req->nsfd, F_DUPFD_CLOEXEC, 0);
-	}
-	if (!req->name) {
-		snprintf(label, len, "pid:%d", req->pid);
-		nsfd = ub_netns_open_pid(req->pid);
-		return nsfd >= 0 ? nsfd : ub_nl_step_err(err, errlen,
-			"open the process's namespace", nsfd, NULL);
 	}
 	snprintf(label, len, "%s", req->name);
 	if (req->create && !ub_netns_exists(req->name)) {
@@ -216,8 +212,7 @@ int ub_ns_attach(struct ub_bridge *br, struct ub_ns_req *req, char *err,
 	/* A container's port is named after it and its interface. */
 	if (req->container)
 		snprintf(key, sizeof(key), "%s/%s", req->container, ifname);
-	host_name(req->container ? key :
-		  req->name || req->nsfd >= 0 ? label : label + 4, host);
+	host_name(req->container ? key : req->pid ? label + 4 : label, host);
 
 	/* Step 2: the veth pair, its peer made right inside. */
 	ret = ub_nl_open(&nl);

@@ -16,10 +16,11 @@ struct ub_bridge;
 struct ub_port;
 
 struct ub_ns_req {
-	const char *name;   /* namespace name, or NULL with 'pid' or 'nsfd' */
-	int pid;            /* the namespace of this process (attach only) */
-	int nsfd;           /* the namespace a client opened and passed
-			     * (attach only; stays the caller's); -1: none */
+	const char *name;   /* namespace name, or NULL with 'nsfd' */
+	int pid;            /* 'nsfd' is this process's namespace; or 0 */
+	int nsfd;           /* without 'name': the namespace the client
+			     * opened (a path's or process 'pid''s) and
+			     * passed; stays the caller's */
 	const char *container; /* the container the port is for; or NULL */
 	bool create;        /* add: create the namespace if it is missing */
 	const char *ifname; /* the peer's name inside; NULL: eth0 */

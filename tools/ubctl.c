@@ -934,19 +934,28 @@ static int ubctl_absolute_paths(struct ub_cmd_args *a)
 }
 
 /*
- * "netns attach PATH": the namespace file is opened here, with the user's
- * own rights, and passed; the daemon checks it is a network namespace.
+ * "netns attach PATH|--pid PID": the namespace file (the process's
+ * /proc/PID/ns/net) is opened here, with the user's own rights, and
+ * passed; the daemon checks it is a network namespace.
  */
-static int ubctl_netns_attach_path(const struct ubctl_opts *o,
-				   const struct ub_cmd_args *a, int argc,
-				   char **argv)
+static int ubctl_netns_attach_fd(const struct ubctl_opts *o,
+				 const struct ub_cmd_args *a, int argc,
+				 char **argv)
 {
 	const char *path = a->v[UB_CMD_K_NAME].str;
+	char proc[48];
 	int fd, ret;
 
+	if (ub_cmd_has(a, UB_CMD_K_PID)) {
+		snprintf(proc, sizeof(proc), "/proc/%llu/ns/net",
+			 (unsigned long long)a->v[UB_CMD_K_PID].u);
+		path = proc;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		ubctl_err("open the namespace %s: %s", path, strerror(errno));
+		ubctl_err("open the namespace %s: %s%s", path, strerror(errno),
+			  errno == ENOENT && path == proc ?
+				  " (no such process?)" : "");
 		return UBCTL_EXIT_FAIL;
 	}
 	ret = ubctl_exec(o, NULL, argc, argv, &fd, 1);
@@ -1035,9 +1044,10 @@ static int ubctl_run(const struct ubctl_opts *o, int argc, char **argv)
 		return ubctl_exec_stream(o, n, wire);
 	if (args.id == UB_CMD_CAPTURE_START)
 		return ubctl_capture_start(o, &args, n, wire);
-	if (args.id == UB_CMD_NETNS_ATTACH && ub_cmd_has(&args, UB_CMD_K_NAME) &&
-	    strchr(args.v[UB_CMD_K_NAME].str, '/'))
-		return ubctl_netns_attach_path(o, &args, n, wire);
+	if (args.id == UB_CMD_NETNS_ATTACH &&
+	    (ub_cmd_has(&args, UB_CMD_K_PID) ||
+	     strchr(args.v[UB_CMD_K_NAME].str, '/')))
+		return ubctl_netns_attach_fd(o, &args, n, wire);
 	return ubctl_exec(o, ubctl_shows[args.id], n, wire, NULL, 0);
 }
 

@@ -5,7 +5,8 @@
 # a client names. A member of the socket's group cannot make it write into
 # a root-owned file, with ubctl or with a raw request; a symlink planted at
 # a path root configured is not followed; a group member's capture is not
-# reopened by the daemon after a restart.
+# reopened by the daemon after a restart. The same holds for namespaces:
+# a member cannot wire a process's namespace it could not open itself.
 UBT_ID=cs
 . "$(dirname "$0")/lib.sh"
 
@@ -83,6 +84,26 @@ grep -q "capture start all $UBT_TMP/root.pcap.*not restored: cannot open $UBT_TM
 	"$UBT_TMP/$P.log" || fail "no log line for the symlink: $(tail -n 5 "$UBT_TMP/$P.log")"
 ping_ok a b
 rootfile_intact "after the symlinked restore"
+
+step "a member cannot attach a veth to the namespace of a process it may not trace"
+unshare -n sleep 60 &
+UBT_BGPIDS+=($!)
+cpid=$!
+wait_until 5 "root's process $cpid to have its own namespace" \
+	bash -c "[[ \$(readlink /proc/$cpid/ns/net) != \$(readlink /proc/self/ns/net) ]]"
+out=$(as_member "$UBCTL" -n "$P" netns attach --pid "$cpid" 2>&1) &&
+	fail "netns attach --pid of root's process worked for uid $MEMBER: $out"
+[[ $out == "ubctl: open the namespace /proc/$cpid/ns/net: Permission denied" ]] ||
+	fail "unclear refusal: $out"
+info "$out"
+reply=$(printf 'netns attach pid %s\n' "$cpid" | as_member timeout 5 socat -t 2 - \
+	"UNIX-CONNECT:$(sock_path "$P")")
+[[ $reply == "errno=9 netns attach --pid needs the namespace opened by the client"* ]] ||
+	fail "raw netns attach pid: unexpected reply: $reply"
+expect_eq "namespaces on the bridge" 0 "$(ubctl -j netns show | jq length)"
+out=$(ubctl netns attach --pid "$cpid")
+ubctl netns del "pid:$cpid"
+info "root may: $out"
 
 step "nor from the daemon's own command line"
 stop_bridge "$P"

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 #
 # Real containers on ubridge (issue 14): podman 4.3 with a network whose
-# first plugin is ubridge-cni (type "ubridge", the gateway and the default
-# route on, host-local IPAM) and the standard portmap chained after it.
+# first plugin is ubridge-cni (type "ubridge", the gateway with NAT and the
+# default route on, host-local IPAM) and the standard portmap chained after
+# it.
 # - two containers ping each other through the daemon; their MACs are in
 #   the FDB, `netns show` lists them with podman's container ids, and a
 #   capture of one's port sees the other's frames;
@@ -32,10 +33,10 @@ net=${P}n
 sub=$(free_subnet 200)
 gw=$sub.1
 hostport=$(pm_free_port)
-step "network $net on bridge $P: $sub.0/24, gateway $gw, portmap"
+step "network $net on bridge $P: $sub.0/24, gateway $gw with NAT, portmap"
 pm_conflist "$net" "$(jq -nc --arg net "$net" --arg br "$P" --arg sub "$sub.0/24" --arg dd "$(pm_ipam_dir)" '
 	{cniVersion: "1.0.0", name: $net, plugins: [
-		{type: "ubridge", bridge: $br, isGateway: true, isDefaultGateway: true,
+		{type: "ubridge", bridge: $br, isGateway: true, isDefaultGateway: true, ipMasq: true,
 		 ipam: {type: "host-local", subnet: $sub, dataDir: $dd}},
 		{type: "portmap", capabilities: {portMappings: true}}]}')"
 
@@ -57,7 +58,7 @@ portc=$(jq -r --arg id "$idc" '.[] | select(.container == $id) | .port' <<<"$nsj
 [[ -n $portw && -n $portc ]] || fail "netns show lacks the containers: $nsjson"
 expect_eq "web's namespace" "$(basename "$(pm_netns web)")" \
 	"$(jq -r --arg id "$idw" '.[] | select(.container == $id) | .name' <<<"$nsjson")"
-expect_eq "the gateway" "$gw/24" "$(ubctl -j gateway show | jq -r .addr)"
+expect_eq "the gateway and its NAT" "$gw/24 on" "$(ubctl -j gateway show | jq -r '"\(.addr) \(.nat)"')"
 
 step "the containers ping each other, the gateway and the host's other side"
 cap=$UBT_TMP/web.pcap
