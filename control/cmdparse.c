@@ -87,12 +87,17 @@ static bool ub_cmd_is_word__(const char *s)
 static int ub_cmd_parse_uint__(const char *s, uint64_t min, uint64_t max,
 			       uint64_t *out)
 {
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
 	char *end;
 
-	if (*s < '0' || *s > '9')
+	/* Decimal, or hexadecimal after "0x" (masks); never octal. */
+	if (hex)
+		s += 2;
+	if (!((*s >= '0' && *s <= '9') ||
+	      (hex && ((*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))))
 		return -EINVAL;
 	errno = 0;
-	*out = strtoull(s, &end, 10);
+	*out = strtoull(s, &end, hex ? 16 : 10);
 	if (errno || *end || *out < min || *out > max)
 		return -EINVAL;
 	return 0;

@@ -77,6 +77,20 @@ static const struct ub_cmd_arg port_add_args[] = {
 static const struct ub_cmd_arg port_set_args[] = {
 	POS("IFNAME", UB_CMD_K_IFNAME, UB_CMD_T_PORT),
 	PORT_CAP_OPTS,
+	{ .name = "loop-guard", .key = UB_CMD_K_LOOP_GUARD,
+	  .type = UB_CMD_T_ENUM, .words = nat_words,
+	  .help = "block the port when it closes a loop (on, the default), "
+		  "or never (off: a port that must stay open)" },
+	{ .name = "bpdu-guard", .key = UB_CMD_K_BPDU_GUARD,
+	  .type = UB_CMD_T_ENUM, .words = nat_words,
+	  .help = "block the port when a spanning tree BPDU comes in (on, "
+		  "for access ports facing hosts), or not (off, the default)" },
+	{ .name = "group-fwd-mask", .meta = "MASK",
+	  .key = UB_CMD_K_GROUP_FWD_MASK, .type = UB_CMD_T_UINT,
+	  .max = 0xffff, .expect = "0 to 0xffff",
+	  .help = "forward frames to 01:80:C2:00:00:0X that come in on the "
+		  "port when bit X is set (0x4000: LLDP, 0x4: LACP, 0x1: "
+		  "STP; not 0x2, PAUSE); default 0, none" },
 };
 
 static const struct ub_cmd_arg port_del_args[] = {
@@ -120,6 +134,12 @@ static const struct ub_cmd_arg set_ageing_args[] = {
 	POS("SECONDS", UB_CMD_K_SECONDS, UB_CMD_T_UINT, .max = 1000000,
 	    .label = "ageing time",
 	    .expect = "expected seconds, 0 to 1000000"),
+};
+
+static const struct ub_cmd_arg set_loop_hold_args[] = {
+	POS("SECONDS", UB_CMD_K_SECONDS, UB_CMD_T_UINT, .min = 1,
+	    .max = 86400, .label = "hold time",
+	    .expect = "expected seconds, 1 to 86400"),
 };
 
 static const struct ub_cmd_arg time_warp_args[] = {
@@ -308,10 +328,11 @@ static const struct ub_cmd_spec cmds[UB_CMD__COUNT] = {
 	    "a cap on the addresses learned on each (see port set)",
 	    ARGS(port_add_args)),
 	CMD(UB_CMD_PORT_SET, "port", "set", CHANGES | UB_CMD_F_ONE_OPT,
-	    "cap the FDB entries learned on IFNAME (0: no cap of its own). "
-	    "At the cap, a frame from a new address is forwarded but the "
-	    "address not learned (nolearn, the default), or the frame is "
-	    "dropped (drop); known addresses always pass",
+	    "cap the FDB entries learned on IFNAME (0: no cap of its own; "
+	    "at the cap, a frame from a new address is forwarded but the "
+	    "address not learned, nolearn, the default, or the frame is "
+	    "dropped, drop; known addresses always pass), and set its "
+	    "guards and group forward mask; what is not named stays",
 	    ARGS(port_set_args)),
 	CMD(UB_CMD_PORT_DEL, "port", "del", CHANGES,
 	    "detach interface IFNAME", ARGS(port_del_args)),
@@ -328,6 +349,10 @@ static const struct ub_cmd_spec cmds[UB_CMD__COUNT] = {
 	    ARGS(fdb_flush_args)),
 	CMD(UB_CMD_SET_AGEING, "set", "ageing", CHANGES,
 	    "set the ageing time (0: learn nothing)", ARGS(set_ageing_args)),
+	CMD(UB_CMD_SET_LOOP_HOLD, "set", "loop-hold", CHANGES,
+	    "how long a port blocked by a guard stays blocked after the last "
+	    "sign of the loop or BPDU (default 10)",
+	    ARGS(set_loop_hold_args)),
 	CMD(UB_CMD_STATS, "stats", NULL, 0, "show settings and FDB counters"),
 	CMD(UB_CMD_NETNS_ADD, "netns", "add", CHANGES,
 	    "namespace NAME (made unless it exists) with a veth whose peer IF "

@@ -20,6 +20,7 @@
 #include "capture.h"
 #include "conn.h"
 #include "gateway.h"
+#include "guard.h"
 #include "link.h"
 #include "log.h"
 #include "loop.h"
@@ -206,6 +207,7 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 		return -ENOMEM;
 	}
 	br->sig_fd = br->ctl.fd = br->ctl_worker.wake_fd = -1;
+	br->guard.probe_fd = -1;
 	for (unsigned i = 0; i < UB_CONNS_MAX; i++)
 		br->ctl.conns[i].fd = -1;
 	pthread_mutex_init(&br->lock, NULL);
@@ -233,6 +235,12 @@ int ub_bridge_new(const struct ub_bridge_cfg *cfg, struct ub_bridge **out,
 	ret = ub_links_open(br);
 	if (ret) {
 		snprintf(err, errlen, "cannot follow link events: %s",
+			 strerror(-ret));
+		goto err;
+	}
+	ret = ub_guard_init(&br->guard);
+	if (ret) {
+		snprintf(err, errlen, "cannot set up loop protection: %s",
 			 strerror(-ret));
 		goto err;
 	}
@@ -264,6 +272,7 @@ void ub_bridge_free(struct ub_bridge *br)
 	if (br->sig_fd >= 0)
 		close(br->sig_fd);
 	ub_links_close(&br->links);
+	ub_guard_close(&br->guard);
 	for (uint32_t k = 0; k < br->nworkers; k++)
 		ub_worker_fini(&br->workers[k]);
 	ub_worker_fini(ub_ctl_worker(br));

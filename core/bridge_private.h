@@ -21,6 +21,7 @@
 #include "capture.h"
 #include "conn.h"
 #include "gateway.h"
+#include "guard.h"
 #include "link.h"
 #include "port.h"
 #include "worker.h"
@@ -71,6 +72,7 @@ struct ub_bridge {
 	struct ub_ctl_server ctl;
 	struct ub_links links;
 	struct ub_gateway gw;
+	struct ub_guard guard;
 };
 
 /* The control thread: control connections, signals, link events, timers,

@@ -21,6 +21,7 @@
 #include "capture.h"
 #include "cmd.h"
 #include "gateway.h"
+#include "guard.h"
 #include "netns.h"
 #include "port.h"
 #include "vxlan.h"
@@ -203,15 +204,33 @@ static int cmd_port_set(struct ub_bridge *br, const struct ub_cmd_args *a,
 
 	if (!p)
 		return -ENOENT;
-	/* Its record is "gateway add", which carries no cap. */
+	/* Its record is "gateway add", which carries no settings. */
 	if (ub_gw_is_port(br, p))
-		return fail(ctx->r, -EBUSY, "%s is the gateway: its learning "
-			    "is not capped", p->name);
+		return fail(ctx->r, -EBUSY, "%s is the gateway: its settings "
+			    "are the defaults", p->name);
+	if (ub_cmd_has(a, UB_CMD_K_GROUP_FWD_MASK) &&
+	    a->v[UB_CMD_K_GROUP_FWD_MASK].u & 0x2)
+		return fail(ctx->r, -EINVAL, "invalid group-fwd-mask \"%s\": "
+			    "bit 1 (01:80:C2:00:00:01, 802.3x PAUSE) is never "
+			    "forwarded", a->v[UB_CMD_K_GROUP_FWD_MASK].str);
 	id = ub_port_id(&br->ports, p);
 	ub_fdb_port_get(br->fdb, id, &cap);
 	if ((ret = port_cap(br, a, &cap, ctx->r)))
 		return ret;
 	ub_fdb_port_set_cap(br->fdb, id, cap.max_learned, cap.policy);
+	if (ub_cmd_has(a, UB_CMD_K_LOOP_GUARD))
+		p->guard.loop_off =
+			a->v[UB_CMD_K_LOOP_GUARD].u == UB_CMD_NAT_OFF;
+	if (ub_cmd_has(a, UB_CMD_K_BPDU_GUARD))
+		p->guard.bpdu_guard =
+			a->v[UB_CMD_K_BPDU_GUARD].u == UB_CMD_NAT_ON;
+	if (ub_cmd_has(a, UB_CMD_K_GROUP_FWD_MASK))
+		p->guard.group_fwd_mask =
+			(uint16_t)a->v[UB_CMD_K_GROUP_FWD_MASK].u;
+	/* A guard turned off lifts the block it made. */
+	if ((p->guard.blocked == UB_GUARD_BPDU && !p->guard.bpdu_guard) ||
+	    (p->guard.blocked != UB_GUARD_BPDU && p->guard.loop_off))
+		p->guard.until = br->now;
 	return 0;
 }
 
@@ -235,6 +254,7 @@ static int cmd_port_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 	for (uint32_t i = 0; i < br->ports.n; i++) {
 		struct ub_port *p = ub_port_nth(&br->ports, i);
 		char drops[(UB_DROP__COUNT + 32) * 40], *d = drops;
+		char guard[160];
 		struct ub_fdb_port_info cap;
 
 		if (p->io.ops->rx_dropped)
@@ -250,18 +270,20 @@ static int cmd_port_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 			d += sprintf(d, " %s=%llu", own[k].name,
 				     (unsigned long long)own[k].value);
 		ub_fdb_port_get(br->fdb, br->ports.fwd[i], &cap);
+		ub_guard_show(br, p, guard, sizeof(guard));
 		ub_ctl_reply_record(ctx->r,
 				    "name=%s kind=%s ifindex=%d mtu=%u "
 				    "state=%s learned_entries=%u max_learned=%u "
-				    "policy=%s worker=%u ring_kib=%u "
+				    "policy=%s worker=%u ring_kib=%u%s "
 				    "rx_packets=%llu rx_bytes=%llu "
 				    "rx_learn_refused=%llu "
 				    "tx_packets=%llu tx_bytes=%llu%s",
 				    p->name, p->io.ops->kind, p->io.ifindex,
-				    p->io.mtu, p->link_up ? "forwarding" : "down",
+				    p->io.mtu, !p->link_up ? "down" :
+				    p->guard.blocked ? "blocked" : "forwarding",
 				    cap.learned_entries, cap.max_learned,
 				    ub_cap_policy_names[cap.policy], p->worker,
-				    p->io.rx_ring_bytes / 1024,
+				    p->io.rx_ring_bytes / 1024, guard,
 				    (unsigned long long)p->rx_packets,
 				    (unsigned long long)p->rx_bytes,
 				    (unsigned long long)p->learn_refused,
@@ -423,6 +445,14 @@ static int cmd_set_ageing(struct ub_bridge *br, const struct ub_cmd_args *a,
 			  struct ub_cmd_ctx *ctx)
 {
 	ub_fdb_set_ageing(br->fdb, a->v[UB_CMD_K_SECONDS].u * 1000);
+	return 0;
+}
+
+static int cmd_set_loop_hold(struct ub_bridge *br,
+			     const struct ub_cmd_args *a,
+			     struct ub_cmd_ctx *ctx)
+{
+	br->guard.hold_ms = a->v[UB_CMD_K_SECONDS].u * 1000;
 	return 0;
 }
 
@@ -875,6 +905,7 @@ static const ub_cmd_fn handlers[UB_CMD__COUNT] = {
 	[UB_CMD_FDB_DEL] = cmd_fdb_del,
 	[UB_CMD_FDB_FLUSH] = cmd_fdb_flush,
 	[UB_CMD_SET_AGEING] = cmd_set_ageing,
+	[UB_CMD_SET_LOOP_HOLD] = cmd_set_loop_hold,
 	[UB_CMD_STATS] = cmd_stats,
 	[UB_CMD_CAPTURE_START] = cmd_capture_start,
 	[UB_CMD_CAPTURE_WATCH] = cmd_capture_watch,

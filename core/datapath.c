@@ -8,6 +8,7 @@
 #include "capture.h"
 #include "datapath.h"
 #include "forward.h"
+#include "guard.h"
 #include "log.h"
 #include "port.h"
 
@@ -48,6 +49,13 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p,
 			enum ub_rx_status st, struct ub_rx *rx)
 {
 	uint32_t id = ub_port_id(&br->ports, p);
+	struct ub_fwd_in in = {
+		.port = id, .remote = rx->f.remote, .now = br->now,
+		.probe_id = br->guard.id,
+		.group_fwd_mask = p->guard.group_fwd_mask,
+		.bpdu_guard = p->guard.bpdu_guard,
+		.blocked = p->guard.blocked != UB_GUARD_NONE,
+	};
 	uint32_t len;
 
 	if (st == UB_RX_REFUSED || st == UB_RX_LATER)
@@ -62,11 +70,17 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p,
 		ub_cap_frame(&br->caps, id, UB_CAP_IN, &rx->f);
 	p->rx_packets++;
 	p->rx_bytes += len;
-	ub_forward_decide(br->fdb, ub_frame_eth(&rx->f), len, id,
-			  rx->f.remote, br->now, &rx->fwd);
+	ub_forward_decide(br->fdb, ub_frame_eth(&rx->f), len, &in, &rx->fwd);
 	if (ub_unlikely(rx->fwd.learn == UB_FDB_LEARN_REFUSED))
 		p->learn_refused++;
+	/* A loop makes addresses jump between its ports (guard.h). */
+	if (ub_unlikely(rx->fwd.learn == UB_FDB_LEARN_MOVED))
+		p->guard.moves++;
 	if (rx->fwd.kind == UB_FWD_DROP) {
+		if (ub_unlikely(rx->fwd.drop == UB_DROP_LOOP))
+			ub_guard_hit(br, p, UB_GUARD_LOOP, rx->fwd.port);
+		else if (ub_unlikely(rx->fwd.drop == UB_DROP_BPDU))
+			ub_guard_hit(br, p, UB_GUARD_BPDU, 0);
 		/* Somebody behind this port uses the MAC of another of our
 		 * ports: a loop, or spoofing the gateway. */
 		if (ub_unlikely(rx->fwd.drop == UB_DROP_OWN_MAC))
@@ -195,15 +209,20 @@ void ub_dp_forward(struct ub_bridge *br, struct ub_worker *w,
 
 		if (rx->fwd.kind == UB_FWD_PORT) {
 			p = ub_port_by_id(t, rx->fwd.port);
-			if (p->state == UB_PORT_FORWARDING && p->link_up)
+			if (p->state != UB_PORT_FORWARDING)
+				;
+			else if (!p->link_up)
+				p->drops[UB_DROP_TX_DOWN]++;
+			else if (ub_unlikely(p->guard.blocked))
+				p->drops[UB_DROP_TX_BLOCKED]++;
+			else
 				xmit(br, w, p, rx, rx->fwd.remote,
 				     br->tx_ring_unicast, flush, &nflush);
-			else if (p->state == UB_PORT_FORWARDING)
-				p->drops[UB_DROP_TX_DOWN]++;
 		} else {
 			for (uint32_t j = 0; j < t->n; j++) {
 				p = ub_port_nth(t, j);
-				if (t->fwd[j] != rx->in_port && p->link_up)
+				if (t->fwd[j] != rx->in_port && p->link_up &&
+				    !p->guard.blocked)
 					xmit(br, w, p, rx, 0, true, flush,
 					     &nflush);
 			}

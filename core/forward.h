@@ -17,7 +17,11 @@ enum ub_drop {
 	UB_DROP_OWN_MAC,     /* source is the MAC of another of our ports
 			      * (a local FDB entry names another port) */
 	UB_DROP_FDB_CAP,     /* new source, port at its FDB cap, policy drop */
-	UB_DROP_LINK_LOCAL,  /* to 01:80:c2:00:00:0x, never forwarded */
+	UB_DROP_LOOP,        /* a loop probe of ours came back */
+	UB_DROP_BLOCKED,     /* the port is blocked (guard.h) */
+	UB_DROP_BPDU,        /* a BPDU on a port with bpdu-guard */
+	UB_DROP_LINK_LOCAL,  /* to 01:80:c2:00:00:0x, not in the port's
+			      * group forward mask */
 	UB_DROP_SAME_PORT,   /* destination sits behind the ingress port */
 	UB_DROP_TOO_BIG,     /* larger than a receive buffer */
 	UB_DROP_NOBUF,       /* receive stopped: buffer pool empty */
@@ -25,6 +29,7 @@ enum ub_drop {
 	UB_DROP_TX_BUSY,     /* egress had too many sends in flight, or
 			      * its TX ring was full */
 	UB_DROP_TX_DOWN,     /* egress link down (static entry to it) */
+	UB_DROP_TX_BLOCKED,  /* egress blocked (static entry to it) */
 	UB_DROP_TX_TOO_BIG,  /* egress refused the size (EMSGSIZE) */
 	UB_DROP_TX_ERROR,    /* any other send failure */
 	UB_DROP__COUNT,
@@ -39,6 +44,17 @@ enum ub_fwd_kind {
 	UB_FWD_FLOOD, /* every forwarding port but the ingress one */
 };
 
+/* What the decision needs to know of the ingress port and the bridge. */
+struct ub_fwd_in {
+	uint32_t port;		/* the ingress port */
+	uint32_t remote;	/* its remote the frame came from; 0: none */
+	uint64_t now;		/* ms */
+	uint64_t probe_id;	/* the bridge's loop probes carry it */
+	uint16_t group_fwd_mask; /* 01:80:C2:00:00:0X forwarded if bit X */
+	bool bpdu_guard;	/* a BPDU (to 01:80:C2:00:00:00) is refused */
+	bool blocked;		/* nothing but our probes is taken */
+};
+
 struct ub_fwd {
 	enum ub_fwd_kind kind;
 	enum ub_drop drop;  /* UB_FWD_DROP */
@@ -47,6 +63,7 @@ struct ub_fwd {
 	 * UB_DROP_OWN_MAC: the port whose MAC the source is (the owner of
 	 * the local entry), for the log line.
 	 * UB_DROP_SAME_PORT: the destination's port, i.e. the ingress one.
+	 * UB_DROP_LOOP: the port that sent the probe.
 	 * Otherwise 0.
 	 */
 	uint32_t port;
@@ -56,19 +73,34 @@ struct ub_fwd {
 };
 
 /*
- * Decides what happens to the Ethernet frame eth[0..len) that arrived on
- * 'in_port' from its remote 'in_remote' (0: none) at 'now', and learns its
- * source on the way. A destination behind the ingress port is never sent
- * back there, whichever remote it sits behind (split horizon: remotes
- * reach each other directly). Every drop is
- * decided here, in this order: runt, bad source, own MAC (the source has
- * a local FDB entry on another port; learn is UB_FDB_LEARN_LOCAL), FDB
- * cap with the drop policy, link-local destination, destination behind
- * the ingress port. A plain static entry for the source on another port
- * (learn is UB_FDB_LEARN_STATIC) drops nothing.
+ * Decides what happens to the Ethernet frame eth[0..len) that arrived as
+ * 'in' says, and learns its source on the way. A destination behind the
+ * ingress port is never sent back there, whichever remote it sits behind
+ * (split horizon: remotes reach each other directly). Every drop is
+ * decided here, in this order, learning only after the first four: runt,
+ * a loop probe of this bridge (from any of its ports), the port blocked,
+ * a BPDU on a bpdu-guard port, bad source, own MAC (the source has a
+ * local FDB entry on another port; learn is UB_FDB_LEARN_LOCAL), FDB cap
+ * with the drop policy, link-local destination outside the group forward
+ * mask, destination behind the ingress port. A plain static entry for the
+ * source on another port (learn is UB_FDB_LEARN_STATIC) drops nothing.
  */
 void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
-		       uint32_t in_port, uint32_t in_remote, uint64_t now,
-		       struct ub_fwd *out);
+		       const struct ub_fwd_in *in, struct ub_fwd *out);
+
+/*
+ * Loop probes: to UB_PROBE_DST, EtherType UB_PROBE_ETHERTYPE (IEEE 802's
+ * local experimental one), then "ubLP", the bridge's probe id and the
+ * sending port's id, big-endian; padded to the Ethernet minimum. A
+ * multicast address outside 01:80:C2:00:00:0X, so that other bridges,
+ * the kernel's too, flood it like any frame.
+ */
+#define UB_PROBE_ETHERTYPE 0x88b5
+#define UB_PROBE_DST { 0x03, 0x75, 0x62, 0x6c, 0x6f, 0x6f }
+#define UB_PROBE_LEN 60
+
+/* Writes the probe of port 'port' (source address 'src') into buf. */
+void ub_probe_build(uint8_t buf[UB_PROBE_LEN], const struct ub_mac *src,
+		    uint64_t id, uint32_t port);
 
 #endif

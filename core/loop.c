@@ -24,6 +24,7 @@
 #include "conn.h"
 #include "datapath.h"
 #include "gateway.h"
+#include "guard.h"
 #include "link.h"
 #include "log.h"
 #include "loop.h"
@@ -125,6 +126,7 @@ static uint64_t ctl_housekeeping(struct ub_bridge *br)
 		ub_gw_upkeep(br);
 	}
 	ub_port_upkeep(br, all);
+	ub_guard_upkeep(br, all);
 	br->caps.reap_asked = false;
 	if (br->caps.n && ub_cap_reap(&br->caps))
 		br->state_dirty = true;

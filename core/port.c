@@ -453,6 +453,8 @@ void ub_port_del(struct ub_bridge *br, struct ub_port *p)
 	p->netns = NULL;
 	free(p->container);
 	p->container = NULL;
+	/* The slot's next port starts with the default guards. */
+	p->guard = (struct ub_port_guard){ 0 };
 	/* The interface is free for another bridge, or this one again, at
 	 * once: the port's socket forwards nothing from here on. */
 	ub_claim_release(&p->claim);

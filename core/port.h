@@ -24,6 +24,7 @@
 #include <ubridge/io.h>
 
 #include "forward.h"
+#include "guard.h"
 
 #define UB_PORTS_MAX 4096
 
@@ -69,6 +70,7 @@ struct ub_port {
 	 * cap with the nolearn policy. */
 	uint64_t learn_refused;
 	uint64_t drops[UB_DROP__COUNT];
+	struct ub_port_guard guard;
 };
 
 /* An interface being attached (ub_port_open_many): in, its name; out,

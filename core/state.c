@@ -58,6 +58,22 @@ static int state_fdb_one(const struct ub_fdb_entry_info *e, void *arg)
 	return 0;
 }
 
+/* A port's guards and group forward mask, where not the defaults. */
+static void state_guard(const struct ub_port *p, struct ub_ctl_reply *b)
+{
+	const struct ub_port_guard *g = &p->guard;
+	char mask[32] = "";
+
+	if (!g->loop_off && !g->bpdu_guard && !g->group_fwd_mask)
+		return;
+	if (g->group_fwd_mask)
+		snprintf(mask, sizeof(mask), " group-fwd-mask %u",
+			 g->group_fwd_mask);
+	ub_ctl_reply_record(b, "port set %s%s%s%s", p->name,
+			    g->loop_off ? " loop-guard off" : "",
+			    g->bpdu_guard ? " bpdu-guard on" : "", mask);
+}
+
 static void state_ports(struct ub_bridge *br, struct ub_ctl_reply *b)
 {
 	for (uint32_t i = 0; i < br->ports.n; i++) {
@@ -93,6 +109,7 @@ static void state_ports(struct ub_bridge *br, struct ub_ctl_reply *b)
 		} else {
 			ub_ctl_reply_record(b, "port add %s%s", p->name, opts);
 		}
+		state_guard(p, b);
 	}
 }
 
@@ -194,6 +211,9 @@ int ub_state_save(struct ub_bridge *br)
 	ub_ctl_reply_record(&b, "set ageing %llu",
 			    (unsigned long long)ub_fdb_get_ageing(br->fdb) /
 				    1000);
+	if (br->guard.hold_ms != UB_GUARD_HOLD_MS)
+		ub_ctl_reply_record(&b, "set loop-hold %llu",
+				    (unsigned long long)br->guard.hold_ms / 1000);
 	state_ports(br, &b);
 	if (br->gw.cidr[0])
 		ub_ctl_reply_record(&b, "gateway add %s%s", br->gw.cidr,

@@ -67,6 +67,7 @@ enum ub_cmd_id {
 	UB_CMD_FDB_DEL,
 	UB_CMD_FDB_FLUSH,
 	UB_CMD_SET_AGEING,
+	UB_CMD_SET_LOOP_HOLD,
 	UB_CMD_STATS,
 	UB_CMD_CAPTURE_START,
 	UB_CMD_CAPTURE_WATCH,
@@ -134,13 +135,16 @@ enum ub_cmd_key {
 	UB_CMD_K_ACTION,	/* vxlan remote add|del: enum ub_cmd_action */
 	UB_CMD_K_CONTAINER,	/* netns attach|del, state file: a container id */
 	UB_CMD_K_LOCALNET,	/* gateway add, state file: route_localnet */
+	UB_CMD_K_LOOP_GUARD,	/* port set: enum ub_cmd_nat (on|off) */
+	UB_CMD_K_BPDU_GUARD,	/* port set: enum ub_cmd_nat (on|off) */
+	UB_CMD_K_GROUP_FWD_MASK, /* port set */
 	UB_CMD_K__COUNT
 };
 
 /* The values of the enum-typed keys, in the order of their words. */
 enum ub_cmd_policy { UB_CMD_POLICY_DROP, UB_CMD_POLICY_NOLEARN };
 enum ub_cmd_dir { UB_CMD_DIR_IN, UB_CMD_DIR_OUT, UB_CMD_DIR_BOTH };
-enum ub_cmd_nat { UB_CMD_NAT_ON, UB_CMD_NAT_OFF };
+enum ub_cmd_nat { UB_CMD_NAT_ON, UB_CMD_NAT_OFF }; /* any on|off */
 enum ub_cmd_action { UB_CMD_ACTION_ADD, UB_CMD_ACTION_DEL };
 
 enum ub_cmd_type {

@@ -53,14 +53,24 @@ static uint32_t frame(uint8_t *buf, const struct ub_mac *dst,
 	return 60;
 }
 
+#define PROBE_ID 0x1122334455667788ull
+
+/* Port 'port' with the default guards, this bridge's probe id. */
+static struct ub_fwd_in in_port(uint32_t port)
+{
+	return (struct ub_fwd_in){ .port = port, .now = NOW,
+				   .probe_id = PROBE_ID };
+}
+
 static void decide(struct ub_fdb *fdb, const struct ub_mac *dst,
 		   const struct ub_mac *src, int vid, uint32_t in,
 		   struct ub_fwd *out)
 {
 	uint8_t buf[60];
 	uint32_t len = frame(buf, dst, src, vid);
+	struct ub_fwd_in i = in_port(in);
 
-	ub_forward_decide(fdb, buf, len, in, 0, NOW, out);
+	ub_forward_decide(fdb, buf, len, &i, out);
 }
 
 static void test_runt(void **state)
@@ -68,14 +78,16 @@ static void test_runt(void **state)
 	uint8_t buf[60];
 	struct ub_fwd f;
 
+	struct ub_fwd_in in = in_port(1);
+
 	frame(buf, &bcast, &mac_a, -1);
 	for (uint32_t len = 0; len < UB_ETH_HLEN; len++) {
-		ub_forward_decide(*state, buf, len, 1, 0, NOW, &f);
+		ub_forward_decide(*state, buf, len, &in, &f);
 		assert_int_equal(f.kind, UB_FWD_DROP);
 		assert_int_equal(f.drop, UB_DROP_RUNT);
 	}
 	/* Exactly a header is a (tiny) frame, not a runt. */
-	ub_forward_decide(*state, buf, UB_ETH_HLEN, 1, 0, NOW, &f);
+	ub_forward_decide(*state, buf, UB_ETH_HLEN, &in, &f);
 	assert_int_equal(f.kind, UB_FWD_FLOOD);
 }
 
@@ -113,6 +125,84 @@ static void test_link_local_never_forwarded(void **state)
 	dst.b[5] = 0x10;
 	decide(*state, &dst, &mac_a, -1, 1, &f);
 	assert_int_equal(f.kind, UB_FWD_FLOOD);
+}
+
+/* The group forward mask lets exactly its bits' addresses through. */
+static void test_group_fwd_mask(void **state)
+{
+	struct ub_mac dst = { { 0x01, 0x80, 0xc2, 0, 0, 0 } };
+	struct ub_fwd_in in = in_port(1);
+	uint8_t buf[60];
+	struct ub_fwd f;
+
+	in.group_fwd_mask = 1u << 0xe | 1u << 2; /* LLDP, LACP */
+	for (int i = 0; i <= 0x0f; i++) {
+		dst.b[5] = (uint8_t)i;
+		ub_forward_decide(*state, buf, frame(buf, &dst, &mac_a, -1),
+				  &in, &f);
+		if (i == 0xe || i == 2) {
+			assert_int_equal(f.kind, UB_FWD_FLOOD);
+		} else {
+			assert_int_equal(f.kind, UB_FWD_DROP);
+			assert_int_equal(f.drop, UB_DROP_LINK_LOCAL);
+		}
+	}
+}
+
+/* Our probe comes back: a loop, whichever port sent it; nothing learned.
+ * Another bridge's probe is a frame like any other. */
+static void test_probe(void **state)
+{
+	struct ub_fwd_in in = in_port(3);
+	uint8_t buf[UB_PROBE_LEN];
+	uint32_t port;
+	struct ub_fwd f;
+
+	ub_probe_build(buf, &mac_b, PROBE_ID, 7);
+	ub_forward_decide(*state, buf, sizeof(buf), &in, &f);
+	assert_int_equal(f.kind, UB_FWD_DROP);
+	assert_int_equal(f.drop, UB_DROP_LOOP);
+	assert_int_equal(f.port, 7);
+	assert_false(ub_fdb_lookup(*state, &mac_b, 0, &port, NULL));
+	/* Cut short: not a probe (a frame from mac_b, flooded). */
+	ub_forward_decide(*state, buf, UB_ETH_HLEN + 15, &in, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	in.probe_id = PROBE_ID + 1;
+	ub_forward_decide(*state, buf, sizeof(buf), &in, &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	/* Even a blocked port takes our probes: they keep its block. */
+	in.probe_id = PROBE_ID;
+	in.blocked = true;
+	ub_forward_decide(*state, buf, sizeof(buf), &in, &f);
+	assert_int_equal(f.drop, UB_DROP_LOOP);
+}
+
+/* A blocked port takes nothing and learns nothing; bpdu-guard refuses
+ * STP's address only, before learning. */
+static void test_blocked_and_bpdu(void **state)
+{
+	struct ub_mac stp = { { 0x01, 0x80, 0xc2, 0, 0, 0 } };
+	struct ub_mac lldp = { { 0x01, 0x80, 0xc2, 0, 0, 0x0e } };
+	struct ub_fwd_in in = in_port(1);
+	uint8_t buf[60];
+	uint32_t port;
+	struct ub_fwd f;
+
+	in.blocked = true;
+	ub_forward_decide(*state, buf, frame(buf, &bcast, &mac_a, -1), &in, &f);
+	assert_int_equal(f.drop, UB_DROP_BLOCKED);
+	assert_false(ub_fdb_lookup(*state, &mac_a, 0, &port, NULL));
+	in.blocked = false;
+	in.bpdu_guard = true;
+	ub_forward_decide(*state, buf, frame(buf, &stp, &mac_a, -1), &in, &f);
+	assert_int_equal(f.drop, UB_DROP_BPDU);
+	assert_false(ub_fdb_lookup(*state, &mac_a, 0, &port, NULL));
+	ub_forward_decide(*state, buf, frame(buf, &lldp, &mac_a, -1), &in, &f);
+	assert_int_equal(f.drop, UB_DROP_LINK_LOCAL);
+	/* Without the guard a BPDU is link-local like the rest. */
+	in.bpdu_guard = false;
+	ub_forward_decide(*state, buf, frame(buf, &stp, &mac_a, -1), &in, &f);
+	assert_int_equal(f.drop, UB_DROP_LINK_LOCAL);
 }
 
 static void test_flood_then_unicast(void **state)
@@ -359,6 +449,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_runt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_source_not_learned,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_fwd_mask, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blocked_and_bpdu, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_link_local_never_forwarded,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flood_then_unicast, setup,
