@@ -89,14 +89,10 @@ void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
 		       const struct ub_fwd_in *in, struct ub_fwd *out);
 
 /*
- * Loop probes: to UB_PROBE_DST, EtherType UB_PROBE_ETHERTYPE (IEEE 802's
- * local experimental one), then "ubLP", the bridge's probe id and the
- * sending port's id, big-endian; padded to the Ethernet minimum. A
- * multicast address outside 01:80:C2:00:00:0X, so that other bridges,
- * the kernel's too, flood it like any frame.
+ * Loop probes (eth.h): to UB_PROBE_DST, EtherType UB_PROBE_ETHERTYPE,
+ * then "ubLP", the bridge's probe id and the sending port's id,
+ * big-endian; padded to the Ethernet minimum.
  */
-#define UB_PROBE_ETHERTYPE 0x88b5
-#define UB_PROBE_DST { 0x03, 0x75, 0x62, 0x6c, 0x6f, 0x6f }
 #define UB_PROBE_LEN 60
 
 /* Writes the probe of port 'port' (source address 'src') into buf. */

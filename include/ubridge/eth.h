@@ -22,6 +22,15 @@
 /* "aa:bb:cc:dd:ee:ff" plus the terminating NUL. */
 #define UB_MAC_STRLEN 18
 
+/*
+ * The loop probes a bridge sends out of every port each second (core's
+ * guard): to this address, of IEEE 802's local experimental EtherType. A
+ * multicast address outside 01:80:C2:00:00:0X, so that other bridges, the
+ * kernel's too, flood it like any frame.
+ */
+#define UB_PROBE_DST { 0x03, 0x75, 0x62, 0x6c, 0x6f, 0x6f }
+#define UB_PROBE_ETHERTYPE 0x88b5
+
 struct ub_mac {
 	uint8_t b[UB_ETH_ALEN];
 };
