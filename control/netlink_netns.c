@@ -197,6 +197,15 @@ int ub_netns_open_pid(pid_t pid)
 	return ub_netns_check_fd__(fd);
 }
 
+int ub_netns_same(int nsfd, const char *path)
+{
+	struct stat a, b;
+
+	if (fstat(nsfd, &a) < 0 || stat(path, &b) < 0)
+		return -errno;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int ub_netns_identify(int nsfd, char *name, size_t len)
 {
 	struct stat want, st;

@@ -134,7 +134,7 @@ static void port_added(struct ub_bridge *br, const struct ub_cmd_args *a,
 				    a->v[UB_CMD_K_PEER].str : "eth0",
 			    ub_cmd_has(a, UB_CMD_K_MADE) &&
 				    a->v[UB_CMD_K_MADE].b,
-			    str(a, UB_CMD_K_CONTAINER));
+			    str(a, UB_CMD_K_CONTAINER), 0);
 }
 
 /*
@@ -227,7 +227,8 @@ static int cmd_port_set(struct ub_bridge *br, const struct ub_cmd_args *a,
 	if (ub_cmd_has(a, UB_CMD_K_GROUP_FWD_MASK))
 		p->guard.group_fwd_mask =
 			(uint16_t)a->v[UB_CMD_K_GROUP_FWD_MASK].u;
-	/* A guard turned off lifts the block it made. */
+	/* A guard turned off lifts the block it made, at the next upkeep
+	 * (nothing extends it meanwhile). */
 	if ((p->guard.blocked == UB_GUARD_BPDU && !p->guard.bpdu_guard) ||
 	    (p->guard.blocked != UB_GUARD_BPDU && p->guard.loop_off))
 		p->guard.until = br->now;
@@ -939,6 +940,18 @@ void ub_cmd_run(struct ub_bridge *br, int argc, char **argv,
 	if (ret) {
 		fail(r, ret, "%s", err);
 		return;
+	}
+	/* The state file's own words (a port's namespace record, a capture's
+	 * owner, the gateway's route_localnet) are the daemon's to replay,
+	 * never a client's to claim, whoever it is. */
+	for (unsigned int i = 0; client && i < a.spec->nargs; i++) {
+		const struct ub_cmd_arg *arg = &a.spec->args[i];
+
+		if (arg->flags & UB_CMD_A_HIDDEN && ub_cmd_has(&a, arg->key)) {
+			fail(r, -EPERM, "\"%s\" is for the state file, not a "
+			     "request", arg->name);
+			return;
+		}
 	}
 	if (handlers[a.id](br, &a, &ctx) == 0) {
 		ub_ctl_reply_status(r, 0, NULL);

@@ -73,14 +73,17 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p,
 	ub_forward_decide(br->fdb, ub_frame_eth(&rx->f), len, &in, &rx->fwd);
 	if (ub_unlikely(rx->fwd.learn == UB_FDB_LEARN_REFUSED))
 		p->learn_refused++;
-	/* A loop makes addresses jump between its ports (guard.h). */
-	if (ub_unlikely(rx->fwd.learn == UB_FDB_LEARN_MOVED))
+	/* A loop makes addresses jump between its ports (guard.h); a
+	 * frame of a VXLAN port's (it has a remote) may only have moved
+	 * between remotes. */
+	if (ub_unlikely(rx->fwd.learn == UB_FDB_LEARN_MOVED) && !rx->f.remote)
 		p->guard.moves++;
 	if (rx->fwd.kind == UB_FWD_DROP) {
 		if (ub_unlikely(rx->fwd.drop == UB_DROP_LOOP))
-			ub_guard_hit(br, p, UB_GUARD_LOOP, rx->fwd.port);
+			ub_guard_hit(br, p, UB_GUARD_LOOP, rx->fwd.port,
+				     rx->fwd.probe_tag);
 		else if (ub_unlikely(rx->fwd.drop == UB_DROP_BPDU))
-			ub_guard_hit(br, p, UB_GUARD_BPDU, 0);
+			ub_guard_hit(br, p, UB_GUARD_BPDU, 0, 0);
 		/* Somebody behind this port uses the MAC of another of our
 		 * ports: a loop, or spoofing the gateway. */
 		if (ub_unlikely(rx->fwd.drop == UB_DROP_OWN_MAC))

@@ -64,7 +64,7 @@ static uint64_t get_be__(const uint8_t *p, int n)
 }
 
 void ub_probe_build(uint8_t buf[UB_PROBE_LEN], const struct ub_mac *src,
-		    uint64_t id, uint32_t port)
+		    uint64_t id, uint32_t port, uint64_t tag)
 {
 	static const uint8_t dst[UB_ETH_ALEN] = UB_PROBE_DST;
 
@@ -75,20 +75,34 @@ void ub_probe_build(uint8_t buf[UB_PROBE_LEN], const struct ub_mac *src,
 	memcpy(buf + UB_ETH_HLEN, probe_magic__, sizeof(probe_magic__));
 	put_be__(buf + UB_ETH_HLEN + 4, id, 8);
 	put_be__(buf + UB_ETH_HLEN + 12, port, 4);
+	put_be__(buf + UB_ETH_HLEN + 16, tag, 8);
 }
 
-/* A probe of the bridge whose id is 'id': true, with its port in *port. */
+/* A probe of the bridge whose id is 'id', behind up to two VLAN tags:
+ * true, with its port and tag in 'out'. */
 static bool our_probe__(const uint8_t *eth, uint32_t len, uint64_t id,
-			uint32_t *port)
+			struct ub_fwd *out)
 {
-	const uint8_t *b = eth + UB_ETH_HLEN;
+	uint32_t off = 12;
+	uint64_t type;
+	const uint8_t *b;
 
-	if (len < UB_ETH_HLEN + 16 ||
-	    get_be__(eth + 12, 2) != UB_PROBE_ETHERTYPE ||
+	for (int tags = 0;; tags++) {
+		if (len < off + 2 + 24)
+			return false;
+		type = get_be__(eth + off, 2);
+		if (tags == 2 || (type != UB_ETH_P_8021Q &&
+				  type != UB_ETH_P_8021AD))
+			break;
+		off += UB_VLAN_HLEN;
+	}
+	b = eth + off + 2;
+	if (type != UB_PROBE_ETHERTYPE ||
 	    memcmp(b, probe_magic__, sizeof(probe_magic__)) ||
 	    get_be__(b + 4, 8) != id)
 		return false;
-	*port = (uint32_t)get_be__(b + 12, 4);
+	out->port = (uint32_t)get_be__(b + 12, 4);
+	out->probe_tag = get_be__(b + 16, 8);
 	return true;
 }
 
@@ -106,7 +120,7 @@ void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
 
 	/* What the guards look at, before anything is learned: a looped or
 	 * refused frame must not move addresses. */
-	if (ub_unlikely(our_probe__(eth, len, in->probe_id, &out->port)))
+	if (ub_unlikely(our_probe__(eth, len, in->probe_id, out)))
 		return drop__(out, UB_DROP_LOOP);
 	if (ub_unlikely(in->blocked))
 		return drop__(out, UB_DROP_BLOCKED);

@@ -68,6 +68,7 @@ struct ub_fwd {
 	 */
 	uint32_t port;
 	uint32_t remote;    /* UB_FWD_PORT: the entry's remote (0: none) */
+	uint64_t probe_tag; /* UB_DROP_LOOP: the probe's tag (guard.h) */
 	uint16_t vid;       /* 0 when untagged */
 	enum ub_fdb_learn_result learn;
 };
@@ -90,13 +91,15 @@ void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
 
 /*
  * Loop probes (eth.h): to UB_PROBE_DST, EtherType UB_PROBE_ETHERTYPE,
- * then "ubLP", the bridge's probe id and the sending port's id,
- * big-endian; padded to the Ethernet minimum.
+ * then "ubLP", the bridge's probe id, the sending port's id and its tag
+ * (a random number of the port's, new every second: only a probe that
+ * really left that port carries it), big-endian; padded to the Ethernet
+ * minimum. One that comes back VLAN-tagged is recognised too.
  */
 #define UB_PROBE_LEN 60
 
 /* Writes the probe of port 'port' (source address 'src') into buf. */
 void ub_probe_build(uint8_t buf[UB_PROBE_LEN], const struct ub_mac *src,
-		    uint64_t id, uint32_t port);
+		    uint64_t id, uint32_t port, uint64_t tag);
 
 #endif

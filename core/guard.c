@@ -45,17 +45,18 @@ void ub_guard_close(struct ub_guard *g)
 	g->probe_fd = -1;
 }
 
-/* Blocks 'p' for 'why' (or extends its block). */
+/* Blocks 'p' for 'why' (or extends its block) for 'hold' ms. */
 static void block(struct ub_bridge *br, struct ub_port *p,
-		  enum ub_guard_why why, uint32_t peer)
+		  enum ub_guard_why why, const struct ub_port *peer,
+		  uint64_t hold)
 {
 	struct ub_port_guard *g = &p->guard;
 
-	g->until = br->now + br->guard.hold_ms;
+	g->until = br->now + hold;
 	if (g->blocked)
 		return;
 	g->blocked = why;
-	g->peer = peer;
+	snprintf(g->peer, sizeof(g->peer), "%s", peer ? peer->name : "");
 	g->blocks++;
 	g->news = true;
 	if (!br->guard.news) {
@@ -65,53 +66,74 @@ static void block(struct ub_bridge *br, struct ub_port *p,
 }
 
 void ub_guard_hit(struct ub_bridge *br, struct ub_port *p,
-		  enum ub_guard_why why, uint32_t peer)
+		  enum ub_guard_why why, uint32_t peer, uint64_t tag)
 {
 	struct ub_port *q, *hi, *lo, *t;
 
 	if (why != UB_GUARD_LOOP) {
-		block(br, p, why, 0);
+		block(br, p, why, NULL, br->guard.hold_ms);
 		return;
 	}
-	/* A loop through p and the probe's port q: one block breaks it. One
-	 * of them blocked already (a blocked port still sends and takes
-	 * probes): the loop is still there, its block goes on. Else the
-	 * port with the higher id, unless its guard is off; then the
-	 * other's, unless its guard is off too. */
-	q = peer < UB_PORTS_MAX ? ub_port_by_id(&br->ports, peer) : p;
-	if (q->state != UB_PORT_FORWARDING)
-		q = p;
+	/* Only a probe that left port q carries one of its tags. */
+	if (peer >= UB_PORTS_MAX)
+		return;
+	q = ub_port_by_id(&br->ports, peer);
+	if (q->state != UB_PORT_FORWARDING || !tag ||
+	    (tag != q->guard.tag[0] && tag != q->guard.tag[1])) {
+		ub_log_rl(UB_LOG_WARN, "%s: port %s: a loop probe that did not "
+			  "leave this bridge (forged?), ignored", br->name,
+			  p->name);
+		return;
+	}
+	/* A loop through p and q: one block breaks it, never of a port whose
+	 * guard is off. One of them blocked already (a blocked port still
+	 * sends and takes probes): the loop is still there, its block goes
+	 * on. Else the port with the higher id. */
 	hi = ub_port_id(&br->ports, q) > ub_port_id(&br->ports, p) ? q : p;
 	lo = hi == p ? q : p;
-	if (lo->guard.blocked && !hi->guard.blocked)
+	if (lo->guard.blocked && !lo->guard.loop_off)
 		t = lo;
-	else if (hi->guard.blocked || !hi->guard.loop_off)
+	else if (!hi->guard.loop_off)
 		t = hi;
 	else
 		t = !lo->guard.loop_off ? lo : NULL;
 	if (t)
-		block(br, t, why, ub_port_id(&br->ports, t == p ? q : p));
+		block(br, t, why, t == p ? q : p, br->guard.hold_ms);
 }
 
 /* A second's moves onto each port: more than UB_GUARD_FLAP_MAX is a loop.
- * One port at a time: its block may be all it takes. */
+ * One port at a time, the highest of those over it (a loop's two ports
+ * both are; a later port more likely the culprit): its block may be all
+ * it takes. */
 static void check_flapping(struct ub_bridge *br)
 {
-	bool blocked = false;
+	struct ub_port *worst = NULL;
+	uint64_t worst_moves = 0;
 
 	for (uint32_t i = 0; i < br->ports.n; i++) {
-		struct ub_port_guard *g = &ub_port_nth(&br->ports, i)->guard;
+		struct ub_port *p = ub_port_nth(&br->ports, i);
+		struct ub_port_guard *g = &p->guard;
 		uint64_t moves = g->moves - g->moves_seen;
 
 		g->moves_seen = g->moves;
-		if (!blocked && !g->loop_off && !g->blocked &&
-		    moves > UB_GUARD_FLAP_MAX) {
-			block(br, ub_port_nth(&br->ports, i), UB_GUARD_FLAP,
-			      (uint32_t)(moves > UINT32_MAX ? UINT32_MAX :
-							     moves));
-			blocked = true;
+		if (g->loop_off || g->blocked || moves <= UB_GUARD_FLAP_MAX)
+			continue;
+		if (!worst || br->ports.fwd[i] > ub_port_id(&br->ports, worst)) {
+			worst = p;
+			worst_moves = moves;
 		}
 	}
+	if (!worst)
+		return;
+	/* Blocked again soon after the last: twice as long each time. */
+	if (br->now - worst->guard.unblocked > 60000)
+		worst->guard.strikes = 0;
+	worst->guard.moves_blocked = (uint32_t)(worst_moves > UINT32_MAX ?
+						UINT32_MAX : worst_moves);
+	block(br, worst, UB_GUARD_FLAP, NULL,
+	      br->guard.hold_ms << (worst->guard.strikes < 4 ?
+				    worst->guard.strikes : 4));
+	worst->guard.strikes++;
 }
 
 /* Logs a new block, and forgets what the port learned while it looped. */
@@ -124,15 +146,14 @@ static void announce(struct ub_bridge *br, struct ub_port *p)
 	case UB_GUARD_LOOP:
 		ub_log(UB_LOG_WARN, "%s: port %s blocked: a loop (a probe of "
 		       "port %s came back); again in %llu s after it is gone",
-		       br->name, p->name,
-		       ub_port_by_id(&br->ports, g->peer)->name,
+		       br->name, p->name, g->peer,
 		       (unsigned long long)br->guard.hold_ms / 1000);
 		break;
 	case UB_GUARD_FLAP:
 		ub_log(UB_LOG_WARN, "%s: port %s blocked: a loop (%u addresses "
 		       "moved onto it in a second); again in %llu s",
-		       br->name, p->name, g->peer,
-		       (unsigned long long)br->guard.hold_ms / 1000);
+		       br->name, p->name, g->moves_blocked,
+		       (unsigned long long)(g->until - br->now + 999) / 1000);
 		break;
 	case UB_GUARD_BPDU:
 		ub_log(UB_LOG_WARN, "%s: port %s blocked: a spanning tree BPDU "
@@ -143,7 +164,10 @@ static void announce(struct ub_bridge *br, struct ub_port *p)
 	case UB_GUARD_NONE:
 		return;
 	}
-	ub_port_flush_fdb(br, ub_port_id(&br->ports, p), false);
+	/* A loop changed the topology: what was learned while it stood may
+	 * point anywhere (802.1D flushes too). A BPDU: the port's only. */
+	ub_port_flush_fdb(br, g->blocked == UB_GUARD_BPDU ?
+			  ub_port_id(&br->ports, p) : UB_FDB_PORT_ANY, false);
 }
 
 /* One probe out of each interface port whose guard is on, without the
@@ -155,18 +179,26 @@ static void send_probes(struct ub_bridge *br)
 				  .sll_addr = UB_PROBE_DST };
 	/* Only the control thread sends probes. */
 	static uint8_t frame[UB_PORTS_MAX][UB_PROBE_LEN];
+	static uint64_t tag[UB_PORTS_MAX];
 	static int ifindex[UB_PORTS_MAX];
 	uint32_t n = 0;
 
+	/* Tags nobody can foretell: a host that saw its own port's cannot
+	 * make up another's. */
+	if (getrandom(tag, sizeof(tag[0]) * br->ports.n, 0) < 0)
+		return;
 	for (uint32_t i = 0; i < br->ports.n; i++) {
 		struct ub_port *p = ub_port_nth(&br->ports, i);
+		struct ub_port_guard *g = &p->guard;
 
-		if (p->guard.loop_off || !p->link_up ||
+		if (g->loop_off || !p->link_up ||
 		    p->io.ops->flags & (UB_PORT_F_OWN_DEVICE |
 					UB_PORT_F_NO_DEVICE))
 			continue;
+		g->tag[1] = g->tag[0];
+		g->tag[0] = tag[i] | 1; /* never 0: no tag */
 		ub_probe_build(frame[n], &p->io.mac, br->guard.id,
-			       br->ports.fwd[i]);
+			       br->ports.fwd[i], g->tag[0]);
 		ifindex[n++] = p->io.ifindex;
 	}
 	ub_bridge_unlock(br);
@@ -196,6 +228,7 @@ void ub_guard_upkeep(struct ub_bridge *br, bool all)
 				announce(br, p);
 			if (g->blocked && br->now >= g->until) {
 				g->blocked = UB_GUARD_NONE;
+				g->unblocked = br->now;
 				ub_log(UB_LOG_INFO, "%s: port %s forwards again",
 				       br->name, p->name);
 			}

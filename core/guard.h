@@ -6,14 +6,23 @@
  *
  * A loop shows itself two ways. Each second the bridge sends a probe out
  * of every interface port (a frame of the local experimental EtherType
- * carrying this bridge's id and the port's): one that comes back, on any
- * port, proves a loop even when nothing else moves. And a broadcast that
- * went round makes its source's address jump between ports faster than
- * any host moves: more than UB_GUARD_FLAP_MAX moves onto a port in a
- * second. Of the two ports of a probe's loop the one with the higher id
- * is blocked, so that one block breaks it. A blocked port keeps receiving
- * probes: each one extends the block, so it lifts only a hold time after
- * the loop is gone.
+ * carrying this bridge's id, the port's id and a random tag the port
+ * draws anew each second): one that comes back, on any port, with the
+ * tag its port drew this second or the last, proves a loop even when
+ * nothing else moves. (The tag is what a host on a port could not make
+ * up: a forged probe "from" another port blocks nothing.) Of the two ports
+ * of a probe's loop the one with the higher id is blocked, so that one
+ * block breaks it. A blocked port keeps sending and receiving probes: each
+ * one that comes back extends the block, so it lifts only a hold time
+ * after the loop is gone.
+ *
+ * And a broadcast that went round makes its source's address jump between
+ * ports faster than any host moves: more than UB_GUARD_FLAP_MAX moves onto
+ * a port (from another port, not between a VXLAN port's remotes) in a
+ * second. Of the ports over it, the one with the highest id is blocked.
+ * Nothing comes back to extend such a block (a loop through a TAP or
+ * VXLAN port sends no probes round), so each block of a port that follows
+ * the last one within a minute lasts twice as long, up to 16 hold times.
  */
 #ifndef UB_CORE_GUARD_H
 #define UB_CORE_GUARD_H
@@ -46,8 +55,13 @@ struct ub_port_guard {
 	bool bpdu_guard;	/* --bpdu-guard on */
 	uint16_t group_fwd_mask; /* 01:80:C2:00:00:0X forwarded when bit X */
 	enum ub_guard_why blocked; /* UB_GUARD_NONE: not blocked */
-	uint32_t peer;		/* LOOP: the port whose probe came back */
+	uint32_t moves_blocked;	/* FLAP: the moves of the second it tripped */
+	char peer[16];		/* LOOP: the port whose probe came back */
 	uint64_t until;		/* blocked until then (ms) */
+	uint64_t tag[2];	/* the tags of its probes: now, a second ago */
+	uint32_t strikes;	/* FLAP blocks in a row (each within a
+				 * minute of the last) */
+	uint64_t unblocked;	/* when its last block ended (ms) */
 	bool news;		/* blocked by a worker: the control thread
 				 * logs it and flushes the port's entries */
 	uint64_t moves, moves_seen; /* addresses that moved onto the port:
@@ -69,12 +83,13 @@ int ub_guard_init(struct ub_guard *g);
 void ub_guard_close(struct ub_guard *g);
 
 /*
- * A worker saw reason 'why' on port 'p' (LOOP: the probe of port 'peer'):
- * the port is blocked from now on, or its block extended. The control
- * thread is asked to do the rest.
+ * A worker saw reason 'why' on port 'p' (LOOP: a probe claiming to come
+ * from port 'peer' with 'tag'; one whose tag is not that port's is
+ * ignored): the port, or the loop's other one, is blocked from now on, or
+ * its block extended. The control thread is asked to do the rest.
  */
 void ub_guard_hit(struct ub_bridge *br, struct ub_port *p,
-		  enum ub_guard_why why, uint32_t peer);
+		  enum ub_guard_why why, uint32_t peer, uint64_t tag);
 
 /*
  * Housekeeping of the control thread: blocks news of, flapping checked

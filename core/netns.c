@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ubridge/netlink.h>
@@ -154,6 +155,7 @@ static int check_req(struct ub_bridge *br, const struct ub_ns_req *req,
 static int ns_open(const struct ub_ns_req *req, bool *created, char *label,
 		   size_t len, char *err, size_t errlen)
 {
+	char proc[48];
 	int nsfd, ret;
 
 	if (!req->name) {
@@ -166,9 +168,25 @@ static int ns_open(const struct ub_ns_req *req, bool *created, char *label,
 				       NULL);
 		if (ret)
 			return ret;
+		/* Ours: the veth's two ends would both be here, and a client
+		 * would configure the host's addresses and routes. */
+		if (ub_netns_same(req->nsfd, "/proc/self/ns/net") != 0) {
+			snprintf(err, errlen, "the namespace passed is the "
+				 "bridge's own: attach a namespace of its own");
+			return -EINVAL;
+		}
+		/* The label names process PID: it must be its namespace. */
+		snprintf(proc, sizeof(proc), "/proc/%d/ns/net", req->pid);
+		if (req->pid && ub_netns_same(req->nsfd, proc) != 1) {
+			snprintf(err, errlen, "the namespace passed is not "
+				 "process %d's", req->pid);
+			return -EINVAL;
+		}
 		if (req->pid)
 			snprintf(label, len, "pid:%d", req->pid);
-		return fcntl(req->nsfd, F_DUPFD_CLOEXEC, 0);
+		nsfd = fcntl(req->nsfd, F_DUPFD_CLOEXEC, 0);
+		return nsfd >= 0 ? nsfd : ub_nl_step_err(err, errlen,
+			"keep the namespace passed", -errno, NULL);
 	}
 	snprintf(label, len, "%s", req->name);
 	if (req->create && !ub_netns_exists(req->name)) {
@@ -194,6 +212,7 @@ int ub_ns_attach(struct ub_bridge *br, struct ub_ns_req *req, char *err,
 	struct ub_link_info li;
 	struct ub_nl *nl = NULL;
 	bool created = false, veth_made = false;
+	struct stat st;
 	int nsfd = -1, ret;
 
 	ret = check_req(br, req, ifname, addrs, &gw, err, errlen);
@@ -207,6 +226,10 @@ int ub_ns_attach(struct ub_bridge *br, struct ub_ns_req *req, char *err,
 	nsfd = ns_open(req, &created, label, sizeof(label), err, errlen);
 	if (nsfd < 0) {
 		ret = nsfd;
+		goto undo;
+	}
+	if (fstat(nsfd, &st) < 0) {
+		ret = ub_nl_step_err(err, errlen, "the namespace", -errno, NULL);
 		goto undo;
 	}
 	/* A container's port is named after it and its interface. */
@@ -251,7 +274,7 @@ int ub_ns_attach(struct ub_bridge *br, struct ub_ns_req *req, char *err,
 	ret = ub_port_open(br, host, br->packet_ops, NULL, perr, sizeof(perr));
 	if (!ret)
 		ub_ns_adopt(br, ub_port_find(&br->ports, host), label, ifname,
-			    created, req->container);
+			    created, req->container, st.st_ino);
 	ub_bridge_unlock(br);
 	if (ret) {
 		snprintf(err, errlen, "attach: %s", perr);
@@ -277,8 +300,10 @@ out:
 }
 
 void ub_ns_adopt(struct ub_bridge *br, struct ub_port *p, const char *name,
-		 const char *peer, bool made, const char *container)
+		 const char *peer, bool made, const char *container,
+		 uint64_t ino)
 {
+	p->netns_ino = ino;
 	free(p->netns);
 	p->netns = strdup(name);
 	free(p->container);
@@ -365,18 +390,25 @@ static void peer_state(const struct ub_port *p, char *mac, char *addrs,
 {
 	struct ub_cidr list[UB_NS_ADDRS_MAX * 2];
 	struct ub_link_info li;
+	bool pid = !strncmp(p->netns, "pid:", 4);
 	struct ub_nl *nl = NULL;
 	size_t used = 0;
+	struct stat st;
 	int nsfd, n;
 
 	snprintf(mac, UB_MAC_STRLEN, "-");
 	snprintf(addrs, len, "-");
-	nsfd = strncmp(p->netns, "pid:", 4) ?
-		       ub_netns_open(p->netns) :
-		       ub_netns_open_pid((pid_t)atoi(p->netns + 4));
+	/* Only the namespace attached: a name may be bound to another one
+	 * by now, a pid be another process's (not known after a restart). */
+	if (pid && !p->netns_ino)
+		return;
+	nsfd = pid ? ub_netns_open_pid((pid_t)atoi(p->netns + 4)) :
+		     ub_netns_open(p->netns);
 	if (nsfd < 0)
 		return;
-	if (ub_nl_open_nsfd(nsfd, &nl))
+	if ((p->netns_ino && (fstat(nsfd, &st) < 0 ||
+			      st.st_ino != p->netns_ino)) ||
+	    ub_nl_open_nsfd(nsfd, &nl))
 		goto out;
 	if (!ub_nl_link_get(nl, p->peer, &li))
 		ub_mac_fmt(&li.mac, mac);

@@ -42,10 +42,12 @@ int ub_ns_attach(struct ub_bridge *br, struct ub_ns_req *req, char *err,
  * add|attach made. */
 int ub_ns_del(struct ub_bridge *br, const char *name, const char *container,
 	      const char *ifname, char *err, size_t errlen);
-/* Records on port 'p' that it is namespace 'name''s veth, for container
- * 'container' if not NULL (state file). */
+/* Records on port 'p' that it is namespace 'name''s veth (of inode 'ino';
+ * 0: not known, from the state file), for container 'container' if not
+ * NULL. */
 void ub_ns_adopt(struct ub_bridge *br, struct ub_port *p, const char *name,
-		 const char *peer, bool made, const char *container);
+		 const char *peer, bool made, const char *container,
+		 uint64_t ino);
 /* One record per namespace on the bridge. */
 void ub_ns_show(struct ub_bridge *br, struct ub_ctl_reply *r);
 

@@ -451,6 +451,7 @@ void ub_port_del(struct ub_bridge *br, struct ub_port *p)
 	br->state_dirty = true;
 	free(p->netns);
 	p->netns = NULL;
+	p->netns_ino = 0;
 	free(p->container);
 	p->container = NULL;
 	/* The slot's next port starts with the default guards. */

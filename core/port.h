@@ -52,6 +52,7 @@ struct ub_port {
 	 * malloc'd; NULL otherwise. */
 	char *netns;
 	char *container;
+	uint64_t netns_ino; /* its inode when attached; 0: not known */
 	char peer[IFNAMSIZ];
 	bool netns_created;
 	bool link_up;    /* administratively up and running (carrier) */

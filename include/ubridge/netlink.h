@@ -112,6 +112,10 @@ int ub_netns_del(const char *name);
  */
 int ub_netns_identify(int nsfd, char *name, size_t len);
 
+/* Whether 'nsfd' and the namespace file at 'path' (e.g.
+ * "/proc/self/ns/net") are the same namespace: 1, 0 or -errno. */
+int ub_netns_same(int nsfd, const char *path);
+
 /* True when UB_NETNS_RUNDIR/NAME is a bound network namespace. */
 bool ub_netns_exists(const char *name);
 

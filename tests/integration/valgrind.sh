@@ -114,10 +114,11 @@ expect_fdb 02:00:00:00:aa:02 "${HOSTIF[3]}"
 ping_ok 1 2 1
 ubctl set ageing 10
 ubctl time warp 20000
-aged() { [[ -z $(fdb_port_of "${MAC[1]}") ]]; }
+# Counted, not looked up: a slow run lets ns1's ARP confirm its neighbour
+# within the wait, and that frame teaches its address again.
+aged() { ubctl -j stats | jq -e '.fdb_aged > 0' >/dev/null; }
 wait_until 10 "learned entries to age out" aged
 ubctl -s port show >/dev/null
-ubctl -j stats | jq -e '.fdb_aged > 0' >/dev/null || fail "no aged entry counted: $(ubctl stats)"
 ubctl set ageing 300
 
 step "captures: a filtered one on a port, one of all ports, a live one into tcpdump"

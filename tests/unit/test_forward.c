@@ -158,14 +158,24 @@ static void test_probe(void **state)
 	uint32_t port;
 	struct ub_fwd f;
 
-	ub_probe_build(buf, &mac_b, PROBE_ID, 7);
+	uint8_t tagged[UB_PROBE_LEN + UB_VLAN_HLEN];
+
+	ub_probe_build(buf, &mac_b, PROBE_ID, 7, 0xabcdef0123456789ull);
 	ub_forward_decide(*state, buf, sizeof(buf), &in, &f);
 	assert_int_equal(f.kind, UB_FWD_DROP);
 	assert_int_equal(f.drop, UB_DROP_LOOP);
 	assert_int_equal(f.port, 7);
+	assert_true(f.probe_tag == 0xabcdef0123456789ull);
 	assert_false(ub_fdb_lookup(*state, &mac_b, 0, &port, NULL));
+	/* Back through a trunk, tagged: ours all the same. */
+	memcpy(tagged, buf, 12);
+	memcpy(tagged + 12, (uint8_t[]){ 0x81, 0x00, 0x00, 0x0a }, 4);
+	memcpy(tagged + 16, buf + 12, UB_PROBE_LEN - 12);
+	ub_forward_decide(*state, tagged, sizeof(tagged), &in, &f);
+	assert_int_equal(f.drop, UB_DROP_LOOP);
+	assert_int_equal(f.port, 7);
 	/* Cut short: not a probe (a frame from mac_b, flooded). */
-	ub_forward_decide(*state, buf, UB_ETH_HLEN + 15, &in, &f);
+	ub_forward_decide(*state, buf, UB_ETH_HLEN + 23, &in, &f);
 	assert_int_equal(f.kind, UB_FWD_FLOOD);
 	in.probe_id = PROBE_ID + 1;
 	ub_forward_decide(*state, buf, sizeof(buf), &in, &f);
