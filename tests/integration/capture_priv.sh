@@ -40,12 +40,16 @@ out=$(as_member "$UBCTL" -n "$P" capture start all "$ROOTFILE" 2>&1) &&
 	fail "unclear refusal: $out"
 info "$out"
 
-step "nor with a raw request that passes no descriptor (the path alone)"
-for req in "capture start all $ROOTFILE" "capture start all $ROOTFILE owner 0" \
-	"capture start all $ROOTFILE append yes owner 0"; do
-	reply=$(printf '%s\n' "$req" | as_member timeout 5 socat -t 2 - \
-		"UNIX-CONNECT:$(sock_path "$P")")
-	[[ $reply == "errno=9 capture start needs its file opened by the client"* ]] ||
+step "nor with a raw request that passes no descriptor (the path alone), or the state file's words"
+raw() { printf '%s\n' "$1" | as_member timeout 5 socat -t 2 - "UNIX-CONNECT:$(sock_path "$P")"; }
+reply=$(raw "capture start all $ROOTFILE")
+[[ $reply == "errno=9 capture start needs its file opened by the client"* ]] ||
+	fail "raw capture start: unexpected reply: $reply"
+info "$reply"
+for req in "capture start all $ROOTFILE owner 0" "capture start all $ROOTFILE append yes owner 0" \
+	"gateway add 10.83.9.1/24 localnet yes" "port add ${HOSTIF[a]} netns x peer eth0 made yes"; do
+	reply=$(raw "$req")
+	[[ $reply == "errno=1 \""*"\" is for the state file, not a request" ]] ||
 		fail "raw \"$req\": unexpected reply: $reply"
 done
 info "$reply"
@@ -104,6 +108,11 @@ expect_eq "namespaces on the bridge" 0 "$(ubctl -j netns show | jq length)"
 out=$(ubctl netns attach --pid "$cpid")
 ubctl netns del "pid:$cpid"
 info "root may: $out"
+out=$(as_member "$UBCTL" -n "$P" netns attach /proc/self/ns/net --ifname "${P}x" \
+	--addr 10.83.8.1/24 2>&1) && fail "a member wired the bridge's own namespace: $out"
+[[ $out == *"the namespace passed is the bridge's own"* ]] || fail "unclear refusal: $out"
+! link_exists "${P}x" || fail "a member made ${P}x in the host's namespace"
+info "$out"
 
 step "nor from the daemon's own command line"
 stop_bridge "$P"

@@ -121,6 +121,40 @@ wait_until 5 "the state file to keep it" grep -qx "port set $one loop-guard off"
 ubctl port set "$one" --loop-guard on
 loop_down
 
+step "forged probes: another port's id with a made-up tag blocks nothing"
+# In namespace 1: read a probe of port 1, then send it back as if from
+# ports 0-7, each with a tag of its own choosing; then itself, unchanged
+# (a port that sends our frames back to us is a loop of its own).
+forge()
+{
+	in_ns "${P}1" python3 - "$1" <<-'PY'
+		import socket, struct, sys
+		s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88b5))
+		s.bind(("eth0", 0))
+		s.settimeout(3)
+		while True:
+		    f = s.recv(128)
+		    if f[:6] == bytes.fromhex("0375626c6f6f"):
+		        break
+		if sys.argv[1] == "replay":
+		    s.send(f)
+		else:
+		    for port in range(8):
+		        s.send(f[:26] + struct.pack(">IQ", port, 0x1234567800 + port) + f[38:])
+	PY
+}
+forge others
+sleep 1.2
+[[ -z $(ubctl -j port show | jq -r '.[] | select(.blocked != "no") | .name') ]] ||
+	fail "a forged probe blocked a port: $(ubctl port show)"
+grep -q "port ${HOSTIF[1]}: a loop probe that did not leave this bridge (forged?), ignored" "$UBT_TMP/$P.log" ||
+	fail "no log line for the forged probes"
+forge replay
+wait_until 2 "${HOSTIF[1]} blocked by its own probe" bash -c "[[ \$(\"$UBCTL\" -n $P -j port show | jq -r '.[] | select(.name == \"${HOSTIF[1]}\") | .blocked') == loop ]]"
+ubctl port set "${HOSTIF[1]}" --loop-guard off
+wait_until 3 "${HOSTIF[1]} to forward" ping_addr "${P}1" "${IP[2]}" 1
+ubctl port set "${HOSTIF[1]}" --loop-guard on
+
 step "bpdu-guard: a BPDU blocks the port"
 ubctl port set "${HOSTIF[2]}" --bpdu-guard on
 send 2 --dst 01:80:c2:00:00:00 --src "${MAC[2]}" --type 0x0026 --count 1
