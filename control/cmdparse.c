@@ -83,7 +83,8 @@ static bool ub_cmd_is_word__(const char *s)
 	return true;
 }
 
-/* A decimal in [min, max]: digits only, no sign, no blanks. */
+/* A number in [min, max]: decimal digits, or hexadecimal ones after one
+ * "0x"; no sign, no blanks. */
 static int ub_cmd_parse_uint__(const char *s, uint64_t min, uint64_t max,
 			       uint64_t *out)
 {
@@ -94,7 +95,8 @@ static int ub_cmd_parse_uint__(const char *s, uint64_t min, uint64_t max,
 	if (hex)
 		s += 2;
 	if (!((*s >= '0' && *s <= '9') ||
-	      (hex && ((*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))))
+	      (hex && ((*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))) ||
+	    (hex && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
 		return -EINVAL;
 	errno = 0;
 	*out = strtoull(s, &end, hex ? 16 : 10);

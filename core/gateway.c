@@ -171,6 +171,10 @@ int ub_gw_add(struct ub_bridge *br, const char *cidr, bool localnet,
 		if (ret)
 			ub_log(UB_LOG_WARN, "%s: route_localnet on %s: %s",
 			       br->name, name, strerror(-ret));
+		else
+			ub_log(UB_LOG_INFO, "%s: route_localnet on %s again, "
+			       "as before the restart (ports published on "
+			       "127.0.0.1)", br->name, name);
 		br->gw.localnet = !ret;
 	}
 	return 0;

@@ -951,7 +951,8 @@ static int ubctl_netns_attach_fd(const struct ubctl_opts *o,
 			 (unsigned long long)a->v[UB_CMD_K_PID].u);
 		path = proc;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A namespace file never blocks; a FIFO named by mistake would. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		ubctl_err("open the namespace %s: %s%s", path, strerror(errno),
 			  errno == ENOENT && path == proc ?

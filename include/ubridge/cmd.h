@@ -159,7 +159,7 @@ enum ub_cmd_type {
 	UB_CMD_T_MAC,		/* aa:bb:cc:dd:ee:ff (.mac) */
 	UB_CMD_T_UMAC,		/* a unicast MAC, not all-zero (.mac) */
 	UB_CMD_T_VID,		/* a VLAN id, 0 to 4095 (.u) */
-	UB_CMD_T_UINT,		/* a decimal in [min, max] (.u) */
+	UB_CMD_T_UINT,		/* a number in [min, max], decimal or 0xHEX (.u) */
 	UB_CMD_T_ID_ALL,	/* UINT or "all" (.u or .all) */
 	UB_CMD_T_ENUM,		/* one of 'words' (.u: its index) */
 	UB_CMD_T_BOOL,		/* yes or no (.b) */

@@ -505,6 +505,7 @@ static const struct bad bads[] = {
 	  "invalid group-fwd-mask \"0x10000\" (0 to 0xffff)" },
 	{ U, "port set veth0 --group-fwd-mask 0x", "invalid group-fwd-mask" },
 	{ U, "port set veth0 --group-fwd-mask 010x", "invalid group-fwd-mask" },
+	{ U, "port set veth0 --group-fwd-mask 0x0x10", "invalid group-fwd-mask" },
 	{ U, "port set veth0 --loop-guard maybe",
 	  "invalid loop-guard \"maybe\" (on or off)" },
 	{ U, "time warp 4294967296", "invalid time \"4294967296\"" },
