@@ -52,7 +52,9 @@ static void block(struct ub_bridge *br, struct ub_port *p,
 {
 	struct ub_port_guard *g = &p->guard;
 
-	g->until = br->now + hold;
+	/* Extended, never cut short (a flapping block may be longer). */
+	if (!g->blocked || g->until < br->now + hold)
+		g->until = br->now + hold;
 	if (g->blocked)
 		return;
 	g->blocked = why;
