@@ -6,8 +6,9 @@
  * completions the test delivers by hand. What it pins: who gets a frame
  * (flood without the ingress port, known unicast, drops by reason),
  * buffer references (a buffer goes back once, after its last send), the
- * order of TX ring frames against sends, and a detached port's slot
- * waiting for its sends.
+ * order of TX ring frames against sends, a detached port's slot
+ * waiting for its sends, and the loop guard's choices (which port a
+ * probe or flapping blocks, forged probes, guards turned off).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -24,6 +25,8 @@
 
 #include "bridge_private.h"
 #include "datapath.h"
+#include "forward.h"
+#include "guard.h"
 #include "io_private.h"
 
 #define NPORTS 4
@@ -266,6 +269,9 @@ static int setup(void **state)
 	br->caps.bridge = br->name;
 	br->nworkers = 1;
 	br->now = 1000000;
+	br->guard.probe_fd = -1;
+	br->guard.id = 0x5eed;
+	br->guard.hold_ms = UB_GUARD_HOLD_MS;
 	pthread_mutex_init(&br->lock, NULL);
 	assert_int_equal(ub_worker_init(&br->workers[0], br, 0), 0);
 	assert_int_equal(ub_worker_init(ub_ctl_worker(br), br, UB_WORKER_CTL),
@@ -390,6 +396,111 @@ static void test_own_mac(void **state)
 	assert_int_equal(fakes[0].released[0], 1);
 }
 
+/* Port 'from''s probe, with tag 'tag', coming in on port 'in'. */
+static void inject_probe(int in, int from, uint64_t tag)
+{
+	struct fake *f = &fakes[in];
+	uint32_t idx = f->next_buf++ % NBUFS, len = UB_VNET_HLEN + UB_PROBE_LEN;
+	uint8_t *b = f->mem[idx];
+
+	memset(b, 0, UB_VNET_HLEN);
+	ub_probe_build(b + UB_VNET_HLEN, &ports[from]->io.mac, br->guard.id,
+		       ub_port_id(&br->ports, ports[from]), tag);
+	memcpy(b + BUF - sizeof(len), &len, sizeof(len));
+	f->rxq[f->rx_tail++ % NBUFS] = idx;
+}
+
+static enum ub_guard_why blocked(int i)
+{
+	return ports[i]->guard.blocked;
+}
+
+/* Port 1's probe back on port 3: the higher of the two is blocked, and
+ * then neither takes nor gets frames; the others go on. A probe with a
+ * tag port 1 never sent blocks nothing. */
+static void test_probe_blocks_higher(void **state)
+{
+	struct ub_mac a = host(0);
+
+	ports[1]->guard.tag[0] = 0x1111;
+	inject_probe(3, 1, 0x2222);
+	assert_int_equal(turn(), 0);
+	assert_int_equal(ports[3]->drops[UB_DROP_LOOP], 1);
+	assert_int_equal(blocked(3), UB_GUARD_NONE);
+	assert_int_equal(blocked(1), UB_GUARD_NONE);
+	inject_probe(3, 1, 0x1111);
+	assert_int_equal(turn(), 0);
+	assert_int_equal(blocked(3), UB_GUARD_LOOP);
+	assert_int_equal(blocked(1), UB_GUARD_NONE);
+	assert_string_equal(ports[3]->guard.peer, ports[1]->name);
+	/* Nothing out to port 3, nothing in from it. */
+	inject(0, &bcast, &a, 60, 1);
+	assert_int_equal(turn(), 1);
+	assert_int_equal(wire_count(3), 0);
+	assert_int_equal(wire_count(1), 1);
+	inject(3, &bcast, &a, 60, 2);
+	assert_int_equal(turn(), 0);
+	assert_int_equal(ports[3]->drops[UB_DROP_BLOCKED], 1);
+	/* Port 3's own probe back on port 1: the loop still stands, the
+	 * block stays where it is rather than a second one. */
+	ports[3]->guard.tag[1] = 0x3333;
+	inject_probe(1, 3, 0x3333);
+	assert_int_equal(turn(), 0);
+	assert_int_equal(blocked(1), UB_GUARD_NONE);
+	/* Lifted a hold time after the last probe (the once-a-second
+	 * upkeep). */
+	br->now += UB_GUARD_HOLD_MS;
+	ub_guard_upkeep(br, true);
+	assert_int_equal(blocked(3), UB_GUARD_NONE);
+}
+
+/* The guard off on the higher port: the lower one takes the block; off
+ * on both: none. */
+static void test_probe_guard_off(void **state)
+{
+	ports[2]->guard.tag[0] = 0x22;
+	ports[3]->guard.loop_off = true;
+	inject_probe(3, 2, 0x22);
+	assert_int_equal(turn(), 0);
+	assert_int_equal(blocked(3), UB_GUARD_NONE);
+	assert_int_equal(blocked(2), UB_GUARD_LOOP);
+	br->now += UB_GUARD_HOLD_MS;
+	ub_guard_upkeep(br, true);
+	ports[2]->guard.loop_off = true;
+	inject_probe(3, 2, 0x22);
+	assert_int_equal(turn(), 0);
+	assert_int_equal(blocked(2), UB_GUARD_NONE);
+	assert_int_equal(blocked(3), UB_GUARD_NONE);
+}
+
+/* An address jumping between ports 0 and 3 more than UB_GUARD_FLAP_MAX
+ * times in a second: the higher of the two is blocked, once; blocked
+ * again soon after, for twice as long. */
+static void test_flapping(void **state)
+{
+	struct ub_mac a = host(7);
+
+	for (int k = 0; k < 2; k++) {
+		/* (The ports' turns alternate: not every frame moves it.) */
+		for (int i = 0; i < 2 * UB_GUARD_FLAP_MAX; i++) {
+			inject(0, &bcast, &a, 60, 1);
+			inject(3, &bcast, &a, 60, 2);
+			turn();
+			complete_all(0);
+			nwire = 0;
+		}
+		ub_guard_upkeep(br, true);
+		assert_int_equal(blocked(3), UB_GUARD_FLAP);
+		assert_int_equal(blocked(0), UB_GUARD_NONE);
+		assert_true(ports[3]->guard.until ==
+			    br->now + (UB_GUARD_HOLD_MS << k));
+		/* Lifted by the once-a-second upkeep, a quiet one. */
+		br->now = ports[3]->guard.until;
+		ub_guard_upkeep(br, true);
+		assert_int_equal(blocked(3), UB_GUARD_NONE);
+	}
+}
+
 /* Frames to a port with a TX ring leave in the order they came, also
  * when one too large for a slot has to be a send: the ring is flushed
  * before it, and what follows in the batch is sent after it. */
@@ -497,6 +608,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_del_waits_for_sends,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_blocks_higher,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_guard_off, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_flapping, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
