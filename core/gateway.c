@@ -236,12 +236,17 @@ int ub_nat_set(struct ub_bridge *br, bool on, char *err, size_t errlen)
 void ub_gw_upkeep(struct ub_bridge *br)
 {
 	char path[96];
-	int on;
+	int on, ret;
 
 	if (!br->gw.cidr[0])
 		return;
 	gw_localnet_path(br, path, sizeof(path));
-	if (!ub_sysctl_switch(path, -1, &on) && on != br->gw.localnet) {
+	/* A file read: without the lock (see worker.h). Only this thread
+	 * changes the gateway meanwhile. */
+	ub_bridge_unlock(br);
+	ret = ub_sysctl_switch(path, -1, &on);
+	ub_bridge_lock(br);
+	if (!ret && br->gw.cidr[0] && on != br->gw.localnet) {
 		br->gw.localnet = on;
 		br->state_dirty = true;
 	}

@@ -183,13 +183,18 @@ static void send_probes(struct ub_bridge *br)
 	static uint8_t frame[UB_PORTS_MAX][UB_PROBE_LEN];
 	static uint64_t tag[UB_PORTS_MAX];
 	static int ifindex[UB_PORTS_MAX];
-	uint32_t n = 0;
+	uint32_t n = 0, nports = br->ports.n;
+	ssize_t got;
 
 	/* Tags nobody can foretell: a host that saw its own port's cannot
-	 * make up another's. */
-	if (getrandom(tag, sizeof(tag[0]) * br->ports.n, 0) < 0)
+	 * make up another's. Drawn without the lock; only this thread
+	 * changes the port table, so nports holds. */
+	ub_bridge_unlock(br);
+	got = getrandom(tag, sizeof(tag[0]) * nports, 0);
+	ub_bridge_lock(br);
+	if (got != (ssize_t)(sizeof(tag[0]) * nports))
 		return;
-	for (uint32_t i = 0; i < br->ports.n; i++) {
+	for (uint32_t i = 0; i < nports; i++) {
 		struct ub_port *p = ub_port_nth(&br->ports, i);
 		struct ub_port_guard *g = &p->guard;
 
