@@ -14,6 +14,7 @@ const char *const ub_drop_names[UB_DROP__COUNT] = {
 	[UB_DROP_LOOP] = "rx_drop_loop",
 	[UB_DROP_BLOCKED] = "rx_drop_blocked",
 	[UB_DROP_BPDU] = "rx_drop_bpdu",
+	[UB_DROP_VLAN] = "rx_drop_vlan",
 	[UB_DROP_LINK_LOCAL] = "rx_drop_link_local",
 	[UB_DROP_SAME_PORT] = "rx_drop_same_port",
 	[UB_DROP_TOO_BIG] = "rx_drop_too_big",
@@ -25,6 +26,23 @@ const char *const ub_drop_names[UB_DROP__COUNT] = {
 	[UB_DROP_TX_TOO_BIG] = "tx_drop_too_big",
 	[UB_DROP_TX_ERROR] = "tx_drop_error",
 };
+
+/*
+ * VLAN filtering's ingress: the frame's VID (its 802.1Q tag's; untagged
+ * and priority-tagged ones take the PVID; an 802.1ad outer tag is carried,
+ * not read: such a frame is untagged here), into out->vid and out->tag.
+ * False: the port does not carry it.
+ */
+static bool vlan_ingress__(const struct ub_vlan_port *v, const uint8_t *eth,
+			   uint32_t len, struct ub_fwd *out)
+{
+	out->tag = -1;
+	if (len >= UB_ETH_HLEN + UB_VLAN_HLEN &&
+	    (eth[12] << 8 | eth[13]) == UB_ETH_P_8021Q)
+		out->tag = (eth[14] << 8 | eth[15]) & UB_VLAN_VID_MASK;
+	out->vid = out->tag > 0 ? (uint16_t)out->tag : v->pvid;
+	return out->vid && ub_vlan_member(v, out->vid);
+}
 
 /* The VLAN id of a tagged frame (C-tag or S-tag outermost), else 0. */
 static uint16_t frame_vid__(const uint8_t *eth, uint32_t len)
@@ -131,7 +149,13 @@ void ub_forward_decide(struct ub_fdb *fdb, const uint8_t *eth, uint32_t len,
 	 * where its source lives. */
 	if (ub_mac_is_mcast(&src) || ub_mac_is_zero(&src))
 		return drop__(out, UB_DROP_BAD_SRC);
-	out->vid = frame_vid__(eth, len);
+	if (in->vlan) {
+		if (!vlan_ingress__(in->vlan, eth, len, out))
+			return drop__(out, UB_DROP_VLAN);
+	} else {
+		out->vid = frame_vid__(eth, len);
+		out->tag = -1;
+	}
 	out->learn = ub_fdb_learn(fdb, &src, out->vid, in->port, in->remote,
 				  in->now);
 	/* One of our own MACs coming in from outside: our frame looped back

@@ -10,6 +10,8 @@
 
 #include <ubridge/fdb.h>
 
+#include "vlan.h"
+
 /* Why a frame was dropped; each reason is a per-port counter. */
 enum ub_drop {
 	UB_DROP_RUNT,        /* shorter than an Ethernet header */
@@ -20,6 +22,8 @@ enum ub_drop {
 	UB_DROP_LOOP,        /* a loop probe of ours came back */
 	UB_DROP_BLOCKED,     /* the port is blocked (guard.h) */
 	UB_DROP_BPDU,        /* a BPDU on a port with bpdu-guard */
+	UB_DROP_VLAN,        /* VLAN filtering: a VID the port does not
+			      * carry, or untagged without a PVID */
 	UB_DROP_LINK_LOCAL,  /* to 01:80:c2:00:00:0x, not in the port's
 			      * group forward mask */
 	UB_DROP_SAME_PORT,   /* destination sits behind the ingress port */
@@ -53,6 +57,8 @@ struct ub_fwd_in {
 	uint16_t group_fwd_mask; /* 01:80:C2:00:00:0X forwarded if bit X */
 	bool bpdu_guard;	/* a BPDU (to 01:80:C2:00:00:00) is refused */
 	bool blocked;		/* nothing but our probes is taken */
+	/* VLAN filtering on: the port's VLANs; NULL: off, tags pass. */
+	const struct ub_vlan_port *vlan;
 };
 
 struct ub_fwd {
@@ -69,7 +75,10 @@ struct ub_fwd {
 	uint32_t port;
 	uint32_t remote;    /* UB_FWD_PORT: the entry's remote (0: none) */
 	uint64_t probe_tag; /* UB_DROP_LOOP: the probe's tag (guard.h) */
-	uint16_t vid;       /* 0 when untagged */
+	uint16_t vid;       /* 0 when untagged; filtering: the VID the
+			     * frame was classified into */
+	int tag;            /* filtering: the VID of the 802.1Q tag it came
+			     * with (0: priority-tagged; -1: none) */
 	enum ub_fdb_learn_result learn;
 };
 
@@ -80,7 +89,9 @@ struct ub_fwd {
  * (split horizon: remotes reach each other directly). Every drop is
  * decided here, in this order, learning only after the first four: runt,
  * a loop probe of this bridge (from any of its ports), the port blocked,
- * a BPDU on a bpdu-guard port, bad source, own MAC (the source has a
+ * a BPDU on a bpdu-guard port, bad source, a VID the port does not carry
+ * (VLAN filtering; learning and lookup then use the VID the frame was
+ * classified into), own MAC (the source has a
  * local FDB entry on another port; learn is UB_FDB_LEARN_LOCAL), FDB cap
  * with the drop policy, link-local destination outside the group forward
  * mask, destination behind the ingress port. A plain static entry for the

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The per-frame forwarding decision: 802.1D rules over a real FDB. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <ubridge/compiler.h>
 
 #include "forward.h"
 
@@ -213,6 +216,91 @@ static void test_blocked_and_bpdu(void **state)
 	in.bpdu_guard = false;
 	ub_forward_decide(*state, buf, frame(buf, &stp, &mac_a, -1), &in, &f);
 	assert_int_equal(f.drop, UB_DROP_LINK_LOCAL);
+}
+
+/*
+ * VLAN filtering's ingress, the issue's matrix: {access, trunk, trunk
+ * with a native VLAN} x {untagged, priority-tagged, tagged member, tagged
+ * non-member}: the VID a frame is classified into, or a drop; and what
+ * each kind of port does to it on the way out.
+ */
+static void test_vlan_matrix(void **state)
+{
+	struct ub_vlan_port access = { 0 }, trunk = { 0 }, native = { 0 };
+	const struct {
+		const struct ub_vlan_port *port;
+		int frame_tag;	/* -1: untagged */
+		int want;	/* the VID, or -1: dropped */
+	} rows[] = {
+		{ &access, -1, 10 },	{ &access, 0, 10 },
+		{ &access, 10, 10 },	{ &access, 20, -1 },
+		{ &trunk, -1, -1 },	{ &trunk, 0, -1 },
+		{ &trunk, 20, 20 },	{ &trunk, 99, -1 },
+		{ &native, -1, 30 },	{ &native, 0, 30 },
+		{ &native, 20, 20 },	{ &native, 99, -1 },
+	};
+	struct ub_fwd_in in = in_port(1);
+	uint8_t buf[60];
+	struct ub_fwd f;
+	uint32_t port;
+
+	assert_int_equal(ub_vlan_add(&access, 10, 10, true, true), 0);
+	assert_int_equal(ub_vlan_add(&trunk, 10, 20, false, false), 0);
+	assert_int_equal(ub_vlan_add(&native, 10, 20, false, false), 0);
+	assert_int_equal(ub_vlan_add(&native, 30, 30, true, true), 0);
+	for (size_t i = 0; i < UB_ARRAY_SIZE(rows); i++) {
+		in.vlan = rows[i].port;
+		ub_forward_decide(*state, buf, frame(buf, &bcast, &mac_a,
+						     rows[i].frame_tag),
+				  &in, &f);
+		if (rows[i].want < 0) {
+			assert_int_equal(f.kind, UB_FWD_DROP);
+			assert_int_equal(f.drop, UB_DROP_VLAN);
+			continue;
+		}
+		assert_int_equal(f.kind, UB_FWD_FLOOD);
+		assert_int_equal(f.vid, rows[i].want);
+		assert_int_equal(f.tag, rows[i].frame_tag);
+		/* Learned in the VID it was classified into. */
+		assert_true(ub_fdb_lookup(*state, &mac_a, f.vid, &port, NULL));
+	}
+	/* Out of an access port: untagged; out of a trunk: tagged. */
+	assert_int_equal(ub_vlan_egress(&access, 10, -1), UB_VLAN_KEEP);
+	assert_int_equal(ub_vlan_egress(&access, 10, 10), UB_VLAN_POP);
+	assert_int_equal(ub_vlan_egress(&access, 10, 0), UB_VLAN_POP);
+	assert_int_equal(ub_vlan_egress(&trunk, 10, -1), UB_VLAN_PUSH);
+	assert_int_equal(ub_vlan_egress(&trunk, 10, 0), UB_VLAN_SET);
+	assert_int_equal(ub_vlan_egress(&trunk, 10, 10), UB_VLAN_KEEP);
+	assert_int_equal(ub_vlan_egress(&native, 30, -1), UB_VLAN_KEEP);
+	assert_int_equal(ub_vlan_egress(&native, 20, -1), UB_VLAN_PUSH);
+	/* Filtering off: tags pass, 0 for untagged. */
+	in.vlan = NULL;
+	ub_forward_decide(*state, buf, frame(buf, &bcast, &mac_b, 99), &in,
+			  &f);
+	assert_int_equal(f.kind, UB_FWD_FLOOD);
+	assert_int_equal(f.vid, 99);
+}
+
+/* VIDs 0 and 4095, ranges out of order and a PVID of a range are
+ * refused; deleting the PVID's VID leaves the port without one. */
+static void test_vlan_add_del(void **state)
+{
+	struct ub_vlan_port v = { 0 };
+
+	assert_int_equal(ub_vlan_add(&v, 0, 0, false, false), -EINVAL);
+	assert_int_equal(ub_vlan_add(&v, 4095, 4095, false, false), -EINVAL);
+	assert_int_equal(ub_vlan_add(&v, 20, 10, false, false), -EINVAL);
+	assert_int_equal(ub_vlan_add(&v, 10, 20, true, false), -EINVAL);
+	assert_int_equal(ub_vlan_add(&v, 1, 4094, false, false), 0);
+	assert_true(ub_vlan_member(&v, 1) && ub_vlan_member(&v, 4094));
+	assert_false(ub_vlan_member(&v, 0) || ub_vlan_member(&v, 4095));
+	assert_int_equal(ub_vlan_add(&v, 7, 7, true, true), 0);
+	assert_int_equal(v.pvid, 7);
+	assert_int_equal(ub_vlan_del(&v, 5, 9), 0);
+	assert_int_equal(v.pvid, 0);
+	assert_false(ub_vlan_member(&v, 7));
+	assert_true(ub_vlan_member(&v, 4) && ub_vlan_member(&v, 10));
+	assert_int_equal(ub_vlan_del(&v, 0, 3), -EINVAL);
 }
 
 static void test_flood_then_unicast(void **state)
@@ -460,6 +548,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_source_not_learned,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_fwd_mask, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vlan_matrix, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vlan_add_del, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocked_and_bpdu, setup,
