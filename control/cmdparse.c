@@ -209,6 +209,15 @@ static int ub_cmd_convert__(const struct ub_cmd_arg *arg, unsigned int flags,
 		return ub_cmd_user__(flags) || s[0] == '/' ? 0 : -EINVAL;
 	case UB_CMD_T_RANGE:
 		return ub_cmd_parse_range__(s, arg->min, arg->max, &v->u);
+	case UB_CMD_T_VIDS:
+		/* One VID is a range of one. */
+		if (!strchr(s, '-')) {
+			if (ub_cmd_parse_uint__(s, 1, 4094, &v->u))
+				return -EINVAL;
+			v->u |= v->u << 32;
+			return 0;
+		}
+		return ub_cmd_parse_range__(s, 1, 4094, &v->u);
 	case UB_CMD_T__COUNT:
 		break;
 	}
@@ -243,6 +252,8 @@ static const struct {
 	[UB_CMD_T_PATH] = { "file name", "an absolute path" },
 	[UB_CMD_T_TEXT] = { NULL, "not empty" },
 	[UB_CMD_T_RANGE] = { NULL, "expected LO-HI, LO <= HI" },
+	[UB_CMD_T_VIDS] = { "VLAN ids", "expected a VID, 1 to 4094, or a "
+			    "range LO-HI of them" },
 };
 
 /* What an error message calls 'arg'. */

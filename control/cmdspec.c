@@ -142,6 +142,11 @@ static const struct ub_cmd_arg set_loop_hold_args[] = {
 	    .expect = "expected seconds, 1 to 86400"),
 };
 
+static const struct ub_cmd_arg set_vlan_filtering_args[] = {
+	POS(NULL, UB_CMD_K_VLAN_FILTERING, UB_CMD_T_ENUM, .words = nat_words,
+	    .label = "VLAN filtering"),
+};
+
 static const struct ub_cmd_arg time_warp_args[] = {
 	POS("MILLISECONDS", UB_CMD_K_MS, UB_CMD_T_UINT, .max = UINT32_MAX,
 	    .label = "time",
@@ -262,6 +267,29 @@ static const struct ub_cmd_arg nat_args[] = {
 	    .label = "NAT state"),
 };
 
+/* ---- vlan ---- */
+
+#define VLAN_PORT_VIDS							\
+	{ .name = "dev", .meta = "IFNAME", .key = UB_CMD_K_DEV,		\
+	  .type = UB_CMD_T_PORT, .flags = UB_CMD_A_BARE | UB_CMD_A_REQUIRED }, \
+	{ .name = "vid", .meta = "VID[-VID]", .key = UB_CMD_K_VIDS,	\
+	  .type = UB_CMD_T_VIDS, .flags = UB_CMD_A_BARE | UB_CMD_A_REQUIRED }
+
+static const struct ub_cmd_arg vlan_add_args[] = {
+	VLAN_PORT_VIDS,
+	{ .name = "pvid", .key = UB_CMD_K_PVID, .type = UB_CMD_T_FLAG,
+	  .flags = UB_CMD_A_BARE, .wire = "pvid",
+	  .help = "untagged and priority-tagged frames that come in take "
+		  "this VID (one VID only)" },
+	{ .name = "untagged", .key = UB_CMD_K_UNTAGGED, .type = UB_CMD_T_FLAG,
+	  .flags = UB_CMD_A_BARE, .wire = "untagged",
+	  .help = "frames of these VIDs leave the port without a tag" },
+};
+
+static const struct ub_cmd_arg vlan_del_args[] = {
+	VLAN_PORT_VIDS,
+};
+
 /* ---- vxlan ---- */
 
 static const struct ub_cmd_arg vxlan_add_args[] = {
@@ -349,6 +377,10 @@ static const struct ub_cmd_spec cmds[UB_CMD__COUNT] = {
 	    ARGS(fdb_flush_args)),
 	CMD(UB_CMD_SET_AGEING, "set", "ageing", CHANGES,
 	    "set the ageing time (0: learn nothing)", ARGS(set_ageing_args)),
+	CMD(UB_CMD_SET_VLAN_FILTERING, "set", "vlan-filtering", CHANGES,
+	    "VLAN-aware forwarding by the ports' VLANs (see vlan), or none: "
+	    "tags pass untouched (off, the default)",
+	    ARGS(set_vlan_filtering_args)),
 	CMD(UB_CMD_SET_LOOP_HOLD, "set", "loop-hold", CHANGES,
 	    "how long a port blocked by a guard stays blocked after the last "
 	    "sign of the loop or BPDU (default 10)",
@@ -407,6 +439,15 @@ static const struct ub_cmd_spec cmds[UB_CMD__COUNT] = {
 	CMD(UB_CMD_VXLAN_REMOTE, "vxlan", "remote", CHANGES,
 	    "add a remote VTEP to NAME's flood list, or forget one (with "
 	    "the FDB entries behind it)", ARGS(vxlan_remote_args)),
+	CMD(UB_CMD_VLAN_ADD, "vlan", "add", CHANGES,
+	    "make port IFNAME a member of VLANs VID[-VID]: an access port is "
+	    "one VID, pvid untagged; a trunk tagged VIDs, its native VLAN one "
+	    "more, pvid untagged", ARGS(vlan_add_args)),
+	CMD(UB_CMD_VLAN_DEL, "vlan", "del", CHANGES,
+	    "remove VLANs VID[-VID] from port IFNAME", ARGS(vlan_del_args)),
+	CMD(UB_CMD_VLAN_SHOW, "vlan", "show", DEFAULT,
+	    "each port's VLANs: its PVID, the VIDs it carries and those it "
+	    "sends untagged"),
 	CMD(UB_CMD_TIME_WARP, "time", "warp", 0,
 	    "advance the daemon's clock (for tests)", ARGS(time_warp_args)),
 };
@@ -420,6 +461,7 @@ static const struct ub_cmd_object objects[] = {
 	{ "capture", "Packet captures to pcap files." },
 	{ "gateway", "The host's address on the bridge." },
 	{ "nat", "NAT behind the gateway." },
+	{ "vlan", "The ports' VLANs (with VLAN filtering on)." },
 	{ "vxlan", "VXLAN tunnels to other hosts." },
 	{ "time", "The daemon's clock, for tests." },
 };

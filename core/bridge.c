@@ -267,6 +267,7 @@ void ub_bridge_free(struct ub_bridge *br)
 	for (uint32_t i = 0; i < UB_PORTS_MAX; i++) {
 		free(ub_port_by_id(&br->ports, i)->netns);
 		free(ub_port_by_id(&br->ports, i)->container);
+		free(ub_port_by_id(&br->ports, i)->vlan);
 	}
 	ub_ctl_server_close(&br->ctl);
 	if (br->sig_fd >= 0)

@@ -59,6 +59,7 @@ struct ub_bridge {
 	uint32_t ring_idle_bytes; /* its idle ring; 0: none */
 	uint64_t upkeep_ms;   /* the next upkeep of every port (loop.c) */
 	bool busy_poll;       /* never sleep: poll rings and completions */
+	bool vlan_filtering;  /* "set vlan-filtering on" (vlan.h) */
 	uint64_t spin_ns;     /* else: poll this long after the last frame */
 	/* The state file ("" when none), and whether the configuration
 	 * changed since it was written. */

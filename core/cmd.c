@@ -449,6 +449,57 @@ static int cmd_set_ageing(struct ub_bridge *br, const struct ub_cmd_args *a,
 	return 0;
 }
 
+static int cmd_set_vlan_filtering(struct ub_bridge *br,
+				  const struct ub_cmd_args *a,
+				  struct ub_cmd_ctx *ctx)
+{
+	br->vlan_filtering = a->v[UB_CMD_K_VLAN_FILTERING].u == UB_CMD_NAT_ON;
+	return 0;
+}
+
+/* ---- vlan ---- */
+
+static int cmd_vlan_change(struct ub_bridge *br, const struct ub_cmd_args *a,
+			   struct ub_cmd_ctx *ctx)
+{
+	struct ub_port *p = port_arg(br, a, UB_CMD_K_DEV, ctx->r);
+	uint16_t lo = (uint16_t)(a->v[UB_CMD_K_VIDS].u >> 32);
+	uint16_t hi = (uint16_t)a->v[UB_CMD_K_VIDS].u;
+	bool pvid = ub_cmd_has(a, UB_CMD_K_PVID);
+
+	if (!p)
+		return -ENOENT;
+	if (pvid && lo != hi)
+		return fail(ctx->r, -EINVAL, "pvid takes one VID, not the "
+			    "range %s", a->v[UB_CMD_K_VIDS].str);
+	if (!p->vlan && !(p->vlan = calloc(1, sizeof(*p->vlan))))
+		return fail(ctx->r, -ENOMEM, NULL);
+	if (a->id == UB_CMD_VLAN_DEL)
+		ub_vlan_del(p->vlan, lo, hi);
+	else
+		ub_vlan_add(p->vlan, lo, hi, pvid,
+			    ub_cmd_has(a, UB_CMD_K_UNTAGGED));
+	return 0;
+}
+
+static int cmd_vlan_show(struct ub_bridge *br, const struct ub_cmd_args *a,
+			 struct ub_cmd_ctx *ctx)
+{
+	for (uint32_t i = 0; i < br->ports.n; i++) {
+		const struct ub_port *p = ub_port_nth(&br->ports, i);
+		char vids[4096], untagged[4096];
+
+		if (!p->vlan)
+			continue;
+		ub_vlan_fmt(p->vlan->member, vids, sizeof(vids));
+		ub_vlan_fmt(p->vlan->untagged, untagged, sizeof(untagged));
+		ub_ctl_reply_record(ctx->r, "port=%s pvid=%u vids=%s "
+				    "untagged=%s", p->name, p->vlan->pvid,
+				    vids, untagged);
+	}
+	return 0;
+}
+
 static int cmd_set_loop_hold(struct ub_bridge *br,
 			     const struct ub_cmd_args *a,
 			     struct ub_cmd_ctx *ctx)
@@ -907,6 +958,10 @@ static const ub_cmd_fn handlers[UB_CMD__COUNT] = {
 	[UB_CMD_FDB_FLUSH] = cmd_fdb_flush,
 	[UB_CMD_SET_AGEING] = cmd_set_ageing,
 	[UB_CMD_SET_LOOP_HOLD] = cmd_set_loop_hold,
+	[UB_CMD_SET_VLAN_FILTERING] = cmd_set_vlan_filtering,
+	[UB_CMD_VLAN_ADD] = cmd_vlan_change,
+	[UB_CMD_VLAN_DEL] = cmd_vlan_change,
+	[UB_CMD_VLAN_SHOW] = cmd_vlan_show,
 	[UB_CMD_STATS] = cmd_stats,
 	[UB_CMD_CAPTURE_START] = cmd_capture_start,
 	[UB_CMD_CAPTURE_WATCH] = cmd_capture_watch,

@@ -452,6 +452,8 @@ void ub_port_del(struct ub_bridge *br, struct ub_port *p)
 	free(p->netns);
 	p->netns = NULL;
 	p->netns_ino = 0;
+	free(p->vlan);
+	p->vlan = NULL;
 	free(p->container);
 	p->container = NULL;
 	/* The slot's next port starts with the default guards. */

@@ -25,6 +25,7 @@
 
 #include "forward.h"
 #include "guard.h"
+#include "vlan.h"
 
 #define UB_PORTS_MAX 4096
 
@@ -53,6 +54,9 @@ struct ub_port {
 	char *netns;
 	char *container;
 	uint64_t netns_ino; /* its inode when attached; 0: not known */
+	/* Its VLANs ("vlan add"), malloc'd; NULL: none given (with VLAN
+	 * filtering on: VLAN 1, PVID, untagged, as Linux has it). */
+	struct ub_vlan_port *vlan;
 	char peer[IFNAMSIZ];
 	bool netns_created;
 	bool link_up;    /* administratively up and running (carrier) */

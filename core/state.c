@@ -58,6 +58,38 @@ static int state_fdb_one(const struct ub_fdb_entry_info *e, void *arg)
 	return 0;
 }
 
+struct vlan_line {
+	const struct ub_port *p;
+	struct ub_ctl_reply *b;
+};
+
+static void state_vlan_run(uint16_t lo, uint16_t hi, bool untagged,
+			   void *arg)
+{
+	struct vlan_line *l = arg;
+	char vids[16];
+
+	snprintf(vids, sizeof(vids), lo == hi ? "%u" : "%u-%u", lo, hi);
+	ub_ctl_reply_record(l->b, "vlan add dev %s vid %s%s", l->p->name,
+			    vids, untagged ? " untagged" : "");
+}
+
+/* A port's VLANs: its runs of VIDs, then its PVID. */
+static void state_vlan(const struct ub_port *p, struct ub_ctl_reply *b)
+{
+	struct vlan_line l = { p, b };
+
+	if (!p->vlan)
+		return;
+	ub_vlan_runs(p->vlan, state_vlan_run, &l);
+	if (p->vlan->pvid)
+		ub_ctl_reply_record(b, "vlan add dev %s vid %u pvid%s", p->name,
+				    p->vlan->pvid,
+				    ub_vlan_bit(p->vlan->untagged,
+						p->vlan->pvid) ?
+					    " untagged" : "");
+}
+
 /* A port's guards and group forward mask, where not the defaults. */
 static void state_guard(const struct ub_port *p, struct ub_ctl_reply *b)
 {
@@ -110,6 +142,7 @@ static void state_ports(struct ub_bridge *br, struct ub_ctl_reply *b)
 			ub_ctl_reply_record(b, "port add %s%s", p->name, opts);
 		}
 		state_guard(p, b);
+		state_vlan(p, b);
 	}
 }
 
@@ -211,6 +244,8 @@ int ub_state_save(struct ub_bridge *br)
 	ub_ctl_reply_record(&b, "set ageing %llu",
 			    (unsigned long long)ub_fdb_get_ageing(br->fdb) /
 				    1000);
+	if (br->vlan_filtering)
+		ub_ctl_reply_record(&b, "set vlan-filtering on");
 	if (br->guard.hold_ms != UB_GUARD_HOLD_MS)
 		ub_ctl_reply_record(&b, "set loop-hold %llu",
 				    (unsigned long long)br->guard.hold_ms / 1000);

@@ -14,6 +14,7 @@
 #define UB_CORE_VLAN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <ubridge/eth.h>
@@ -50,6 +51,15 @@ int ub_vlan_add(struct ub_vlan_port *v, uint16_t lo, uint16_t hi, bool pvid,
 /* Removes VIDs lo..hi (the PVID too, if among them: then none). Returns
  * 0 or -EINVAL as above. */
 int ub_vlan_del(struct ub_vlan_port *v, uint16_t lo, uint16_t hi);
+
+/* "1,10-20,30" for the VIDs whose bits 'set' has ("-" for none), cut at
+ * 'len'. */
+void ub_vlan_fmt(const uint64_t *set, char *buf, size_t len);
+
+/* Calls 'fn' for each run lo..hi of member VIDs that leave alike. */
+void ub_vlan_runs(const struct ub_vlan_port *v,
+		  void (*fn)(uint16_t lo, uint16_t hi, bool untagged, void *arg),
+		  void *arg);
 
 /* What an egress does to the outermost 802.1Q tag of a frame of 'vid'. */
 enum ub_vlan_egress {

@@ -68,6 +68,7 @@ enum ub_cmd_id {
 	UB_CMD_FDB_FLUSH,
 	UB_CMD_SET_AGEING,
 	UB_CMD_SET_LOOP_HOLD,
+	UB_CMD_SET_VLAN_FILTERING,
 	UB_CMD_STATS,
 	UB_CMD_CAPTURE_START,
 	UB_CMD_CAPTURE_WATCH,
@@ -85,6 +86,9 @@ enum ub_cmd_id {
 	UB_CMD_VXLAN_DEL,
 	UB_CMD_VXLAN_SHOW,
 	UB_CMD_VXLAN_REMOTE,
+	UB_CMD_VLAN_ADD,
+	UB_CMD_VLAN_DEL,
+	UB_CMD_VLAN_SHOW,
 	UB_CMD_TIME_WARP,
 	UB_CMD__COUNT
 };
@@ -138,6 +142,10 @@ enum ub_cmd_key {
 	UB_CMD_K_LOOP_GUARD,	/* port set: enum ub_cmd_nat (on|off) */
 	UB_CMD_K_BPDU_GUARD,	/* port set: enum ub_cmd_nat (on|off) */
 	UB_CMD_K_GROUP_FWD_MASK, /* port set */
+	UB_CMD_K_VLAN_FILTERING, /* set vlan-filtering: enum ub_cmd_nat */
+	UB_CMD_K_VIDS,		/* vlan add|del vid VID[-VID] */
+	UB_CMD_K_PVID,		/* vlan add ... pvid */
+	UB_CMD_K_UNTAGGED,	/* vlan add ... untagged */
 	UB_CMD_K__COUNT
 };
 
@@ -169,6 +177,8 @@ enum ub_cmd_type {
 	UB_CMD_T_TEXT,		/* any text, spaces too (a pcap filter) */
 	UB_CMD_T_RANGE,		/* LO-HI, both in [min, max], LO <= HI
 				 * (.u: LO << 32 | HI) */
+	UB_CMD_T_VIDS,		/* VID or VID-VID, 1 to 4094, in order
+				 * (.u as RANGE's) */
 	UB_CMD_T__COUNT
 };
 
