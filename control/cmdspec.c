@@ -220,7 +220,13 @@ static const struct ub_cmd_arg capture_stop_args[] = {
 	  .type = UB_CMD_T_UINT, .min = 68, .max = 65535,		\
 	  .label = "MTU", .help = "the veth's MTU" },			\
 	{ .name = "ifname", .meta = "IF", .key = UB_CMD_K_IFNAME,	\
-	  .type = UB_CMD_T_IFNAME, .help = IFNAME_HELP }
+	  .type = UB_CMD_T_IFNAME, .help = IFNAME_HELP },		\
+	{ .name = "vlan", .meta = "VID", .key = UB_CMD_K_VLAN,		\
+	  .type = UB_CMD_T_UINT, .min = 1, .max = 4094,		\
+	  .label = "VLAN id", .expect = "expected 1 to 4094",		\
+	  .help = "make the port an access port of VLAN VID (as vlan add "\
+		  "dev PORT vid VID pvid untagged does; for VLAN "	\
+		  "filtering)" }
 
 static const struct ub_cmd_arg netns_add_args[] = {
 	POS("NAME", UB_CMD_K_NAME, UB_CMD_T_NETNS),

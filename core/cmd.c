@@ -453,7 +453,13 @@ static int cmd_set_vlan_filtering(struct ub_bridge *br,
 				  const struct ub_cmd_args *a,
 				  struct ub_cmd_ctx *ctx)
 {
-	br->vlan_filtering = a->v[UB_CMD_K_VLAN_FILTERING].u == UB_CMD_NAT_ON;
+	bool on = a->v[UB_CMD_K_VLAN_FILTERING].u == UB_CMD_NAT_ON;
+
+	/* The learned entries' VIDs mean something else now: untagged
+	 * frames were VID 0, they are their port's PVID. */
+	if (on != br->vlan_filtering)
+		ub_port_flush_fdb(br, UB_FDB_PORT_ANY, false);
+	br->vlan_filtering = on;
 	return 0;
 }
 
@@ -472,8 +478,16 @@ static int cmd_vlan_change(struct ub_bridge *br, const struct ub_cmd_args *a,
 	if (pvid && lo != hi)
 		return fail(ctx->r, -EINVAL, "pvid takes one VID, not the "
 			    "range %s", a->v[UB_CMD_K_VIDS].str);
-	if (!p->vlan && !(p->vlan = calloc(1, sizeof(*p->vlan))))
-		return fail(ctx->r, -ENOMEM, NULL);
+	/* A port's first "vlan add" replaces the default VLAN 1; a "vlan
+	 * del" takes from it. */
+	if (!p->vlan) {
+		if (!(p->vlan = malloc(sizeof(*p->vlan))))
+			return fail(ctx->r, -ENOMEM, NULL);
+		if (a->id == UB_CMD_VLAN_DEL)
+			*p->vlan = ub_vlan_default;
+		else
+			memset(p->vlan, 0, sizeof(*p->vlan));
+	}
 	if (a->id == UB_CMD_VLAN_DEL)
 		ub_vlan_del(p->vlan, lo, hi);
 	else
@@ -487,15 +501,14 @@ static int cmd_vlan_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 {
 	for (uint32_t i = 0; i < br->ports.n; i++) {
 		const struct ub_port *p = ub_port_nth(&br->ports, i);
+		const struct ub_vlan_port *v = ub_port_vlan(p);
 		char vids[4096], untagged[4096];
 
-		if (!p->vlan)
-			continue;
-		ub_vlan_fmt(p->vlan->member, vids, sizeof(vids));
-		ub_vlan_fmt(p->vlan->untagged, untagged, sizeof(untagged));
+		ub_vlan_fmt(v->member, vids, sizeof(vids));
+		ub_vlan_fmt(v->untagged, untagged, sizeof(untagged));
 		ub_ctl_reply_record(ctx->r, "port=%s pvid=%u vids=%s "
-				    "untagged=%s", p->name, p->vlan->pvid,
-				    vids, untagged);
+				    "untagged=%s", p->name, v->pvid, vids,
+				    untagged);
 	}
 	return 0;
 }
@@ -779,6 +792,7 @@ static int cmd_netns_attach(struct ub_bridge *br, const struct ub_cmd_args *a,
 	struct ub_ns_req req = { .create = a->id == UB_CMD_NETNS_ADD,
 				 .nsfd = -1 };
 	struct ub_cmd_client *cl = ctx->client;
+	struct ub_vlan_port *vlan = NULL;
 	char err[400];
 	int ret;
 
@@ -794,11 +808,28 @@ static int cmd_netns_attach(struct ub_bridge *br, const struct ub_cmd_args *a,
 				    "PATH", cl ? cl->nfds : 0);
 		req.nsfd = cl->fds[0];
 	}
+	/* Made first: nothing can fail once the port is there. */
+	if (ub_cmd_has(a, UB_CMD_K_VLAN)) {
+		uint16_t vid = (uint16_t)num(a, UB_CMD_K_VLAN);
+
+		if (!(vlan = calloc(1, sizeof(*vlan))))
+			return fail(ctx->r, -ENOMEM, NULL);
+		ub_vlan_add(vlan, vid, vid, true, true);
+	}
 	ret = ub_ns_attach(br, &req, err, sizeof(err));
 	if (!ret) {
+		struct ub_port *p = ub_port_find(&br->ports, req.port);
+
+		/* A new port's own table is NULL. */
+		if (p && vlan) {
+			p->vlan = vlan;
+			vlan = NULL;
+		}
+		free(vlan);
 		ub_ctl_reply_record(ctx->r, "port=%s", req.port);
 		return 0;
 	}
+	free(vlan);
 	/* Long names are cut in the message; the reason must fit. */
 	if (req.create)
 		return fail(ctx->r, ret, "netns add %.40s: %s", req.name, err);

@@ -55,6 +55,7 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p,
 		.group_fwd_mask = p->guard.group_fwd_mask,
 		.bpdu_guard = p->guard.bpdu_guard,
 		.blocked = p->guard.blocked != UB_GUARD_NONE,
+		.vlan = br->vlan_filtering ? ub_port_vlan(p) : NULL,
 	};
 	uint32_t len;
 
@@ -95,6 +96,7 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p,
 		return false;
 	}
 	rx->in_port = id;
+	rx->vlan = in.vlan != NULL;
 	return true;
 }
 
@@ -165,27 +167,27 @@ unsigned ub_dp_poll(struct ub_bridge *br, struct ub_worker *w,
 	return n;
 }
 
-/* Frame 'rx' to port 'p' (its remote 'remote'; 0: none, or the port's
+/* Frame 'f' to port 'p' (its remote 'remote'; 0: none, or the port's
  * flood list); lists the port in flush[] the first time it owes a flush
  * this batch. */
 static void xmit(struct ub_bridge *br, struct ub_worker *w, struct ub_port *p,
-		 const struct ub_rx *rx, uint32_t remote, bool use_ring,
+		 const struct ub_frame *f, uint32_t remote, bool use_ring,
 		 uint32_t *flush, uint32_t *nflush)
 {
 	uint32_t id = ub_port_id(&br->ports, p);
 	bool listed = p->io.tx.flush_due;
 
-	switch (ub_port_xmit(w->ring, &p->io, &rx->f, remote, use_ring,
-			     ub_ud_make(UB_OP_TX, id, rx->f.buf),
+	switch (ub_port_xmit(w->ring, &p->io, f, remote, use_ring,
+			     ub_ud_make(UB_OP_TX, id, f->buf),
 			     ub_ud_make(UB_OP_TX_FLUSH, id, 0))) {
 	case UB_XMIT_RING:
 		/* Counted now: the flush's completion says nothing per frame. */
 		p->tx_packets++;
-		p->tx_bytes += ub_frame_eth_len(&rx->f);
+		p->tx_bytes += ub_frame_eth_len(f);
 		__attribute__((fallthrough));
 	case UB_XMIT_SEND:
 		if (ub_unlikely(br->caps.n))
-			ub_cap_frame(&br->caps, id, UB_CAP_OUT, &rx->f);
+			ub_cap_frame(&br->caps, id, UB_CAP_OUT, f);
 		break;
 	case UB_XMIT_BUSY:
 		p->drops[UB_DROP_TX_BUSY]++;
@@ -200,6 +202,56 @@ static void xmit(struct ub_bridge *br, struct ub_worker *w, struct ub_port *p,
 		flush[(*nflush)++] = id;
 }
 
+/*
+ * The frame as it leaves port 'p': rx's own, or with VLAN filtering on
+ * its copy with the tag pushed, popped or rewritten as p has the VLAN
+ * (made for the first port that needs it, and kept in copy[] for the
+ * others: one for ports that send the VLAN tagged, one for untagged).
+ * NULL: p does not carry the VLAN (silently, as flooding goes; counted
+ * when 'count'), or no copy could be made (counted).
+ */
+static const struct ub_frame *egress_frame(struct ub_worker *w,
+					   struct ub_port *p,
+					   const struct ub_rx *rx,
+					   struct ub_frame copy[2], bool count)
+{
+	const struct ub_vlan_port *v;
+	enum ub_vlan_egress act;
+	struct ub_frame *c;
+
+	if (!rx->vlan)
+		return &rx->f;
+	v = ub_port_vlan(p);
+	if (!ub_vlan_member(v, rx->fwd.vid)) {
+		if (count)
+			p->drops[UB_DROP_TX_VLAN]++;
+		return NULL;
+	}
+	act = ub_vlan_egress(v, rx->fwd.vid, rx->fwd.tag);
+	if (act == UB_VLAN_KEEP)
+		return &rx->f;
+	c = &copy[act == UB_VLAN_POP];
+	if (!c->data) {
+		uint8_t *mem;
+
+		if (rx->f.len + UB_VLAN_HLEN > UB_BUF_SIZE) {
+			p->drops[UB_DROP_TX_TOO_BIG]++;
+			return NULL;
+		}
+		if (ub_ring_copy_buf(w->ring, &c->buf, &mem)) {
+			p->drops[UB_DROP_TX_BUSY]++;
+			return NULL;
+		}
+		c->len = ub_vlan_rewrite(rx->f.data, rx->f.len, act,
+					 rx->fwd.vid, mem);
+		c->data = mem;
+		c->remote = rx->f.remote;
+		/* The batch's reference, as rx's own buffer has. */
+		ub_ring_buf_get(w->ring, c->buf, 1);
+	}
+	return c;
+}
+
 void ub_dp_forward(struct ub_bridge *br, struct ub_worker *w,
 		   struct ub_rx *batch, unsigned n)
 {
@@ -208,6 +260,8 @@ void ub_dp_forward(struct ub_bridge *br, struct ub_worker *w,
 
 	for (unsigned i = 0; i < n; i++) {
 		struct ub_rx *rx = &batch[i];
+		struct ub_frame copy[2] = { 0 };
+		const struct ub_frame *f;
 		struct ub_port *p;
 
 		if (rx->fwd.kind == UB_FWD_PORT) {
@@ -218,22 +272,26 @@ void ub_dp_forward(struct ub_bridge *br, struct ub_worker *w,
 				p->drops[UB_DROP_TX_DOWN]++;
 			else if (ub_unlikely(p->guard.blocked))
 				p->drops[UB_DROP_TX_BLOCKED]++;
-			else
-				xmit(br, w, p, rx, rx->fwd.remote,
+			else if ((f = egress_frame(w, p, rx, copy, true)))
+				xmit(br, w, p, f, rx->fwd.remote,
 				     br->tx_ring_unicast, flush, &nflush);
 		} else {
 			for (uint32_t j = 0; j < t->n; j++) {
 				p = ub_port_nth(t, j);
 				if (t->fwd[j] != rx->in_port && p->link_up &&
-				    !p->guard.blocked)
-					xmit(br, w, p, rx, 0, true, flush,
+				    !p->guard.blocked &&
+				    (f = egress_frame(w, p, rx, copy, false)))
+					xmit(br, w, p, f, 0, true, flush,
 					     &nflush);
 			}
 		}
-		/* The batch's reference: frees the buffer if no send was
-		 * queued (a copy in a TX ring needs none), else leaves it to
-		 * the last send. */
+		/* The batch's references: each buffer goes back if no send
+		 * was queued from it (a copy in a TX ring needs none), else
+		 * with its last send. */
 		ub_ring_buf_put(w->ring, rx->f.buf);
+		for (int k = 0; k < 2; k++)
+			if (copy[k].data)
+				ub_ring_buf_put(w->ring, copy[k].buf);
 	}
 	for (uint32_t i = 0; i < nflush; i++) {
 		struct ub_port *p = ub_port_by_id(t, flush[i]);

@@ -30,6 +30,7 @@ struct ub_worker;
 struct ub_rx {
 	struct ub_frame f;
 	uint32_t in_port;
+	bool vlan;	/* classified by VLAN filtering: fwd.vid, fwd.tag */
 	struct ub_fwd fwd;
 };
 

@@ -23,6 +23,7 @@ const char *const ub_drop_names[UB_DROP__COUNT] = {
 	[UB_DROP_TX_BUSY] = "tx_drop_busy",
 	[UB_DROP_TX_DOWN] = "tx_drop_down",
 	[UB_DROP_TX_BLOCKED] = "tx_drop_blocked",
+	[UB_DROP_TX_VLAN] = "tx_drop_vlan",
 	[UB_DROP_TX_TOO_BIG] = "tx_drop_too_big",
 	[UB_DROP_TX_ERROR] = "tx_drop_error",
 };

@@ -34,6 +34,8 @@ enum ub_drop {
 			      * its TX ring was full */
 	UB_DROP_TX_DOWN,     /* egress link down (static entry to it) */
 	UB_DROP_TX_BLOCKED,  /* egress blocked (static entry to it) */
+	UB_DROP_TX_VLAN,     /* VLAN filtering: the destination's entry is on
+			      * a port outside the frame's VLAN */
 	UB_DROP_TX_TOO_BIG,  /* egress refused the size (EMSGSIZE) */
 	UB_DROP_TX_ERROR,    /* any other send failure */
 	UB_DROP__COUNT,

@@ -54,8 +54,8 @@ struct ub_port {
 	char *netns;
 	char *container;
 	uint64_t netns_ino; /* its inode when attached; 0: not known */
-	/* Its VLANs ("vlan add"), malloc'd; NULL: none given (with VLAN
-	 * filtering on: VLAN 1, PVID, untagged, as Linux has it). */
+	/* Its VLANs ("vlan add"), malloc'd; NULL: none given, the default
+	 * (ub_port_vlan). */
 	struct ub_vlan_port *vlan;
 	char peer[IFNAMSIZ];
 	bool netns_created;
@@ -150,6 +150,12 @@ void ub_port_set_mac(struct ub_bridge *br, struct ub_port *p,
  * free at once; its slot is freed by ub_port_reap() once nothing of it is
  * in flight. */
 void ub_port_del(struct ub_bridge *br, struct ub_port *p);
+/* The port's VLANs, for VLAN filtering. */
+static inline const struct ub_vlan_port *ub_port_vlan(const struct ub_port *p)
+{
+	return p->vlan ? p->vlan : &ub_vlan_default;
+}
+
 /* A detached port with nothing in flight, ready for ub_port_reap(). */
 bool ub_port_done(struct ub_bridge *br, struct ub_port *p);
 /* Removes the FDB entries of port 'port' (UB_FDB_PORT_ANY: of every

@@ -81,6 +81,10 @@ static void state_vlan(const struct ub_port *p, struct ub_ctl_reply *b)
 
 	if (!p->vlan)
 		return;
+	/* None at all: what is left of the default after "vlan del". */
+	if (!ub_vlan_any(p->vlan->member))
+		ub_ctl_reply_record(b, "vlan del dev %s vid %u-%u", p->name,
+				    UB_VLAN_VID_MIN, UB_VLAN_VID_MAX);
 	ub_vlan_runs(p->vlan, state_vlan_run, &l);
 	if (p->vlan->pvid)
 		ub_ctl_reply_record(b, "vlan add dev %s vid %u pvid%s", p->name,
@@ -229,6 +233,21 @@ static int write_atomic(const char *path, const char *data, size_t len)
 	return 0;
 }
 
+/* The gateway, then its port's guards and VLANs, which only then exist. */
+static void state_gateway(struct ub_bridge *br, struct ub_ctl_reply *b)
+{
+	ub_ctl_reply_record(b, "gateway add %s%s", br->gw.cidr,
+			    br->gw.localnet ? " localnet yes" : "");
+	for (uint32_t i = 0; i < br->ports.n; i++) {
+		const struct ub_port *p = ub_port_nth(&br->ports, i);
+
+		if (ub_gw_is_port(br, p)) {
+			state_guard(p, b);
+			state_vlan(p, b);
+		}
+	}
+}
+
 int ub_state_save(struct ub_bridge *br)
 {
 	struct ub_ctl_reply b;
@@ -251,8 +270,7 @@ int ub_state_save(struct ub_bridge *br)
 				    (unsigned long long)br->guard.hold_ms / 1000);
 	state_ports(br, &b);
 	if (br->gw.cidr[0])
-		ub_ctl_reply_record(&b, "gateway add %s%s", br->gw.cidr,
-				    br->gw.localnet ? " localnet yes" : "");
+		state_gateway(br, &b);
 	if (br->gw.nat)
 		ub_ctl_reply_record(&b, "nat on");
 	/* Static entries change only here, in the control thread: the walk

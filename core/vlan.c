@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* A port's VLANs (see vlan.h). */
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <linux/virtio_net.h>
 
 #include "vlan.h"
+
+const struct ub_vlan_port ub_vlan_default = {
+	.pvid = 1, .member = { 1u << 1 }, .untagged = { 1u << 1 },
+};
 
 static void set_bit(uint64_t *set, uint16_t vid, bool on)
 {
@@ -94,4 +101,49 @@ enum ub_vlan_egress ub_vlan_egress(const struct ub_vlan_port *out,
 	if (tag < 0)
 		return UB_VLAN_PUSH;
 	return tag == vid ? UB_VLAN_KEEP : UB_VLAN_SET;
+}
+
+/* Moves the header's offsets into the frame by 'delta' bytes. */
+static void vnet_shift(struct virtio_net_hdr *vh, int delta)
+{
+	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		vh->csum_start = htole16((uint16_t)(le16toh(vh->csum_start) +
+						    delta));
+	if (vh->hdr_len)
+		vh->hdr_len = htole16((uint16_t)(le16toh(vh->hdr_len) + delta));
+}
+
+uint32_t ub_vlan_rewrite(const uint8_t *in, uint32_t len,
+			 enum ub_vlan_egress act, uint16_t vid, uint8_t *out)
+{
+	/* Up to the source address: the header and both MACs. */
+	const uint32_t head = sizeof(struct virtio_net_hdr) + 2 * UB_ETH_ALEN;
+	uint8_t *tci = out + head + 2;
+
+	switch (act) {
+	case UB_VLAN_PUSH:
+		memcpy(out, in, head);
+		out[head] = UB_ETH_P_8021Q >> 8;
+		out[head + 1] = UB_ETH_P_8021Q & 0xff;
+		tci[0] = (uint8_t)(vid >> 8);
+		tci[1] = (uint8_t)vid;
+		memcpy(out + head + UB_VLAN_HLEN, in + head, len - head);
+		vnet_shift((struct virtio_net_hdr *)out, UB_VLAN_HLEN);
+		return len + UB_VLAN_HLEN;
+	case UB_VLAN_POP:
+		memcpy(out, in, head);
+		memcpy(out + head, in + head + UB_VLAN_HLEN,
+		       len - head - UB_VLAN_HLEN);
+		vnet_shift((struct virtio_net_hdr *)out, -UB_VLAN_HLEN);
+		return len - UB_VLAN_HLEN;
+	case UB_VLAN_SET:
+		memcpy(out, in, len);
+		tci[0] = (uint8_t)((tci[0] & 0xf0) | vid >> 8);
+		tci[1] = (uint8_t)vid;
+		return len;
+	case UB_VLAN_KEEP:
+		break;
+	}
+	memcpy(out, in, len);
+	return len;
 }

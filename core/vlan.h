@@ -8,6 +8,9 @@
  * one VID, PVID and untagged; a trunk several tagged VIDs, and its native
  * VLAN one more, PVID and untagged.
  *
+ * A port that was never given VLANs is in VLAN 1, its PVID, untagged
+ * (ub_vlan_default); its first "vlan add" replaces that.
+ *
  * Pure: no I/O, no lock, no allocation; the port table keeps one per port.
  */
 #ifndef UB_CORE_VLAN_H
@@ -29,9 +32,20 @@ struct ub_vlan_port {
 	uint64_t untagged[64];		/* bit VID: leaves untagged */
 };
 
+/* VLAN 1, PVID and untagged: every port's until it is given VLANs. */
+extern const struct ub_vlan_port ub_vlan_default;
+
 static inline bool ub_vlan_bit(const uint64_t *set, uint16_t vid)
 {
 	return set[vid >> 6] >> (vid & 63) & 1;
+}
+
+static inline bool ub_vlan_any(const uint64_t *set)
+{
+	for (int i = 0; i < 64; i++)
+		if (set[i])
+			return true;
+	return false;
 }
 
 static inline bool ub_vlan_member(const struct ub_vlan_port *v, uint16_t vid)
@@ -76,5 +90,16 @@ enum ub_vlan_egress {
  */
 enum ub_vlan_egress ub_vlan_egress(const struct ub_vlan_port *out,
 				   uint16_t vid, int tag);
+
+/*
+ * Writes frame 'in' ('len' bytes: a virtio-net header, then the Ethernet
+ * frame) into 'out' as it leaves with 'act' (not UB_VLAN_KEEP) in VLAN
+ * 'vid': a tag pushed (priority 0), the outermost 802.1Q tag removed, or
+ * its VID set (its priority kept). The header's csum_start and hdr_len
+ * follow the bytes that moved. 'out' has room for len + UB_VLAN_HLEN;
+ * returns the length written.
+ */
+uint32_t ub_vlan_rewrite(const uint8_t *in, uint32_t len,
+			 enum ub_vlan_egress act, uint16_t vid, uint8_t *out);
 
 #endif

@@ -76,6 +76,12 @@ struct ub_ring {
 	uint32_t pending;  /* returned, not yet published */
 	uint64_t bad_puts;
 	bool bad_put_abort;
+	/* Copies (ub_ring_copy_buf), made at the first: their memory, area,
+	 * and the indexes of those not referenced. */
+	uint8_t *copies;
+	uint32_t copy_area;
+	uint32_t ncopy_free;
+	uint32_t copy_free[UB_COPY_COUNT];
 	struct ub_area areas[UB_AREAS_MAX];
 };
 
@@ -94,6 +100,12 @@ static void pool_release__(void *arg, uint32_t bid)
 static size_t bufs_bytes__(void)
 {
 	return (size_t)UB_BUF_COUNT * UB_BUF_SIZE;
+}
+
+/* Address space only: a copy touches the pages its frame needs. */
+static size_t copies_bytes__(void)
+{
+	return (size_t)UB_COPY_COUNT * UB_BUF_SIZE;
 }
 
 static size_t br_bytes__(void)
@@ -186,6 +198,8 @@ void ub_ring_free(struct ub_ring *r)
 	io_uring_queue_exit(&r->uring);
 	munmap(r->br, br_bytes__());
 	munmap(r->bufs, bufs_bytes__());
+	if (r->copies)
+		munmap(r->copies, copies_bytes__());
 	for (uint32_t i = 1; i < UB_AREAS_MAX; i++)
 		free(r->areas[i].refs);
 	free(r);
@@ -368,6 +382,49 @@ void ub_ring_area_del__(struct ub_ring *r, uint32_t area)
 uint32_t ub_ring_area_held__(const struct ub_ring *r, uint32_t area)
 {
 	return r->areas[area].held;
+}
+
+static void copy_release__(void *arg, uint32_t idx)
+{
+	struct ub_ring *r = arg;
+
+	r->copy_free[r->ncopy_free++] = idx;
+}
+
+static int copies_make__(struct ub_ring *r)
+{
+	void *m = mmap(NULL, copies_bytes__(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int ret;
+
+	if (m == MAP_FAILED)
+		return -errno;
+	ret = ub_ring_area_add__(r, UB_COPY_COUNT, copy_release__, r,
+				 &r->copy_area);
+	if (ret) {
+		munmap(m, copies_bytes__());
+		return ret;
+	}
+	r->copies = m;
+	for (uint32_t i = 0; i < UB_COPY_COUNT; i++)
+		r->copy_free[i] = UB_COPY_COUNT - 1 - i;
+	r->ncopy_free = UB_COPY_COUNT;
+	return 0;
+}
+
+int ub_ring_copy_buf(struct ub_ring *r, uint32_t *buf, uint8_t **mem)
+{
+	uint32_t idx;
+	int ret;
+
+	if (ub_unlikely(!r->copies) && (ret = copies_make__(r)))
+		return ret;
+	if (!r->ncopy_free)
+		return -ENOBUFS;
+	idx = r->copy_free[--r->ncopy_free];
+	*buf = ub_buf_handle__(r->copy_area, idx);
+	*mem = r->copies + (size_t)idx * UB_BUF_SIZE;
+	return 0;
 }
 
 uint32_t ub_ring_bufs_free(const struct ub_ring *r)

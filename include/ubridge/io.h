@@ -132,6 +132,16 @@ uint64_t ub_ring_bufs_bad_puts(const struct ub_ring *ring);
 /* Publishes returned buffers to the kernel; call once per loop turn. */
 void ub_ring_bufs_commit(struct ub_ring *ring);
 
+/* Copies: buffers of the ring's own for frames that leave changed. */
+#define UB_COPY_COUNT 256
+/*
+ * Hands out a copy buffer (UB_BUF_SIZE bytes at '*mem', handle '*buf'),
+ * unreferenced like a fresh receive: the caller takes its references, and
+ * the last put gives it back. 0, -ENOBUFS when all are in use, or -errno
+ * when the first could not be made.
+ */
+int ub_ring_copy_buf(struct ub_ring *ring, uint32_t *buf, uint8_t **mem);
+
 /* ---- generic requests (control socket, signals) ---- */
 
 int ub_ring_accept(struct ub_ring *ring, int fd, uint64_t ud);

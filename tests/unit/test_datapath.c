@@ -36,6 +36,14 @@
 #define SLOT 200
 #define WIRE_MAX 256
 
+/* A frame as it reached the wire. */
+struct seen {
+	uint32_t port;
+	uint32_t tag;	/* the test's tag: its last byte (inject) */
+	uint32_t len;	/* the Ethernet frame's */
+	int tci;	/* its 802.1Q tag's TCI; -1: none */
+};
+
 struct fake {
 	uint32_t area;
 	uint8_t mem[NBUFS][BUF];
@@ -45,16 +53,14 @@ struct fake {
 	uint32_t next_buf;
 	bool has_ring;
 	uint32_t ring_cap;
-	uint32_t ring[WIRE_MAX]; /* tags of frames put, not flushed */
+	struct seen ring[WIRE_MAX]; /* frames put, not flushed */
 	uint32_t ring_n;
 	uint32_t flushes;
 	bool closed;
 };
 
-/* What reached the wire, in order: (port, the frame's tag). */
-static struct {
-	uint32_t port, tag;
-} wire[WIRE_MAX];
+/* What reached the wire, in order. */
+static struct seen wire[WIRE_MAX];
 static uint32_t nwire;
 static struct fake fakes[NPORTS];
 static struct ub_bridge *br;
@@ -142,17 +148,28 @@ static uint32_t fake_rx_held(struct ub_ring *ring, struct ub_port_io *p)
 	return ub_ring_area_held__(ring, fake_of(p)->area);
 }
 
-static void on_wire(const struct ub_port_io *p, uint32_t tag)
+static struct seen seen_of(const struct ub_frame *f)
+{
+	const uint8_t *eth = ub_frame_eth(f);
+	struct seen s = { .tag = tag_of(f), .len = ub_frame_eth_len(f),
+			  .tci = -1 };
+
+	if (eth[12] == 0x81 && eth[13] == 0)
+		s.tci = eth[14] << 8 | eth[15];
+	return s;
+}
+
+static void on_wire(const struct ub_port_io *p, struct seen s)
 {
 	assert_true(nwire < WIRE_MAX);
-	wire[nwire].port = (uint32_t)(fake_of(p) - fakes);
-	wire[nwire++].tag = tag;
+	s.port = (uint32_t)(fake_of(p) - fakes);
+	wire[nwire++] = s;
 }
 
 static int fake_send(struct ub_ring *ring, struct ub_port_io *p,
 		     const struct ub_frame *f, uint64_t ud)
 {
-	on_wire(p, tag_of(f));
+	on_wire(p, seen_of(f));
 	pending[npending++] = ud;
 	return 0;
 }
@@ -166,7 +183,7 @@ static int fake_tx_put(struct ub_port_io *p, const struct ub_frame *fr,
 		return -EMSGSIZE;
 	if (f->ring_n == f->ring_cap)
 		return -ENOBUFS;
-	f->ring[f->ring_n++] = tag_of(fr);
+	f->ring[f->ring_n++] = seen_of(fr);
 	return 0;
 }
 
@@ -205,21 +222,34 @@ static struct ub_worker *self(void)
 }
 
 /* A frame dst <- src of 'len' bytes (with its virtio-net header) waiting
- * on port 'in', tagged 'tag'. */
-static void inject(int in, const struct ub_mac *dst, const struct ub_mac *src,
-		   uint32_t len, uint8_t tag)
+ * on port 'in', marked 'tag', with an 802.1Q tag 'tci' (-1: none). */
+static void inject_vlan(int in, const struct ub_mac *dst,
+			const struct ub_mac *src, uint32_t len, int tci,
+			uint8_t tag)
 {
 	struct fake *f = &fakes[in];
 	uint32_t idx = f->next_buf++ % NBUFS;
-	uint8_t *b = f->mem[idx];
+	uint8_t *b = f->mem[idx], *type = b + UB_VNET_HLEN + 12;
 
 	memset(b, 0, len);
 	memcpy(b + UB_VNET_HLEN, dst->b, 6);
 	memcpy(b + UB_VNET_HLEN + 6, src->b, 6);
-	b[UB_VNET_HLEN + 12] = 0x08;
+	if (tci >= 0) {
+		type[0] = 0x81;
+		type[2] = (uint8_t)(tci >> 8);
+		type[3] = (uint8_t)tci;
+		type += 4;
+	}
+	type[0] = 0x08;
 	b[len - 1] = tag;
 	memcpy(b + BUF - sizeof(len), &len, sizeof(len));
 	f->rxq[f->rx_tail++ % NBUFS] = idx;
+}
+
+static void inject(int in, const struct ub_mac *dst, const struct ub_mac *src,
+		   uint32_t len, uint8_t tag)
+{
+	inject_vlan(in, dst, src, len, -1, tag);
 }
 
 /* One turn: take what the ports hold, forward it. Returns the frames
@@ -590,6 +620,102 @@ static void test_del_waits_for_sends(void **state)
 	assert_int_equal(br->ports.nclosing, 0);
 }
 
+/* Frames of 70 bytes are 60 on the wire, 74 are 64 (the virtio-net
+ * header is 10). Ports 0 access in VLAN 10, 1 a trunk of 10 and 20, 2 access in 20, 3
+ * as it came (VLAN 1). */
+static void vlan_ports(void)
+{
+	static struct ub_vlan_port v[3];
+
+	memset(v, 0, sizeof(v));
+	ub_vlan_add(&v[0], 10, 10, true, true);
+	ub_vlan_add(&v[1], 10, 20, false, false);
+	ub_vlan_add(&v[2], 20, 20, true, true);
+	for (int i = 0; i < 3; i++)
+		ports[i]->vlan = &v[i];
+	br->vlan_filtering = true;
+}
+
+/* The tables are static: not the ports' to free. */
+static void vlan_ports_done(void)
+{
+	for (int i = 0; i < 3; i++)
+		ports[i]->vlan = NULL;
+}
+
+/* Filtering on: a flood reaches only the VLAN's ports, and each gets it
+ * as it carries the VLAN: tagged on the trunk (pushed, or a priority
+ * tag's VID set with its priority kept), untagged on an access port
+ * (popped); a frame of a VLAN the port lacks is dropped at the door. */
+static void test_vlan_egress(void **state)
+{
+	struct ub_mac a = host(0), b = host(1);
+
+	vlan_ports();
+	inject(0, &bcast, &a, 70, 1);
+	turn();
+	inject_vlan(1, &bcast, &b, 74, 10, 2);
+	turn();
+	inject_vlan(0, &bcast, &a, 74, 5 << 13, 3);	/* priority 5, VID 0 */
+	turn();
+	inject_vlan(1, &bcast, &b, 74, 20, 4);
+	turn();
+	inject_vlan(1, &bcast, &b, 74, 30, 5);		/* not on the trunk */
+	turn();
+	inject_vlan(0, &bcast, &a, 74, 20, 6);		/* not on port 0 */
+	turn();
+	complete_all(0);
+	assert_int_equal(nwire, 4);
+	assert_int_equal(wire[0].port, 1);
+	assert_int_equal(wire[0].len, 64);
+	assert_int_equal(wire[0].tci, 10);
+	assert_int_equal(wire[1].port, 0);
+	assert_int_equal(wire[1].len, 60);
+	assert_int_equal(wire[1].tci, -1);
+	assert_int_equal(wire[2].port, 1);
+	assert_int_equal(wire[2].len, 64);
+	assert_int_equal(wire[2].tci, 5 << 13 | 10);
+	assert_int_equal(wire[3].port, 2);
+	assert_int_equal(wire[3].len, 60);
+	assert_int_equal(wire[3].tci, -1);
+	for (uint32_t i = 0; i < nwire; i++)
+		assert_int_equal(wire[i].tag, i + 1);
+	assert_int_equal(ports[1]->drops[UB_DROP_VLAN], 1);
+	assert_int_equal(ports[0]->drops[UB_DROP_VLAN], 1);
+	vlan_ports_done();
+}
+
+/* Unicast follows the FDB within the VLAN; an entry on a port outside
+ * it sends nothing (counted on that port). Copies go back to the ring:
+ * more frames than it has copies all leave. */
+static void test_vlan_unicast_and_copies(void **state)
+{
+	struct ub_mac a = host(0), b = host(1), c = host(2);
+
+	vlan_ports();
+	inject_vlan(1, &bcast, &b, 74, 10, 1);
+	turn();
+	assert_int_equal(ub_fdb_add_static(br->fdb, &c, 10,
+					   ub_port_id(&br->ports, ports[2]), 0),
+			 0);
+	inject(0, &c, &a, 70, 2);
+	turn();
+	complete_all(0);
+	assert_int_equal(ports[2]->drops[UB_DROP_TX_VLAN], 1);
+	for (uint32_t i = 0; i < UB_COPY_COUNT + 10; i++) {
+		nwire = 0;
+		inject(0, &b, &a, 70, (uint8_t)i);
+		turn();
+		complete_all(0);
+		assert_int_equal(nwire, 1);
+		assert_int_equal(wire[0].port, 1);
+		assert_int_equal(wire[0].tci, 10);
+		assert_int_equal(wire[0].len, 64);
+	}
+	assert_int_equal(ports[1]->drops[UB_DROP_TX_BUSY], 0);
+	vlan_ports_done();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -612,6 +738,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_guard_off, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_vlan_egress, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vlan_unicast_and_copies,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flapping, setup,
 						teardown),
 	};

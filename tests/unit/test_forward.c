@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The per-frame forwarding decision: 802.1D rules over a real FDB. */
+#include <endian.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <linux/virtio_net.h>
 
 #include <ubridge/compiler.h>
 
@@ -303,6 +305,57 @@ static void test_vlan_add_del(void **state)
 	assert_int_equal(ub_vlan_del(&v, 0, 3), -EINVAL);
 }
 
+/* A tag pushed and popped again gives the frame back byte for byte; the
+ * virtio-net header's offsets into it move with it (GSO frames are
+ * checksummed and cut from them); a priority tag gets its VID, keeping
+ * its priority. */
+static void test_vlan_rewrite(void **state)
+{
+	uint8_t in[200], pushed[204], popped[200];
+	struct virtio_net_hdr *vh = (struct virtio_net_hdr *)in;
+	const struct virtio_net_hdr *ph = (const void *)pushed;
+	const uint32_t h = sizeof(*vh);
+
+	for (uint32_t i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)i;
+	memset(vh, 0, sizeof(*vh));
+	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	vh->csum_start = htole16(34);
+	vh->hdr_len = htole16(54);
+	assert_int_equal(ub_vlan_rewrite(in, 200, UB_VLAN_PUSH, 100, pushed),
+			 204);
+	assert_memory_equal(pushed + h, in + h, 12);
+	assert_int_equal(pushed[h + 12], 0x81);
+	assert_int_equal(pushed[h + 13], 0x00);
+	assert_int_equal(pushed[h + 14] << 8 | pushed[h + 15], 100);
+	assert_memory_equal(pushed + h + 16, in + h + 12, 200 - h - 12);
+	assert_int_equal(le16toh(ph->csum_start), 38);
+	assert_int_equal(le16toh(ph->hdr_len), 58);
+	assert_int_equal(ub_vlan_rewrite(pushed, 204, UB_VLAN_POP, 100, popped),
+			 200);
+	assert_memory_equal(popped, in, 200);
+
+	/* Priority 6, VID 0 -> VID 4000, priority 6. */
+	pushed[h + 14] = 6 << 5;
+	pushed[h + 15] = 0;
+	assert_int_equal(ub_vlan_rewrite(pushed, 204, UB_VLAN_SET, 4000,
+					 popped), 204);
+	assert_int_equal(popped[h + 14] << 8 | popped[h + 15], 6 << 13 | 4000);
+	assert_memory_equal(popped + h + 16, pushed + h + 16, 204 - h - 16);
+}
+
+/* A port never given VLANs is in VLAN 1, its PVID, untagged. */
+static void test_vlan_default(void **state)
+{
+	assert_int_equal(ub_vlan_default.pvid, 1);
+	assert_true(ub_vlan_member(&ub_vlan_default, 1));
+	assert_false(ub_vlan_member(&ub_vlan_default, 2));
+	assert_int_equal(ub_vlan_egress(&ub_vlan_default, 1, -1),
+			 UB_VLAN_KEEP);
+	assert_int_equal(ub_vlan_egress(&ub_vlan_default, 1, 1), UB_VLAN_POP);
+}
+
 static void test_flood_then_unicast(void **state)
 {
 	struct ub_fwd f;
@@ -551,6 +604,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vlan_matrix, setup,
 						teardown),
+		cmocka_unit_test(test_vlan_rewrite),
+		cmocka_unit_test(test_vlan_default),
 		cmocka_unit_test_setup_teardown(test_vlan_add_del, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
