@@ -539,6 +539,7 @@ static int cmd_stats(struct ub_bridge *br, const struct ub_cmd_args *a,
 	ub_fdb_get_stats(br->fdb, &st);
 	ub_ctl_reply_record(ctx->r,
 			    "bridge=%s ports=%u ageing=%llu max_learned=%u "
+			    "vlan_filtering=%s "
 			    "fdb_learned_entries=%u fdb_static_entries=%u "
 			    "fdb_local_entries=%u "
 			    "fdb_learned=%llu fdb_moved=%llu fdb_aged=%llu "
@@ -546,7 +547,8 @@ static int cmd_stats(struct ub_bridge *br, const struct ub_cmd_args *a,
 			    "fdb_port_refused=%llu bufs_free=%u",
 			    br->name, br->ports.n,
 			    (unsigned long long)ub_fdb_get_ageing(br->fdb) / 1000,
-			    br->max_learned, st.learned_entries,
+			    br->max_learned, br->vlan_filtering ? "on" : "off",
+			    st.learned_entries,
 			    st.static_entries, st.local_entries,
 			    (unsigned long long)st.learned,
 			    (unsigned long long)st.moved,

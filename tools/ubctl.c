@@ -193,7 +193,8 @@ typedef bool (*ubctl_key_filter)(const char *key, const struct ubctl_opts *o);
 static json_object *ubctl_json_value(const char *key, const char *s)
 {
 	static const char *const names[] = { "name", "port", "ifname",
-					     "container", "dev", "file" };
+					     "container", "dev", "file", "vids",
+					     "untagged" };
 	unsigned long long n;
 	bool text = false;
 
@@ -611,6 +612,17 @@ static int ubctl_show_netns(const struct ubctl_reply *rep,
 				UB_ARRAY_SIZE(cols));
 }
 
+static int ubctl_show_vlan(const struct ubctl_reply *rep,
+			   const struct ubctl_opts *o)
+{
+	static const struct ubctl_col_spec cols[] = {
+		{ "port", "PORT", -15 }, { "pvid", "PVID", 4 },
+		{ "vids", "VLANS", -24 }, { "untagged", "UNTAGGED", 0 },
+	};
+
+	return ubctl_show_table(rep, o, NULL, 0, cols, UB_ARRAY_SIZE(cols));
+}
+
 static int ubctl_show_vxlan(const struct ubctl_reply *rep,
 			    const struct ubctl_opts *o)
 {
@@ -782,6 +794,7 @@ static const ubctl_show_fn ubctl_shows[UB_CMD__COUNT] = {
 	[UB_CMD_CAPTURE_SHOW] = ubctl_show_captures,
 	[UB_CMD_NETNS_SHOW] = ubctl_show_netns,
 	[UB_CMD_GATEWAY_SHOW] = ubctl_show_stats,
+	[UB_CMD_VLAN_SHOW] = ubctl_show_vlan,
 	[UB_CMD_VXLAN_SHOW] = ubctl_show_vxlan,
 };
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Restart without loss: the configuration (ports, namespaces made, a TAP
-# port, the gateway, static FDB entries, ageing, a capture) is written on
+# port, the gateway, static FDB entries, ageing, VLANs, a capture) is written on
 # every change, so even SIGKILL then a new start gives the same bridge,
 # forwarding again; a truncated or garbage state file is reported, set
 # aside and not used.
@@ -24,6 +24,18 @@ ubctl gateway add 198.19.16.1/20
 ubctl fdb add 02:00:00:00:5e:01 dev "${P}t" vlan 7
 ubctl set ageing 77
 ubctl capture start all "$UBT_TMP/cap.pcap" --filter icmp >/dev/null
+step "VLAN filtering: n1 and n2 access ports of VLAN 30 (one by netns add --vlan), the gateway in it too, the TAP in none"
+ubctl netns del "$N1"
+ubctl netns add "$N1" --addr 198.19.18.1/20 --vlan 30
+ubctl vlan add dev "veth-$N2" vid 30 pvid untagged
+ubctl vlan add dev "veth-$N2" vid 31-33
+ubctl vlan add dev "$P-gw" vid 30 pvid untagged
+ubctl vlan del dev "${P}t" vid 1
+ubctl set vlan-filtering on
+vlans_of() { ubctl -j vlan show | jq -r --arg p "$1" '.[] | select(.port == $p) | "\(.pvid) \(.vids) \(.untagged)"'; }
+expect_eq "n1's VLANs" "30 30 30" "$(vlans_of "veth-$N1")"
+expect_eq "n2's VLANs" "30 30-33 30" "$(vlans_of "veth-$N2")"
+expect_eq "the TAP's VLANs" "0 - -" "$(vlans_of "${P}t")"
 ping_addr "$N1" 198.19.18.2 3 || fail "ping before the restart"
 ping_addr "$N2" 198.19.16.1 1 || fail "ping n2 -> the gateway before the restart"
 GW_MAC=$(cat "/sys/class/net/$P-gw/address")
@@ -35,13 +47,19 @@ snapshot()
 		ubctl -j port show | jq -c 'map({name, kind, mtu}) | sort_by(.name)'
 		ubctl -j netns show | jq -c 'map({name, port, ifname, made}) | sort_by(.name)'
 		ubctl -j fdb show | jq -c 'map(select(.type == "static")) | sort_by(.mac)'
-		ubctl -j stats | jq -c '{ageing}'
+		ubctl -j stats | jq -c '{ageing, vlan_filtering}'
+		ubctl -j vlan show | jq -c 'sort_by(.port)'
 		ubctl -j gateway show | jq -c .
 		ubctl -j capture show | jq -c 'map({port, dir, file, filter})'
 	} >"$1"
 }
 snapshot "$UBT_TMP/before"
 wait_until 3 "the state file" test -s "$STATE"
+# The capture's writer flushes every so often: what it has not written
+# when SIGKILL comes is lost, as it would be for any writer.
+ECHO_REQ='icmp[icmptype] == icmp-echo and dst host 198.19.18.2'
+cap_has() { (($(pcap_frames "$UBT_TMP/cap.pcap" "$ECHO_REQ") >= $1)); }
+wait_until 5 "the echo requests in the capture" cap_has 3
 
 step "SIGKILL: no chance to save anything at exit"
 kill -KILL "${UBT_BRPID[$P]}"
@@ -77,7 +95,7 @@ ping_addr "$N2" 198.19.16.1 3 || fail "ping n2 -> the gateway after the restart"
 ubctl capture stop all
 # The capture carried on in the same file: frames from both lives.
 expect_eq "echo requests n1 -> n2 in the capture (3 before, 3 after)" 6 \
-	"$(pcap_frames "$UBT_TMP/cap.pcap" 'icmp[icmptype] == icmp-echo and dst host 198.19.18.2')"
+	"$(pcap_frames "$UBT_TMP/cap.pcap" "$ECHO_REQ")"
 
 step "netns del after the restart still removes the namespace add made"
 ubctl netns del "$N1"
