@@ -10,6 +10,7 @@
 #   bench/run.sh [--rounds N] [--seconds S] [--only S1,S2,..] [--quick]
 #                [--build-dir DIR] [--no-build] [--keep-log DIR]
 #                [--variant LABEL=ARGS ...] [--variant-bin LABEL=PATH ...]
+#                [--variant-setup LABEL=COMMANDS ...]
 #
 # Needs root, network namespaces, iproute2, ethtool, iperf3, jq, cmake.
 
@@ -48,6 +49,11 @@ Usage: $0 [OPTIONS]
                    variant (with no --variant, the default one, ubridge).
                    ubctl stays the built one, so PATH must speak the same
                    control protocol
+  --variant-setup LABEL=COMMANDS
+                   (repeatable) ubctl commands, separated by ';', run once
+                   variant LABEL's daemon is up, e.g. "set vlan-filtering
+                   on; vlan add dev gu vid 10 pvid untagged" (its ports:
+                   gu, su, fu1, fu2, fu3)
   -h, --help       this help
 EOF
 }
@@ -67,6 +73,7 @@ DCPU=1
 VARIANTS=()
 declare -A VARGS=()
 declare -A VBIN=()
+declare -A VSETUP=()
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=$REPO/build
 
@@ -93,6 +100,10 @@ while (($#)); do
 		[[ -z ${VBIN[${2%%=*}]:-} ]] || { echo "--variant-bin: '${2%%=*}' given twice" >&2; exit 2; }
 		VBIN[${2%%=*}]=${2#*=}
 		shift 2 ;;
+	--variant-setup)
+		[[ $2 =~ ^[a-z][a-z0-9_-]*=. ]] || { echo "--variant-setup takes LABEL=COMMANDS" >&2; exit 2; }
+		VSETUP[${2%%=*}]=${2#*=}
+		shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -105,6 +116,10 @@ fi
 # A variant's own binary: checked now rather than when its daemon first
 # starts, minutes into the run. Kept as an absolute path without
 # symlinks, which is also what /proc/PID/exe of its daemon will show.
+for v in "${!VSETUP[@]}"; do
+	[[ -v "VARGS[$v]" ]] ||
+		{ echo "--variant-setup: '$v' is not a variant (variants: ${VARIANTS[*]})" >&2; exit 2; }
+done
 for v in "${!VBIN[@]}"; do
 	[[ -v "VARGS[$v]" ]] ||
 		{ echo "--variant-bin: '$v' is not a variant (variants: ${VARIANTS[*]})" >&2; exit 2; }
@@ -225,8 +240,22 @@ ub_start() # VARIANT
 	UBPID=$!
 	UBVAR=$1
 	daemon_wait "$UBPID" "$bin" "$BRNAME" "$TMP/ubridge.log"
+	ub_setup "$1"
 }
 ubctl() { "$UBCTL" -n "$BRNAME" "$@"; }
+# A variant's --variant-setup commands; one that fails ends the run.
+ub_setup() # VARIANT
+{
+	local cmd words
+	local -a cmds
+	IFS=';' read -ra cmds <<<"${VSETUP[$1]:-}"
+	for cmd in "${cmds[@]}"; do
+		read -ra words <<<"$cmd"
+		((${#words[@]})) || continue
+		ubctl "${words[@]}" >>"$TMP/ubridge.log" ||
+			{ echo "--variant-setup: '$cmd' failed for $1" >&2; exit 1; }
+	done
+}
 
 declare -A IFN=([direct]=d0 [kernel]=k0 [ubridge]=u0)
 declare -A NET=([direct]=10.1.0 [kernel]=10.2.0 [ubridge]=10.3.0)
@@ -504,6 +533,7 @@ for v in "${VARIANTS[@]}"; do
 	else
 		echo "    variant $v: ubridge${VARGS[$v]:+ ${VARGS[$v]}} (binary ${VBIN[$v]})"
 	fi
+	[[ -z ${VSETUP[$v]:-} ]] || echo "    variant $v setup: ${VSETUP[$v]}"
 done
 start=$SECONDS
 for ((r = 1; r <= ROUNDS; r++)); do
