@@ -106,6 +106,7 @@ struct cni_conf {
 	const char *name;
 	const char *bridge;
 	uint32_t mtu;		/* 0: the daemon's default */
+	uint32_t vlan;		/* an access port of it; 0: none */
 	bool has_mac;
 	struct ub_mac mac;
 	bool is_gw, is_default_gw, ipmasq;
@@ -514,6 +515,18 @@ static int cni_conf_parse(struct cni *c)
 					"65535)", (long long)mtu);
 		f->mtu = (uint32_t)mtu;
 	}
+	if ((r = jget(o, "vlan", json_type_int, &v, CNI_E_CONFIG, "vlan")) < 0)
+		return r;
+	if (r) {
+		int64_t vid = json_object_get_int64(v);
+
+		if (vid < 1 || vid > 4094)
+			return cni_fail(CNI_E_CONFIG,
+					"invalid network configuration",
+					"\"vlan\": %lld is out of range (1 to "
+					"4094)", (long long)vid);
+		f->vlan = (uint32_t)vid;
+	}
 
 	if (cni_conf_bool(o, "isGateway", &f->is_gw) ||
 	    cni_conf_bool(o, "isDefaultGateway", &f->is_default_gw) ||
@@ -757,9 +770,9 @@ static int cni_attach(struct cni *c, int nsfd, char host[IFNAMSIZ],
 {
 	const struct cni_env *e = &c->env;
 	/* PATH: the namespace file, which travels as 'nsfd'. */
-	const char *av[11] = { "netns", "attach", e->netns, "--container",
+	const char *av[13] = { "netns", "attach", e->netns, "--container",
 			       e->containerid, "--ifname", e->ifname };
-	char mac[UB_MAC_STRLEN], mtu[16], msg[UB_CTL_REQ_MAX];
+	char mac[UB_MAC_STRLEN], mtu[16], vlan[16], msg[UB_CTL_REQ_MAX];
 	int n = 7, status;
 
 	if (c->conf.has_mac) {
@@ -770,6 +783,11 @@ static int cni_attach(struct cni *c, int nsfd, char host[IFNAMSIZ],
 		snprintf(mtu, sizeof(mtu), "%u", c->conf.mtu);
 		av[n++] = "--mtu";
 		av[n++] = mtu;
+	}
+	if (c->conf.vlan) {
+		snprintf(vlan, sizeof(vlan), "%u", c->conf.vlan);
+		av[n++] = "--vlan";
+		av[n++] = vlan;
 	}
 	host[0] = '\0';
 	if (cni_ctl(c, n, av, &nsfd, 1, cni_attach_rec, host, &status, msg,

@@ -172,7 +172,7 @@ expect_ok "DEL $ID2 after its namespace went"
 [[ -z $(port_of "$ID2") ]] || fail "port of $ID2 left behind: $(ubctl netns show)"
 ! grep -rqs -- "$ID2" "$IPAM" || fail "lease of $ID2 left behind"
 
-step "errors: malformed JSON 6, cniVersion 9.9.9 1, no CNI_NETNS 4, bad mac 7, bad mtu 7, bad CNI_COMMAND 4"
+step "errors: malformed JSON 6, cniVersion 9.9.9 1, no CNI_NETNS 4, bad mac 7, bad mtu 7, bad vlan 7, bad CNI_COMMAND 4"
 cni ADD "${P}e" "/run/netns/$C3" eth0 '{"cniVersion": "1.0.0", "name": '
 expect_error "malformed JSON" 6
 cni ADD "${P}e" "/run/netns/$C3" eth0 "$(conf '.cniVersion = "9.9.9"')"
@@ -183,6 +183,8 @@ cni ADD "${P}e" "/run/netns/$C3" eth0 "$(conf '.mac = "01:00:5e:00:00:01"')"
 expect_error "multicast mac" 7
 cni ADD "${P}e" "/run/netns/$C3" eth0 "$(conf '.mtu = 20')"
 expect_error "mtu 20" 7
+cni ADD "${P}e" "/run/netns/$C3" eth0 "$(conf '.vlan = 4095')"
+expect_error "vlan 4095" 7
 cni ADD "${P}e" "/run/netns/$C3" eth0 "$(conf '.ipam = {}')"
 expect_error "ipam without type" 7
 cni FOO "${P}e" "/run/netns/$C3" eth0 "$CONF"
@@ -190,6 +192,15 @@ expect_error "CNI_COMMAND FOO" 4
 expect_eq "error version of a 0.4.0 configuration" 0.4.0 \
 	"$(cni ADD "${P}e" "" eth0 "$(conf '.cniVersion = "0.4.0"')"; jq -r .cniVersion <<<"$OUT")"
 nothing_of "${P}e" "$C3" eth0
+
+step "\"vlan\": 10 makes the container's port an access port of VLAN 10"
+cni ADD "${P}v" "/run/netns/$C3" eth0 "$(conf '.vlan = 10')"
+expect_ok "ADD with vlan 10"
+expect_eq "the port's VLANs (pvid vids untagged)" "10 10 10" \
+	"$(ubctl -j vlan show | jq -r --arg p "$(port_of "${P}v")" '.[] | select(.port == $p) | "\(.pvid) \(.vids) \(.untagged)"')"
+cni DEL "${P}v" "/run/netns/$C3" eth0 "$(conf '.vlan = 10')"
+expect_ok "DEL ${P}v"
+nothing_of "${P}v" "$C3" eth0
 
 step "a failure after the attach leaves nothing: IPAM missing, range exhausted, another gateway"
 cni ADD "${P}f1" "/run/netns/$C3" eth0 "$(conf '.ipam.type = "no-such-ipam"')"
