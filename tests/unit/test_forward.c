@@ -311,7 +311,7 @@ static void test_vlan_add_del(void **state)
  * its priority. */
 static void test_vlan_rewrite(void **state)
 {
-	uint8_t in[200], pushed[204], popped[200];
+	uint8_t in[200], pushed[204], popped[204];
 	struct virtio_net_hdr *vh = (struct virtio_net_hdr *)in;
 	const struct virtio_net_hdr *ph = (const void *)pushed;
 	const uint32_t h = sizeof(*vh);
