@@ -3,8 +3,9 @@
  * ubt-frame: writes and reads raw Ethernet frames on one interface, for the
  * integration tests.
  *
- *   ubt-frame send IFNAME --dst MAC --src MAC|random [--vlan VID]
- *                         [--type 0xNNNN] [--size BYTES] [--count N] [--id N]
+ *   ubt-frame send IFNAME --dst MAC --src MAC|random [--vlan VID [--pcp N]]
+ *                         [--stag VID] [--type 0xNNNN] [--size BYTES]
+ *                         [--count N] [--id N]
  *                         [--interval US] [--every K [--big BYTES]
  *                         [--alt-dst MAC]]
  *   ubt-frame recv IFNAME [--type 0xNNNN] [--timeout MS] [--count N]
@@ -12,18 +13,25 @@
  *
  * A test frame's payload starts with a magic word, the sender's id and a
  * sequence number (all big endian), then zeros up to --size bytes (the
- * whole frame without FCS, tag included); with --every K, every K-th
+ * whole frame without FCS, tags included); with --every K, every K-th
  * frame (seq K-1, 2K-1, ...) is --big BYTES long instead, and/or goes to
- * --alt-dst MAC instead. recv prints one line per frame
- * of the wanted ethertype:
+ * --alt-dst MAC instead. --vlan 0 sends a priority-tagged frame; --pcp
+ * sets the priority bits of the --vlan tag; --stag VID puts an 802.1ad
+ * tag (0x88a8) in front of everything else. recv prints one line per
+ * frame of the wanted ethertype (the one after any tags):
  *
- *   dst=.. src=.. vlan=N|none type=0xNNNN len=N id=N seq=N
+ *   dst=.. src=.. vlan=N|none type=0xNNNN len=N id=N seq=N pcp=N|- stag=N|none
  *
- * with id=- seq=- when the payload is not ours. The bridge's loop probes
- * (to UB_PROBE_DST) are left out. "--src random" gives each
- * frame its own random locally administered unicast source (a MAC flood). The kernel may strip an
- * 802.1Q tag into the packet's auxdata; recv puts it back into what it
- * reports (vlan and len), so a tagged frame reads the same either way.
+ * with id=- seq=- when the payload is not ours. vlan and pcp are those of
+ * the outermost tag if it is an 802.1Q one (vlan=0: priority-tagged),
+ * none and - otherwise; stag is the VID of the first 802.1ad tag, outer
+ * or inner (so "vlan=none stag=N" is an S-tag outermost, "vlan=M stag=N"
+ * an S-tag inside a C-tag). The bridge's loop probes (to UB_PROBE_DST) are
+ * left out. "--src random" gives each frame its own random locally
+ * administered unicast source (a MAC flood). The kernel may strip the
+ * outer tag (802.1Q or 802.1ad, VID 0 too) into the packet's auxdata;
+ * recv puts it back into what it reports (tags and len), so a tagged
+ * frame reads the same either way.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,6 +66,8 @@ struct opts {
 	struct ub_mac dst, src, alt_dst;
 	bool have_dst, have_src, random_src, have_alt_dst;
 	int vlan; /* -1: untagged */
+	int pcp;  /* -1: not given (0 is sent) */
+	int stag; /* -1: none */
 	unsigned int type;
 	unsigned long size;
 	unsigned long count;
@@ -71,9 +81,10 @@ struct opts {
 static void usage(void)
 {
 	fprintf(stderr, "usage: ubt-frame send IFNAME --dst MAC --src MAC|random "
-			"[--vlan VID] [--type 0xNNNN]\n"
-			"                      [--size BYTES] [--count N] "
-			"[--id N] [--interval US]\n"
+			"[--vlan VID [--pcp N]]\n"
+			"                      [--stag VID] [--type 0xNNNN] "
+			"[--size BYTES] [--count N]\n"
+			"                      [--id N] [--interval US]\n"
 			"                      [--every K [--big BYTES] "
 			"[--alt-dst MAC]]\n"
 			"       ubt-frame recv IFNAME [--type 0xNNNN] "
@@ -115,6 +126,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->vlan = -1;
+	o->pcp = -1;
+	o->stag = -1;
 	o->type = UBT_TYPE_DEFAULT;
 	o->size = 64;
 	/* send: one frame; recv: everything until the timeout. */
@@ -137,6 +150,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->have_src = true;
 		} else if (!strcmp(opt, "--vlan")) {
 			o->vlan = (int)parse_num(opt, val, 4094);
+		} else if (!strcmp(opt, "--pcp")) {
+			o->pcp = (int)parse_num(opt, val, 7);
+		} else if (!strcmp(opt, "--stag")) {
+			o->stag = (int)parse_num(opt, val, 4094);
 		} else if (!strcmp(opt, "--type")) {
 			o->type = (unsigned int)parse_num(opt, val, 0xffff);
 		} else if (!strcmp(opt, "--size")) {
@@ -204,14 +221,16 @@ static uint32_t get_be32(const uint8_t *p)
 static int do_send(const struct opts *o)
 {
 	uint64_t rnd = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ 1;
-	size_t tag = o->vlan >= 0 ? UB_VLAN_HLEN : 0;
+	size_t tag = (o->vlan >= 0 ? UB_VLAN_HLEN : 0) +
+		     (o->stag >= 0 ? UB_VLAN_HLEN : 0);
 	size_t min = UBT_HDR_LEN + tag;
 	uint8_t *f;
 	size_t off;
 	int fd;
 
 	if (!o->have_dst || !o->have_src ||
-	    !o->every != !(o->big || o->have_alt_dst))
+	    !o->every != !(o->big || o->have_alt_dst) ||
+	    (o->pcp >= 0 && o->vlan < 0))
 		usage();
 	if (o->size < min || (o->big && o->big < min)) {
 		fprintf(stderr, "ubt-frame: --size and --big must be at least "
@@ -224,9 +243,16 @@ static int do_send(const struct opts *o)
 	memcpy(f, o->dst.b, UB_ETH_ALEN);
 	memcpy(f + UB_ETH_ALEN, o->src.b, UB_ETH_ALEN);
 	off = 2 * UB_ETH_ALEN;
-	if (tag) {
+	if (o->stag >= 0) {
+		put_be16(f + off, UB_ETH_P_8021AD);
+		put_be16(f + off + 2, (unsigned int)o->stag);
+		off += UB_VLAN_HLEN;
+	}
+	if (o->vlan >= 0) {
 		put_be16(f + off, UB_ETH_P_8021Q);
-		put_be16(f + off + 2, (unsigned int)o->vlan);
+		unsigned int pcp = o->pcp > 0 ? (unsigned int)o->pcp : 0;
+
+		put_be16(f + off + 2, pcp << 13 | (unsigned int)o->vlan);
 		off += UB_VLAN_HLEN;
 	}
 	put_be16(f + off, o->type);
@@ -288,8 +314,9 @@ static bool report(const struct opts *o, const uint8_t *f, size_t got, size_t n,
 	char d[UB_MAC_STRLEN], s[UB_MAC_STRLEN];
 	struct ub_mac dst, src;
 	size_t off = 2 * UB_ETH_ALEN;
-	int vlan = -1;
-	unsigned int type;
+	int vlan = -1, pcp = -1, stag = -1, ntags = 0;
+	unsigned int type, tpid, tci;
+	bool in_aux = false;
 
 	static const uint8_t probe[UB_ETH_ALEN] = UB_PROBE_DST;
 
@@ -297,16 +324,39 @@ static bool report(const struct opts *o, const uint8_t *f, size_t got, size_t n,
 	 * tests' frames (though of ubt-frame's default type). */
 	if (got < UB_ETH_HLEN || !memcmp(f, probe, UB_ETH_ALEN))
 		return false;
+	/* The outer tag, 802.1Q or 802.1ad (VID 0 too), may be in the
+	 * auxdata (without TPID_VALID, an old kernel's: 802.1Q). */
 	if (aux && (aux->tp_status & TP_STATUS_VLAN_VALID)) {
-		vlan = aux->tp_vlan_tci & UB_VLAN_VID_MASK;
+		in_aux = true;
 		n += UB_VLAN_HLEN; /* the tag is on the wire, not in 'f' */
 	}
 	type = (unsigned int)f[off] << 8 | f[off + 1];
-	if (vlan < 0 && type == UB_ETH_P_8021Q &&
-	    got >= UB_ETH_HLEN + UB_VLAN_HLEN) {
-		vlan = ((f[off + 2] << 8) | f[off + 3]) & UB_VLAN_VID_MASK;
-		off += UB_VLAN_HLEN;
-		type = (unsigned int)f[off] << 8 | f[off + 1];
+	/* Walk the tags, outermost first: the one in the auxdata, then those
+	 * in the frame. */
+	for (;;) {
+		if (in_aux) {
+			in_aux = false;
+			tpid = aux->tp_status & TP_STATUS_VLAN_TPID_VALID
+				       ? aux->tp_vlan_tpid
+				       : UB_ETH_P_8021Q;
+			tci = aux->tp_vlan_tci;
+		} else if ((type == UB_ETH_P_8021Q ||
+			    type == UB_ETH_P_8021AD) &&
+			   got >= off + 2 + UB_VLAN_HLEN) {
+			tpid = type;
+			tci = (unsigned int)f[off + 2] << 8 | f[off + 3];
+			off += UB_VLAN_HLEN;
+			type = (unsigned int)f[off] << 8 | f[off + 1];
+		} else {
+			break;
+		}
+		if (tpid == UB_ETH_P_8021Q && ntags == 0) {
+			vlan = (int)(tci & UB_VLAN_VID_MASK);
+			pcp = (int)(tci >> 13);
+		} else if (tpid == UB_ETH_P_8021AD && stag < 0) {
+			stag = (int)(tci & UB_VLAN_VID_MASK);
+		}
+		ntags++;
 	}
 	if (type != o->type)
 		return false;
@@ -321,10 +371,18 @@ static bool report(const struct opts *o, const uint8_t *f, size_t got, size_t n,
 		printf("vlan=none ");
 	printf("type=0x%04x len=%zu ", type, n);
 	if (got >= off + 12 && get_be32(f + off) == UBT_MAGIC)
-		printf("id=%u seq=%u\n", get_be32(f + off + 4),
+		printf("id=%u seq=%u", get_be32(f + off + 4),
 		       get_be32(f + off + 8));
 	else
-		printf("id=- seq=-\n");
+		printf("id=- seq=-");
+	if (pcp >= 0)
+		printf(" pcp=%d", pcp);
+	else
+		printf(" pcp=-");
+	if (stag >= 0)
+		printf(" stag=%d\n", stag);
+	else
+		printf(" stag=none\n");
 	return true;
 }
 
