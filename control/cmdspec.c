@@ -296,6 +296,21 @@ static const struct ub_cmd_arg vlan_del_args[] = {
 	VLAN_PORT_VIDS,
 };
 
+/* ---- monitor ---- */
+
+static const struct ub_cmd_arg monitor_args[] = {
+	{ .name = "fdb", .key = UB_CMD_K_MON_FDB, .type = UB_CMD_T_FLAG,
+	  .flags = UB_CMD_A_BARE, .wire = "fdb",
+	  .help = "addresses learned, moved (from the port before), aged "
+		  "out, evicted, and flushes" },
+	{ .name = "port", .key = UB_CMD_K_MON_PORT, .type = UB_CMD_T_FLAG,
+	  .flags = UB_CMD_A_BARE, .wire = "port",
+	  .help = "ports added, removed, up and down" },
+	{ .name = "loop", .key = UB_CMD_K_MON_LOOP, .type = UB_CMD_T_FLAG,
+	  .flags = UB_CMD_A_BARE, .wire = "loop",
+	  .help = "ports blocked by a guard (and why) and unblocked" },
+};
+
 /* ---- vxlan ---- */
 
 static const struct ub_cmd_arg vxlan_add_args[] = {
@@ -454,6 +469,9 @@ static const struct ub_cmd_spec cmds[UB_CMD__COUNT] = {
 	CMD(UB_CMD_VLAN_SHOW, "vlan", "show", DEFAULT,
 	    "each port's VLANs: its PVID, the VIDs it carries and those it "
 	    "sends untagged"),
+	CMD(UB_CMD_MONITOR, "monitor", NULL, UB_CMD_F_STREAM,
+	    "events as they happen, one line each, until interrupted: those "
+	    "named, or all", ARGS(monitor_args)),
 	CMD(UB_CMD_TIME_WARP, "time", "warp", 0,
 	    "advance the daemon's clock (for tests)", ARGS(time_warp_args)),
 };
@@ -469,6 +487,7 @@ static const struct ub_cmd_object objects[] = {
 	{ "nat", "NAT behind the gateway." },
 	{ "vlan", "The ports' VLANs (with VLAN filtering on)." },
 	{ "vxlan", "VXLAN tunnels to other hosts." },
+	{ "monitor", "Events as they happen." },
 	{ "time", "The daemon's clock, for tests." },
 };
 

@@ -269,6 +269,7 @@ void ub_bridge_free(struct ub_bridge *br)
 		free(ub_port_by_id(&br->ports, i)->container);
 		free(ub_port_by_id(&br->ports, i)->vlan);
 	}
+	ub_mon_free(br);
 	ub_ctl_server_close(&br->ctl);
 	if (br->sig_fd >= 0)
 		close(br->sig_fd);

@@ -23,6 +23,7 @@
 #include "gateway.h"
 #include "guard.h"
 #include "link.h"
+#include "monitor.h"
 #include "port.h"
 #include "worker.h"
 
@@ -74,6 +75,7 @@ struct ub_bridge {
 	struct ub_links links;
 	struct ub_gateway gw;
 	struct ub_guard guard;
+	struct ub_monitors mon;
 };
 
 /* The control thread: control connections, signals, link events, timers,

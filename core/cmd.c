@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <ubridge/cmd.h>
 
@@ -354,9 +355,10 @@ static void fdb_row_show(struct ub_ctl_reply *r, const struct fdb_row *row,
 				    e->is_local ? "local" : "static", dst);
 	else
 		ub_ctl_reply_record(r, "mac=%s vlan=%u port=%s type=learned "
-				    "age=%llu%s", mac, e->vid, row->port,
+				    "age=%llu moves=%u%s", mac, e->vid,
+				    row->port,
 				    (unsigned long long)(now - e->last_seen) /
-					    1000, dst);
+					    1000, e->moves, dst);
 }
 
 /*
@@ -482,7 +484,7 @@ static int cmd_vlan_change(struct ub_bridge *br, const struct ub_cmd_args *a,
 	 * del" takes from it. */
 	if (!p->vlan) {
 		if (!(p->vlan = malloc(sizeof(*p->vlan))))
-			return fail(ctx->r, -ENOMEM, NULL);
+			return fail(ctx->r, -ENOMEM, "out of memory");
 		if (a->id == UB_CMD_VLAN_DEL)
 			*p->vlan = ub_vlan_default;
 		else
@@ -714,6 +716,48 @@ static int cmd_capture_watch(struct ub_bridge *br, const struct ub_cmd_args *a,
 	return UB_CMD_ANSWERED;
 }
 
+/* "monitor": the status line, then the events as records on the same
+ * connection until the client goes away (monitor.h). */
+static int cmd_monitor(struct ub_bridge *br, const struct ub_cmd_args *a,
+		       struct ub_cmd_ctx *ctx)
+{
+	static const char ok[] = "errno=0\n";
+	static const struct {
+		enum ub_cmd_key key;
+		enum ub_mon_class cls;
+	} classes[] = {
+		{ UB_CMD_K_MON_FDB, UB_MON_C_FDB },
+		{ UB_CMD_K_MON_PORT, UB_MON_C_PORT },
+		{ UB_CMD_K_MON_LOOP, UB_MON_C_LOOP },
+	};
+	struct ub_cmd_client *cl = ctx->client;
+	unsigned cls = 0;
+	int ret, fd;
+
+	if (!cl)
+		return fail(ctx->r, -EINVAL, "a stream needs a client");
+	for (size_t i = 0; i < UB_ARRAY_SIZE(classes); i++)
+		if (ub_cmd_has(a, classes[i].key))
+			cls |= classes[i].cls;
+	fd = fcntl(cl->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(ctx->r, -errno, "cannot stream: %s",
+			    strerror(errno));
+	ret = ub_mon_add(br, fd, cls ? cls : UB_MON_C_ALL);
+	if (ret) {
+		close(fd);
+		if (ret == -ENOSPC)
+			return fail(ctx->r, ret, "all %d monitors are in use",
+				    UB_MON_MAX);
+		return fail(ctx->r, ret, "out of memory");
+	}
+	/* Before any event: those go out in the control thread's
+	 * housekeeping, after this. A client that is gone already ends
+	 * its monitor there. */
+	send(fd, ok, sizeof(ok) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return UB_CMD_ANSWERED;
+}
+
 static int cmd_capture_stop(struct ub_bridge *br, const struct ub_cmd_args *a,
 			    struct ub_cmd_ctx *ctx)
 {
@@ -815,7 +859,7 @@ static int cmd_netns_attach(struct ub_bridge *br, const struct ub_cmd_args *a,
 		uint16_t vid = (uint16_t)num(a, UB_CMD_K_VLAN);
 
 		if (!(vlan = calloc(1, sizeof(*vlan))))
-			return fail(ctx->r, -ENOMEM, NULL);
+			return fail(ctx->r, -ENOMEM, "out of memory");
 		ub_vlan_add(vlan, vid, vid, true, true);
 	}
 	ret = ub_ns_attach(br, &req, err, sizeof(err));
@@ -995,6 +1039,7 @@ static const ub_cmd_fn handlers[UB_CMD__COUNT] = {
 	[UB_CMD_VLAN_ADD] = cmd_vlan_change,
 	[UB_CMD_VLAN_DEL] = cmd_vlan_change,
 	[UB_CMD_VLAN_SHOW] = cmd_vlan_show,
+	[UB_CMD_MONITOR] = cmd_monitor,
 	[UB_CMD_STATS] = cmd_stats,
 	[UB_CMD_CAPTURE_START] = cmd_capture_start,
 	[UB_CMD_CAPTURE_WATCH] = cmd_capture_watch,

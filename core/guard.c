@@ -143,7 +143,15 @@ static void announce(struct ub_bridge *br, struct ub_port *p)
 {
 	struct ub_port_guard *g = &p->guard;
 
+	static const char *const why[] = {
+		[UB_GUARD_LOOP] = "loop", [UB_GUARD_FLAP] = "flapping",
+		[UB_GUARD_BPDU] = "bpdu",
+	};
+
 	g->news = false;
+	if (g->blocked != UB_GUARD_NONE)
+		ub_mon_event(br, UB_MON_BLOCKED, NULL, 0, p->name,
+			     why[g->blocked], 0);
 	switch (g->blocked) {
 	case UB_GUARD_LOOP:
 		ub_log(UB_LOG_WARN, "%s: port %s blocked: a loop (a probe of "
@@ -238,6 +246,8 @@ void ub_guard_upkeep(struct ub_bridge *br, bool all)
 				g->unblocked = br->now;
 				ub_log(UB_LOG_INFO, "%s: port %s forwards again",
 				       br->name, p->name);
+				ub_mon_event(br, UB_MON_UNBLOCKED, NULL, 0,
+					     p->name, NULL, 0);
 			}
 		}
 	}

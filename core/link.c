@@ -70,6 +70,8 @@ static void on_link(bool gone, const struct ub_link_info *li, void *arg)
 	p->link_up = up;
 	if (!up)
 		ub_port_flush_fdb(br, ub_port_id(&br->ports, p), false);
+	ub_mon_event(br, up ? UB_MON_PORT_UP : UB_MON_PORT_DOWN, NULL, 0,
+		     p->name, NULL, 0);
 	ub_log(UB_LOG_INFO, "%s: port %s %s", br->name, p->name,
 	       up ? "up: forwarding" : "down: not forwarding, learned "
 	       "entries flushed");

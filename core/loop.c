@@ -143,6 +143,8 @@ static uint64_t ctl_housekeeping(struct ub_bridge *br)
 	 * is aged over several turns, the workers' in between. */
 	if (br->now >= ub_fdb_next_deadline(br->fdb))
 		ub_fdb_age_max(br->fdb, br->now, UB_AGE_STEP);
+	/* Last: the events of all the above go out with this turn's. */
+	ub_mon_flush(br, all);
 	deadline = ub_fdb_next_deadline(br->fdb);
 	if (br->upkeep_ms < deadline)
 		deadline = br->upkeep_ms;
@@ -175,6 +177,8 @@ static int housekeeping(struct ub_bridge *br, struct ub_worker *w)
 	}
 	if (w == ub_ctl_worker(br))
 		deadline = ctl_housekeeping(br);
+	else
+		ub_mon_poke(br);
 	for (uint32_t i = 0; i < br->ports.n; i++) {
 		struct ub_port *p = ub_port_nth(&br->ports, i);
 

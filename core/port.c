@@ -389,6 +389,7 @@ void ub_port_announce(struct ub_bridge *br, const struct ub_port *p)
 	ub_log(UB_LOG_INFO, "%s: port %s attached (%s, ifindex %d, mtu %u, "
 	       "worker %u)", br->name, p->name, p->io.ops->kind, p->io.ifindex,
 	       p->io.mtu, p->worker);
+	ub_mon_event(br, UB_MON_PORT_ADDED, NULL, 0, p->name, NULL, 0);
 }
 
 void ub_port_set_mac(struct ub_bridge *br, struct ub_port *p,
@@ -412,6 +413,12 @@ uint32_t ub_port_flush_fdb(struct ub_bridge *br, uint32_t port,
 					      with_static, &cursor, 4096);
 		ub_bridge_yield(br);
 	}
+	if (removed)
+		ub_mon_event(br, UB_MON_FLUSHED, NULL, 0,
+			     port == UB_FDB_PORT_ANY ?
+				     NULL :
+				     ub_port_by_id(&br->ports, port)->name,
+			     NULL, removed);
 	return removed;
 }
 
@@ -468,6 +475,7 @@ void ub_port_del(struct ub_bridge *br, struct ub_port *p)
 	if (p->rx_armed)
 		ub_port_cancel_rx(br, ub_ctl_worker(br), p);
 	ub_log(UB_LOG_INFO, "%s: port %s detached", br->name, p->name);
+	ub_mon_event(br, UB_MON_PORT_REMOVED, NULL, 0, p->name, NULL, 0);
 }
 
 void ub_port_reap_ask(struct ub_bridge *br, struct ub_port *p)

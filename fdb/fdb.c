@@ -52,6 +52,7 @@ struct fdb_age {
 	uint32_t remote;     /* written only when an entry is added or moves */
 	bool is_static;
 	bool is_local; /* only with is_static */
+	uint16_t moves; /* since it was learned; stops at UINT16_MAX */
 };
 
 _Static_assert(sizeof(struct fdb_node) == 16 && sizeof(struct fdb_age) == 24,
@@ -81,6 +82,8 @@ struct ub_fdb {
 	uint32_t free_head;
 	uint32_t lru_head, lru_tail; /* learned entries, oldest first */
 	struct ub_fdb_stats st;
+	ub_fdb_notify_fn notify; /* NULL: nobody listens */
+	void *notify_arg;
 };
 
 /*
@@ -206,7 +209,37 @@ static uint32_t fdb_alloc__(struct ub_fdb *fdb, uint32_t b,
 	fdb->ages[i].remote = remote;
 	fdb->ages[i].is_static = is_static;
 	fdb->ages[i].is_local = false;
+	fdb->ages[i].moves = 0;
 	return i;
+}
+
+static struct ub_fdb_entry_info fdb_info__(const struct ub_fdb *fdb,
+					   uint32_t i)
+{
+	const struct fdb_age *a = &fdb->ages[i];
+
+	return (struct ub_fdb_entry_info){
+		.mac = fdb->nodes[i].key.mac,
+		.vid = fdb->nodes[i].key.vid,
+		.port = fdb->nodes[i].port,
+		.remote = a->remote,
+		.is_static = a->is_static,
+		.is_local = a->is_local,
+		.last_seen = a->is_static ? 0 : a->last_seen,
+		.moves = a->moves,
+	};
+}
+
+/* Tells the listener, if any, about entry i. */
+static void fdb_notify__(const struct ub_fdb *fdb, enum ub_fdb_event ev,
+			 uint32_t i, uint32_t from_port)
+{
+	struct ub_fdb_entry_info e;
+
+	if (ub_likely(!fdb->notify))
+		return;
+	e = fdb_info__(fdb, i);
+	fdb->notify(fdb->notify_arg, ev, &e, from_port);
 }
 
 /* Removes the entry '*link' points at from every list, and frees it. */
@@ -228,12 +261,14 @@ static void fdb_unlink__(struct ub_fdb *fdb, uint32_t *link)
 	fdb->free_head = i;
 }
 
-/* Removes the LRU head (there must be one), for ageing and eviction. */
-static void fdb_unlink_oldest__(struct ub_fdb *fdb)
+/* Removes the LRU head (there must be one), for ageing ('ev'
+ * UB_FDB_EV_AGED) and eviction (UB_FDB_EV_EVICTED). */
+static void fdb_unlink_oldest__(struct ub_fdb *fdb, enum ub_fdb_event ev)
 {
 	uint32_t i = fdb->lru_head;
 	uint32_t *link = &fdb->buckets[fdb_bucket__(fdb, &fdb->nodes[i].key)];
 
+	fdb_notify__(fdb, ev, i, 0);
 	while (*link != i)
 		link = &fdb->nodes[*link].next;
 	fdb_unlink__(fdb, link);
@@ -335,7 +370,7 @@ enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 				      uint64_t now)
 {
 	struct ub_fdb_key key = {.mac = *mac, .vid = vid};
-	uint32_t b, i;
+	uint32_t b, i, from;
 
 	if (ub_unlikely(fdb->ageing_ms == 0))
 		return fdb_learn_off__(fdb, &key, port, remote);
@@ -369,9 +404,13 @@ enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 		 * A move between remotes of one port leaves its count alone. */
 		fdb_port_count__(fdb, n->port, -1);
 		fdb_port_count__(fdb, port, 1);
+		from = n->port;
 		n->port = port;
 		a->remote = remote;
+		if (a->moves < UINT16_MAX)
+			a->moves++;
 		fdb->st.moved++;
+		fdb_notify__(fdb, UB_FDB_EV_MOVED, i, from);
 		return UB_FDB_LEARN_MOVED;
 	}
 
@@ -384,7 +423,7 @@ enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 	}
 	if (fdb->st.learned_entries >= fdb->max_learned) {
 		/* It may leave bucket 'b'; we still insert at b's head. */
-		fdb_unlink_oldest__(fdb);
+		fdb_unlink_oldest__(fdb, UB_FDB_EV_EVICTED);
 		fdb->st.evicted++;
 	}
 	i = fdb_alloc__(fdb, b, &key, port, remote, false);
@@ -392,6 +431,7 @@ enum ub_fdb_learn_result ub_fdb_learn(struct ub_fdb *fdb,
 	fdb->st.learned_entries++;
 	fdb->st.learned++;
 	fdb_port_count__(fdb, port, 1);
+	fdb_notify__(fdb, UB_FDB_EV_LEARNED, i, 0);
 	return UB_FDB_LEARN_NEW;
 }
 
@@ -551,7 +591,7 @@ uint32_t ub_fdb_age_max(struct ub_fdb *fdb, uint64_t now, uint32_t max)
 
 		if (d == UB_FDB_NO_DEADLINE || now < d)
 			break;
-		fdb_unlink_oldest__(fdb);
+		fdb_unlink_oldest__(fdb, UB_FDB_EV_AGED);
 		removed++;
 	}
 	fdb->st.aged += removed;
@@ -591,16 +631,7 @@ int ub_fdb_foreach_slice(const struct ub_fdb *fdb, uint32_t *cursor,
 	for (b = *cursor; b <= fdb->bucket_mask && cost < budget; b++) {
 		for (i = fdb->buckets[b], cost++; i != FDB_NIL;
 		     i = fdb->nodes[i].next, cost++) {
-			const struct fdb_age *a = &fdb->ages[i];
-			struct ub_fdb_entry_info info = {
-				.mac = fdb->nodes[i].key.mac,
-				.vid = fdb->nodes[i].key.vid,
-				.port = fdb->nodes[i].port,
-				.remote = a->remote,
-				.is_static = a->is_static,
-				.is_local = a->is_local,
-				.last_seen = a->is_static ? 0 : a->last_seen,
-			};
+			struct ub_fdb_entry_info info = fdb_info__(fdb, i);
 
 			ret = fn(&info, arg);
 			if (ret)
@@ -618,6 +649,12 @@ int ub_fdb_foreach(const struct ub_fdb *fdb,
 	uint32_t cursor = 0;
 
 	return ub_fdb_foreach_slice(fdb, &cursor, UINT32_MAX, fn, arg);
+}
+
+void ub_fdb_set_notify(struct ub_fdb *fdb, ub_fdb_notify_fn fn, void *arg)
+{
+	fdb->notify = fn;
+	fdb->notify_arg = arg;
 }
 
 void ub_fdb_get_stats(const struct ub_fdb *fdb, struct ub_fdb_stats *st)

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -46,6 +47,8 @@
 #define UBCTL_EXIT_OK 0
 #define UBCTL_EXIT_FAIL 1
 #define UBCTL_EXIT_USAGE 2
+/* The read buffer of a stream: pcap bytes, or monitor records. */
+#define UBCTL_STREAM_BUF 65536
 
 struct ubctl_opts {
 	const char *bridge;
@@ -445,15 +448,22 @@ static int ubctl_show_ports(const struct ubctl_reply *rep,
 	return UBCTL_EXIT_OK;
 }
 
-/* Like "bridge fdb show": 02:00:00:00:00:01 dev veth0 vlan 0 learned age 12s */
+/* An entry's move count only with -s. */
+static bool ubctl_fdb_key(const char *key, const struct ubctl_opts *o)
+{
+	return o->stats || strcmp(key, "moves");
+}
+
+/* Like "bridge fdb show": 02:00:00:00:00:01 dev veth0 vlan 0 learned age 12s
+ * (-s: and "moves N", how often it moved between ports) */
 static int ubctl_show_fdb(const struct ubctl_reply *rep,
 			  const struct ubctl_opts *o)
 {
 	static const char *const known[] = { "mac", "port", "vlan", "type",
-					     "age" };
+					     "age", "moves" };
 
 	if (o->json)
-		return ubctl_json_array(rep, NULL, o);
+		return ubctl_json_array(rep, ubctl_fdb_key, o);
 	for (size_t i = 0; i < rep->nrecs; i++) {
 		const struct ubctl_rec *r = &rep->recs[i];
 		const char *mac = ubctl_rec_get(r, "mac");
@@ -472,6 +482,8 @@ static int ubctl_show_fdb(const struct ubctl_reply *rep,
 		if (age)
 			printf(" age %s%s", age,
 			       ubctl_is_number(age) ? "s" : "");
+		if (o->stats && ubctl_rec_get(r, "moves"))
+			printf(" moves %s", ubctl_rec_get(r, "moves"));
 		for (int k = 0; k < r->n; k++) {
 			bool seen = false;
 
@@ -710,16 +722,87 @@ cleanup:
 }
 
 /*
- * A command answered with a stream: its status line, then bytes copied to
- * stdout until the daemon or the reader stops. A reader that goes away
- * (EPIPE) is a normal end.
+ * One monitor record: a line of text (the time, the event, then its
+ * fields, "port" as "dev"), or with -j a JSON object on a line of its own.
+ * False when stdout is gone.
  */
-static int ubctl_exec_stream(const struct ubctl_opts *o, int argc, char **argv)
+static bool ubctl_monitor_line(char *line, const struct ubctl_opts *o)
 {
-	char msg[512], buf[65536];
+	struct ub_ctl_kv kv[UB_CTL_ARGS_MAX];
+	struct ubctl_rec r = { kv, ub_ctl_record_decode(line, kv,
+							UB_CTL_ARGS_MAX) };
+	const char *ts, *ev;
+
+	if (r.n <= 0)
+		return true;
+	if (o->json) {
+		ubctl_json_print(ubctl_json_object(&r, NULL, o), o);
+	} else {
+		ts = ubctl_rec_get(&r, "ts");
+		ev = ubctl_rec_get(&r, "event");
+		if (ts) {
+			unsigned long long ms = strtoull(ts, NULL, 10);
+			time_t sec = (time_t)(ms / 1000);
+			char when[16];
+			struct tm tm;
+
+			strftime(when, sizeof(when), "%H:%M:%S",
+				 localtime_r(&sec, &tm));
+			printf("%s.%03llu ", when, ms % 1000);
+		}
+		fputs(ev ? ev : "?", stdout);
+		for (int k = 0; k < r.n; k++) {
+			const char *key = kv[k].key;
+
+			if (!strcmp(key, "event") || !strcmp(key, "ts"))
+				continue;
+			if (!strcmp(key, "mac"))
+				printf(" %s", kv[k].val);
+			else
+				printf(" %s %s", strcmp(key, "port") ? key :
+				       "dev", kv[k].val);
+		}
+		putchar('\n');
+	}
+	return fflush(stdout) == 0;
+}
+
+/* Monitor records in buf[0..*len) that end in a newline, shown; the rest
+ * stays for the next read. False when stdout is gone. */
+static bool ubctl_monitor_lines(char *buf, size_t *len,
+				const struct ubctl_opts *o)
+{
+	char *line = buf, *nl;
+
+	while ((nl = memchr(line, '\n', *len - (size_t)(line - buf)))) {
+		*nl = '\0';
+		if (!ubctl_monitor_line(line, o))
+			return false;
+		line = nl + 1;
+	}
+	*len -= (size_t)(line - buf);
+	memmove(buf, line, *len);
+	/* A line longer than the buffer is no record of ours: dropped. */
+	if (*len == UBCTL_STREAM_BUF)
+		*len = 0;
+	return true;
+}
+
+/*
+ * A command answered with a stream: its status line, then bytes copied to
+ * stdout (a capture's pcap), or records shown line by line (monitor),
+ * until the daemon or the reader stops. A reader that goes away (EPIPE)
+ * is a normal end.
+ */
+static int ubctl_exec_stream(const struct ubctl_opts *o, bool records,
+			     int argc, char **argv)
+{
+	static char buf[UBCTL_STREAM_BUF];
+	char msg[512];
+	size_t have = 0;
 	int fd, err, ret;
 
-	if (isatty(STDOUT_FILENO)) {
+	if (!records && isatty(STDOUT_FILENO)) {
 		ubctl_err("this writes pcap to standard output: pipe it, e.g. "
 			  "into \"tcpdump -nr -\" or \"wireshark -k -i -\"");
 		return UBCTL_EXIT_USAGE;
@@ -755,7 +838,7 @@ static int ubctl_exec_stream(const struct ubctl_opts *o, int argc, char **argv)
 			break;
 		if (!p[0].revents)
 			continue;
-		n = read(fd, buf, sizeof(buf));
+		n = read(fd, buf + have, sizeof(buf) - have);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -764,6 +847,12 @@ static int ubctl_exec_stream(const struct ubctl_opts *o, int argc, char **argv)
 				ret = UBCTL_EXIT_FAIL;
 			}
 			break;
+		}
+		if (records) {
+			have += (size_t)n;
+			if (!ubctl_monitor_lines(buf, &have, o))
+				break;
+			continue;
 		}
 		while (w < n) {
 			ssize_t k = write(STDOUT_FILENO, buf + w, (size_t)(n - w));
@@ -806,7 +895,7 @@ static const struct ub_cmd_global ubctl_globals[] = {
 			       "else " UB_BRIDGE_DEFAULT ")" },
 	{ "json", 'j', NULL, "print JSON: an array of objects, one per record" },
 	{ "pretty", 'p', NULL, "print indented JSON (implies -j)" },
-	{ "stats", 's', NULL, "show port counters in \"port show\"" },
+	{ "stats", 's', NULL, "show counters: a port's in \"port show\", an address's moves in \"fdb show\"" },
 	{ "help", 'h', NULL, "print this help and exit" },
 	{ "version", 'V', NULL, "print the version and exit" },
 };
@@ -1055,7 +1144,7 @@ static int ubctl_run(const struct ubctl_opts *o, int argc, char **argv)
 		return UBCTL_EXIT_USAGE;
 	}
 	if (args.spec->flags & UB_CMD_F_STREAM)
-		return ubctl_exec_stream(o, n, wire);
+		return ubctl_exec_stream(o, args.id == UB_CMD_MONITOR, n, wire);
 	if (args.id == UB_CMD_CAPTURE_START)
 		return ubctl_capture_start(o, &args, n, wire);
 	if (args.id == UB_CMD_NETNS_ATTACH &&

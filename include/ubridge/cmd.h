@@ -89,6 +89,7 @@ enum ub_cmd_id {
 	UB_CMD_VLAN_ADD,
 	UB_CMD_VLAN_DEL,
 	UB_CMD_VLAN_SHOW,
+	UB_CMD_MONITOR,
 	UB_CMD_TIME_WARP,
 	UB_CMD__COUNT
 };
@@ -146,6 +147,9 @@ enum ub_cmd_key {
 	UB_CMD_K_VIDS,		/* vlan add|del vid VID[-VID] */
 	UB_CMD_K_PVID,		/* vlan add ... pvid */
 	UB_CMD_K_UNTAGGED,	/* vlan add ... untagged */
+	UB_CMD_K_MON_FDB,	/* monitor fdb */
+	UB_CMD_K_MON_PORT,	/* monitor port */
+	UB_CMD_K_MON_LOOP,	/* monitor loop */
 	UB_CMD_K__COUNT
 };
 

@@ -226,6 +226,8 @@ struct ub_fdb_entry_info {
 	bool is_static;
 	bool is_local;      /* a local entry (is_static is set too) */
 	uint64_t last_seen; /* learned entries: the 'now' of the last refresh */
+	uint16_t moves;     /* learned entries: moves since learned (at most
+			     * UINT16_MAX) */
 };
 
 /*
@@ -268,5 +270,26 @@ struct ub_fdb_stats {
 };
 
 void ub_fdb_get_stats(const struct ub_fdb *fdb, struct ub_fdb_stats *st);
+
+/* What happened to a learned entry, for a listener (ub_fdb_set_notify). */
+enum ub_fdb_event {
+	UB_FDB_EV_LEARNED, /* a new entry */
+	UB_FDB_EV_MOVED,   /* to another port or remote ('from_port': the
+			    * port it was on) */
+	UB_FDB_EV_AGED,    /* removed by ub_fdb_age(), about to go */
+	UB_FDB_EV_EVICTED, /* removed to make room past the cap, about to go */
+};
+
+typedef void (*ub_fdb_notify_fn)(void *arg, enum ub_fdb_event ev,
+				 const struct ub_fdb_entry_info *e,
+				 uint32_t from_port);
+
+/*
+ * Calls 'fn' with 'arg' for each event above as it happens (inside the
+ * call that caused it: 'fn' must not change the table); NULL stops it.
+ * Flushes, deletes and static entries are the caller's own doing and are
+ * not told. Costs nothing while unset.
+ */
+void ub_fdb_set_notify(struct ub_fdb *fdb, ub_fdb_notify_fn fn, void *arg);
 
 #endif

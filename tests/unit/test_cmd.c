@@ -287,6 +287,8 @@ static const struct form forms[] = {
 	{ 0, "vxlan remote del vx0 10.0.0.2", "vxlan remote del vx0 10.0.0.2" },
 	{ 0, "fdb add 02:00:00:00:00:01 dev vx0 dst 10.0.0.2",
 	  "fdb add 02:00:00:00:00:01 dev vx0 dst 10.0.0.2" },
+	{ 0, "monitor", "monitor" },
+	{ 0, "monitor fdb loop", "monitor fdb loop" },
 #undef U
 };
 
