@@ -55,6 +55,7 @@ struct ubctl_opts {
 	bool json;
 	bool pretty;
 	bool stats;
+	bool prometheus;
 };
 
 /* One decoded record of a reply: its pairs point into the reply text. */
@@ -649,6 +650,321 @@ static int ubctl_show_vxlan(const struct ubctl_reply *rep,
 	return ubctl_show_table(rep, o, NULL, 0, cols, UB_ARRAY_SIZE(cols));
 }
 
+/* ---- Prometheus ---- */
+
+/*
+ * "stats --prometheus" writes the text exposition format, version 0.0.4
+ * (node_exporter's textfile collector reads it). Every key of the
+ * bridge's "stats" record and of each port's "port show" record becomes
+ * a metric by the rules below, not by a list, so a counter the daemon
+ * adds later is exported without a change here:
+ *  - a port's rx_ and tx_ keys, its "blocks", and the bridge's fdb_ keys
+ *    but the table sizes (fdb_*_entries) count events since the daemon
+ *    started: counters, named with _total;
+ *  - any other plain decimal is a gauge, in base units (_ms keys in
+ *    seconds, _kib ones in bytes, "ageing" as ageing_seconds); on|off is
+ *    1|0; a port's state and blocked become ubridge_port_up and
+ *    ubridge_port_blocked, 1 or 0;
+ *  - other words (kind, policy) are no numbers: left out.
+ * The drop counters rx_drop_REASON and tx_drop_REASON make one family,
+ * ubridge_port_drops_total{direction,reason}, rather than one family
+ * each: sum() over it is a port's drops, and a reason added later is a
+ * new series of a family dashboards already show.
+ */
+
+#define UBCTL_PROM_NAME_MAX 128
+
+/* A key of a record as a sample. */
+struct ubctl_prom {
+	char name[UBCTL_PROM_NAME_MAX];	/* its family's */
+	const char *type;		/* "counter" or "gauge" */
+	const char *dir, *reason;	/* a drop's labels; NULL for others */
+	char value[32];
+};
+
+/* HELP of the families we know; others get a generic one. */
+static const struct {
+	const char *name, *help;
+} ubctl_prom_helps[] = {
+	{ "ubridge_ports", "Ports of the bridge." },
+	{ "ubridge_ageing_seconds",
+	  "How long a learned address lasts unseen (0: nothing is learned)." },
+	{ "ubridge_max_learned",
+	  "The bridge's cap on learned FDB entries (the least recently "
+	  "seen is evicted past it)." },
+	{ "ubridge_vlan_filtering", "1 when VLAN filtering is on." },
+	{ "ubridge_fdb_learned_entries", "Learned entries in the FDB." },
+	{ "ubridge_fdb_static_entries",
+	  "Static entries in the FDB, local ones included." },
+	{ "ubridge_fdb_local_entries", "The ports' own addresses in the FDB." },
+	{ "ubridge_fdb_learned_total", "Addresses learned." },
+	{ "ubridge_fdb_moved_total", "Addresses that moved to another port." },
+	{ "ubridge_fdb_aged_total", "Learned entries aged out." },
+	{ "ubridge_fdb_evicted_total",
+	  "Learned entries evicted at the bridge's cap to make room." },
+	{ "ubridge_fdb_static_refused_total",
+	  "Learning refused because a static entry holds the address." },
+	{ "ubridge_fdb_port_refused_total",
+	  "New addresses refused by a port's own cap." },
+	{ "ubridge_bufs_free", "Free receive buffers, all workers' pools." },
+	{ "ubridge_port_rx_packets_total", "Frames received on the port." },
+	{ "ubridge_port_rx_bytes_total", "Bytes received on the port." },
+	{ "ubridge_port_tx_packets_total", "Frames sent on the port." },
+	{ "ubridge_port_tx_bytes_total", "Bytes sent on the port." },
+	{ "ubridge_port_rx_learn_refused_total",
+	  "Frames forwarded without learning their new source: the port "
+	  "was at its cap." },
+	{ "ubridge_port_drops_total",
+	  "Frames dropped on the port, by direction and reason (ubridge(8), "
+	  "COUNTERS)." },
+	{ "ubridge_port_up", "1 when the port's link is up." },
+	{ "ubridge_port_blocked", "1 when a guard blocks the port." },
+	{ "ubridge_port_blocked_for_seconds",
+	  "How much longer the port stays blocked, unless the cause is seen "
+	  "again." },
+	{ "ubridge_port_blocks_total", "Times a guard blocked the port." },
+	{ "ubridge_port_loop_guard", "1 when the port's loop guard is on." },
+	{ "ubridge_port_bpdu_guard", "1 when the port's BPDU guard is on." },
+	{ "ubridge_port_learned_entries", "FDB entries learned on the port." },
+	{ "ubridge_port_max_learned",
+	  "The port's own cap on learned FDB entries (0: none)." },
+	{ "ubridge_port_mtu", "The port's MTU." },
+	{ "ubridge_port_ifindex",
+	  "The port's interface index (0: no interface of its own)." },
+	{ "ubridge_port_worker",
+	  "The worker thread that receives from the port." },
+	{ "ubridge_port_ring_bytes",
+	  "The size of the port's receive ring now (0: none)." },
+};
+
+static bool ubctl_has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+static bool ubctl_is_drop(const char *key)
+{
+	return ubctl_is_counter(key) && ubctl_has_prefix(key + 3, "drop_");
+}
+
+/* Whether key 'key' of a port's record (or the bridge's) counts events. */
+static bool ubctl_prom_counts(bool port, const char *key)
+{
+	if (port)
+		return ubctl_is_counter(key) || !strcmp(key, "blocks");
+	return ubctl_has_prefix(key, "fdb_") &&
+	       !ubctl_has_suffix(key, "_entries");
+}
+
+/*
+ * The sample 'kv' of a port's record (or the bridge's) makes, into 'm'.
+ * False when it makes none: the record's label (name, bridge), a word.
+ */
+static bool ubctl_prom_sample(bool port, const struct ub_ctl_kv *kv,
+			      struct ubctl_prom *m)
+{
+	const char *key = kv->key, *val = kv->val, *unit = "";
+	bool counter = ubctl_prom_counts(port, key);
+	unsigned long long n;
+	int len;
+
+	m->dir = m->reason = NULL;
+	m->type = counter ? "counter" : "gauge";
+	if (!strcmp(key, port ? "name" : "bridge"))
+		return false;
+	if (port && !strcmp(key, "state")) {
+		key = "up";
+		n = strcmp(val, "down") != 0;
+	} else if (port && !strcmp(key, "blocked")) {
+		n = strcmp(val, "no") != 0;
+	} else if (!counter && (!strcmp(val, "on") || !strcmp(val, "off"))) {
+		n = val[1] == 'n';
+	} else if (ubctl_is_number(val)) {
+		errno = 0;
+		n = strtoull(val, NULL, 10);
+		if (errno == ERANGE)
+			return false;
+	} else {
+		return false;
+	}
+	snprintf(m->value, sizeof(m->value), "%llu", n);
+
+	len = (int)strlen(key);
+	if (counter && ubctl_is_drop(key)) {
+		m->dir = key[0] == 'r' ? "rx" : "tx";
+		m->reason = ubctl_counter_label(key);
+		key = "drops";
+		len = 5;
+	} else if (ubctl_has_suffix(key, "_ms")) {
+		len -= 3;
+		unit = "_seconds";
+		snprintf(m->value, sizeof(m->value), "%llu.%03llu", n / 1000,
+			 n % 1000);
+	} else if (ubctl_has_suffix(key, "_kib")) {
+		len -= 4;
+		unit = "_bytes";
+		snprintf(m->value, sizeof(m->value), "%llu", n * 1024);
+	} else if (!port && !strcmp(key, "ageing")) {
+		unit = "_seconds";
+	}
+	snprintf(m->name, sizeof(m->name), "ubridge_%s%.*s%s%s",
+		 port ? "port_" : "", len, key, unit, counter ? "_total" : "");
+	/* What the format allows in a name, should a key hold more. */
+	for (char *c = m->name; *c; c++) {
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != ':')
+			*c = '_';
+	}
+	return true;
+}
+
+/* 's' with backslashes and newlines escaped, and quotes if 'quotes'. */
+static void ubctl_prom_escaped(const char *s, bool quotes)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || (quotes && *s == '"'))
+			printf("\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", stdout);
+		else
+			putchar(*s);
+	}
+}
+
+static void ubctl_prom_label(const char *sep, const char *label,
+			     const char *val)
+{
+	printf("%s%s=\"", sep, label);
+	ubctl_prom_escaped(val, true);
+	putchar('"');
+}
+
+/*
+ * The samples of family 'name', made from 'key' (or from the drop
+ * counters), in records 'from' onwards of 'rep'. Only the keys that can
+ * make it are looked at: thousands of ports make a long reply.
+ */
+static void ubctl_prom_family(const struct ubctl_opts *o,
+			      const struct ubctl_reply *rep, bool port,
+			      size_t from, const char *key, const char *name)
+{
+	bool drops = port && ubctl_is_drop(key);
+	struct ubctl_prom m;
+
+	for (size_t i = from; i < rep->nrecs; i++) {
+		const struct ubctl_rec *r = &rep->recs[i];
+		const char *pname = ubctl_rec_get(r, "name");
+
+		for (int k = 0; k < r->n; k++) {
+			const char *kk = r->kv[k].key;
+
+			if ((drops ? !ubctl_is_drop(kk) : strcmp(kk, key)) ||
+			    !ubctl_prom_sample(port, &r->kv[k], &m) ||
+			    strcmp(m.name, name))
+				continue;
+			fputs(name, stdout);
+			ubctl_prom_label("{", "bridge", o->bridge);
+			if (port)
+				ubctl_prom_label(",", "port",
+						 pname ? pname : "");
+			if (m.dir) {
+				ubctl_prom_label(",", "direction", m.dir);
+				ubctl_prom_label(",", "reason", m.reason);
+			}
+			printf("} %s\n", m.value);
+		}
+	}
+}
+
+/* The families written so far. */
+struct ubctl_prom_seen {
+	char (*name)[UBCTL_PROM_NAME_MAX];
+	size_t n, cap;
+};
+
+/* Notes family 'name' as written: 1 if it was already, 0, or -ENOMEM. */
+static int ubctl_prom_seen(struct ubctl_prom_seen *seen, const char *name)
+{
+	char (*more)[UBCTL_PROM_NAME_MAX];
+
+	for (size_t i = 0; i < seen->n; i++) {
+		if (!strcmp(seen->name[i], name))
+			return 1;
+	}
+	if (seen->n == seen->cap) {
+		seen->cap = seen->cap ? 2 * seen->cap : 64;
+		more = realloc(seen->name, seen->cap * sizeof(*more));
+		if (!more)
+			return -ENOMEM;
+		seen->name = more;
+	}
+	snprintf(seen->name[seen->n++], sizeof(*seen->name), "%s", name);
+	return 0;
+}
+
+/* HELP and TYPE of the family of 'm', made from 'key' of a record. */
+static void ubctl_prom_head(const struct ubctl_prom *m, bool port,
+			    const char *key)
+{
+	const char *help = NULL;
+
+	for (size_t h = 0; h < UB_ARRAY_SIZE(ubctl_prom_helps); h++) {
+		if (!strcmp(ubctl_prom_helps[h].name, m->name))
+			help = ubctl_prom_helps[h].help;
+	}
+	printf("# HELP %s ", m->name);
+	if (help) {
+		fputs(help, stdout);
+	} else {
+		ubctl_prom_escaped(key, false);
+		printf(" of \"ubctl %s\".", port ? "-s port show" : "stats");
+	}
+	printf("\n# TYPE %s %s\n", m->name, m->type);
+}
+
+/*
+ * The bridge's families, then the ports'. A family's samples must come
+ * together, after its one HELP and TYPE: each family is written whole
+ * where it first appears.
+ */
+static int ubctl_prom_print(const struct ubctl_opts *o,
+			    const struct ubctl_reply *stats,
+			    const struct ubctl_reply *ports)
+{
+	const struct {
+		const struct ubctl_reply *rep;
+		bool port;
+	} srcs[] = { { stats, false }, { ports, true } };
+	struct ubctl_prom_seen seen = { 0 };
+	struct ubctl_prom m;
+	int ret = 0;
+
+	for (size_t s = 0; s < UB_ARRAY_SIZE(srcs); s++) {
+		const struct ubctl_reply *rep = srcs[s].rep;
+		bool port = srcs[s].port;
+
+		for (size_t i = 0; i < rep->nrecs && ret >= 0; i++) {
+			const struct ubctl_rec *r = &rep->recs[i];
+
+			for (int k = 0; k < r->n && ret >= 0; k++) {
+				if (!ubctl_prom_sample(port, &r->kv[k], &m) ||
+				    (ret = ubctl_prom_seen(&seen, m.name)))
+					continue;
+				ubctl_prom_head(&m, port, r->kv[k].key);
+				ubctl_prom_family(o, rep, port, i, r->kv[k].key,
+						  m.name);
+			}
+		}
+	}
+	free(seen.name);
+	if (ret < 0) {
+		ubctl_err("%s", strerror(-ret));
+		return UBCTL_EXIT_FAIL;
+	}
+	return UBCTL_EXIT_OK;
+}
+
 /* ---- running a command ---- */
 
 static void ubctl_transport_error(const char *bridge, int err)
@@ -687,37 +1003,70 @@ static void ubctl_transport_error(const char *bridge, int err)
 		  strerror(-err), hint);
 }
 
-static int ubctl_exec(const struct ubctl_opts *o, ubctl_show_fn show,
-		      int argc, char **argv, const int *fds, unsigned int nfds)
+/*
+ * Sends one request and reads its reply into 'rep', which the caller
+ * frees with ubctl_reply_free() whatever the outcome. Returns an exit
+ * status; a failure has been told.
+ */
+static int ubctl_call(const struct ubctl_opts *o, int argc, char **argv,
+		      const int *fds, unsigned int nfds,
+		      struct ubctl_reply *rep)
 {
-	struct ubctl_reply rep;
 	const char *why;
 	char *raw = NULL;
 	int ret;
 
+	memset(rep, 0, sizeof(*rep));
 	ret = ub_ctl_call(o->bridge, argc, argv, fds, nfds, &raw);
 	if (ret) {
 		ubctl_transport_error(o->bridge, ret);
 		return UBCTL_EXIT_FAIL;
 	}
-	ret = ubctl_reply_parse(raw, &rep, &why);
-	if (ret) {
+	if (ubctl_reply_parse(raw, rep, &why)) {
 		ubctl_err("bad reply from bridge \"%s\": %s", o->bridge, why);
-		ret = UBCTL_EXIT_FAIL;
-		goto cleanup;
+		return UBCTL_EXIT_FAIL;
 	}
-	if (rep.err) {
-		ubctl_err("%s", rep.msg[0] ? rep.msg : strerror(-rep.err));
-		ret = UBCTL_EXIT_FAIL;
-		goto cleanup;
+	if (rep->err) {
+		ubctl_err("%s", rep->msg[0] ? rep->msg : strerror(-rep->err));
+		return UBCTL_EXIT_FAIL;
 	}
-	if (show)
-		ret = show(&rep, o);
-	else if (rep.nrecs)
-		ret = ubctl_show_generic(&rep, o);
+	return UBCTL_EXIT_OK;
+}
 
-cleanup:
+static int ubctl_exec(const struct ubctl_opts *o, ubctl_show_fn show,
+		      int argc, char **argv, const int *fds, unsigned int nfds)
+{
+	struct ubctl_reply rep;
+	int ret = ubctl_call(o, argc, argv, fds, nfds, &rep);
+
+	if (ret == UBCTL_EXIT_OK && show)
+		ret = show(&rep, o);
+	else if (ret == UBCTL_EXIT_OK && rep.nrecs)
+		ret = ubctl_show_generic(&rep, o);
 	ubctl_reply_free(&rep);
+	return ret;
+}
+
+/*
+ * "stats --prometheus": the bridge's record and every port's, from the
+ * plain "stats" request and "port show" (whose reply always carries the
+ * counters; -s only shows them). Two requests, so not one instant's
+ * snapshot, which Prometheus does not need.
+ */
+static int ubctl_prometheus(const struct ubctl_opts *o, int argc,
+			    char **argv)
+{
+	char port[] = "port", show[] = "show", *port_show[] = { port, show };
+	struct ubctl_reply stats = { 0 }, ports = { 0 };
+	int ret = ubctl_call(o, argc, argv, NULL, 0, &stats);
+
+	if (ret == UBCTL_EXIT_OK)
+		ret = ubctl_call(o, (int)UB_ARRAY_SIZE(port_show), port_show,
+				 NULL, 0, &ports);
+	if (ret == UBCTL_EXIT_OK)
+		ret = ubctl_prom_print(o, &stats, &ports);
+	ubctl_reply_free(&stats);
+	ubctl_reply_free(&ports);
 	return ret;
 }
 
@@ -896,6 +1245,9 @@ static const struct ub_cmd_global ubctl_globals[] = {
 	{ "json", 'j', NULL, "print JSON: an array of objects, one per record" },
 	{ "pretty", 'p', NULL, "print indented JSON (implies -j)" },
 	{ "stats", 's', NULL, "show counters: a port's in \"port show\", an address's moves in \"fdb show\"" },
+	/* No short form: case 0 of ubctl_parse_opts(). */
+	{ "prometheus", 0, NULL,
+	  "with \"stats\": all counters in Prometheus' format" },
 	{ "help", 'h', NULL, "print this help and exit" },
 	{ "version", 'V', NULL, "print the version and exit" },
 };
@@ -943,8 +1295,12 @@ static void ubctl_help(void)
 		const struct ub_cmd_global *g = &ubctl_globals[i];
 		char opt[32];
 
-		snprintf(opt, sizeof(opt), "-%c, --%s%s%s", g->short_name,
-			 g->name, g->meta ? " " : "", g->meta ? g->meta : "");
+		if (g->short_name)
+			snprintf(opt, sizeof(opt), "-%c, --%s%s%s",
+				 g->short_name, g->name, g->meta ? " " : "",
+				 g->meta ? g->meta : "");
+		else
+			snprintf(opt, sizeof(opt), "    --%s", g->name);
 		printf("  %-16s  %s\n", opt, g->help);
 	}
 	fputs("\n"
@@ -964,6 +1320,7 @@ static void ubctl_help(void)
 	      "  ubctl port set veth0 --max-learned 16 --policy drop\n"
 	      "                                 veth0 keeps to 16 addresses\n"
 	      "  ubctl -j port show -s          ports and counters as JSON\n"
+	      "  ubctl stats --prometheus       all counters for Prometheus\n"
 	      "  ubctl -n br1 set ageing 60     bridge br1 forgets after 60 s\n"
 	      "  ubctl capture start veth0 /tmp/veth0.pcap --filter 'icmp'\n"
 	      "  ubctl capture stop all         finish every capture's file\n"
@@ -1134,6 +1491,15 @@ static int ubctl_run(const struct ubctl_opts *o, int argc, char **argv)
 			ubctl_err("%s", err);
 		return UBCTL_EXIT_USAGE;
 	}
+	if (o->prometheus && args.id != UB_CMD_STATS) {
+		ubctl_err("--prometheus goes with \"stats\" alone");
+		return UBCTL_EXIT_USAGE;
+	}
+	if (o->prometheus && o->json) {
+		ubctl_err("--prometheus has a format of its own: not with -j or "
+			  "-p");
+		return UBCTL_EXIT_USAGE;
+	}
 	ret = ubctl_absolute_paths(&args);
 	if (ret)
 		return ret;
@@ -1151,6 +1517,8 @@ static int ubctl_run(const struct ubctl_opts *o, int argc, char **argv)
 	    (ub_cmd_has(&args, UB_CMD_K_PID) ||
 	     strchr(args.v[UB_CMD_K_NAME].str, '/')))
 		return ubctl_netns_attach_fd(o, &args, n, wire);
+	if (o->prometheus)
+		return ubctl_prometheus(o, n, wire);
 	return ubctl_exec(o, ubctl_shows[args.id], n, wire, NULL, 0);
 }
 
@@ -1187,6 +1555,8 @@ static int ubctl_parse_opts(int argc, char **argv, struct ubctl_opts *o,
 		lo[nlo++] = (struct option){ g->name, g->meta ? required_argument :
 							     no_argument,
 					     NULL, g->short_name };
+		if (!g->short_name)
+			continue;
 		shorts[k++] = g->short_name;
 		if (g->meta)
 			shorts[k++] = ':';
@@ -1222,6 +1592,9 @@ static int ubctl_parse_opts(int argc, char **argv, struct ubctl_opts *o,
 			break;
 		case 's':
 			o->stats = true;
+			break;
+		case 0: /* the one long option without a short form */
+			o->prometheus = true;
 			break;
 		case 'h':
 			ubctl_help();
