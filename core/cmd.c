@@ -456,12 +456,14 @@ static int cmd_set_vlan_filtering(struct ub_bridge *br,
 				  struct ub_cmd_ctx *ctx)
 {
 	bool on = a->v[UB_CMD_K_VLAN_FILTERING].u == UB_CMD_NAT_ON;
+	bool was = br->vlan_filtering;
 
 	/* The learned entries' VIDs mean something else now: untagged
-	 * frames were VID 0, they are their port's PVID. */
-	if (on != br->vlan_filtering)
-		ub_port_flush_fdb(br, UB_FDB_PORT_ANY, false);
+	 * frames were VID 0, they are their port's PVID. Switched first:
+	 * the flush lets workers in between its slices. */
 	br->vlan_filtering = on;
+	if (on != was)
+		ub_port_flush_fdb(br, UB_FDB_PORT_ANY, false);
 	return 0;
 }
 
@@ -838,7 +840,6 @@ static int cmd_netns_attach(struct ub_bridge *br, const struct ub_cmd_args *a,
 	struct ub_ns_req req = { .create = a->id == UB_CMD_NETNS_ADD,
 				 .nsfd = -1 };
 	struct ub_cmd_client *cl = ctx->client;
-	struct ub_vlan_port *vlan = NULL;
 	char err[400];
 	int ret;
 
@@ -858,24 +859,16 @@ static int cmd_netns_attach(struct ub_bridge *br, const struct ub_cmd_args *a,
 	if (ub_cmd_has(a, UB_CMD_K_VLAN)) {
 		uint16_t vid = (uint16_t)num(a, UB_CMD_K_VLAN);
 
-		if (!(vlan = calloc(1, sizeof(*vlan))))
+		if (!(req.vlan = calloc(1, sizeof(*req.vlan))))
 			return fail(ctx->r, -ENOMEM, "out of memory");
-		ub_vlan_add(vlan, vid, vid, true, true);
+		ub_vlan_add(req.vlan, vid, vid, true, true);
 	}
 	ret = ub_ns_attach(br, &req, err, sizeof(err));
+	free(req.vlan);
 	if (!ret) {
-		struct ub_port *p = ub_port_find(&br->ports, req.port);
-
-		/* A new port's own table is NULL. */
-		if (p && vlan) {
-			p->vlan = vlan;
-			vlan = NULL;
-		}
-		free(vlan);
 		ub_ctl_reply_record(ctx->r, "port=%s", req.port);
 		return 0;
 	}
-	free(vlan);
 	/* Long names are cut in the message; the reason must fit. */
 	if (req.create)
 		return fail(ctx->r, ret, "netns add %.40s: %s", req.name, err);

@@ -234,7 +234,8 @@ static const struct ub_frame *egress_frame(struct ub_worker *w,
 	if (!c->data) {
 		uint8_t *mem;
 
-		if (rx->f.len + UB_VLAN_HLEN > UB_BUF_SIZE) {
+		if (act == UB_VLAN_PUSH &&
+		    rx->f.len + UB_VLAN_HLEN > UB_BUF_SIZE) {
 			p->drops[UB_DROP_TX_TOO_BIG]++;
 			return NULL;
 		}

@@ -114,7 +114,7 @@ static bool on_cqe(struct ub_bridge *br, struct ub_worker *w,
  * (UINT64_MAX: none). */
 static uint64_t ctl_housekeeping(struct ub_bridge *br)
 {
-	uint64_t deadline, ctl;
+	uint64_t deadline, ctl, mon;
 	bool all = br->now >= br->upkeep_ms;
 
 	/* Ports a worker found gone, and detached ports that are done. */
@@ -144,10 +144,12 @@ static uint64_t ctl_housekeeping(struct ub_bridge *br)
 	if (br->now >= ub_fdb_next_deadline(br->fdb))
 		ub_fdb_age_max(br->fdb, br->now, UB_AGE_STEP);
 	/* Last: the events of all the above go out with this turn's. */
-	ub_mon_flush(br, all);
+	mon = ub_mon_flush(br, all);
 	deadline = ub_fdb_next_deadline(br->fdb);
 	if (br->upkeep_ms < deadline)
 		deadline = br->upkeep_ms;
+	if (mon < deadline)
+		deadline = mon;
 	ctl = ub_ctl_expire(br);
 	return ctl < deadline ? ctl : deadline;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* "ubctl monitor": the event ring and its readers (see monitor.h). */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +69,7 @@ void ub_mon_event(struct ub_bridge *br, enum ub_mon_kind kind,
 	struct ub_monitors *m = &br->mon;
 	struct ub_mon_event *e;
 
-	if (!m->n)
+	if (!(m->classes & kinds[kind].cls))
 		return;
 	e = &m->ring[m->head++ % UB_MON_EVENTS];
 	e->ts = wall_ms();
@@ -78,6 +79,19 @@ void ub_mon_event(struct ub_bridge *br, enum ub_mon_kind kind,
 	e->n = n;
 	snprintf(e->port, sizeof(e->port), "%s", port ? port : "");
 	snprintf(e->from, sizeof(e->from), "%s", from ? from : "");
+}
+
+/* What the monitors ask for, all together; the FDB tells its events
+ * only while one of them wants them. */
+static void mon_classes(struct ub_bridge *br)
+{
+	struct ub_monitors *m = &br->mon;
+
+	m->classes = 0;
+	for (uint32_t i = 0; i < UB_MON_MAX; i++)
+		m->classes |= m->mon[i].classes;
+	ub_fdb_set_notify(br->fdb, m->classes & UB_MON_C_FDB ? fdb_event : NULL,
+			  br);
 }
 
 int ub_mon_add(struct ub_bridge *br, int fd, unsigned classes)
@@ -95,9 +109,10 @@ int ub_mon_add(struct ub_bridge *br, int fd, unsigned classes)
 	mon->fd = fd;
 	mon->classes = classes;
 	mon->next = m->head;
+	mon->stuck_since = 0;
 	mon->len = mon->sent = 0;
-	if (!m->n++)
-		ub_fdb_set_notify(br->fdb, fdb_event, br);
+	m->n++;
+	mon_classes(br);
 	return 0;
 }
 
@@ -107,8 +122,8 @@ static void mon_end(struct ub_bridge *br, struct ub_monitor *mon)
 	mon->fd = -1;
 	mon->classes = 0;
 	mon->len = mon->sent = 0;
-	if (!--br->mon.n)
-		ub_fdb_set_notify(br->fdb, NULL, NULL);
+	br->mon.n--;
+	mon_classes(br);
 }
 
 /* Appends one record; false when the buffer has no room for it. */
@@ -182,46 +197,85 @@ static void mon_fill(struct ub_monitors *m, struct ub_monitor *mon)
 	}
 }
 
-/* A reader that went away: its end of the connection is closed. */
+/*
+ * A reader that went away: both ends of its connection are closed. What
+ * a client sends is read and forgotten; one that only stopped writing
+ * (shutdown) still reads.
+ */
 static bool mon_gone(const struct ub_monitor *mon)
 {
-	char c;
-	ssize_t n = recv(mon->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	struct pollfd p = { .fd = mon->fd, .events = POLLIN };
+	char buf[256];
 
-	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
+		return true;
+	while (recv(mon->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	return false;
 }
 
-void ub_mon_flush(struct ub_bridge *br, bool all)
+/* Sends what waits for 'mon', as much as its socket takes (a turn's
+ * worth at most); false when the monitor has ended. */
+static bool mon_send(struct ub_bridge *br, struct ub_monitor *mon)
 {
-	struct ub_monitors *m = &br->mon;
-
-	m->wake_asked = false;
-	if (!m->n)
-		return;
-	for (uint32_t i = 0; i < UB_MON_MAX; i++) {
-		struct ub_monitor *mon = &m->mon[i];
+	for (int round = 0; round < 16; round++) {
 		ssize_t n;
+		int err;
 
-		if (!mon->classes)
-			continue;
-		mon_fill(m, mon);
-		if (all && mon_gone(mon)) {
-			mon_end(br, mon);
-			continue;
-		}
+		mon_fill(&br->mon, mon);
 		if (mon->sent == mon->len)
-			continue;
-		/* A send that cannot block, still without the lock: only
-		 * this thread touches the monitors. */
+			return true;
+		/* A send that cannot block, without the lock: only this
+		 * thread touches the monitors. */
 		ub_bridge_unlock(br);
 		n = send(mon->fd, mon->buf + mon->sent, mon->len - mon->sent,
 			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		err = errno;
 		ub_bridge_lock(br);
-		if (n > 0)
-			mon->sent += (uint32_t)n;
-		else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		if (n < 0 && err != EAGAIN && err != EWOULDBLOCK) {
 			mon_end(br, mon);
+			return false;
+		}
+		if (n <= 0) {
+			if (!mon->stuck_since)
+				mon->stuck_since = br->now;
+			return true;
+		}
+		mon->sent += (uint32_t)n;
+		mon->stuck_since = 0;
 	}
+	return true;
+}
+
+uint64_t ub_mon_flush(struct ub_bridge *br, bool all)
+{
+	struct ub_monitors *m = &br->mon;
+	uint64_t again = UINT64_MAX;
+
+	m->wake_asked = false;
+	for (uint32_t i = 0; m->n && i < UB_MON_MAX; i++) {
+		struct ub_monitor *mon = &m->mon[i];
+
+		if (!mon->classes)
+			continue;
+		if ((all && mon_gone(mon)) ||
+		    (mon->stuck_since &&
+		     br->now - mon->stuck_since >= UB_MON_STUCK_MS)) {
+			mon_end(br, mon);
+			continue;
+		}
+		if (!mon_send(br, mon))
+			continue;
+		/* More to send: at once, or once its reader made room. */
+		if (mon->stuck_since && br->now + UB_MON_RETRY_MS < again)
+			again = br->now + UB_MON_RETRY_MS;
+		else if (!mon->stuck_since &&
+			 (mon->sent != mon->len || mon->next != m->head))
+			again = br->now;
+	}
+	return again;
 }
 
 void ub_mon_poke(struct ub_bridge *br)
@@ -230,8 +284,10 @@ void ub_mon_poke(struct ub_bridge *br)
 
 	if (!m->n || m->wake_asked)
 		return;
+	/* A monitor whose socket is full waits for its retry. */
 	for (uint32_t i = 0; i < UB_MON_MAX; i++) {
-		if (m->mon[i].classes && m->mon[i].next != m->head) {
+		if (m->mon[i].classes && !m->mon[i].stuck_since &&
+		    m->mon[i].next != m->head) {
 			m->wake_asked = true;
 			ub_worker_wake(ub_ctl_worker(br));
 			return;

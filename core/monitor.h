@@ -70,6 +70,8 @@ struct ub_monitor {
 	int fd;
 	unsigned classes;	/* enum ub_mon_class; 0: the slot is free */
 	uint64_t next;		/* the next event's number to read */
+	/* Since when (br->now) its socket has taken nothing; 0: it takes. */
+	uint64_t stuck_since;
 	uint32_t len, sent;	/* buf[sent..len) is to send */
 	char buf[UB_MON_BUF];
 };
@@ -78,6 +80,7 @@ struct ub_monitors {
 	struct ub_mon_event *ring; /* made with the first monitor */
 	uint64_t head;		/* events added, ever */
 	uint32_t n;		/* monitors */
+	unsigned classes;	/* what any of them asked for */
 	bool wake_asked;	/* a worker woke the control thread */
 	struct ub_monitor mon[UB_MON_MAX];
 };
@@ -94,9 +97,18 @@ void ub_mon_event(struct ub_bridge *br, enum ub_mon_kind kind,
 		  const char *from, uint32_t n);
 /* End of a worker's turn: wakes the control thread if events wait. */
 void ub_mon_poke(struct ub_bridge *br);
-/* The control thread: sends what waits to every monitor, ends those
- * whose reader went away (checked every call when 'all'). */
-void ub_mon_flush(struct ub_bridge *br, bool all);
+/* A monitor whose reader took nothing for this long is ended. */
+#define UB_MON_STUCK_MS 10000
+/* One whose socket was full is tried again this soon. */
+#define UB_MON_RETRY_MS 10
+
+/*
+ * The control thread: sends what waits to every monitor, as much as its
+ * socket takes, and ends those whose reader went away (checked every
+ * call when 'all') or took nothing for UB_MON_STUCK_MS. Returns when it
+ * wants to be called again (br->now; UINT64_MAX: when woken).
+ */
+uint64_t ub_mon_flush(struct ub_bridge *br, bool all);
 /* Closes every monitor and frees the ring. */
 void ub_mon_free(struct ub_bridge *br);
 

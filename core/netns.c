@@ -272,9 +272,15 @@ int ub_ns_attach(struct ub_bridge *br, struct ub_ns_req *req, char *err,
 	}
 	ub_bridge_lock(br);
 	ret = ub_port_open(br, host, br->packet_ops, NULL, perr, sizeof(perr));
-	if (!ret)
-		ub_ns_adopt(br, ub_port_find(&br->ports, host), label, ifname,
-			    created, req->container, st.st_ino);
+	if (!ret) {
+		struct ub_port *p = ub_port_find(&br->ports, host);
+
+		ub_ns_adopt(br, p, label, ifname, created, req->container,
+			    st.st_ino);
+		/* Under the same lock: no frame of it meets the default. */
+		p->vlan = req->vlan;
+		req->vlan = NULL;
+	}
 	ub_bridge_unlock(br);
 	if (ret) {
 		snprintf(err, errlen, "attach: %s", perr);

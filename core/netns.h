@@ -10,6 +10,8 @@
 #include <ubridge/ctl.h>
 #include <ubridge/eth.h>
 
+struct ub_vlan_port;
+
 #define UB_NS_ADDRS_MAX 8
 
 struct ub_bridge;
@@ -30,6 +32,9 @@ struct ub_ns_req {
 	unsigned naddrs;
 	const char *addrs[UB_NS_ADDRS_MAX];
 	const char *gw;     /* NULL: no default route */
+	/* The port's VLANs (malloc'd; the port takes it on success, in the
+	 * step that attaches it, before any frame); NULL: the default. */
+	struct ub_vlan_port *vlan;
 	char port[IFNAMSIZ]; /* out: the host end, attached */
 };
 

@@ -198,7 +198,7 @@ static json_object *ubctl_json_value(const char *key, const char *s)
 {
 	static const char *const names[] = { "name", "port", "ifname",
 					     "container", "dev", "file", "vids",
-					     "untagged" };
+					     "untagged", "from" };
 	unsigned long long n;
 	bool text = false;
 
@@ -1117,23 +1117,27 @@ static bool ubctl_monitor_line(char *line, const struct ubctl_opts *o)
 }
 
 /* Monitor records in buf[0..*len) that end in a newline, shown; the rest
- * stays for the next read. False when stdout is gone. */
-static bool ubctl_monitor_lines(char *buf, size_t *len,
+ * stays for the next read. A line longer than the buffer is no record of
+ * ours: dropped, up to its newline ('*skip' meanwhile). False when stdout
+ * is gone. */
+static bool ubctl_monitor_lines(char *buf, size_t *len, bool *skip,
 				const struct ubctl_opts *o)
 {
 	char *line = buf, *nl;
 
 	while ((nl = memchr(line, '\n', *len - (size_t)(line - buf)))) {
 		*nl = '\0';
-		if (!ubctl_monitor_line(line, o))
+		if (!*skip && !ubctl_monitor_line(line, o))
 			return false;
+		*skip = false;
 		line = nl + 1;
 	}
 	*len -= (size_t)(line - buf);
 	memmove(buf, line, *len);
-	/* A line longer than the buffer is no record of ours: dropped. */
-	if (*len == UBCTL_STREAM_BUF)
+	if (*len == UBCTL_STREAM_BUF) {
 		*len = 0;
+		*skip = true;
+	}
 	return true;
 }
 
@@ -1149,6 +1153,7 @@ static int ubctl_exec_stream(const struct ubctl_opts *o, bool records,
 	static char buf[UBCTL_STREAM_BUF];
 	char msg[512];
 	size_t have = 0;
+	bool skip = false;
 	int fd, err, ret;
 
 	if (!records && isatty(STDOUT_FILENO)) {
@@ -1199,9 +1204,13 @@ static int ubctl_exec_stream(const struct ubctl_opts *o, bool records,
 		}
 		if (records) {
 			have += (size_t)n;
-			if (!ubctl_monitor_lines(buf, &have, o))
-				break;
-			continue;
+			if (ubctl_monitor_lines(buf, &have, &skip, o))
+				continue;
+			if (errno != EPIPE) {
+				ubctl_err("write: %s", strerror(errno));
+				ret = UBCTL_EXIT_FAIL;
+			}
+			break;
 		}
 		while (w < n) {
 			ssize_t k = write(STDOUT_FILENO, buf + w, (size_t)(n - w));

@@ -96,6 +96,18 @@ expect_eq "lines on the loop monitor other than (un)blocked" 0 \
 expect_eq "blocked events on the fdb+port JSON monitor" 0 "$(count "$UBT_TMP/json" blocked)"
 ubctl port set "${HOSTIF[1]}" --bpdu-guard off
 
+step "a reader that keeps up gets every event of a burst: 3000 new addresses"
+mon "$UBT_TMP/fast" monitor fdb
+fast=$MONPID
+listening_fdb() { send 1 --dst ff:ff:ff:ff:ff:ff --src random --count 1; seen "$UBT_TMP/fast" " learned "; }
+wait_until 5 "the fast monitor to listen" listening_fdb
+before=$(count "$UBT_TMP/fast" ' learned ')
+send 1 --dst ff:ff:ff:ff:ff:ff --src random --count 3000
+all_learned() { (($(count "$UBT_TMP/fast" ' learned ') >= before + 3000)); }
+wait_until 5 "3000 'learned' lines" all_learned
+expect_eq "'lost' lines on a reader that keeps up" 0 "$(count "$UBT_TMP/fast" ' lost ')"
+kill "$fast"
+
 step "a reader that stops reading: 20000 new addresses, then it reads again"
 mkfifo "$UBT_TMP/slow.fifo"
 "$UBCTL" -n "$BR" monitor fdb port >"$UBT_TMP/slow.fifo" &
