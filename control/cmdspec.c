@@ -296,6 +296,26 @@ static const struct ub_cmd_arg vlan_del_args[] = {
 	VLAN_PORT_VIDS,
 };
 
+/* ---- impair ---- */
+
+static const char *const inout_words[] = { "in", "out", NULL };
+
+static const struct ub_cmd_arg impair_set_args[] = {
+	POS("IFNAME", UB_CMD_K_IFNAME, UB_CMD_T_PORT),
+	{ .meta = "[in|out] SPEC", .key = UB_CMD_K_IMPAIR,
+	  .type = UB_CMD_T_WORD,
+	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED | UB_CMD_A_MULTI,
+	  .multi_max = UB_CMD_MULTI_MAX, .plural = "words",
+	  .label = "impairment" },
+};
+
+static const struct ub_cmd_arg impair_clear_args[] = {
+	POS("IFNAME", UB_CMD_K_IFNAME, UB_CMD_T_PORT),
+	{ .meta = "in|out", .key = UB_CMD_K_DIR, .type = UB_CMD_T_ENUM,
+	  .flags = UB_CMD_A_POS, .words = inout_words,
+	  .label = "direction" },
+};
+
 /* ---- monitor ---- */
 
 static const struct ub_cmd_arg monitor_args[] = {
@@ -469,6 +489,18 @@ static const struct ub_cmd_spec cmds[UB_CMD__COUNT] = {
 	CMD(UB_CMD_VLAN_SHOW, "vlan", "show", DEFAULT,
 	    "each port's VLANs: its PVID, the VIDs it carries and those it "
 	    "sends untagged"),
+	CMD(UB_CMD_IMPAIR_SET, "impair", "set", CHANGES,
+	    "impair the frames IFNAME receives (in) or sends (out, the "
+	    "default) as SPEC says, in tc netem's words: [delay TIME [JITTER "
+	    "[CORR%]] [distribution uniform|normal|pareto]] [loss PCT [CORR%] "
+	    "| loss gemodel P [R [1-H [1-K]]]] [rate RATE] [corrupt PCT] "
+	    "[duplicate PCT] [reorder PCT] [limit FRAMES]; it replaces that "
+	    "direction's impairment whole", ARGS(impair_set_args)),
+	CMD(UB_CMD_IMPAIR_CLEAR, "impair", "clear", CHANGES,
+	    "no impairment on IFNAME any more, in one direction or both: the "
+	    "frames held leave at once", ARGS(impair_clear_args)),
+	CMD(UB_CMD_IMPAIR_SHOW, "impair", "show", DEFAULT,
+	    "the impairments and what they did (-s: with counters)"),
 	CMD(UB_CMD_MONITOR, "monitor", NULL, UB_CMD_F_STREAM,
 	    "events as they happen, one line each, until interrupted: those "
 	    "named, or all", ARGS(monitor_args)),
@@ -487,6 +519,7 @@ static const struct ub_cmd_object objects[] = {
 	{ "nat", "NAT behind the gateway." },
 	{ "vlan", "The ports' VLANs (with VLAN filtering on)." },
 	{ "vxlan", "VXLAN tunnels to other hosts." },
+	{ "impair", "Impaired links: delay, loss, rate, and more." },
 	{ "monitor", "Events as they happen." },
 	{ "time", "The daemon's clock, for tests." },
 };

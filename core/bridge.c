@@ -119,6 +119,13 @@ static int fdb_new(struct ub_bridge *br, const struct ub_bridge_cfg *cfg,
 		return -errno;
 	}
 	br->max_learned = fcfg.max_learned;
+	br->impair_seed = cfg->seed;
+	if (!br->impair_seed &&
+	    getrandom(&br->impair_seed, sizeof(br->impair_seed), 0) !=
+		    sizeof(br->impair_seed)) {
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+		return -errno;
+	}
 	ret = ub_fdb_new(&fcfg, &br->fdb);
 	if (ret)
 		snprintf(err, errlen, "cannot create the FDB: %s",
@@ -268,6 +275,8 @@ void ub_bridge_free(struct ub_bridge *br)
 		free(ub_port_by_id(&br->ports, i)->netns);
 		free(ub_port_by_id(&br->ports, i)->container);
 		free(ub_port_by_id(&br->ports, i)->vlan);
+		ub_impair_free(ub_port_by_id(&br->ports, i)->impair[0]);
+		ub_impair_free(ub_port_by_id(&br->ports, i)->impair[1]);
 	}
 	ub_mon_free(br);
 	ub_ctl_server_close(&br->ctl);

@@ -61,6 +61,10 @@ struct ub_bridge {
 	uint64_t upkeep_ms;   /* the next upkeep of every port (loop.c) */
 	bool busy_poll;       /* never sleep: poll rings and completions */
 	bool vlan_filtering;  /* "set vlan-filtering on" (vlan.h) */
+	/* Impairments at work (impair.h), and the seed of their random
+	 * numbers ("ubridge --seed"). */
+	uint32_t nimpaired;
+	uint64_t impair_seed;
 	uint64_t spin_ns;     /* else: poll this long after the last frame */
 	/* The state file ("" when none), and whether the configuration
 	 * changed since it was written. */

@@ -718,6 +718,115 @@ static int cmd_capture_watch(struct ub_bridge *br, const struct ub_cmd_args *a,
 	return UB_CMD_ANSWERED;
 }
 
+/* ---- impair ---- */
+
+static const char *const impair_dir_names[] = { "in", "out" };
+
+/* "impair clear" of one direction: the frames held leave first (their
+ * worker frees the impairment then), or it goes at once. */
+static void impair_clear(struct ub_bridge *br, struct ub_port *p, int d)
+{
+	struct ub_impair *im = p->impair[d];
+
+	if (!im || im->clearing)
+		return;
+	if (im->n) {
+		ub_impair_clear(im);
+		ub_worker_wake(&br->workers[p->worker]);
+		return;
+	}
+	ub_impair_free(im);
+	p->impair[d] = NULL;
+	br->nimpaired--;
+}
+
+static int cmd_impair_set(struct ub_bridge *br, const struct ub_cmd_args *a,
+			  struct ub_cmd_ctx *ctx)
+{
+	struct ub_port *p = port_arg(br, a, UB_CMD_K_IFNAME, ctx->r);
+	char *words[UB_CMD_MULTI_MAX], err[300];
+	int d = UB_IMPAIR_OUT, first = 0, ret;
+	struct ub_impair_cfg cfg;
+	uint64_t seed;
+
+	if (!p)
+		return -ENOENT;
+	for (unsigned i = 0; i < a->nmulti; i++)
+		words[i] = (char *)a->multi[i].str;
+	for (int k = 0; a->nmulti && k < 2; k++) {
+		if (!strcmp(words[0], impair_dir_names[k])) {
+			d = k;
+			first = 1;
+		}
+	}
+	if (ub_impair_parse((int)a->nmulti - first, words + first, &cfg, err,
+			    sizeof(err)))
+		return fail(ctx->r, -EINVAL, "impair set %s: %s", p->name, err);
+	if (ub_impair_cfg_none(&cfg)) {
+		impair_clear(br, p, d);
+		return 0;
+	}
+	/* Each port and direction draws numbers of its own. */
+	seed = br->impair_seed ^
+	       ((uint64_t)ub_port_id(&br->ports, p) << 1 | (unsigned)d) *
+		       0x9e3779b97f4a7c15ull;
+	if (p->impair[d]) {
+		ret = ub_impair_reset(&p->impair[d], &cfg, seed);
+	} else {
+		ret = ub_impair_new(&cfg, seed, &p->impair[d]);
+		br->nimpaired += !ret;
+	}
+	if (ret)
+		return fail(ctx->r, ret, "impair set %s: out of memory",
+			    p->name);
+	return 0;
+}
+
+static int cmd_impair_clear(struct ub_bridge *br, const struct ub_cmd_args *a,
+			    struct ub_cmd_ctx *ctx)
+{
+	struct ub_port *p = port_arg(br, a, UB_CMD_K_IFNAME, ctx->r);
+
+	if (!p)
+		return -ENOENT;
+	for (int d = 0; d < 2; d++)
+		if (!ub_cmd_has(a, UB_CMD_K_DIR) ||
+		    a->v[UB_CMD_K_DIR].u == (uint64_t)d)
+			impair_clear(br, p, d);
+	return 0;
+}
+
+static int cmd_impair_show(struct ub_bridge *br, const struct ub_cmd_args *a,
+			   struct ub_cmd_ctx *ctx)
+{
+	for (uint32_t i = 0; i < br->ports.n; i++) {
+		const struct ub_port *p = ub_port_nth(&br->ports, i);
+
+		for (int d = 0; d < 2; d++) {
+			const struct ub_impair *im = p->impair[d];
+			char spec[512], enc[3 * sizeof(spec)];
+
+			if (!im || im->clearing)
+				continue;
+			ub_impair_fmt(&im->cfg, spec, sizeof(spec));
+			ub_ctl_word_encode(spec, enc, sizeof(enc));
+			ub_ctl_reply_record(ctx->r, "port=%s dir=%s queued=%u "
+					    "delayed=%llu lost=%llu full=%llu "
+					    "corrupted=%llu duplicated=%llu "
+					    "reordered=%llu spec=%s", p->name,
+					    impair_dir_names[d], im->n,
+					    (unsigned long long)im->st.delayed,
+					    (unsigned long long)im->st.drop_loss,
+					    (unsigned long long)im->st.drop_limit,
+					    (unsigned long long)im->st.corrupted,
+					    (unsigned long long)im->st.duplicated,
+					    (unsigned long long)im->st.reordered,
+					    enc);
+		}
+	}
+	return 0;
+}
+
 /* "monitor": the status line, then the events as records on the same
  * connection until the client goes away (monitor.h). */
 static int cmd_monitor(struct ub_bridge *br, const struct ub_cmd_args *a,
@@ -1032,6 +1141,9 @@ static const ub_cmd_fn handlers[UB_CMD__COUNT] = {
 	[UB_CMD_VLAN_ADD] = cmd_vlan_change,
 	[UB_CMD_VLAN_DEL] = cmd_vlan_change,
 	[UB_CMD_VLAN_SHOW] = cmd_vlan_show,
+	[UB_CMD_IMPAIR_SET] = cmd_impair_set,
+	[UB_CMD_IMPAIR_CLEAR] = cmd_impair_clear,
+	[UB_CMD_IMPAIR_SHOW] = cmd_impair_show,
 	[UB_CMD_MONITOR] = cmd_monitor,
 	[UB_CMD_STATS] = cmd_stats,
 	[UB_CMD_CAPTURE_START] = cmd_capture_start,

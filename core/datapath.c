@@ -100,17 +100,36 @@ static bool rx_classify(struct ub_bridge *br, struct ub_port *p,
 	return true;
 }
 
-bool ub_dp_take(struct ub_bridge *br, struct ub_worker *w, struct ub_port *p,
-		enum ub_rx_status st, struct ub_rx *rx)
+/* Pass 1 for a frame that is in the bridge now (see ub_dp_take). */
+static bool take(struct ub_bridge *br, struct ub_worker *w, struct ub_port *p,
+		 enum ub_rx_status st, struct ub_rx *rx)
 {
 	bool keep = p->state == UB_PORT_FORWARDING &&
 		    rx_classify(br, p, st, rx);
 
+	rx->released = false;
 	if (keep)
 		ub_ring_buf_get(w->ring, rx->f.buf, 1);
 	else
 		ub_ring_buf_put(w->ring, rx->f.buf);
 	return keep;
+}
+
+bool ub_dp_take(struct ub_bridge *br, struct ub_worker *w, struct ub_port *p,
+		enum ub_rx_status st, struct ub_rx *rx)
+{
+	struct ub_impair *im = p->impair[UB_IMPAIR_IN];
+
+	/* An impaired way in: the frame waits in its queue, from which
+	 * ub_dp_impaired() takes it when it is due. */
+	if (ub_unlikely(im) && !im->clearing && st == UB_RX_OK &&
+	    p->state == UB_PORT_FORWARDING) {
+		ub_impair_admit(im, rx->f.data, rx->f.len, w->mono_ns,
+				rx->f.remote);
+		ub_ring_buf_put(w->ring, rx->f.buf);
+		return false;
+	}
+	return take(br, w, p, st, rx);
 }
 
 /* A receive completion: a frame in a pool buffer, or (polled ports) the
@@ -253,6 +272,97 @@ static const struct ub_frame *egress_frame(struct ub_worker *w,
 	return c;
 }
 
+/* Frame 'f' to port 'p' as xmit() sends it, or into the port's queue
+ * when its way out is impaired (and the frame is not leaving it). */
+static void deliver(struct ub_bridge *br, struct ub_worker *w,
+		    struct ub_port *p, const struct ub_frame *f, uint32_t remote,
+		    bool use_ring, bool released, uint32_t *flush,
+		    uint32_t *nflush)
+{
+	struct ub_impair *im = p->impair[UB_IMPAIR_OUT];
+
+	if (ub_likely(!im) || im->clearing || released) {
+		xmit(br, w, p, f, remote, use_ring, flush, nflush);
+		return;
+	}
+	/* The port's worker releases it; asleep with nothing held, it
+	 * would not know of this one. */
+	if (ub_impair_admit(im, f->data, f->len, w->mono_ns, remote) &&
+	    im->n == 1 && p->worker != w->id)
+		ub_worker_wake(&br->workers[p->worker]);
+}
+
+/* The frames of w's impaired ports that are due, into the batch. */
+unsigned ub_dp_impaired(struct ub_bridge *br, struct ub_worker *w,
+			struct ub_rx *batch, unsigned n)
+{
+	struct ub_ports *t = &br->ports;
+
+	for (uint32_t k = 0; br->nimpaired && k < t->n; k++) {
+		struct ub_port *p = ub_port_nth(t, k);
+
+		if (p->worker != w->id)
+			continue;
+		for (int d = 0; d < 2; d++) {
+			struct ub_impair *im = p->impair[d];
+			const uint8_t *data;
+			uint32_t len, tag;
+			uint8_t *mem;
+			struct ub_rx *rx;
+
+			while (im && n < UB_BATCH_MAX &&
+			       ub_impair_peek(im, w->mono_ns, &data, &len, &tag)) {
+				rx = &batch[n];
+				/* No copy free: the frame waits a turn. */
+				if (ub_ring_copy_buf(w->ring, &rx->f.buf, &mem))
+					break;
+				memcpy(mem, data, len);
+				ub_impair_pop(im);
+				rx->f.data = mem;
+				rx->f.len = len;
+				rx->f.remote = tag;
+				if (d == UB_IMPAIR_IN) {
+					n += take(br, w, p, UB_RX_OK, rx);
+					continue;
+				}
+				/* Decided before it was held: to this port. */
+				memset(&rx->fwd, 0, sizeof(rx->fwd));
+				rx->fwd.kind = UB_FWD_PORT;
+				rx->fwd.port = ub_port_id(t, p);
+				rx->fwd.remote = tag;
+				rx->in_port = UB_PORTS_MAX;
+				rx->vlan = false;
+				rx->released = true;
+				ub_ring_buf_get(w->ring, rx->f.buf, 1);
+				n++;
+			}
+			if (im && ub_impair_done(im)) {
+				ub_impair_free(im);
+				p->impair[d] = NULL;
+				br->nimpaired--;
+			}
+		}
+	}
+	return n;
+}
+
+uint64_t ub_dp_impair_due(struct ub_bridge *br, struct ub_worker *w)
+{
+	struct ub_ports *t = &br->ports;
+	uint64_t due = UINT64_MAX;
+
+	for (uint32_t k = 0; br->nimpaired && k < t->n; k++) {
+		const struct ub_port *p = ub_port_nth(t, k);
+
+		for (int d = 0; d < 2 && p->worker == w->id; d++) {
+			if (p->impair[d] &&
+			    ub_impair_next_due(p->impair[d]) < due)
+				due = ub_impair_next_due(p->impair[d]);
+		}
+	}
+	return due;
+}
+
 void ub_dp_forward(struct ub_bridge *br, struct ub_worker *w,
 		   struct ub_rx *batch, unsigned n)
 {
@@ -274,16 +384,17 @@ void ub_dp_forward(struct ub_bridge *br, struct ub_worker *w,
 			else if (ub_unlikely(p->guard.blocked))
 				p->drops[UB_DROP_TX_BLOCKED]++;
 			else if ((f = egress_frame(w, p, rx, copy, true)))
-				xmit(br, w, p, f, rx->fwd.remote,
-				     br->tx_ring_unicast, flush, &nflush);
+				deliver(br, w, p, f, rx->fwd.remote,
+					br->tx_ring_unicast, rx->released,
+					flush, &nflush);
 		} else {
 			for (uint32_t j = 0; j < t->n; j++) {
 				p = ub_port_nth(t, j);
 				if (t->fwd[j] != rx->in_port && p->link_up &&
 				    !p->guard.blocked &&
 				    (f = egress_frame(w, p, rx, copy, false)))
-					xmit(br, w, p, f, 0, true, flush,
-					     &nflush);
+					deliver(br, w, p, f, 0, true, false,
+						flush, &nflush);
 			}
 		}
 		/* The batch's references: each buffer goes back if no send

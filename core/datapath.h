@@ -31,6 +31,8 @@ struct ub_rx {
 	struct ub_frame f;
 	uint32_t in_port;
 	bool vlan;	/* classified by VLAN filtering: fwd.vid, fwd.tag */
+	bool released;	/* leaving an impaired way out: already decided,
+			 * to fwd.port, as it is */
 	struct ub_fwd fwd;
 };
 
@@ -48,6 +50,13 @@ bool ub_dp_on_rx(struct ub_bridge *br, struct ub_worker *w,
  * others. Returns the count. */
 unsigned ub_dp_poll(struct ub_bridge *br, struct ub_worker *w,
 		    struct ub_rx *batch, unsigned n);
+/* Fills batch[n..] with frames of w's impaired ports that are due: come
+ * in (through pass 1 now) or going out (to their port as they are).
+ * Returns the count. */
+unsigned ub_dp_impaired(struct ub_bridge *br, struct ub_worker *w,
+			struct ub_rx *batch, unsigned n);
+/* When the next of them is due (monotonic ns); UINT64_MAX: none. */
+uint64_t ub_dp_impair_due(struct ub_bridge *br, struct ub_worker *w);
 /* Pass 2 over batch[0..n). */
 void ub_dp_forward(struct ub_bridge *br, struct ub_worker *w,
 		   struct ub_rx *batch, unsigned n);

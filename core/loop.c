@@ -201,6 +201,24 @@ static int housekeeping(struct ub_bridge *br, struct ub_worker *w)
 						  (int)(deadline - br->now);
 }
 
+/* The wait 'timeout_us' (-1: none), cut short for the next impaired
+ * frame due on w's ports: they leave to the microsecond. */
+static int64_t impair_wait(struct ub_bridge *br, struct ub_worker *w,
+			   int64_t timeout_us)
+{
+	uint64_t due = ub_dp_impair_due(br, w), now;
+	struct timespec ts;
+	int64_t us;
+
+	if (due == UINT64_MAX)
+		return timeout_us;
+	/* The clock now, not the turn's start: the turn took a while. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+	us = due <= now ? 0 : (int64_t)((due - now + 999) / 1000);
+	return timeout_us < 0 || us < timeout_us ? us : timeout_us;
+}
+
 /*
  * Worker 'w's loop: a turn under the lock, then the one system call that
  * submits what the turn queued and waits, without it. Returns 0 or -errno.
@@ -214,7 +232,7 @@ static int worker_loop(struct ub_worker *w)
 
 	for (;;) {
 		unsigned n, nrx = 0;
-		int timeout;
+		int64_t timeout;
 		bool stop;
 
 		ub_bridge_pass(br);
@@ -236,8 +254,13 @@ static int worker_loop(struct ub_worker *w)
 		nrx = ub_dp_poll(br, w, batch, nrx);
 		if (nrx)
 			w->last_rx_ns = w->mono_ns;
+		if (ub_unlikely(br->nimpaired))
+			nrx = ub_dp_impaired(br, w, batch, nrx);
 		ub_dp_forward(br, w, batch, nrx);
 		timeout = housekeeping(br, w);
+		timeout = timeout < 0 ? -1 : timeout * 1000;
+		if (ub_unlikely(br->nimpaired))
+			timeout = impair_wait(br, w, timeout);
 		/* A full batch: there may be more waiting. */
 		if (w != ub_ctl_worker(br) &&
 		    (nrx == UB_BATCH_MAX || br->busy_poll ||

@@ -461,6 +461,13 @@ void ub_port_del(struct ub_bridge *br, struct ub_port *p)
 	p->netns_ino = 0;
 	free(p->vlan);
 	p->vlan = NULL;
+	for (int d = 0; d < 2; d++) {
+		/* Frames held are dropped with it; none is referenced. */
+		if (p->impair[d])
+			br->nimpaired--;
+		ub_impair_free(p->impair[d]);
+		p->impair[d] = NULL;
+	}
 	free(p->container);
 	p->container = NULL;
 	/* The slot's next port starts with the default guards. */

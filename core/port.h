@@ -25,6 +25,7 @@
 
 #include "forward.h"
 #include "guard.h"
+#include "impair.h"
 #include "vlan.h"
 
 #define UB_PORTS_MAX 4096
@@ -57,6 +58,8 @@ struct ub_port {
 	/* Its VLANs ("vlan add"), malloc'd; NULL: none given, the default
 	 * (ub_port_vlan). */
 	struct ub_vlan_port *vlan;
+	/* Its impairments, in and out ("impair set"); NULL: none. */
+	struct ub_impair *impair[2];
 	char peer[IFNAMSIZ];
 	bool netns_created;
 	bool link_up;    /* administratively up and running (carrier) */

@@ -94,6 +94,27 @@ static void state_vlan(const struct ub_port *p, struct ub_ctl_reply *b)
 					    " untagged" : "");
 }
 
+/* A port's impairments. */
+static void state_impair(const struct ub_port *p, struct ub_ctl_reply *b)
+{
+	static const char *const dirs[] = { "in", "out" };
+
+	for (int d = 0; d < 2; d++) {
+		const struct ub_impair *im = p->impair[d];
+		unsigned words = 2;
+		char spec[512];
+
+		if (!im || im->clearing)
+			continue;
+		ub_impair_fmt(&im->cfg, spec, sizeof(spec));
+		for (const char *c = spec; *c; c++)
+			words += *c == ' ';
+		/* The wire spells a run of words with its count. */
+		ub_ctl_reply_record(b, "impair set %s %u of %s %s", p->name,
+				    words, dirs[d], spec);
+	}
+}
+
 /* A port's guards and group forward mask, where not the defaults. */
 static void state_guard(const struct ub_port *p, struct ub_ctl_reply *b)
 {
@@ -147,6 +168,7 @@ static void state_ports(struct ub_bridge *br, struct ub_ctl_reply *b)
 		}
 		state_guard(p, b);
 		state_vlan(p, b);
+		state_impair(p, b);
 	}
 }
 
@@ -244,6 +266,7 @@ static void state_gateway(struct ub_bridge *br, struct ub_ctl_reply *b)
 		if (ub_gw_is_port(br, p)) {
 			state_guard(p, b);
 			state_vlan(p, b);
+			state_impair(p, b);
 		}
 	}
 }

@@ -230,7 +230,7 @@ bool ub_cqe_buf(const struct ub_cqe *c, uint16_t *bid)
 	return true;
 }
 
-int ub_ring_submit_wait(struct ub_ring *r, int timeout_ms)
+int ub_ring_submit_wait(struct ub_ring *r, int64_t timeout_us)
 {
 	struct __kernel_timespec ts;
 	struct io_uring_cqe *cqe;
@@ -243,16 +243,16 @@ int ub_ring_submit_wait(struct ub_ring *r, int timeout_ms)
 	 * thread hands over before it waits, and never waits long. */
 	if (RUNNING_ON_VALGRIND) {
 		sched_yield();
-		if (timeout_ms < 0 || timeout_ms > 10)
-			timeout_ms = 10;
+		if (timeout_us < 0 || timeout_us > 10000)
+			timeout_us = 10000;
 	}
-	if (timeout_ms <= 0) {
-		ret = timeout_ms ? io_uring_submit_and_wait(&r->uring, 1) :
+	if (timeout_us <= 0) {
+		ret = timeout_us ? io_uring_submit_and_wait(&r->uring, 1) :
 				   io_uring_submit(&r->uring);
 		return ret < 0 ? ret : 0;
 	}
-	ts.tv_sec = timeout_ms / 1000;
-	ts.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
+	ts.tv_sec = timeout_us / 1000000;
+	ts.tv_nsec = (long long)(timeout_us % 1000000) * 1000;
 	ret = io_uring_submit_and_wait_timeout(&r->uring, &cqe, 1, &ts, NULL);
 	return ret < 0 ? ret : 0;
 }

@@ -625,6 +625,22 @@ static int ubctl_show_netns(const struct ubctl_reply *rep,
 				UB_ARRAY_SIZE(cols));
 }
 
+static int ubctl_show_impair(const struct ubctl_reply *rep,
+			     const struct ubctl_opts *o)
+{
+	static const char *const encoded[] = { "spec" };
+	static const struct ubctl_col_spec cols[] = {
+		{ "port", "PORT", -15 },	 { "dir", "DIR", -3 },
+		{ "queued", "QUEUED", 6 },	 { "delayed", "DELAYED", 9 },
+		{ "lost", "LOST", 7 },		 { "full", "FULL", 7 },
+		{ "corrupted", "CORRUPT", 7 },	 { "duplicated", "DUP", 7 },
+		{ "reordered", "REORDER", 7 },	 { "spec", "IMPAIRMENT", 0 },
+	};
+
+	return ubctl_show_table(rep, o, encoded, UB_ARRAY_SIZE(encoded), cols,
+				UB_ARRAY_SIZE(cols));
+}
+
 static int ubctl_show_vlan(const struct ubctl_reply *rep,
 			   const struct ubctl_opts *o)
 {
@@ -1242,6 +1258,7 @@ static const ubctl_show_fn ubctl_shows[UB_CMD__COUNT] = {
 	[UB_CMD_NETNS_SHOW] = ubctl_show_netns,
 	[UB_CMD_GATEWAY_SHOW] = ubctl_show_stats,
 	[UB_CMD_VLAN_SHOW] = ubctl_show_vlan,
+	[UB_CMD_IMPAIR_SHOW] = ubctl_show_impair,
 	[UB_CMD_VXLAN_SHOW] = ubctl_show_vxlan,
 };
 

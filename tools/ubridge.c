@@ -4,6 +4,7 @@
  * to core.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
@@ -111,6 +112,10 @@ static void usage(FILE *out)
 "                         or without USEC all the time, keeping one CPU\n"
 "                         busy (pin ubridge to a CPU of its own). Cuts the\n"
 "                         latency of a frame's crossing (default: off)\n"
+"      --seed N           the seed of the impairments' random numbers\n"
+"                         (ubctl impair): the same seed and the same\n"
+"                         frames give the same losses, delays and\n"
+"                         damage (default: a random seed)\n"
 "      --workers N        forward with N threads (1 to %d, default 1),\n"
 "                         each with its own io_uring and a share of the\n"
 "                         ports (a port's frames are received by one\n"
@@ -442,6 +447,7 @@ int main(int argc, char **argv)
 		{ "ring-idle", required_argument, NULL, 'I' },
 		{ "busy-poll", optional_argument, NULL, 'B' },
 		{ "workers", required_argument, NULL, 'W' },
+		{ "seed", required_argument, NULL, 'E' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -562,6 +568,11 @@ int main(int argc, char **argv)
 				      UB_WORKERS_MAX, &v))
 				return 2;
 			cfg.workers = (uint32_t)v;
+			break;
+		case 'E':
+			if (parse_num("seed", optarg, 1, ULONG_MAX, &v))
+				return 2;
+			cfg.seed = v;
 			break;
 		case 'f':
 			foreground = true;

@@ -52,6 +52,8 @@ struct ub_bridge_cfg {
 	/* Data-path threads, each with its own ring and a share of the
 	 * ports; 0 or 1: one, the caller of ub_bridge_run(). */
 	uint32_t workers;
+	/* The seed of the impairments' random numbers; 0: a random one. */
+	uint64_t seed;
 };
 
 #define UB_BUSY_POLL_ALWAYS UINT32_MAX

@@ -89,6 +89,9 @@ enum ub_cmd_id {
 	UB_CMD_VLAN_ADD,
 	UB_CMD_VLAN_DEL,
 	UB_CMD_VLAN_SHOW,
+	UB_CMD_IMPAIR_SET,
+	UB_CMD_IMPAIR_CLEAR,
+	UB_CMD_IMPAIR_SHOW,
 	UB_CMD_MONITOR,
 	UB_CMD_TIME_WARP,
 	UB_CMD__COUNT
@@ -150,6 +153,7 @@ enum ub_cmd_key {
 	UB_CMD_K_MON_FDB,	/* monitor fdb */
 	UB_CMD_K_MON_PORT,	/* monitor port */
 	UB_CMD_K_MON_LOOP,	/* monitor loop */
+	UB_CMD_K_IMPAIR,	/* impair set: [in|out] and netem's words */
 	UB_CMD_K__COUNT
 };
 
@@ -284,6 +288,8 @@ struct ub_cmd_args {
 	size_t used;			/* of 'buf' */
 	char buf[UB_CTL_REQ_MAX];	/* decoded values live here */
 };
+
+_Static_assert(UB_CMD_K__COUNT <= 64, "a key is a bit of 'present'");
 
 static inline bool ub_cmd_has(const struct ub_cmd_args *a, enum ub_cmd_key k)
 {

@@ -102,12 +102,12 @@ bool ub_cqe_buf(const struct ub_cqe *c, uint16_t *bid);
 
 /*
  * Submits everything prepared and waits until at least one completion is
- * there or 'timeout_ms' passed (-1: no limit; 0: no wait at all, and no
- * system call unless there is something to submit or the kernel has
- * completions to post). Returns 0, or -errno (-EINTR, -ETIME are normal
- * wake-ups).
+ * there or 'timeout_us' microseconds passed (-1: no limit; 0: no wait at
+ * all, and no system call unless there is something to submit or the
+ * kernel has completions to post). Returns 0, or -errno (-EINTR, -ETIME
+ * are normal wake-ups).
  */
-int ub_ring_submit_wait(struct ub_ring *ring, int timeout_ms);
+int ub_ring_submit_wait(struct ub_ring *ring, int64_t timeout_us);
 
 /* Copies up to 'max' completions into 'out', releases them from the CQ
  * with one advance, and returns how many. */
