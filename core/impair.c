@@ -197,7 +197,8 @@ unsigned ub_impair_admit(struct ub_impair *im, const uint8_t *frame,
 	dup = chance(im, c->duplicate_ppm);
 	bad = chance(im, c->corrupt_ppm);
 	early = chance(im, c->reorder_ppm);
-	if (len > UB_BUF_SIZE) {
+	/* Before the rate counts it: a frame dropped takes no link time. */
+	if (!im->nfree || len > UB_BUF_SIZE) {
 		im->st.drop_limit++;
 		return 0;
 	}

@@ -287,6 +287,13 @@ static const struct form forms[] = {
 	{ 0, "vxlan remote del vx0 10.0.0.2", "vxlan remote del vx0 10.0.0.2" },
 	{ 0, "fdb add 02:00:00:00:00:01 dev vx0 dst 10.0.0.2",
 	  "fdb add 02:00:00:00:00:01 dev vx0 dst 10.0.0.2" },
+	{ U, "impair set veth0 delay 50ms 10ms loss 1%",
+	  "impair set veth0 5 of delay 50ms 10ms loss 1%" },
+	{ U, "impair set veth0 in rate 20mbit",
+	  "impair set veth0 3 of in rate 20mbit" },
+	{ U, "impair clear veth0", "impair clear veth0" },
+	{ U, "impair clear veth0 out", "impair clear veth0 out" },
+	{ U, "impair", "impair show" },
 	{ 0, "monitor", "monitor" },
 	{ 0, "monitor fdb loop", "monitor fdb loop" },
 #undef U
