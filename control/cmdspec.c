@@ -329,6 +329,9 @@ static const struct ub_cmd_arg monitor_args[] = {
 	{ .name = "loop", .key = UB_CMD_K_MON_LOOP, .type = UB_CMD_T_FLAG,
 	  .flags = UB_CMD_A_BARE, .wire = "loop",
 	  .help = "ports blocked by a guard (and why) and unblocked" },
+	{ .name = "impair", .key = UB_CMD_K_MON_IMPAIR, .type = UB_CMD_T_FLAG,
+	  .flags = UB_CMD_A_BARE, .wire = "impair",
+	  .help = "impairments set (with what they do) and cleared" },
 };
 
 /* ---- vxlan ---- */

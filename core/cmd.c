@@ -730,6 +730,7 @@ static void impair_clear(struct ub_bridge *br, struct ub_port *p, int d)
 
 	if (!im || im->clearing)
 		return;
+	ub_mon_impair(br, p->name, impair_dir_names[d], NULL);
 	if (im->n) {
 		ub_impair_clear(im);
 		ub_worker_wake(&br->workers[p->worker]);
@@ -779,6 +780,8 @@ static int cmd_impair_set(struct ub_bridge *br, const struct ub_cmd_args *a,
 	if (ret)
 		return fail(ctx->r, ret, "impair set %s: out of memory",
 			    p->name);
+	ub_impair_fmt(&cfg, err, sizeof(err));
+	ub_mon_impair(br, p->name, impair_dir_names[d], err);
 	return 0;
 }
 
@@ -840,6 +843,7 @@ static int cmd_monitor(struct ub_bridge *br, const struct ub_cmd_args *a,
 		{ UB_CMD_K_MON_FDB, UB_MON_C_FDB },
 		{ UB_CMD_K_MON_PORT, UB_MON_C_PORT },
 		{ UB_CMD_K_MON_LOOP, UB_MON_C_LOOP },
+		{ UB_CMD_K_MON_IMPAIR, UB_MON_C_IMPAIR },
 	};
 	struct ub_cmd_client *cl = ctx->client;
 	unsigned cls = 0;

@@ -30,6 +30,8 @@ static const struct {
 	[UB_MON_PORT_DOWN] = { "down", UB_MON_C_PORT },
 	[UB_MON_BLOCKED] = { "blocked", UB_MON_C_LOOP },
 	[UB_MON_UNBLOCKED] = { "unblocked", UB_MON_C_LOOP },
+	[UB_MON_IMPAIRED] = { "impaired", UB_MON_C_IMPAIR },
+	[UB_MON_CLEARED] = { "cleared", UB_MON_C_IMPAIR },
 };
 
 static uint64_t wall_ms(void)
@@ -72,6 +74,7 @@ void ub_mon_event(struct ub_bridge *br, enum ub_mon_kind kind,
 	if (!(m->classes & kinds[kind].cls))
 		return;
 	e = &m->ring[m->head++ % UB_MON_EVENTS];
+	e->text[0] = '\0';
 	e->ts = wall_ms();
 	e->kind = kind;
 	e->mac = mac ? *mac : (struct ub_mac){ { 0 } };
@@ -92,6 +95,18 @@ static void mon_classes(struct ub_bridge *br)
 		m->classes |= m->mon[i].classes;
 	ub_fdb_set_notify(br->fdb, m->classes & UB_MON_C_FDB ? fdb_event : NULL,
 			  br);
+}
+
+void ub_mon_impair(struct ub_bridge *br, const char *port, const char *dir,
+		   const char *spec)
+{
+	struct ub_monitors *m = &br->mon;
+
+	ub_mon_event(br, spec ? UB_MON_IMPAIRED : UB_MON_CLEARED, NULL, 0, port,
+		     dir, 0);
+	if (spec && (m->classes & UB_MON_C_IMPAIR))
+		ub_ctl_word_encode(spec, m->ring[(m->head - 1) % UB_MON_EVENTS].text,
+				   sizeof(m->ring[0].text));
 }
 
 int ub_mon_add(struct ub_bridge *br, int fd, unsigned classes)
@@ -168,6 +183,12 @@ static bool put_event(struct ub_monitor *mon, const struct ub_mon_event *e)
 	case UB_MON_BLOCKED:
 		return put(mon, "event=%s ts=%llu port=%s reason=%s\n", name,
 			   ts, e->port, e->from);
+	case UB_MON_IMPAIRED:
+		return put(mon, "event=%s ts=%llu port=%s dir=%s spec=%s\n",
+			   name, ts, e->port, e->from, e->text);
+	case UB_MON_CLEARED:
+		return put(mon, "event=%s ts=%llu port=%s dir=%s\n", name, ts,
+			   e->port, e->from);
 	default:
 		return put(mon, "event=%s ts=%llu port=%s\n", name, ts,
 			   e->port);

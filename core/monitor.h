@@ -2,7 +2,8 @@
 /*
  * "ubctl monitor": what happens on the bridge (FDB learned, moved, aged,
  * evicted, flushed; ports added, removed, up, down; ports blocked and
- * unblocked by the guards), as it happens, to any number of clients.
+ * unblocked by the guards; impairments set and cleared), as it happens,
+ * to any number of clients.
  *
  * Events go into one ring of UB_MON_EVENTS, numbered; each monitor reads it
  * at its own cursor. Adding an event is a few stores under the bridge lock,
@@ -45,6 +46,8 @@ enum ub_mon_kind {
 	UB_MON_PORT_DOWN,
 	UB_MON_BLOCKED,
 	UB_MON_UNBLOCKED,
+	UB_MON_IMPAIRED,
+	UB_MON_CLEARED,
 	UB_MON__COUNT,
 };
 
@@ -53,7 +56,9 @@ enum ub_mon_class {
 	UB_MON_C_FDB = 1 << 0,
 	UB_MON_C_PORT = 1 << 1,
 	UB_MON_C_LOOP = 1 << 2,
-	UB_MON_C_ALL = UB_MON_C_FDB | UB_MON_C_PORT | UB_MON_C_LOOP,
+	UB_MON_C_IMPAIR = 1 << 3,
+	UB_MON_C_ALL = UB_MON_C_FDB | UB_MON_C_PORT | UB_MON_C_LOOP |
+		       UB_MON_C_IMPAIR,
 };
 
 struct ub_mon_event {
@@ -63,7 +68,9 @@ struct ub_mon_event {
 	uint16_t vid;
 	uint32_t n;		/* flushed: entries */
 	char port[IFNAMSIZ];	/* "" for a flush of all ports */
-	char from[IFNAMSIZ];	/* moved: the port before; blocked: why */
+	char from[IFNAMSIZ];	/* moved: the port before; blocked: why;
+				 * impaired, cleared: the direction */
+	char text[128];		/* impaired: the impairment */
 };
 
 struct ub_monitor {
@@ -95,6 +102,10 @@ int ub_mon_add(struct ub_bridge *br, int fd, unsigned classes);
 void ub_mon_event(struct ub_bridge *br, enum ub_mon_kind kind,
 		  const struct ub_mac *mac, uint16_t vid, const char *port,
 		  const char *from, uint32_t n);
+/* An impairment of 'port' in direction 'dir' set ('spec': its words) or
+ * cleared (NULL). */
+void ub_mon_impair(struct ub_bridge *br, const char *port, const char *dir,
+		   const char *spec);
 /* End of a worker's turn: wakes the control thread if events wait. */
 void ub_mon_poke(struct ub_bridge *br);
 /* A monitor whose reader took nothing for this long is ended. */

@@ -198,7 +198,7 @@ static json_object *ubctl_json_value(const char *key, const char *s)
 {
 	static const char *const names[] = { "name", "port", "ifname",
 					     "container", "dev", "file", "vids",
-					     "untagged", "from" };
+					     "untagged", "from", "spec" };
 	unsigned long long n;
 	bool text = false;
 
@@ -1100,6 +1100,10 @@ static bool ubctl_monitor_line(char *line, const struct ubctl_opts *o)
 
 	if (r.n <= 0)
 		return true;
+	/* An impairment's words travel percent-encoded. */
+	for (int k = 0; k < r.n; k++)
+		if (!strcmp(kv[k].key, "spec"))
+			ub_ctl_word_decode((char *)kv[k].val);
 	if (o->json) {
 		ubctl_json_print(ubctl_json_object(&r, NULL, o), o);
 	} else {

@@ -153,6 +153,7 @@ enum ub_cmd_key {
 	UB_CMD_K_MON_FDB,	/* monitor fdb */
 	UB_CMD_K_MON_PORT,	/* monitor port */
 	UB_CMD_K_MON_LOOP,	/* monitor loop */
+	UB_CMD_K_MON_IMPAIR,	/* monitor impair */
 	UB_CMD_K_IMPAIR,	/* impair set: [in|out] and netem's words */
 	UB_CMD_K__COUNT
 };

@@ -46,6 +46,12 @@ stat_of()
 		'.[] | select(.port == $p and .dir == $d) | .[$k]'
 }
 
+# What "monitor impair" says, all along.
+"$UBCTL" -n "$BR" -j monitor impair >"$UBT_TMP/mon" 2>&1 &
+UBT_BGPIDS+=("$!")
+mon_listens() { ubctl impair set "$P2" delay 1us; ubctl impair clear "$P2"; grep -q '"event":"cleared"' "$UBT_TMP/mon"; }
+wait_until 5 "monitor impair to listen" mon_listens
+
 step "baseline RTT, nothing impaired"
 read -r base _ _ < <(rtt 1 2 300 0.002)
 info "baseline p50 $base ms"
@@ -166,6 +172,14 @@ udp=$(in_ns "$P"1 iperf3 -c "${IP[2]}" -p 5202 -u -b 40M -l 1400 -t 3 -J |
 	jq '.end.sum_received.bits_per_second * 1442 / 1400 / 1e6')
 within "UDP at 40 Mbit/s: delivered, in frame bits (Mbit/s)" "$udp" 19.4 20.6
 within "frames dropped at the full queue" "$(stat_of out full)" 5000 20000
+
+step "monitor impair saw each impairment set and cleared"
+grep -q "{\"event\":\"impaired\",\"ts\":[0-9]*,\"port\":\"$P2\",\"dir\":\"out\",\"spec\":\"delay 50ms 10ms distribution normal\"}" "$UBT_TMP/mon" ||
+	fail "no 'impaired' event for the jitter: $(cat "$UBT_TMP/mon")"
+grep -q "\"event\":\"cleared\",.*\"port\":\"$P2\",\"dir\":\"in\"" "$UBT_TMP/mon" ||
+	fail "no 'cleared' event for the way in: $(cat "$UBT_TMP/mon")"
+expect_eq "events other than impaired and cleared" 0 \
+	"$(grep -cvE '"event":"(impaired|cleared)"' "$UBT_TMP/mon" || true)"
 
 step "bad input is refused with the reason; the bridge goes on"
 for bad in "delay 50" "loss 120%" "reorder 5%" "rate fast" "delay 1ms jitter"; do
