@@ -31,6 +31,11 @@ _Static_assert(UB_CMD_POLICY_NOLEARN == 1 && UB_CMD_DIR_BOTH == 2 &&
 	{ .meta = m, .key = k, .type = t,				\
 	  .flags = UB_CMD_A_POS | UB_CMD_A_REQUIRED, __VA_ARGS__ }
 
+/* A word of its own, without dashes, that says yes by being there. */
+#define WORD_FLAG(n, k, h)						\
+	{ .name = n, .key = k, .type = UB_CMD_T_FLAG,			\
+	  .flags = UB_CMD_A_BARE, .wire = n, .help = h }
+
 /* ---- port ---- */
 
 /* The cap of "port add" and "port set". */
@@ -283,13 +288,11 @@ static const struct ub_cmd_arg nat_args[] = {
 
 static const struct ub_cmd_arg vlan_add_args[] = {
 	VLAN_PORT_VIDS,
-	{ .name = "pvid", .key = UB_CMD_K_PVID, .type = UB_CMD_T_FLAG,
-	  .flags = UB_CMD_A_BARE, .wire = "pvid",
-	  .help = "untagged and priority-tagged frames that come in take "
-		  "this VID (one VID only)" },
-	{ .name = "untagged", .key = UB_CMD_K_UNTAGGED, .type = UB_CMD_T_FLAG,
-	  .flags = UB_CMD_A_BARE, .wire = "untagged",
-	  .help = "frames of these VIDs leave the port without a tag" },
+	WORD_FLAG("pvid", UB_CMD_K_PVID,
+		  "untagged and priority-tagged frames that come in take "
+		  "this VID (one VID only)"),
+	WORD_FLAG("untagged", UB_CMD_K_UNTAGGED,
+		  "frames of these VIDs leave the port without a tag"),
 };
 
 static const struct ub_cmd_arg vlan_del_args[] = {
@@ -319,19 +322,15 @@ static const struct ub_cmd_arg impair_clear_args[] = {
 /* ---- monitor ---- */
 
 static const struct ub_cmd_arg monitor_args[] = {
-	{ .name = "fdb", .key = UB_CMD_K_MON_FDB, .type = UB_CMD_T_FLAG,
-	  .flags = UB_CMD_A_BARE, .wire = "fdb",
-	  .help = "addresses learned, moved (from the port before), aged "
-		  "out, evicted, and flushes" },
-	{ .name = "port", .key = UB_CMD_K_MON_PORT, .type = UB_CMD_T_FLAG,
-	  .flags = UB_CMD_A_BARE, .wire = "port",
-	  .help = "ports added, removed, up and down" },
-	{ .name = "loop", .key = UB_CMD_K_MON_LOOP, .type = UB_CMD_T_FLAG,
-	  .flags = UB_CMD_A_BARE, .wire = "loop",
-	  .help = "ports blocked by a guard (and why) and unblocked" },
-	{ .name = "impair", .key = UB_CMD_K_MON_IMPAIR, .type = UB_CMD_T_FLAG,
-	  .flags = UB_CMD_A_BARE, .wire = "impair",
-	  .help = "impairments set (with what they do) and cleared" },
+	WORD_FLAG("fdb", UB_CMD_K_MON_FDB,
+		  "addresses learned, moved (from the port before), aged "
+		  "out, evicted, and flushes"),
+	WORD_FLAG("port", UB_CMD_K_MON_PORT,
+		  "ports added, removed, up and down"),
+	WORD_FLAG("loop", UB_CMD_K_MON_LOOP,
+		  "ports blocked by a guard (and why) and unblocked"),
+	WORD_FLAG("impair", UB_CMD_K_MON_IMPAIR,
+		  "impairments set (with what they do) and cleared"),
 };
 
 /* ---- vxlan ---- */

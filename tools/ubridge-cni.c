@@ -274,6 +274,27 @@ static int jget(json_object *o, const char *key, json_type t,
 	return 1;
 }
 
+/* The optional number 'key' of the configuration into '*out', which
+ * stays 0 without it; it must be in [min, max]. 0, or -1 (error set). */
+static int conf_uint(json_object *o, const char *key, int64_t min,
+		     int64_t max, uint32_t *out)
+{
+	json_object *v;
+	int64_t n;
+	int r = jget(o, key, json_type_int, &v, CNI_E_CONFIG, key);
+
+	if (r <= 0)
+		return r;
+	n = json_object_get_int64(v);
+	if (n < min || n > max)
+		return cni_fail(CNI_E_CONFIG, "invalid network configuration",
+				"\"%s\": %lld is out of range (%lld to %lld)",
+				key, (long long)n, (long long)min,
+				(long long)max);
+	*out = (uint32_t)n;
+	return 0;
+}
+
 /* Writes 'o' on stdout, one line; drops it. Returns 0 or -1. */
 static int cni_json_print(json_object *o)
 {
@@ -503,30 +524,9 @@ static int cni_conf_parse(struct cni *c)
 				"to %d of [A-Za-z0-9_.-], not starting with "
 				"'.' or '-')", f->bridge, UB_BRIDGE_NAME_MAX);
 
-	if ((r = jget(o, "mtu", json_type_int, &v, CNI_E_CONFIG, "mtu")) < 0)
-		return r;
-	if (r) {
-		int64_t mtu = json_object_get_int64(v);
-
-		if (mtu < 68 || mtu > 65535)
-			return cni_fail(CNI_E_CONFIG,
-					"invalid network configuration",
-					"\"mtu\": %lld is out of range (68 to "
-					"65535)", (long long)mtu);
-		f->mtu = (uint32_t)mtu;
-	}
-	if ((r = jget(o, "vlan", json_type_int, &v, CNI_E_CONFIG, "vlan")) < 0)
-		return r;
-	if (r) {
-		int64_t vid = json_object_get_int64(v);
-
-		if (vid < 1 || vid > 4094)
-			return cni_fail(CNI_E_CONFIG,
-					"invalid network configuration",
-					"\"vlan\": %lld is out of range (1 to "
-					"4094)", (long long)vid);
-		f->vlan = (uint32_t)vid;
-	}
+	if (conf_uint(o, "mtu", 68, 65535, &f->mtu) ||
+	    conf_uint(o, "vlan", 1, 4094, &f->vlan))
+		return -1;
 
 	if (cni_conf_bool(o, "isGateway", &f->is_gw) ||
 	    cni_conf_bool(o, "isDefaultGateway", &f->is_default_gw) ||
