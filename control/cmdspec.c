@@ -231,7 +231,12 @@ static const struct ub_cmd_arg capture_stop_args[] = {
 	  .label = "VLAN id", .expect = "expected 1 to 4094",		\
 	  .help = "make the port an access port of VLAN VID (as vlan add "\
 		  "dev PORT vid VID pvid untagged does; for VLAN "	\
-		  "filtering)" }
+		  "filtering)" },						\
+	{ .name = "impair", .meta = "SPEC", .key = UB_CMD_K_IMPAIR,	\
+	  .type = UB_CMD_T_TEXT, .flags = UB_CMD_A_ENCODED,		\
+	  .label = "impairment",					\
+	  .help = "impair the port from the start, as impair set PORT "	\
+		  "SPEC does (quote it: \"delay 10ms loss 1%\")" }
 
 static const struct ub_cmd_arg netns_add_args[] = {
 	POS("NAME", UB_CMD_K_NAME, UB_CMD_T_NETNS),

@@ -741,29 +741,34 @@ static void impair_clear(struct ub_bridge *br, struct ub_port *p, int d)
 	br->nimpaired--;
 }
 
-static int cmd_impair_set(struct ub_bridge *br, const struct ub_cmd_args *a,
-			  struct ub_cmd_ctx *ctx)
+/* "[in|out] SPEC" as words: the direction (default out) and what to do.
+ * 0, or -EINVAL with the reason in 'err'. */
+static int impair_words(int n, char **words, int *dir,
+			struct ub_impair_cfg *cfg, char *err, size_t errlen)
 {
-	struct ub_port *p = port_arg(br, a, UB_CMD_K_IFNAME, ctx->r);
-	char *words[UB_CMD_MULTI_MAX], err[300];
-	int d = UB_IMPAIR_OUT, first = 0, ret;
-	struct ub_impair_cfg cfg;
-	uint64_t seed;
+	int first = 0;
 
-	if (!p)
-		return -ENOENT;
-	for (unsigned i = 0; i < a->nmulti; i++)
-		words[i] = (char *)a->multi[i].str;
-	for (int k = 0; a->nmulti && k < 2; k++) {
+	*dir = UB_IMPAIR_OUT;
+	for (int k = 0; n && k < 2; k++) {
 		if (!strcmp(words[0], impair_dir_names[k])) {
-			d = k;
+			*dir = k;
 			first = 1;
 		}
 	}
-	if (ub_impair_parse((int)a->nmulti - first, words + first, &cfg, err,
-			    sizeof(err)))
-		return fail(ctx->r, -EINVAL, "impair set %s: %s", p->name, err);
-	if (ub_impair_cfg_none(&cfg)) {
+	return ub_impair_parse(n - first, words + first, cfg, err, errlen) ?
+		       -EINVAL : 0;
+}
+
+/* Port p's impairment in direction d does 'cfg' from now on (nothing:
+ * cleared). 0 or -ENOMEM. */
+static int impair_apply(struct ub_bridge *br, struct ub_port *p, int d,
+			const struct ub_impair_cfg *cfg)
+{
+	char spec[512];
+	uint64_t seed;
+	int ret;
+
+	if (ub_impair_cfg_none(cfg)) {
 		impair_clear(br, p, d);
 		return 0;
 	}
@@ -772,16 +777,35 @@ static int cmd_impair_set(struct ub_bridge *br, const struct ub_cmd_args *a,
 	       ((uint64_t)ub_port_id(&br->ports, p) << 1 | (unsigned)d) *
 		       0x9e3779b97f4a7c15ull;
 	if (p->impair[d]) {
-		ret = ub_impair_reset(&p->impair[d], &cfg, seed);
+		ret = ub_impair_reset(&p->impair[d], cfg, seed);
 	} else {
-		ret = ub_impair_new(&cfg, seed, &p->impair[d]);
+		ret = ub_impair_new(cfg, seed, &p->impair[d]);
 		br->nimpaired += !ret;
 	}
 	if (ret)
-		return fail(ctx->r, ret, "impair set %s: out of memory",
+		return ret;
+	ub_impair_fmt(cfg, spec, sizeof(spec));
+	ub_mon_impair(br, p->name, impair_dir_names[d], spec);
+	return 0;
+}
+
+static int cmd_impair_set(struct ub_bridge *br, const struct ub_cmd_args *a,
+			  struct ub_cmd_ctx *ctx)
+{
+	struct ub_port *p = port_arg(br, a, UB_CMD_K_IFNAME, ctx->r);
+	char *words[UB_CMD_MULTI_MAX], err[300];
+	struct ub_impair_cfg cfg;
+	int d;
+
+	if (!p)
+		return -ENOENT;
+	for (unsigned i = 0; i < a->nmulti; i++)
+		words[i] = (char *)a->multi[i].str;
+	if (impair_words((int)a->nmulti, words, &d, &cfg, err, sizeof(err)))
+		return fail(ctx->r, -EINVAL, "impair set %s: %s", p->name, err);
+	if (impair_apply(br, p, d, &cfg))
+		return fail(ctx->r, -ENOMEM, "impair set %s: out of memory",
 			    p->name);
-	ub_impair_fmt(&cfg, err, sizeof(err));
-	ub_mon_impair(br, p->name, impair_dir_names[d], err);
 	return 0;
 }
 
@@ -953,8 +977,9 @@ static int cmd_netns_attach(struct ub_bridge *br, const struct ub_cmd_args *a,
 	struct ub_ns_req req = { .create = a->id == UB_CMD_NETNS_ADD,
 				 .nsfd = -1 };
 	struct ub_cmd_client *cl = ctx->client;
-	char err[400];
-	int ret;
+	char err[400], spec[UB_CTL_REQ_MAX];
+	struct ub_impair_cfg cfg;
+	int ret, dir = UB_IMPAIR_OUT;
 
 	ns_req(a, &req);
 	/* A namespace by path or process: the client opens it with its own
@@ -968,6 +993,18 @@ static int cmd_netns_attach(struct ub_bridge *br, const struct ub_cmd_args *a,
 				    "PATH", cl ? cl->nfds : 0);
 		req.nsfd = cl->fds[0];
 	}
+	/* --impair "SPEC": refused before anything is made. */
+	if (ub_cmd_has(a, UB_CMD_K_IMPAIR)) {
+		char *w[UB_CTL_ARGS_MAX], *save = NULL;
+		int n = 0;
+
+		snprintf(spec, sizeof(spec), "%s", str(a, UB_CMD_K_IMPAIR));
+		for (char *t = strtok_r(spec, " ", &save);
+		     t && n < UB_CTL_ARGS_MAX; t = strtok_r(NULL, " ", &save))
+			w[n++] = t;
+		if (impair_words(n, w, &dir, &cfg, err, sizeof(err)))
+			return fail(ctx->r, -EINVAL, "--impair: %s", err);
+	}
 	/* Made first: nothing can fail once the port is there. */
 	if (ub_cmd_has(a, UB_CMD_K_VLAN)) {
 		uint16_t vid = (uint16_t)num(a, UB_CMD_K_VLAN);
@@ -979,7 +1016,13 @@ static int cmd_netns_attach(struct ub_bridge *br, const struct ub_cmd_args *a,
 	ret = ub_ns_attach(br, &req, err, sizeof(err));
 	free(req.vlan);
 	if (!ret) {
+		struct ub_port *p = ub_port_find(&br->ports, req.port);
+
 		ub_ctl_reply_record(ctx->r, "port=%s", req.port);
+		if (p && ub_cmd_has(a, UB_CMD_K_IMPAIR) &&
+		    impair_apply(br, p, dir, &cfg))
+			return fail(ctx->r, -ENOMEM, "%s attached, but not "
+				    "impaired: out of memory", req.port);
 		return 0;
 	}
 	/* Long names are cut in the message; the reason must fit. */

@@ -190,6 +190,22 @@ done
 ubctl impair set "${P}nope" delay 1ms 2>/dev/null && fail "a port that does not exist was impaired"
 ping_ok 1 3
 
+step "netns add --impair: a namespace whose port is impaired from the start"
+N4=${P}n4
+UBT_NS+=("$N4")
+msg=$(ubctl netns add "$N4" --addr 172.16.41.4/24 --impair "delay 5" 2>&1) &&
+	fail "netns add with a bad --impair was taken"
+info "$msg"
+! ns_exists "$N4" || fail "a refused netns add left $N4"
+ubctl netns add "$N4" --addr 172.16.41.4/24 --impair "delay 20ms"
+IP[n4]=172.16.41.4
+P4=$(ubctl -j netns show | jq -r --arg n "$N4" '.[] | select(.name == $n) | .port')
+expect_eq "$P4's impairment" "out delay 20ms" \
+	"$(ubctl -j impair show | jq -r --arg p "$P4" '.[] | select(.port == $p) | "\(.dir) \(.spec)"')"
+read -r p50 _ _ < <(rtt 1 n4 200 0.005)
+within "ns1 -> $N4 p50" "$p50" 19.5 21.5
+ubctl netns del "$N4"
+
 step "the state file keeps it across a restart"
 ubctl impair set "$P2" in delay 5ms 1ms distribution normal loss 0.5%
 ubctl impair set "$P2" out rate 1gbit limit 500
