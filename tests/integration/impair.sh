@@ -52,6 +52,12 @@ UBT_BGPIDS+=("$!")
 mon_listens() { ubctl impair set "$P2" delay 1us; ubctl impair clear "$P2"; grep -q '"event":"cleared"' "$UBT_TMP/mon"; }
 wait_until 5 "monitor impair to listen" mon_listens
 
+# The timing figures are the issue's; a sanitizer build runs the daemon
+# several times slower, and gets some slack on the tail (what it is there
+# for is memory errors, not speed).
+SLACK=0
+[[ -z ${UBT_SANITIZE:-} ]] || SLACK=4
+
 step "baseline RTT, nothing impaired"
 read -r base _ _ < <(rtt 1 2 300 0.002)
 info "baseline p50 $base ms"
@@ -60,7 +66,7 @@ step "delay 50ms out of port 2: RTT p50 within 1 ms of 50 ms above the baseline,
 ubctl impair set "$P2" delay 50ms
 read -r p50 p99 _ < <(rtt 1 2 2000 0.001)
 within "p50" "$p50" "$(add "$base" 49)" "$(add "$base" 51)"
-within "p99" "$p99" "$(add "$base" 49)" "$(add "$base" 52)"
+within "p99" "$p99" "$(add "$base" 49)" "$(add "$base" $((52 + SLACK)))"
 
 step "another port's pings are unchanged while port 2 is delayed 100 ms"
 ubctl impair set "$P2" delay 100ms
