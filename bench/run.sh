@@ -60,7 +60,7 @@ EOF
 
 DEFAULT_SCENARIOS="pps64 pps64_cap pps64_1k pps1514 flood tcp tcp_nooff rtt"
 # Only with --only: a default run is meant to stay near 10 minutes.
-EXTRA_SCENARIOS="pps64_2in"
+EXTRA_SCENARIOS="pps64_2in lat100k"
 ALL_SCENARIOS="$DEFAULT_SCENARIOS $EXTRA_SCENARIOS"
 ROUNDS=5
 SECS=4
@@ -508,6 +508,34 @@ run_cap()
 	rm -f "$TMP/cap.pcap"
 }
 
+# Latency at 100,000 frames/s of 64 bytes: the generator stamps each
+# frame with the wall clock, the sink takes the kernel's receive time
+# stamp (one machine, one clock). With --variant-setup "impair set su
+# delay 10ms" it measures an impaired port's delay under load.
+run_lat()
+{
+	local sc=$1 t=$2 r=$3 ifn mac gpid cnt k
+	ifn=${IFN[$(path "$t")]}
+	mac=${SINKMAC[$(path "$t")]}
+	prime "$t"
+	ip netns exec "$G" taskset -c 0 "$UBGEN" send "$ifn" --dst "$mac" --rate 100000 \
+		--stamp --seconds $((SECS + 2)) >"$TMP/gen.out" 2>&1 &
+	gpid=$!
+	PIDS+=("$gpid")
+	sleep 1
+	nsx "$S" "$UBGEN" count "$ifn" --seconds "$SECS" --latency >"$TMP/cnt.out" 2>&1 ||
+		{ cat "$TMP/cnt.out" >&2; return 1; }
+	wait "$gpid" || { cat "$TMP/gen.out" >&2; return 1; }
+	unset 'PIDS[-1]'
+	cnt=$(cat "$TMP/cnt.out")
+	echo "    $sc $t r$r: gen: $(cat "$TMP/gen.out")" >>"$TMP/log"
+	echo "    $sc $t r$r: sink: $cnt" >>"$TMP/log"
+	record "$sc" "$t" "$r" rx_pps "$(kv pps <<<"$cnt")"
+	for k in lat_p50_us lat_p99_us lat_max_us; do
+		record "$sc" "$t" "$r" "$k" "$(kv "$k" <<<"$cnt")"
+	done
+}
+
 run_one()
 {
 	local sc=$1 t=$2 r=$3
@@ -520,6 +548,7 @@ run_one()
 	flood) run_pps "$sc" "$t" "$r" 64 1 unknown ;;
 	tcp | tcp_nooff) run_tcp "$sc" "$t" "$r" ;;
 	rtt) run_rtt "$sc" "$t" "$r" ;;
+	lat100k) run_lat "$sc" "$t" "$r" ;;
 	esac
 }
 

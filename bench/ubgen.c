@@ -4,8 +4,8 @@
  *
  *   ubgen send IFNAME --dst MAC [--src MAC] [--size N] [--flows N]
  *              [--seconds S | --count N] [--rate PPS] [--udp] [--batch N]
- *              [--qdisc]
- *   ubgen count IFNAME [--seconds S]
+ *              [--qdisc] [--stamp]
+ *   ubgen count IFNAME [--seconds S] [--latency]
  *
  * send: fixed-size frames out of IFNAME through an AF_PACKET socket,
  * 'batch' frames per sendmmsg(), with PACKET_QDISC_BYPASS unless --qdisc.
@@ -23,6 +23,12 @@
  * classic BPF filter in front of a TPACKET_V3 receive ring: the kernel
  * copies at most 128 bytes of each and the counter touches one block
  * header per few thousand frames, so counting costs little CPU.
+ *
+ * With --stamp, send writes the wall clock (ns) into each frame just
+ * before it goes (one frame per system call), and count --latency takes
+ * each frame's latency as the kernel's receive time stamp minus it, and
+ * prints its median, 99th percentile and maximum: how long frames take
+ * through whatever is between the two (an impaired port's delay, say).
  *
  * Both print one line of key=value pairs, for scripts.
  */
@@ -85,8 +91,8 @@ static void usage(FILE *f, int status)
 	fprintf(f,
 		"Usage: ubgen send IFNAME --dst MAC [--src MAC] [--size N] [--flows N]\n"
 		"                  [--seconds S | --count N] [--rate PPS] [--udp]\n"
-		"                  [--batch N] [--qdisc]\n"
-		"       ubgen count IFNAME [--seconds S]\n"
+		"                  [--batch N] [--qdisc] [--stamp]\n"
+		"       ubgen count IFNAME [--seconds S] [--latency]\n"
 		"\n"
 		"send   frames of N bytes (without FCS; default 64) to MAC, round-robin\n"
 		"       over N flows (distinct source MACs: --src plus 0..N-1 in its\n"
@@ -94,7 +100,9 @@ static void usage(FILE *f, int status)
 		"       N frames, at PPS frames/s or as fast as possible. Ethertype\n"
 		"       0x%04x unless --udp (IPv4/UDP, source port 10000+flow,\n"
 		"       destination port %d). PACKET_QDISC_BYPASS unless --qdisc.\n"
-		"count  frames of ours arriving on IFNAME for S seconds (default 5).\n"
+		"       --stamp: each frame carries its send time (one per call).\n"
+		"count  frames of ours arriving on IFNAME for S seconds (default 5);\n"
+		"       --latency: of stamped frames, latency p50, p99 and max.\n"
 		"\n"
 		"Both print one line of key=value pairs.\n",
 		UBGEN_ETHERTYPE, UBGEN_UDP_PORT);
@@ -199,6 +207,59 @@ static void build_frame(uint8_t *f, size_t size, const struct ub_mac *dst,
 	}
 }
 
+/* Where a stamped frame carries its send time: after magic and flow. */
+#define UBGEN_STAMP_OFF (UB_ETH_HLEN + 8)
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+static void put_stamp(uint8_t *f)
+{
+	uint64_t ns = wall_ns();
+
+	memcpy(f + UBGEN_STAMP_OFF, &ns, sizeof(ns));
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The latencies of a retired block's stamped frames, appended to lat[]. */
+static void block_latencies(const struct tpacket_block_desc *bd,
+			    uint64_t **lat, size_t *n, size_t *cap)
+{
+	const struct tpacket3_hdr *h = (const void *)((const uint8_t *)bd +
+		bd->hdr.bh1.offset_to_first_pkt);
+
+	for (uint32_t i = 0; i < bd->hdr.bh1.num_pkts; i++) {
+		const uint8_t *mac = (const uint8_t *)h + h->tp_mac;
+		uint64_t sent, rx = (uint64_t)h->tp_sec * 1000000000 +
+				    h->tp_nsec;
+
+		if (h->tp_snaplen >= UBGEN_STAMP_OFF + 8 &&
+		    mac[12] << 8 == (UBGEN_ETHERTYPE & 0xff00) &&
+		    mac[13] == (UBGEN_ETHERTYPE & 0xff)) {
+			memcpy(&sent, mac + UBGEN_STAMP_OFF, sizeof(sent));
+			if (*n == *cap) {
+				*cap = *cap ? *cap * 2 : 1 << 16;
+				*lat = realloc(*lat, *cap * sizeof(**lat));
+				if (!*lat)
+					die("realloc");
+			}
+			(*lat)[(*n)++] = rx > sent ? rx - sent : 0;
+		}
+		h = (const void *)((const uint8_t *)h + h->tp_next_offset);
+	}
+}
+
 static int cmd_send(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -212,11 +273,12 @@ static int cmd_send(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "udp", no_argument, NULL, 'u' },
 		{ "qdisc", no_argument, NULL, 'q' },
+		{ "stamp", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ub_mac dst, src;
-	bool have_dst = false, udp = false, bypass = true;
+	bool have_dst = false, udp = false, bypass = true, stamp = false;
 	long size = 64, flows = 1, seconds = 5, count = 0, rate = 0, batch = 64;
 	const char *ifname;
 	struct sockaddr_ll sll;
@@ -264,6 +326,9 @@ static int cmd_send(int argc, char **argv)
 		case 'q':
 			bypass = false;
 			break;
+		case 'S':
+			stamp = true;
+			break;
 		case 'h':
 			usage(stdout, 0);
 			break;
@@ -271,8 +336,10 @@ static int cmd_send(int argc, char **argv)
 			usage(stderr, 2);
 		}
 	}
-	if (optind + 1 != argc || !have_dst)
+	if (optind + 1 != argc || !have_dst || (stamp && udp))
 		usage(stderr, 2);
+	if (stamp)
+		batch = 1;
 	ifname = argv[optind];
 	if (rate && rate / 1000 < batch)
 		batch = rate / 1000 > 0 ? rate / 1000 : 1;
@@ -335,6 +402,8 @@ static int cmd_send(int argc, char **argv)
 			}
 			for (long i = 0; i < n; i++) {
 				iov[i].iov_base = frames + flow * (uint64_t)size;
+				if (stamp)
+					put_stamp(iov[i].iov_base);
 				if (++flow == (uint64_t)flows)
 					flow = 0;
 			}
@@ -405,9 +474,13 @@ static int cmd_count(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "seconds", required_argument, NULL, 't' },
+		{ "latency", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	uint64_t *lat = NULL;
+	size_t nlat = 0, caplat = 0;
+	bool latency = false;
 	/*
 	 * Accepts ethertype UBGEN_ETHERTYPE with the magic right after the
 	 * Ethernet header, or IPv4 (IHL 5) / UDP to UBGEN_UDP_PORT with the
@@ -447,6 +520,9 @@ static int cmd_count(int argc, char **argv)
 		switch (c) {
 		case 't':
 			seconds = parse_num(optarg, 1, 86400, "--seconds");
+			break;
+		case 'L':
+			latency = true;
 			break;
 		case 'h':
 			usage(stdout, 0);
@@ -505,6 +581,8 @@ static int cmd_count(int argc, char **argv)
 			continue;
 		}
 		frames += bd->hdr.bh1.num_pkts;
+		if (latency)
+			block_latencies(bd, &lat, &nlat, &caplat);
 		__atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL,
 				 __ATOMIC_RELEASE);
 		blk = (blk + 1) % RING_BLOCKS;
@@ -520,6 +598,14 @@ static int cmd_count(int argc, char **argv)
 	       rx0 >= 0 && rx1 >= 0 ? rx1 - rx0 : -1LL,
 	       rx0 >= 0 && rx1 >= 0 && elapsed > 0 ?
 		       (double)(rx1 - rx0) / elapsed : -1.0);
+	if (latency) {
+		qsort(lat, nlat, sizeof(*lat), cmp_u64);
+		printf("mode=latency stamped=%zu lat_p50_us=%.1f lat_p99_us=%.1f lat_max_us=%.1f\n",
+		       nlat, nlat ? lat[nlat / 2] / 1e3 : -1.0,
+		       nlat ? lat[nlat * 99 / 100] / 1e3 : -1.0,
+		       nlat ? lat[nlat - 1] / 1e3 : -1.0);
+		free(lat);
+	}
 	munmap(ring, (size_t)RING_BLOCK_SIZE * RING_BLOCKS);
 	close(fd);
 	return 0;
