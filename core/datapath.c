@@ -280,15 +280,18 @@ static void deliver(struct ub_bridge *br, struct ub_worker *w,
 		    uint32_t *nflush)
 {
 	struct ub_impair *im = p->impair[UB_IMPAIR_OUT];
+	uint64_t first;
 
 	if (ub_likely(!im) || im->clearing || released) {
 		xmit(br, w, p, f, remote, use_ring, flush, nflush);
 		return;
 	}
-	/* The port's worker releases it; asleep with nothing held, it
-	 * would not know of this one. */
+	first = ub_impair_next_due(im);
+	/* The port's worker releases it. Asleep until its first frame is
+	 * due, or for good with none held, it must hear of one due sooner
+	 * (duplicates come two at a time, a reordered frame first). */
 	if (ub_impair_admit(im, f->data, f->len, w->mono_ns, remote) &&
-	    im->n == 1 && p->worker != w->id)
+	    ub_impair_next_due(im) < first && p->worker != w->id)
 		ub_worker_wake(&br->workers[p->worker]);
 }
 
