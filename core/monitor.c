@@ -64,15 +64,19 @@ static void fdb_event(void *arg, enum ub_fdb_event ev,
 		     0);
 }
 
-void ub_mon_event(struct ub_bridge *br, enum ub_mon_kind kind,
-		  const struct ub_mac *mac, uint16_t vid, const char *port,
-		  const char *from, uint32_t n)
+/* The next slot of the ring for an event of 'kind', filled but for its
+ * text; NULL when no monitor wants it. */
+static struct ub_mon_event *mon_event(struct ub_bridge *br,
+				      enum ub_mon_kind kind,
+				      const struct ub_mac *mac, uint16_t vid,
+				      const char *port, const char *from,
+				      uint32_t n)
 {
 	struct ub_monitors *m = &br->mon;
 	struct ub_mon_event *e;
 
 	if (!(m->classes & kinds[kind].cls))
-		return;
+		return NULL;
 	e = &m->ring[m->head++ % UB_MON_EVENTS];
 	e->text[0] = '\0';
 	e->ts = wall_ms();
@@ -82,6 +86,14 @@ void ub_mon_event(struct ub_bridge *br, enum ub_mon_kind kind,
 	e->n = n;
 	snprintf(e->port, sizeof(e->port), "%s", port ? port : "");
 	snprintf(e->from, sizeof(e->from), "%s", from ? from : "");
+	return e;
+}
+
+void ub_mon_event(struct ub_bridge *br, enum ub_mon_kind kind,
+		  const struct ub_mac *mac, uint16_t vid, const char *port,
+		  const char *from, uint32_t n)
+{
+	mon_event(br, kind, mac, vid, port, from, n);
 }
 
 /* What the monitors ask for, all together; the FDB tells its events
@@ -100,13 +112,12 @@ static void mon_classes(struct ub_bridge *br)
 void ub_mon_impair(struct ub_bridge *br, const char *port, const char *dir,
 		   const char *spec)
 {
-	struct ub_monitors *m = &br->mon;
+	struct ub_mon_event *e = mon_event(br, spec ? UB_MON_IMPAIRED :
+						      UB_MON_CLEARED, NULL, 0,
+					   port, dir, 0);
 
-	ub_mon_event(br, spec ? UB_MON_IMPAIRED : UB_MON_CLEARED, NULL, 0, port,
-		     dir, 0);
-	if (spec && (m->classes & UB_MON_C_IMPAIR))
-		ub_ctl_word_encode(spec, m->ring[(m->head - 1) % UB_MON_EVENTS].text,
-				   sizeof(m->ring[0].text));
+	if (e && spec)
+		snprintf(e->text, sizeof(e->text), "%s", spec);
 }
 
 int ub_mon_add(struct ub_bridge *br, int fd, unsigned classes)
@@ -162,7 +173,7 @@ static bool put(struct ub_monitor *mon, const char *fmt, ...)
 
 static bool put_event(struct ub_monitor *mon, const struct ub_mon_event *e)
 {
-	char mac[UB_MAC_STRLEN];
+	char mac[UB_MAC_STRLEN], text[3 * sizeof(e->text)];
 	const char *name = kinds[e->kind].name;
 	unsigned long long ts = (unsigned long long)e->ts;
 
@@ -184,8 +195,10 @@ static bool put_event(struct ub_monitor *mon, const struct ub_mon_event *e)
 		return put(mon, "event=%s ts=%llu port=%s reason=%s\n", name,
 			   ts, e->port, e->from);
 	case UB_MON_IMPAIRED:
+		/* Words with spaces: one value, percent-encoded. */
+		ub_ctl_word_encode(e->text, text, sizeof(text));
 		return put(mon, "event=%s ts=%llu port=%s dir=%s spec=%s\n",
-			   name, ts, e->port, e->from, e->text);
+			   name, ts, e->port, e->from, text);
 	case UB_MON_CLEARED:
 		return put(mon, "event=%s ts=%llu port=%s dir=%s\n", name, ts,
 			   e->port, e->from);

@@ -70,7 +70,8 @@ struct ub_mon_event {
 	char port[IFNAMSIZ];	/* "" for a flush of all ports */
 	char from[IFNAMSIZ];	/* moved: the port before; blocked: why;
 				 * impaired, cleared: the direction */
-	char text[128];		/* impaired: the impairment */
+	char text[256];		/* impaired: the impairment's words (the
+				 * longest are under 200 bytes) */
 };
 
 struct ub_monitor {

@@ -179,7 +179,15 @@ udp=$(in_ns "$P"1 iperf3 -c "${IP[2]}" -p 5202 -u -b 40M -l 1400 -t 3 -J |
 within "UDP at 40 Mbit/s: delivered, in frame bits (Mbit/s)" "$udp" 19.4 20.6
 within "frames dropped at the full queue" "$(stat_of out full)" 5000 20000
 
-step "monitor impair saw each impairment set and cleared"
+step "monitor impair saw each impairment set and cleared, the longest words whole"
+ubctl impair set "$P2" delay 9999.999999ms 1.000001ms 12.3456% distribution pareto \
+	loss gemodel 1.2345% 12.3456% 98.7654% 0.1234% rate 99999999999bit \
+	corrupt 0.0001% duplicate 0.0002% reorder 0.0003% limit 99999
+long=$(ubctl -j impair show | jq -r --arg p "$P2" '.[] | select(.port == $p) | .spec')
+ubctl impair clear "$P2"
+((${#long} > 150)) || fail "the long impairment reads only '$long'"
+mon_has() { jq -s -e --arg s "$1" 'any(.[]; .event == "impaired" and .spec == $s)' "$UBT_TMP/mon" >/dev/null; }
+wait_until 3 "the long impairment on the monitor" mon_has "$long"
 grep -q "{\"event\":\"impaired\",\"ts\":[0-9]*,\"port\":\"$P2\",\"dir\":\"out\",\"spec\":\"delay 50ms 10ms distribution normal\"}" "$UBT_TMP/mon" ||
 	fail "no 'impaired' event for the jitter: $(cat "$UBT_TMP/mon")"
 grep -q "\"event\":\"cleared\",.*\"port\":\"$P2\",\"dir\":\"in\"" "$UBT_TMP/mon" ||
