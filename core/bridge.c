@@ -39,13 +39,18 @@ void ub_bridge_cfg_default(struct ub_bridge_cfg *cfg)
 	cfg->ring_idle_kib = UB_RING_IDLE_BYTES_DEFAULT / 1024;
 }
 
-uint64_t ub_bridge_clock(struct ub_bridge *br)
+uint64_t ub_mono_ns(void)
 {
 	struct timespec ts;
-	uint64_t ns;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ns = (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t ub_bridge_clock(struct ub_bridge *br)
+{
+	uint64_t ns = ub_mono_ns();
+
 	br->now = ns / 1000000 + br->warp_ms;
 	return ns;
 }

@@ -96,8 +96,9 @@ struct ub_fdb_walk {
 	struct ub_ctl_reply *r;
 };
 
-/* Re-reads the clock (plus warp) into br->now; returns the monotonic
- * clock in ns. */
+/* The monotonic clock in ns. */
+uint64_t ub_mono_ns(void);
+/* Re-reads the clock (plus warp) into br->now; returns ub_mono_ns(). */
 uint64_t ub_bridge_clock(struct ub_bridge *br);
 
 /* 64-bit FNV-1a of 'n' bytes, continuing from 'h' (UB_FNV1A_INIT to

@@ -679,27 +679,39 @@ static int cmd_capture_start(struct ub_bridge *br, const struct ub_cmd_args *a,
  * once the data path gave it a frame, which happens after this returns,
  * so the status line is always first on the wire.
  */
+/* A stream's status line, before its first byte. */
+static const char stream_ok[] = "errno=0\n";
+
+/* The client's connection, duplicated for a stream that outlives the
+ * request; or -errno, reported. */
+static int stream_fd(struct ub_cmd_ctx *ctx)
+{
+	int fd;
+
+	if (!ctx->client)
+		return fail(ctx->r, -EINVAL, "a stream needs a client");
+	fd = fcntl(ctx->client->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(ctx->r, -errno, "cannot stream: %s",
+			    strerror(errno));
+	return fd;
+}
+
 static int cmd_capture_watch(struct ub_bridge *br, const struct ub_cmd_args *a,
 			     struct ub_cmd_ctx *ctx)
 {
-	static const char ok[] = "errno=0\n";
 	static const struct timeval stream_timeout = { .tv_sec = 2 };
-	struct ub_cmd_client *cl = ctx->client;
 	struct ub_cap_req req = { 0 };
 	struct ub_cap_slot *s;
 	char err[300];
 	int ret, fd;
 
-	if (!cl)
-		return fail(ctx->r, -EINVAL, "a stream needs a client");
 	if ((ret = cap_req(br, a, &req, ctx->r)))
 		return ret;
-	req.owner = cl->uid;
+	if ((fd = stream_fd(ctx)) < 0)
+		return fd;
+	req.owner = ctx->client->uid;
 	req.cfg.stream = true;
-	fd = fcntl(cl->fd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0)
-		return fail(ctx->r, -errno, "cannot stream: %s",
-			    strerror(errno));
 	/* A reader that stops reading fails the writer's writes after a
 	 * while rather than holding it (and a stop waiting for it) forever;
 	 * meanwhile the data path drops frames for this capture only. */
@@ -710,8 +722,8 @@ static int cmd_capture_watch(struct ub_bridge *br, const struct ub_cmd_args *a,
 	s = ub_cap_start(&br->caps, &req, &ret, err, sizeof(err));
 	if (!s)
 		return fail(ctx->r, ret, "%s", err);
-	if (send(cl->fd, ok, sizeof(ok) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) !=
-	    (ssize_t)sizeof(ok) - 1) {
+	if (send(ctx->client->fd, stream_ok, sizeof(stream_ok) - 1,
+		 MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof(stream_ok) - 1) {
 		ub_cap_stop(&br->caps, s);
 		return fail(ctx->r, -EIO, "cannot answer the client");
 	}
@@ -719,8 +731,6 @@ static int cmd_capture_watch(struct ub_bridge *br, const struct ub_cmd_args *a,
 }
 
 /* ---- impair ---- */
-
-static const char *const impair_dir_names[] = { "in", "out" };
 
 /* "impair clear" of one direction: the frames held leave first (their
  * worker frees the impairment then), or it goes at once. */
@@ -730,7 +740,7 @@ static void impair_clear(struct ub_bridge *br, struct ub_port *p, int d)
 
 	if (!im || im->clearing)
 		return;
-	ub_mon_impair(br, p->name, impair_dir_names[d], NULL);
+	ub_mon_impair(br, p->name, ub_impair_dir_names[d], NULL);
 	if (im->n) {
 		ub_impair_clear(im);
 		ub_worker_wake(&br->workers[p->worker]);
@@ -750,7 +760,7 @@ static int impair_words(int n, char **words, int *dir,
 
 	*dir = UB_IMPAIR_OUT;
 	for (int k = 0; n && k < 2; k++) {
-		if (!strcmp(words[0], impair_dir_names[k])) {
+		if (!strcmp(words[0], ub_impair_dir_names[k])) {
 			*dir = k;
 			first = 1;
 		}
@@ -785,7 +795,7 @@ static int impair_apply(struct ub_bridge *br, struct ub_port *p, int d,
 	if (ret)
 		return ret;
 	ub_impair_fmt(cfg, spec, sizeof(spec));
-	ub_mon_impair(br, p->name, impair_dir_names[d], spec);
+	ub_mon_impair(br, p->name, ub_impair_dir_names[d], spec);
 	return 0;
 }
 
@@ -841,7 +851,7 @@ static int cmd_impair_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 					    "delayed=%llu lost=%llu full=%llu "
 					    "corrupted=%llu duplicated=%llu "
 					    "reordered=%llu spec=%s", p->name,
-					    impair_dir_names[d], im->n,
+					    ub_impair_dir_names[d], im->n,
 					    (unsigned long long)im->st.delayed,
 					    (unsigned long long)im->st.drop_loss,
 					    (unsigned long long)im->st.drop_limit,
@@ -859,7 +869,6 @@ static int cmd_impair_show(struct ub_bridge *br, const struct ub_cmd_args *a,
 static int cmd_monitor(struct ub_bridge *br, const struct ub_cmd_args *a,
 		       struct ub_cmd_ctx *ctx)
 {
-	static const char ok[] = "errno=0\n";
 	static const struct {
 		enum ub_cmd_key key;
 		enum ub_mon_class cls;
@@ -869,19 +878,14 @@ static int cmd_monitor(struct ub_bridge *br, const struct ub_cmd_args *a,
 		{ UB_CMD_K_MON_LOOP, UB_MON_C_LOOP },
 		{ UB_CMD_K_MON_IMPAIR, UB_MON_C_IMPAIR },
 	};
-	struct ub_cmd_client *cl = ctx->client;
 	unsigned cls = 0;
 	int ret, fd;
 
-	if (!cl)
-		return fail(ctx->r, -EINVAL, "a stream needs a client");
 	for (size_t i = 0; i < UB_ARRAY_SIZE(classes); i++)
 		if (ub_cmd_has(a, classes[i].key))
 			cls |= classes[i].cls;
-	fd = fcntl(cl->fd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0)
-		return fail(ctx->r, -errno, "cannot stream: %s",
-			    strerror(errno));
+	if ((fd = stream_fd(ctx)) < 0)
+		return fd;
 	ret = ub_mon_add(br, fd, cls ? cls : UB_MON_C_ALL);
 	if (ret) {
 		close(fd);
@@ -893,7 +897,7 @@ static int cmd_monitor(struct ub_bridge *br, const struct ub_cmd_args *a,
 	/* Before any event: those go out in the control thread's
 	 * housekeeping, after this. A client that is gone already ends
 	 * its monitor there. */
-	send(fd, ok, sizeof(ok) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	send(fd, stream_ok, sizeof(stream_ok) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 	return UB_CMD_ANSWERED;
 }
 

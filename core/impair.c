@@ -13,6 +13,8 @@
 
 #include "impair.h"
 
+const char *const ub_impair_dir_names[2] = { "in", "out" };
+
 /* ---- random numbers: xoshiro256**, seeded through splitmix64 ---- */
 
 static uint64_t splitmix(uint64_t *x)

@@ -31,6 +31,9 @@
 
 enum ub_impair_dir { UB_IMPAIR_IN, UB_IMPAIR_OUT };
 
+/* "in" and "out", as commands, the state file and events spell them. */
+extern const char *const ub_impair_dir_names[2];
+
 struct ub_impair_stats {
 	uint64_t delayed;	/* frames that went through the queue */
 	uint64_t drop_loss;	/* lost by the loss model */

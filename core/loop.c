@@ -207,14 +207,12 @@ static int64_t impair_wait(struct ub_bridge *br, struct ub_worker *w,
 			   int64_t timeout_us)
 {
 	uint64_t due = ub_dp_impair_due(br, w), now;
-	struct timespec ts;
 	int64_t us;
 
 	if (due == UINT64_MAX)
 		return timeout_us;
 	/* The clock now, not the turn's start: the turn took a while. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+	now = ub_mono_ns();
 	us = due <= now ? 0 : (int64_t)((due - now + 999) / 1000);
 	return timeout_us < 0 || us < timeout_us ? us : timeout_us;
 }

@@ -97,8 +97,6 @@ static void state_vlan(const struct ub_port *p, struct ub_ctl_reply *b)
 /* A port's impairments. */
 static void state_impair(const struct ub_port *p, struct ub_ctl_reply *b)
 {
-	static const char *const dirs[] = { "in", "out" };
-
 	for (int d = 0; d < 2; d++) {
 		const struct ub_impair *im = p->impair[d];
 		unsigned words = 2;
@@ -111,7 +109,7 @@ static void state_impair(const struct ub_port *p, struct ub_ctl_reply *b)
 			words += *c == ' ';
 		/* The wire spells a run of words with its count. */
 		ub_ctl_reply_record(b, "impair set %s %u of %s %s", p->name,
-				    words, dirs[d], spec);
+				    words, ub_impair_dir_names[d], spec);
 	}
 }
 
@@ -129,6 +127,14 @@ static void state_guard(const struct ub_port *p, struct ub_ctl_reply *b)
 	ub_ctl_reply_record(b, "port set %s%s%s%s", p->name,
 			    g->loop_off ? " loop-guard off" : "",
 			    g->bpdu_guard ? " bpdu-guard on" : "", mask);
+}
+
+/* What a port has beside its "port add" line. */
+static void state_port(const struct ub_port *p, struct ub_ctl_reply *b)
+{
+	state_guard(p, b);
+	state_vlan(p, b);
+	state_impair(p, b);
 }
 
 static void state_ports(struct ub_bridge *br, struct ub_ctl_reply *b)
@@ -166,9 +172,7 @@ static void state_ports(struct ub_bridge *br, struct ub_ctl_reply *b)
 		} else {
 			ub_ctl_reply_record(b, "port add %s%s", p->name, opts);
 		}
-		state_guard(p, b);
-		state_vlan(p, b);
-		state_impair(p, b);
+		state_port(p, b);
 	}
 }
 
@@ -263,11 +267,8 @@ static void state_gateway(struct ub_bridge *br, struct ub_ctl_reply *b)
 	for (uint32_t i = 0; i < br->ports.n; i++) {
 		const struct ub_port *p = ub_port_nth(&br->ports, i);
 
-		if (ub_gw_is_port(br, p)) {
-			state_guard(p, b);
-			state_vlan(p, b);
-			state_impair(p, b);
-		}
+		if (ub_gw_is_port(br, p))
+			state_port(p, b);
 	}
 }
 
