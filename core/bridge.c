@@ -141,8 +141,12 @@ static int fdb_new(struct ub_bridge *br, const struct ub_bridge_cfg *cfg,
 /* How AF_PACKET ports receive and send, and how the loop waits. */
 static void data_path_cfg(struct ub_bridge *br, const struct ub_bridge_cfg *cfg)
 {
-	if (cfg->packet_rx != UB_PACKET_RX_RING) {
+	if (cfg->packet_rx == UB_PACKET_RX_RECVMSG) {
 		br->packet_ops = &ub_port_packet_ops;
+	} else if (cfg->packet_rx == UB_PACKET_RX_XDP) {
+		br->packet_ops = &ub_port_packet_xdp_ops;
+	} else if (cfg->packet_rx == UB_PACKET_RX_AUTO) {
+		br->packet_ops = &ub_port_packet_auto_ops;
 	} else {
 		br->packet_ops = cfg->packet_tx == UB_PACKET_TX_SEND ?
 					 &ub_port_packet_ring_ops :

@@ -233,6 +233,9 @@ static int port_prepare(const struct ub_bridge *br, struct ub_port_prep *pp)
 		else if (ret == -EEXIST)
 			snprintf(err, errlen, "interface %s exists already",
 				 pp->ifname);
+		else if (pp->io.why)
+			snprintf(err, errlen, "cannot open %s: %s: %s",
+				 pp->ifname, pp->io.why, strerror(-ret));
 		else
 			snprintf(err, errlen, "cannot open %s: %s", pp->ifname,
 				 strerror(-ret));
@@ -252,7 +255,7 @@ static int port_prepare(const struct ub_bridge *br, struct ub_port_prep *pp)
 				 err, errlen);
 	}
 	if (ret) {
-		ops->close(&pp->io);
+		pp->io.ops->close(&pp->io);
 		ub_claim_release(&pp->claim);
 		return ret;
 	}
@@ -387,8 +390,9 @@ int ub_port_open(struct ub_bridge *br, const char *ifname,
 void ub_port_announce(struct ub_bridge *br, const struct ub_port *p)
 {
 	ub_log(UB_LOG_INFO, "%s: port %s attached (%s, ifindex %d, mtu %u, "
-	       "worker %u)", br->name, p->name, p->io.ops->kind, p->io.ifindex,
-	       p->io.mtu, p->worker);
+	       "worker %u)%s%s", br->name, p->name, p->io.ops->kind,
+	       p->io.ifindex, p->io.mtu, p->worker, p->io.why ? ": " : "",
+	       p->io.why ? p->io.why : "");
 	ub_mon_event(br, UB_MON_PORT_ADDED, NULL, 0, p->name, NULL, 0);
 }
 

@@ -59,6 +59,10 @@ void ub_ring_bad_put_abort__(struct ub_ring *ring, bool on);
 int ub_ring_sendmsg__(struct ub_ring *ring, int fd, const struct msghdr *msg,
 		      uint64_t ud);
 
+/* Queues an empty send with MSG_DONTWAIT: an AF_XDP socket's TX kick
+ * (which refuses to wait). */
+int ub_ring_kick__(struct ub_ring *ring, int fd, uint64_t ud);
+
 /* Arms a multishot poll for input on 'fd'. */
 int ub_ring_poll__(struct ub_ring *ring, int fd, uint64_t ud);
 
@@ -69,5 +73,38 @@ int ub_ring_read_pool__(struct ub_ring *ring, int fd, uint64_t ud);
  * socket; -1: a temporary one). */
 int ub_if_query__(int fd, const char *ifname, uint32_t *mtu,
 		  struct ub_mac *mac);
+
+/* ---- AF_XDP beside a packet socket (xsk.c) ---- */
+
+struct ub_xsk;
+
+/* Loads and attaches the XDP program to 'ifindex' (native, else
+ * generic), and makes the AF_XDP socket it redirects to, for frames up to
+ * the MTU 'mtu'. 0, or -errno with '*why' saying which step failed
+ * (-EBUSY: someone else's program is attached). */
+int ub_xsk_open(int ifindex, uint32_t mtu, struct ub_xsk **out,
+		const char **why);
+/* Detaches the program and closes it all; NULL is fine. */
+void ub_xsk_free(struct ub_xsk *x);
+/* The RX chunks become an area of 'ring' (the receiving worker's). */
+int ub_xsk_attach(struct ub_ring *ring, struct ub_xsk *x);
+void ub_xsk_detach(struct ub_ring *ring, struct ub_xsk *x);
+/* RX chunks that sends still reference. */
+uint32_t ub_xsk_held(const struct ub_ring *ring, const struct ub_xsk *x);
+/* The socket, to poll for frames. */
+int ub_xsk_fd(const struct ub_xsk *x);
+/* The next received frame (its checksums completed), or UB_RX_NONE. */
+enum ub_rx_status ub_xsk_rx_next(struct ub_xsk *x, struct ub_frame *f);
+/* Copies 'f' into a TX chunk for the next flush: 0, -ENOBUFS (none
+ * free), -EMSGSIZE (not for the socket: GSO, or over the MTU). */
+int ub_xsk_tx_put(struct ub_xsk *x, const struct ub_frame *f);
+/* Kicks the socket for what tx_put queued: the number of sends queued
+ * (each completes with 'ud'), or -EBUSY. */
+int ub_xsk_tx_flush(struct ub_ring *ring, struct ub_xsk *x, uint64_t ud);
+/* Frames the kernel dropped for the socket since the last call. */
+uint64_t ub_xsk_rx_dropped(struct ub_xsk *x);
+/* Its named counters, as ub_port_ops.counters. */
+uint32_t ub_xsk_counters(const struct ub_xsk *x, struct ub_port_counter *out,
+			 uint32_t max);
 
 #endif

@@ -394,6 +394,10 @@ struct pring {
 	size_t tx_len;
 	uint32_t tx_nframes;
 	uint32_t tx_head;     /* next slot to fill */
+	/* ub_port_packet_xdp_ops: the AF_XDP socket beside the ring, and
+	 * which of the two rx_next looks at first. */
+	struct ub_xsk *xsk;
+	bool xsk_second;
 };
 
 static struct tpacket2_hdr *prx_slot__(const struct prx *c, uint32_t i)
@@ -694,6 +698,7 @@ static void pring_group__(struct pring *r)
 
 static void pring_free__(struct pring *r)
 {
+	ub_xsk_free(r->xsk);
 	prx_free__(r->cur);
 	prx_free__(r->next);
 	prx_free__(r->old);
@@ -1234,3 +1239,159 @@ const struct ub_port_ops ub_port_packet_rings_ops = {
 	.tx_flush = prings_tx_flush,
 	.rx_dropped = pring_rx_dropped,
 };
+
+/* ---- AF_XDP beside the RX ring (xsk.c) ----
+ *
+ * ub_port_packet_xdp_ops: the RX ring port (packet-ring), and an AF_XDP
+ * socket that an XDP program on the interface hands every frame that
+ * fits its chunks. The ring gets what XDP passes on to the stack: GSO
+ * super-frames, frames over a chunk, frames on a queue other than the
+ * socket's. Frames to send go into the socket's TX ring (every frame,
+ * unicast too: a kick per batch is cheaper than a send per frame), and
+ * those it cannot take (GSO, over the MTU) are sends through the packet
+ * socket, in order (ub_port_xmit). The two receive paths share nothing
+ * but the port: a frame on one may overtake an earlier one on the other
+ * (a GSO frame and a small segment after it, say).
+ *
+ * ub_port_packet_auto_ops opens the same, and where XDP cannot attach
+ * makes the port a packet-rings port instead, saying why in p->why.
+ */
+static int pxdp_open__(const char *ifname, bool fallback,
+		       struct ub_port_io *p)
+{
+	struct pring *r;
+	int ret = pring_open__(ifname, false, p);
+
+	if (ret)
+		return ret;
+	r = p->priv;
+	ret = ub_xsk_open(p->ifindex, p->mtu, &r->xsk, &p->why);
+	if (ret && fallback) {
+		ret = pring_tx_make__(r, p->ifindex,
+				      (r->moves ? r->idle_bytes :
+						  r->full_bytes) / 4);
+		p->ops = &ub_port_packet_rings_ops;
+	}
+	if (ret)
+		pring_close(p);
+	return ret;
+}
+
+static int pxdp_open(const char *ifname, struct ub_port_io *p)
+{
+	return pxdp_open__(ifname, false, p);
+}
+
+static int pauto_open(const char *ifname, struct ub_port_io *p)
+{
+	return pxdp_open__(ifname, true, p);
+}
+
+static int pxdp_attach(struct ub_ring *ring, struct ub_port_io *p)
+{
+	struct pring *r = p->priv;
+	int ret = pring_attach(ring, p);
+
+	if (!ret && (ret = ub_xsk_attach(ring, r->xsk)))
+		pring_detach(ring, p);
+	return ret;
+}
+
+static void pxdp_detach(struct ub_ring *ring, struct ub_port_io *p)
+{
+	struct pring *r = p->priv;
+
+	ub_xsk_detach(ring, r->xsk);
+	pring_detach(ring, p);
+}
+
+/* A wake-up from either socket, with the same user_data (a cancel ends
+ * both). */
+static int pxdp_arm_rx(struct ub_ring *ring, struct ub_port_io *p,
+		       uint64_t ud)
+{
+	struct pring *r = p->priv;
+	int ret = pring_arm_rx(ring, p, ud);
+
+	return ret ? ret : ub_ring_poll__(ring, ub_xsk_fd(r->xsk), ud);
+}
+
+/* The two take turns at being looked at first, so that a stream on one
+ * never keeps the other waiting past a batch. */
+static enum ub_rx_status pxdp_rx_next(struct ub_ring *ring,
+				      struct ub_port_io *p, struct ub_frame *f)
+{
+	struct pring *r = p->priv;
+	enum ub_rx_status st;
+
+	r->xsk_second = !r->xsk_second;
+	if (r->xsk_second) {
+		st = pring_rx_next(ring, p, f);
+		return st != UB_RX_NONE ? st : ub_xsk_rx_next(r->xsk, f);
+	}
+	st = ub_xsk_rx_next(r->xsk, f);
+	return st != UB_RX_NONE ? st : pring_rx_next(ring, p, f);
+}
+
+static uint32_t pxdp_rx_held(struct ub_ring *ring, struct ub_port_io *p)
+{
+	const struct pring *r = p->priv;
+
+	return pring_rx_held(ring, p) + ub_xsk_held(ring, r->xsk);
+}
+
+static uint64_t pxdp_rx_dropped(struct ub_port_io *p)
+{
+	struct pring *r = p->priv;
+
+	return pring_rx_dropped(p) + ub_xsk_rx_dropped(r->xsk);
+}
+
+static int pxdp_tx_put(struct ub_port_io *p, const struct ub_frame *f,
+		       uint32_t remote)
+{
+	const struct pring *r = p->priv;
+
+	(void)remote;
+	return ub_xsk_tx_put(r->xsk, f);
+}
+
+static int pxdp_tx_flush(struct ub_ring *ring, struct ub_port_io *p,
+			 uint64_t ud)
+{
+	const struct pring *r = p->priv;
+
+	return ub_xsk_tx_flush(ring, r->xsk, ud);
+}
+
+static uint32_t pxdp_counters(const struct ub_port_io *p,
+			      struct ub_port_counter *out, uint32_t max)
+{
+	const struct pring *r = p->priv;
+
+	return ub_xsk_counters(r->xsk, out, max);
+}
+
+#define PXDP_OPS(name, open_fn) \
+	const struct ub_port_ops name = { \
+		.kind = "xdp", \
+		.flags = UB_PORT_F_POLLED | UB_PORT_F_TX_PUT, \
+		.open = open_fn, \
+		.attach = pxdp_attach, \
+		.detach = pxdp_detach, \
+		.close = pring_close, \
+		.arm_rx = pxdp_arm_rx, \
+		.rx_next = pxdp_rx_next, \
+		.rx_held = pxdp_rx_held, \
+		.rx_upkeep_begin = pring_upkeep_begin, \
+		.rx_upkeep_run = pring_upkeep_run, \
+		.rx_upkeep_end = pring_upkeep_end, \
+		.send = packet_send, \
+		.tx_put = pxdp_tx_put, \
+		.tx_flush = pxdp_tx_flush, \
+		.counters = pxdp_counters, \
+		.rx_dropped = pxdp_rx_dropped, \
+	}
+
+PXDP_OPS(ub_port_packet_xdp_ops, pxdp_open);
+PXDP_OPS(ub_port_packet_auto_ops, pauto_open);

@@ -31,7 +31,8 @@ enum ub_xmit ub_port_xmit(struct ub_ring *ring, struct ub_port_io *p,
 			  const struct ub_frame *f, uint32_t remote,
 			  bool use_ring, uint64_t ud_send, uint64_t ud_flush)
 {
-	if ((use_ring || !p->ops->send) && p->ops->tx_put &&
+	if ((use_ring || !p->ops->send || (p->ops->flags & UB_PORT_F_TX_PUT)) &&
+	    p->ops->tx_put &&
 	    !p->tx.sends_only) {
 		int ret = p->ops->tx_put(p, f, remote);
 

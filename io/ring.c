@@ -488,6 +488,15 @@ int ub_ring_send(struct ub_ring *r, int fd, const void *buf, size_t len,
 	return queue__(sqe, ud);
 }
 
+int ub_ring_kick__(struct ub_ring *r, int fd, uint64_t ud)
+{
+	struct io_uring_sqe *sqe = get_sqe__(r);
+
+	if (sqe)
+		io_uring_prep_send(sqe, fd, NULL, 0, MSG_DONTWAIT);
+	return queue__(sqe, ud);
+}
+
 int ub_ring_sendmsg__(struct ub_ring *r, int fd, const struct msghdr *msg,
 		      uint64_t ud)
 {

@@ -82,10 +82,16 @@ static void usage(FILE *out)
 "                         USER\n"
 "  -g, --group GROUP      open the control socket to GROUP's members too\n"
 "                         (mode 0660)\n"
-"      --packet-rx ring|recvmsg\n"
+"      --packet-rx ring|recvmsg|xdp|auto\n"
 "                         how interface ports receive: through a\n"
-"                         TPACKET ring the kernel fills (default), or\n"
-"                         with one recvmsg per frame\n"
+"                         TPACKET ring the kernel fills (default); with\n"
+"                         one recvmsg per frame; xdp: the ring, and an\n"
+"                         AF_XDP socket that an XDP program on the\n"
+"                         interface hands every frame up to the MTU\n"
+"                         (sent through it too, a kick per batch); a port\n"
+"                         is refused where XDP cannot attach (another\n"
+"                         program there, say); auto: xdp where it\n"
+"                         attaches, else ring\n"
 "      --packet-tx ring|flood|send\n"
 "                         how interface ports send (with --packet-rx\n"
 "                         ring): frames copied into a TX ring per port,\n"
@@ -136,8 +142,8 @@ static void usage(FILE *out)
 "are released and its socket removed.\n"
 "\n"
 "Privileges: run it as root. Once started it keeps CAP_NET_RAW,\n"
-"CAP_NET_ADMIN, CAP_SYS_ADMIN and CAP_SYS_PTRACE, and drops every other\n"
-"capability for good. With --user it no longer owns root's files:\n"
+"CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SYS_PTRACE and CAP_IPC_LOCK (for\n"
+"AF_XDP memory), and drops every other capability for good. With --user it no longer owns root's files:\n"
 "\"ubctl netns add\" and \"netns del\" need /run/netns writable by USER,\n"
 "and \"ubctl nat on\" needs IPv4 forwarding already on.\n"
 "\n"
@@ -292,15 +298,17 @@ static int become(const struct run_as *u)
  *                   mount, setns)
  *   CAP_SYS_PTRACE  opening another user's process's namespace (attach
  *                   --pid)
+ *   CAP_IPC_LOCK    the UMEM each AF_XDP port pins (5 MiB), beyond the
+ *                   locked-memory limit (8 MiB by default)
  * Everything else (file ownership overrides, module loading, kill ...) is
  * gone for good. With 'u' named, it becomes that user (and its groups) on
- * the way, keeping the same four. Run as non-root, it keeps what it had of
+ * the way, keeping the same five. Run as non-root, it keeps what it had of
  * these.
  */
 static int drop_privileges(const struct run_as *u)
 {
 	static const int keep[] = { CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_ADMIN,
-				    CAP_SYS_PTRACE };
+				    CAP_SYS_PTRACE, CAP_IPC_LOCK };
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
 	uint64_t mask = 0;
@@ -455,7 +463,12 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	static const char *const rx_words[] = { "ring", "recvmsg", NULL };
+	static const char *const rx_words[] = { "ring", "recvmsg", "xdp",
+						"auto", NULL };
+	static const enum ub_packet_rx rx_modes[] = {
+		UB_PACKET_RX_RING, UB_PACKET_RX_RECVMSG, UB_PACKET_RX_XDP,
+		UB_PACKET_RX_AUTO
+	};
 	static const char *const tx_words[] = { "ring", "flood", "send", NULL };
 	static const enum ub_packet_tx tx_modes[] = {
 		UB_PACKET_TX_RING, UB_PACKET_TX_FLOOD, UB_PACKET_TX_SEND
@@ -525,8 +538,7 @@ int main(int argc, char **argv)
 			ret = choose(optarg, "--packet-rx", rx_words);
 			if (ret < 0)
 				return 2;
-			cfg.packet_rx = ret ? UB_PACKET_RX_RECVMSG :
-					      UB_PACKET_RX_RING;
+			cfg.packet_rx = rx_modes[ret];
 			break;
 		case 'T':
 			ret = choose(optarg, "--packet-tx", tx_words);

@@ -18,6 +18,8 @@ struct ub_bridge;
 enum ub_packet_rx {
 	UB_PACKET_RX_RING,    /* a TPACKET_V2 ring the kernel fills */
 	UB_PACKET_RX_RECVMSG, /* a multishot recvmsg per port */
+	UB_PACKET_RX_XDP,     /* the ring, and AF_XDP for frames up to the MTU */
+	UB_PACKET_RX_AUTO,    /* XDP where it attaches, else the ring */
 };
 
 /* How AF_PACKET ports send (with the ring receive only). */

@@ -181,6 +181,9 @@ enum ub_port_flags {
 	 * socket): nothing to check or claim, no link state; it forwards
 	 * from the start. Its name is the bridge's alone. */
 	UB_PORT_F_NO_DEVICE = 1 << 2,
+	/* Every frame its tx_put takes costs less there than as a send,
+	 * unicast frames too: ub_port_xmit() tries tx_put first always. */
+	UB_PORT_F_TX_PUT = 1 << 3,
 };
 
 /* Sends in flight per port; past it, frames for the port are dropped
@@ -217,6 +220,9 @@ struct ub_port_io {
 	uint32_t ring_idle_bytes;
 	/* Out: the RX ring's size now; 0 for a port without one. */
 	uint32_t rx_ring_bytes;
+	/* Out: why open failed, or what it settled for instead of what was
+	 * asked (static text); NULL: nothing to say. */
+	const char *why;
 	/* Set by the back end (in rx_next) when it wants rx_upkeep. */
 	bool rx_upkeep;
 	/* Set by a completion-driven back end (in rx_frame) that holds
@@ -293,8 +299,9 @@ struct ub_port_counter {
 struct ub_port_ops {
 	const char *kind;
 	unsigned flags; /* enum ub_port_flags */
-	/* Opens the port on interface 'ifname'; fills 'p' (p->ops and
-	 * p->ring_bytes are the caller's). It may take a while (setting up
+	/* Opens the port on interface 'ifname'; fills 'p' (p->ring_bytes
+	 * is the caller's; p->ops too, but that a back end may hand the port
+	 * to a sibling back end it falls back to). It may take a while (setting up
 	 * a TPACKET ring waits for an RCU grace period): the caller holds
 	 * nothing the data path needs meanwhile. */
 	int (*open)(const char *ifname, struct ub_port_io *p);
@@ -385,6 +392,13 @@ extern const struct ub_port_ops ub_port_packet_ring_ops;
  * into the port's TX ring and handed to the kernel with one send per
  * flush; frames larger than a slot are sends. */
 extern const struct ub_port_ops ub_port_packet_rings_ops;
+/* The RX ring port, and an AF_XDP socket beside it that takes every
+ * frame up to the MTU (packet.c, xsk.c): received without a system call,
+ * sent with a kick per batch. Opening fails where XDP cannot attach. */
+extern const struct ub_port_ops ub_port_packet_xdp_ops;
+/* The same where XDP attaches; elsewhere open makes the port a
+ * ub_port_packet_rings_ops port, and p->why says why. */
+extern const struct ub_port_ops ub_port_packet_auto_ops;
 /* A TAP device the port creates, and removes when it closes (tap.c). The
  * device comes up down, with the kernel's default MTU: the caller sets
  * link state over netlink. */

@@ -488,7 +488,7 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # proc_status DIR FIELD: FIELD of DIR/status (DIR is /proc/PID or
 # /proc/PID/task/TID), its words separated by one space: "0 0 0 0" for
-# Uid, "0000000000283000" for CapEff, "12345 kB" for VmRSS.
+# Uid, "0000000000287000" for CapEff, "12345 kB" for VmRSS.
 proc_status() { awk -v f="$2:" '$1 == f { $1 = ""; print substr($0, 2) }' "$1/status"; }
 
 # daemon_rss [NAME]: the resident memory of the daemon for NAME (default

@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # After start-up the daemon keeps only CAP_NET_RAW, CAP_NET_ADMIN,
-# CAP_SYS_ADMIN and CAP_SYS_PTRACE (mask 0x283000), in every thread (the
-# capture writers included) and in the bounding set; and with that it still
+# CAP_SYS_ADMIN, CAP_SYS_PTRACE and CAP_IPC_LOCK (mask 0x287000), in every
+# thread (the capture writers included) and in the bounding set; and with
+# that it still
 # does its work: a namespace made, a TAP port, traffic captured. (Every
 # other integration test runs under the same reduced set.)
 UBT_ID=pv
 . "$(dirname "$0")/lib.sh"
 
-WANT=0000000000283000
+WANT=0000000000287000
 start_bridge "$P" --capture "all:$UBT_TMP/boot.pcap"
 pid=${UBT_BRPID[$BR]}
 

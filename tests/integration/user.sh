@@ -58,7 +58,7 @@ for t in /proc/"$pid"/task/*; do
 	expect_eq "Gid of thread ${t##*/}" "$RUN_GID $RUN_GID $RUN_GID $RUN_GID" \
 		"$(proc_status "$t" Gid)"
 	for set in CapEff CapPrm CapBnd; do
-		expect_eq "$set of thread ${t##*/}" 0000000000283000 \
+		expect_eq "$set of thread ${t##*/}" 0000000000287000 \
 			"$(proc_status "$t" "$set")"
 	done
 done
