@@ -61,14 +61,16 @@ for s in 3972 1000; do
 		fail "ping -s $s -M do at MTU 4000 failed"
 done
 
-step "frames the kernel drops while the daemon is stopped are counted; it goes on"
-q0=$(port_stat "$H1" rx_drop_queue)
+step "the UMEM runs out while the daemon is stopped: drops counted, it goes on"
+read -r q0 c0 < <(port_stat "$H1" rx_drop_queue rx_drop_xdp_no_chunk)
 kill -STOP "${UBT_BRPID[$BR]}"
 send 1 --src "${MAC[1]}" --dst 02:00:00:0f:0f:08 --count 20000
 kill -CONT "${UBT_BRPID[$BR]}"
 grew() { q1=$(port_stat "$H1" rx_drop_queue); ((q1 > q0)); }
 poll_until 5 grew || fail "rx_drop_queue on $H1 did not grow ($q0 -> $q1)"
-info "rx_drop_queue on $H1: $q0 -> $q1"
+c1=$(port_stat "$H1" rx_drop_xdp_no_chunk)
+info "rx_drop_queue on $H1: $q0 -> $q1, rx_drop_xdp_no_chunk $c0 -> $c1"
+((c1 > c0)) || fail "no drop for want of a UMEM chunk"
 ping_ok 1 2
 
 step "someone else's XDP program stays; auto falls back to the ring"
