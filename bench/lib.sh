@@ -130,8 +130,8 @@ function unit(m) {
 END {
 	nt = split(targets, tg, " ")
 	suffix = klabel == "kernel bridge" ? "/kbr" : "/kernel"
-	head = sprintf("| %-9s | %-25s |", "scenario", "metric")
-	rule = "|-----------|---------------------------|"
+	head = sprintf("| %-14s | %-25s |", "scenario", "metric")
+	rule = "|----------------|---------------------------|"
 	for (t = 1; t <= nt; t++) {
 		head = head sprintf(" %-24s |", tg[t] == "kernel" ? klabel : tg[t])
 		rule = rule "--------------------------|"
@@ -146,7 +146,7 @@ END {
 	for (s = 1; s <= ns; s++) for (i = 1; i <= nrows; i++) {
 		split(rows[i], rk, SUBSEP)
 		if (rk[1] != sc[s]) continue
-		line = sprintf("| %-9s | %-25s |", rk[1], unit(rk[2]))
+		line = sprintf("| %-14s | %-25s |", rk[1], unit(rk[2]))
 		delete med
 		for (t = 1; t <= nt; t++) {
 			key = rk[1] SUBSEP rk[2] SUBSEP tg[t]

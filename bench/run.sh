@@ -8,7 +8,8 @@
 # See bench/README.md for what each scenario means.
 #
 #   bench/run.sh [--rounds N] [--seconds S] [--only S1,S2,..] [--quick]
-#                [--build-dir DIR] [--no-build] [--keep-log DIR]
+#                [--sink count|udp|drop,..] [--build-dir DIR] [--no-build]
+#                [--keep-log DIR]
 #                [--variant LABEL=ARGS ...] [--variant-bin LABEL=PATH ...]
 #                [--variant-setup LABEL=COMMANDS ...]
 #
@@ -29,6 +30,22 @@ Usage: $0 [OPTIONS]
                    $ALL_SCENARIOS
                    (default: all but $EXTRA_SCENARIOS)
   --quick          1 round of 2 s, 200 pings: a smoke test
+  --sink LIST      comma-separated receivers for the pps scenarios
+                   ($PPS_SCENARIOS),
+                   each a row of its own (SCENARIO@MODE; plain SCENARIO
+                   for count), measured in the same interleaved rounds:
+                     count  (default) an AF_PACKET socket counts the frames
+                            (a private EtherType no stack takes) at almost
+                            no cost: today's figures
+                     udp    the frames are IPv4/UDP to the sink's address,
+                            read by a bound UDP socket: the receiver's stack
+                            runs, on the CPU that delivers into the sink's
+                            veth (the bridge's, for ubridge)
+                     drop   the same frames are dropped at the sink's ingress
+                            hook (tc clsact) before any stack: only the
+                            bridge and the sender are measured
+                   flood has no udp row (its frames are for another MAC,
+                   which the sink's IP stack discards unread)
   --build-dir DIR  CMake build directory (default: <repo>/build)
   --no-build       use the binaries already in the build directory
   --keep-log DIR   copy the raw per-run results and logs to DIR
@@ -62,6 +79,9 @@ DEFAULT_SCENARIOS="pps64 pps64_cap pps64_1k pps1514 flood tcp tcp_nooff rtt"
 # Only with --only: a default run is meant to stay near 10 minutes.
 EXTRA_SCENARIOS="pps64_2in lat100k"
 ALL_SCENARIOS="$DEFAULT_SCENARIOS $EXTRA_SCENARIOS"
+# The scenarios that run once per --sink mode.
+PPS_SCENARIOS="pps64 pps64_cap pps64_1k pps64_2in pps1514 flood"
+SINKS=count
 ROUNDS=5
 SECS=4
 PINGS=1000
@@ -82,6 +102,7 @@ while (($#)); do
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--seconds) SECS=$2; shift 2 ;;
 	--only) ONLY=$2; shift 2 ;;
+	--sink) SINKS=$2; shift 2 ;;
 	--quick) ROUNDS=1; SECS=2; PINGS=200; shift ;;
 	--build-dir) BUILD_DIR=$2; shift 2 ;;
 	--no-build) BUILD=0; shift ;;
@@ -136,9 +157,40 @@ if [[ -n $ONLY ]]; then
 		[[ " $ALL_SCENARIOS " == *" $s "* ]] || { echo "unknown scenario '$s'" >&2; exit 2; }
 	done
 fi
+[[ -n $SINKS ]] || { echo "--sink: no mode" >&2; exit 2; }
+declare -A sink_seen=()
+for m in ${SINKS//,/ }; do
+	[[ $m == count || $m == udp || $m == drop ]] ||
+		{ echo "--sink: unknown mode '$m' (count, udp, drop)" >&2; exit 2; }
+	[[ -z ${sink_seen[$m]:-} ]] || { echo "--sink: '$m' given twice" >&2; exit 2; }
+	sink_seen[$m]=1
+done
+# What each round runs: the pps scenarios once per sink mode, named
+# SCENARIO@MODE but for count, which keeps the plain name so that its
+# figures compare with those of runs before --sink; the others once.
+# flood's frames are for an unknown MAC, so the sink's IP stack drops
+# them as another host's before any socket: it has no udp row.
+RUNS=
+for s in $SCENARIOS; do
+	if [[ " $PPS_SCENARIOS " != *" $s "* ]]; then
+		RUNS+=" $s"
+		continue
+	fi
+	for m in ${SINKS//,/ }; do
+		[[ $s == flood && $m == udp ]] && continue
+		if [[ $m == count ]]; then
+			RUNS+=" $s"
+		else
+			RUNS+=" $s@$m"
+		fi
+	done
+done
+RUNS=${RUNS# }
+[[ -n $RUNS ]] || { echo "nothing to run (flood has no udp row)" >&2; exit 2; }
 
 [[ -z $PERF ]] || command -v perf >/dev/null || { echo "--perf needs perf" >&2; exit 1; }
-prepare run.sh ip ethtool iperf3 jq taskset ping awk
+prepare run.sh ip ethtool iperf3 jq taskset ping awk ss
+[[ ",$SINKS," != *,drop,* ]] || command -v tc >/dev/null || { echo "--sink drop needs tc" >&2; exit 1; }
 DEFBIN=$(realpath -e -- "$UBRIDGE")
 for v in "${VARIANTS[@]}"; do
 	[[ -n ${VBIN[$v]:-} ]] || VBIN[$v]=$DEFBIN
@@ -329,6 +381,43 @@ ub_counters()
 		select(.key | test("^(rx|tx)_")) | "\($n) \(.key) \(.value)"'
 }
 
+# The UDP port of the udp sink's reader.
+UDP_PORT=5999
+
+# The drop sink's count over the counting window: the rx_packets of the
+# sink's IFNAME, which a veth counts as it takes a frame in, before the
+# ingress hook that drops it, and what the hook dropped (the clsact
+# qdisc's drops; the same figure, give or take the frames between the
+# reads). One line of key=value pairs, as ubgen prints.
+drop_count() # IFNAME
+{
+	local ifn=$1 rx0 rx1 d0 d1 t0 t1
+	d0=$(hook_drops "$ifn")
+	rx0=$(nsx "$S" cat "/sys/class/net/$ifn/statistics/rx_packets")
+	t0=$(date +%s.%N)
+	sleep "$SECS"
+	rx1=$(nsx "$S" cat "/sys/class/net/$ifn/statistics/rx_packets")
+	t1=$(date +%s.%N)
+	d1=$(hook_drops "$ifn")
+	awk -v ifn="$ifn" -v rx0="$rx0" -v rx1="$rx1" -v d0="$d0" -v d1="$d1" \
+		-v t0="$t0" -v t1="$t1" 'BEGIN {
+		printf "mode=drop if=%s seconds=%.3f frames=%d pps=%.0f hook_drops=%d\n",
+			ifn, t1 - t0, rx1 - rx0, (rx1 - rx0) / (t1 - t0), d1 - d0 }'
+}
+hook_drops() # IFNAME
+{
+	nsx "$S" tc -s -j qdisc show dev "$1" | jq '.[] | select(.kind == "clsact") | .drops'
+}
+# UDP datagrams the sink's stack found no socket for so far (NoPorts in
+# its /proc/net/snmp), each answered by an ICMP port unreachable (rate
+# limited): none of the sinks should cause any.
+sink_noports()
+{
+	nsx "$S" cat /proc/net/snmp | awk '$1 == "Udp:" {
+		if (!n) { for (i = 2; i <= NF; i++) if ($i == "NoPorts") n = i }
+		else print $n }'
+}
+
 # pps SCENARIO TARGET ROUND SIZE FLOWS DSTKIND [NS2]
 #
 # With NS2 (a flood namespace), a second generator there sends the same
@@ -337,12 +426,24 @@ ub_counters()
 # sends from its interface's MAC, not ubgen's default source, which the
 # first generator uses: one MAC on two ports would move between them all
 # the time. The sink counts the frames of both; tx_pps is their sum.
+#
+# SCENARIO@MODE names the sink (see --sink; count without a suffix). For
+# udp and drop the frames are IPv4/UDP to the sink's address and the
+# reader's port, from the generator's address (the second generator's
+# from .3 on the same subnet), so that the sink's stack takes them as
+# its own and its reverse path filter, if on, lets them in. The reader
+# is bound before the generators start and the hook stays until they
+# stop, so that the sink's stack never answers a frame with an ICMP port
+# unreachable.
 run_pps()
 {
-	local sc=$1 t=$2 r=$3 size=$4 flows=$5 dst=$6 ns2=${7:-} ifn mac src2
+	local sc=$1 t=$2 r=$3 size=$4 flows=$5 dst=$6 ns2=${7:-} ifn mac src2 net
 	local gpid gpids=() gen gen2 cnt rx tx c0 c1 k0 k1 w0 w1 ns_per kb0 ks0 kb1 ks1
+	local sink=count spid ga=() ga2=()
+	[[ $sc == *@* ]] && sink=${sc#*@}
 	ifn=${IFN[$(path "$t")]}
 	mac=${SINKMAC[$(path "$t")]}
+	net=${NET[$(path "$t")]}
 	[[ $dst == unknown ]] && mac=$UNKNOWN_MAC
 	if [[ -n $ns2 ]]; then
 		src2=$(mac_of "$ns2" "$ifn")
@@ -350,12 +451,36 @@ run_pps()
 	else
 		prime "$t"
 	fi
+	if [[ $sink != count ]]; then
+		ga=(--dst-ip "$net.2" --dst-port "$UDP_PORT" --src-ip "$net.1")
+		ga2=(--dst-ip "$net.2" --dst-port "$UDP_PORT" --src-ip "$net.3")
+	fi
+	case $sink in
+	udp)
+		ip netns exec "$S" "$UBGEN" udpsink "$UDP_PORT" --warmup 1 --seconds "$SECS" \
+			--hold >"$TMP/cnt.out" 2>&1 &
+		spid=$!
+		PIDS+=("$spid")
+		for _ in $(seq 50); do
+			nsx "$S" ss -Huln "sport = :$UDP_PORT" | grep -q . && break
+			sleep 0.1
+		done
+		;;
+	drop)
+		# Classic BPF "return 2" (TC_ACT_SHOT) in direct-action mode:
+		# drops every frame, and needs neither cls_matchall nor
+		# act_gact, which not every kernel has.
+		nsx "$S" tc qdisc add dev "$ifn" clsact
+		nsx "$S" tc filter add dev "$ifn" ingress bpf da bytecode "1,6 0 0 2"
+		;;
+	esac
 	ip netns exec "$G" taskset -c 0 "$UBGEN" send "$ifn" --dst "$mac" --size "$size" \
-		--flows "$flows" --seconds $((SECS + 2)) >"$TMP/gen.out" 2>&1 &
+		--flows "$flows" --seconds $((SECS + 2)) "${ga[@]}" >"$TMP/gen.out" 2>&1 &
 	gpids+=("$!")
 	if [[ -n $ns2 ]]; then
 		ip netns exec "$ns2" taskset -c 0 "$UBGEN" send "$ifn" --dst "$mac" --src "$src2" \
-			--size "$size" --flows "$flows" --seconds $((SECS + 2)) >"$TMP/gen2.out" 2>&1 &
+			--size "$size" --flows "$flows" --seconds $((SECS + 2)) "${ga2[@]}" \
+			>"$TMP/gen2.out" 2>&1 &
 		gpids+=("$!")
 	fi
 	PIDS+=("${gpids[@]}")
@@ -374,8 +499,15 @@ run_pps()
 		PIDS+=("$ppid")
 	fi
 	w0=$(date +%s.%N)
-	nsx "$S" "$UBGEN" count "$ifn" --seconds "$SECS" >"$TMP/cnt.out" 2>&1 ||
-		{ cat "$TMP/cnt.out" >&2; return 1; }
+	case $sink in
+	count)
+		nsx "$S" "$UBGEN" count "$ifn" --seconds "$SECS" >"$TMP/cnt.out" 2>&1 ||
+			{ cat "$TMP/cnt.out" >&2; return 1; } ;;
+	# The reader, started 1 s before the generators' steady state,
+	# counts this window by itself.
+	udp) sleep "$SECS" ;;
+	drop) drop_count "$ifn" >"$TMP/cnt.out" ;;
+	esac
 	w1=$(date +%s.%N)
 	if is_ub "$t"; then
 		c1=$(ub_ticks)
@@ -390,6 +522,15 @@ run_pps()
 		wait "$gpid" || { cat "$TMP/gen.out" ${ns2:+"$TMP/gen2.out"} >&2; return 1; }
 		unset 'PIDS[-1]'
 	done
+	# What a bridge still holds drains into the reader or the hook first.
+	[[ $sink == count ]] || sleep 0.2
+	case $sink in
+	udp)
+		kill -TERM "$spid" 2>/dev/null || true
+		wait "$spid" || { cat "$TMP/cnt.out" >&2; return 1; }
+		unset 'PIDS[-1]' ;;
+	drop) nsx "$S" tc qdisc del dev "$ifn" clsact ;;
+	esac
 	gen=$(cat "$TMP/gen.out")
 	cnt=$(cat "$TMP/cnt.out")
 	echo "    $sc $t r$r: gen: $gen" >>"$TMP/log"
@@ -403,6 +544,12 @@ run_pps()
 	rx=$(kv pps <<<"$cnt")
 	record "$sc" "$t" "$r" rx_pps "$rx"
 	record "$sc" "$t" "$r" tx_pps "$tx"
+	# Datagrams the reader's socket had no room for: when not ~0, the
+	# reader, not the path, limited rx_pps.
+	if [[ $sink == udp ]]; then
+		record "$sc" "$t" "$r" rcvbuf_drop_pps "$(awk -v n="$(kv rcvbuf_errors <<<"$cnt")" \
+			-v s="$(kv seconds <<<"$cnt")" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')"
+	fi
 	if is_ub "$t"; then
 		# Daemon CPU (s/s) over the counting window / frames out per s.
 		ns_per=$(awk -v c0="$c0" -v c1="$c1" -v hz="$HZ" -v w0="$w0" \
@@ -539,7 +686,7 @@ run_lat()
 run_one()
 {
 	local sc=$1 t=$2 r=$3
-	case $sc in
+	case ${sc%@*} in
 	pps64) run_pps "$sc" "$t" "$r" 64 1 known ;;
 	pps64_cap) run_cap "$sc" "$t" "$r" ;;
 	pps64_1k) run_pps "$sc" "$t" "$r" 64 1024 known ;;
@@ -554,8 +701,10 @@ run_one()
 
 echo "==> $(nproc) CPUs, kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "==> pinning: generator (both in pps64_2in), iperf3 client and ping on CPU 0 (taskset -c 0);"
-echo "    ubridge daemon on CPU $DCPU (taskset -c $DCPU); counter and iperf3 server unpinned"
-echo "==> $ROUNDS rounds x {$SCENARIOS} x {$TARGETS}, ${SECS}s per traffic run"
+echo "    ubridge daemon on CPU $DCPU (taskset -c $DCPU); counter, UDP reader and iperf3 server unpinned"
+echo "==> sinks: $SINKS (count: AF_PACKET counter; udp: a UDP socket reads, the stack runs;"
+echo "    drop: dropped at the sink's ingress hook)"
+echo "==> $ROUNDS rounds x {$RUNS} x {$TARGETS}, ${SECS}s per traffic run"
 for v in "${VARIANTS[@]}"; do
 	if [[ ${VBIN[$v]} == "$DEFBIN" ]]; then
 		echo "    variant $v: ubridge ${VARGS[$v]}"
@@ -567,12 +716,12 @@ done
 start=$SECONDS
 for ((r = 1; r <= ROUNDS; r++)); do
 	echo "==> round $r/$ROUNDS ($((SECONDS - start)) s so far)"
-	for sc in $SCENARIOS; do
+	for sc in $RUNS; do
 		for t in $TARGETS; do
 			# A direct pair has neither other ports to flood to
 			# nor a second way in.
-			[[ ($sc == flood || $sc == pps64_2in) && $t == direct ]] && continue
-			[[ $sc == pps64_cap ]] && ! is_ub "$t" && continue
+			[[ (${sc%@*} == flood || ${sc%@*} == pps64_2in) && $t == direct ]] && continue
+			[[ ${sc%@*} == pps64_cap ]] && ! is_ub "$t" && continue
 			if is_ub "$t"; then
 				ub_start "$t"
 				kill -0 "$UBPID" 2>/dev/null || { echo "ubridge died:" >&2; cat "$TMP/ubridge.log" >&2; exit 1; }
@@ -590,7 +739,9 @@ echo
 echo "Medians of $ROUNDS interleaved runs [min - max]; ratio = variant / kernel (medians)"
 echo "Pinning: generator(s)/iperf3 client/ping on CPU 0, ubridge daemon on CPU $DCPU."
 echo
-table "$SCENARIOS" "$TARGETS" "kernel bridge" 3
+table "$RUNS" "$TARGETS" "kernel bridge" 3
+[[ $SINKS == count ]] ||
+	echo "Sink: $(sink_noports) UDP datagrams to no socket (ICMP port unreachable) in the whole run"
 echo
 echo "ubridge log (last lines):"
 tail -n 5 "$TMP/ubridge.log" || true

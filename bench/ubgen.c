@@ -4,8 +4,9 @@
  *
  *   ubgen send IFNAME --dst MAC [--src MAC] [--size N] [--flows N]
  *              [--seconds S | --count N] [--rate PPS] [--udp] [--batch N]
- *              [--qdisc] [--stamp]
+ *              [--qdisc] [--stamp] [--src-ip A] [--dst-ip A] [--dst-port P]
  *   ubgen count IFNAME [--seconds S] [--latency]
+ *   ubgen udpsink PORT [--seconds S] [--warmup W] [--hold]
  *
  * send: fixed-size frames out of IFNAME through an AF_PACKET socket,
  * 'batch' frames per sendmmsg(), with PACKET_QDISC_BYPASS unless --qdisc.
@@ -17,6 +18,9 @@
  * the receiver drops it at once; with --udp they are IPv4/UDP instead
  * (198.18.0.0/15 addresses, source port 10000 + flow, destination port
  * UBGEN_UDP_PORT), for tests that need L3/L4 flows (hashing, fanout).
+ * --src-ip, --dst-ip and --dst-port (each implies --udp) aim them at a
+ * real receiver: every flow then has the one source address, and the
+ * flows differ in their source MAC and port.
  *
  * count: counts the frames of ours (either kind, recognised by the magic
  * word after the headers) arriving on IFNAME for S seconds, with a
@@ -30,7 +34,17 @@
  * prints its median, 99th percentile and maximum: how long frames take
  * through whatever is between the two (an impaired port's delay, say).
  *
- * Both print one line of key=value pairs, for scripts.
+ * udpsink: a UDP socket bound to PORT (any address) with a large
+ * receive buffer, read with recvmmsg() as fast as datagrams come, the
+ * receiver of a benchmark whose receiving stack must do real work. It
+ * reads but does not count for W seconds (default 0), then counts for S,
+ * and reports the namespace's UDP receive buffer drops (RcvbufErrors)
+ * and datagrams to no socket (NoPorts) over the counted window. With
+ * --hold it goes on reading, uncounted, until SIGINT or SIGTERM before it
+ * prints and exits: a sender that outlasts the window still finds the
+ * port bound, so the stack sends it no ICMP port unreachable.
+ *
+ * All three print one line of key=value pairs, for scripts.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +53,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -64,6 +79,11 @@
 #define RING_BLOCKS 32u
 #define RING_FRAME_SIZE 2048u
 #define RING_RETIRE_MS 5u
+
+#define UDPSINK_BATCH 64
+#define UDPSINK_BUF 9216 /* the largest frame's payload fits */
+#define UDPSINK_RCVBUF (32 << 20)
+#define UDPSINK_POLL_MS 50
 
 static volatile sig_atomic_t stop;
 
@@ -92,7 +112,9 @@ static void usage(FILE *f, int status)
 		"Usage: ubgen send IFNAME --dst MAC [--src MAC] [--size N] [--flows N]\n"
 		"                  [--seconds S | --count N] [--rate PPS] [--udp]\n"
 		"                  [--batch N] [--qdisc] [--stamp]\n"
+		"                  [--src-ip A] [--dst-ip A] [--dst-port P]\n"
 		"       ubgen count IFNAME [--seconds S] [--latency]\n"
+		"       ubgen udpsink PORT [--seconds S] [--warmup W] [--hold]\n"
 		"\n"
 		"send   frames of N bytes (without FCS; default 64) to MAC, round-robin\n"
 		"       over N flows (distinct source MACs: --src plus 0..N-1 in its\n"
@@ -101,11 +123,17 @@ static void usage(FILE *f, int status)
 		"       0x%04x unless --udp (IPv4/UDP, source port 10000+flow,\n"
 		"       destination port %d). PACKET_QDISC_BYPASS unless --qdisc.\n"
 		"       --stamp: each frame carries its send time (one per call).\n"
+		"       --src-ip, --dst-ip, --dst-port (imply --udp): the UDP frames'\n"
+		"       source address (all flows), destination address and port\n"
+		"       (default 198.18.0.0/15 by flow, 198.19.0.1, %d).\n"
 		"count  frames of ours arriving on IFNAME for S seconds (default 5);\n"
 		"       --latency: of stamped frames, latency p50, p99 and max.\n"
+		"udpsink  datagrams read by a UDP socket bound to PORT, for S\n"
+		"       seconds (default 5) after W seconds read uncounted (default 0);\n"
+		"       --hold: then reads on, uncounted, until SIGINT or SIGTERM.\n"
 		"\n"
-		"Both print one line of key=value pairs.\n",
-		UBGEN_ETHERTYPE, UBGEN_UDP_PORT);
+		"All print one line of key=value pairs.\n",
+		UBGEN_ETHERTYPE, UBGEN_UDP_PORT, UBGEN_UDP_PORT);
 	exit(status);
 }
 
@@ -150,9 +178,19 @@ static uint16_t ip_csum(const void *data, size_t len)
 	return (uint16_t)~sum;
 }
 
-/* Writes frame 'flow' into 'f' (size bytes, size >= 60). */
+/*
+ * Where UDP frames go: addresses in network byte order, and a source of
+ * 0 for one per flow in 198.18.0.0/15.
+ */
+struct udp_addr {
+	struct in_addr src, dst;
+	uint16_t dport;
+};
+
+/* Writes frame 'flow' into 'f' (size bytes, size >= 60); UDP to 'ua'. */
 static void build_frame(uint8_t *f, size_t size, const struct ub_mac *dst,
-			const struct ub_mac *src, uint32_t flow, bool udp)
+			const struct ub_mac *src, uint32_t flow,
+			const struct udp_addr *ua)
 {
 	struct ub_eth_hdr *eth = (struct ub_eth_hdr *)f;
 	uint32_t magic = htonl(UBGEN_MAGIC);
@@ -168,7 +206,7 @@ static void build_frame(uint8_t *f, size_t size, const struct ub_mac *dst,
 		eth->src.b[4] = (uint8_t)(lo >> 8);
 		eth->src.b[5] = (uint8_t)lo;
 	}
-	if (!udp) {
+	if (!ua) {
 		eth->type = htons(UBGEN_ETHERTYPE);
 		memcpy(p, &magic, 4);
 		memcpy(p + 4, &(uint32_t){ htonl(flow) }, 4);
@@ -186,9 +224,13 @@ static void build_frame(uint8_t *f, size_t size, const struct ub_mac *dst,
 		p[6] = 0x40; /* DF */
 		p[8] = 64;
 		p[9] = 17;
-		p[12] = 198, p[13] = 18, p[14] = (uint8_t)(flow >> 8),
-		p[15] = (uint8_t)(flow | 1);
-		p[16] = 198, p[17] = 19, p[18] = 0, p[19] = 1;
+		if (ua->src.s_addr) {
+			memcpy(p + 12, &ua->src, 4);
+		} else {
+			p[12] = 198, p[13] = 18, p[14] = (uint8_t)(flow >> 8),
+			p[15] = (uint8_t)(flow | 1);
+		}
+		memcpy(p + 16, &ua->dst, 4);
 		{
 			uint16_t c = ip_csum(p, 20);
 
@@ -198,8 +240,8 @@ static void build_frame(uint8_t *f, size_t size, const struct ub_mac *dst,
 		p += 20;
 		p[0] = (uint8_t)(sport >> 8);
 		p[1] = (uint8_t)sport;
-		p[2] = UBGEN_UDP_PORT >> 8;
-		p[3] = UBGEN_UDP_PORT & 0xff;
+		p[2] = (uint8_t)(ua->dport >> 8);
+		p[3] = (uint8_t)ua->dport;
 		p[4] = (uint8_t)(ulen >> 8);
 		p[5] = (uint8_t)ulen;
 		/* UDP checksum 0: none. */
@@ -274,9 +316,13 @@ static int cmd_send(int argc, char **argv)
 		{ "udp", no_argument, NULL, 'u' },
 		{ "qdisc", no_argument, NULL, 'q' },
 		{ "stamp", no_argument, NULL, 'S' },
+		{ "src-ip", required_argument, NULL, 'I' },
+		{ "dst-ip", required_argument, NULL, 'D' },
+		{ "dst-port", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct udp_addr ua = { .dport = UBGEN_UDP_PORT };
 	struct ub_mac dst, src;
 	bool have_dst = false, udp = false, bypass = true, stamp = false;
 	long size = 64, flows = 1, seconds = 5, count = 0, rate = 0, batch = 64;
@@ -290,6 +336,7 @@ static int cmd_send(int argc, char **argv)
 	int fd, ifindex, c;
 
 	ub_mac_parse("02:75:62:00:00:01", &src);
+	inet_pton(AF_INET, "198.19.0.1", &ua.dst);
 	while ((c = getopt_long(argc, argv, "d:s:l:f:t:c:r:b:uqh", opts,
 				NULL)) != -1) {
 		switch (c) {
@@ -328,6 +375,18 @@ static int cmd_send(int argc, char **argv)
 			break;
 		case 'S':
 			stamp = true;
+			break;
+		case 'I':
+		case 'D':
+			if (inet_pton(AF_INET, optarg,
+				      c == 'I' ? &ua.src : &ua.dst) != 1)
+				usage(stderr, 2);
+			udp = true;
+			break;
+		case 'P':
+			ua.dport = (uint16_t)parse_num(optarg, 1, 65535,
+						       "--dst-port");
+			udp = true;
 			break;
 		case 'h':
 			usage(stdout, 0);
@@ -374,7 +433,7 @@ static int cmd_send(int argc, char **argv)
 		die("calloc");
 	for (long i = 0; i < flows; i++)
 		build_frame(frames + i * size, (size_t)size, &dst, &src,
-			    (uint32_t)i, udp);
+			    (uint32_t)i, udp ? &ua : NULL);
 	for (long i = 0; i < batch; i++) {
 		msgs[i].msg_hdr.msg_name = &sll;
 		msgs[i].msg_hdr.msg_namelen = sizeof(sll);
@@ -611,6 +670,152 @@ static int cmd_count(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The namespace's UDP counters RcvbufErrors and NoPorts, from the "Udp:"
+ * lines of /proc/net/snmp (names, then values); -1 where unreadable.
+ */
+static void read_udp_mib(long long *rcvbuf_errors, long long *no_ports)
+{
+	char names[512], values[512];
+	char *ns, *vs, *n, *v;
+	FILE *f = fopen("/proc/net/snmp", "r");
+
+	*rcvbuf_errors = *no_ports = -1;
+	if (!f)
+		return;
+	while (fgets(names, sizeof(names), f)) {
+		if (strncmp(names, "Udp: ", 5))
+			continue;
+		if (!fgets(values, sizeof(values), f))
+			break;
+		n = strtok_r(names, " \n", &ns);
+		v = strtok_r(values, " \n", &vs);
+		while (n && v) {
+			if (!strcmp(n, "RcvbufErrors"))
+				*rcvbuf_errors = atoll(v);
+			else if (!strcmp(n, "NoPorts"))
+				*no_ports = atoll(v);
+			n = strtok_r(NULL, " \n", &ns);
+			v = strtok_r(NULL, " \n", &vs);
+		}
+		break;
+	}
+	fclose(f);
+}
+
+static int cmd_udpsink(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "seconds", required_argument, NULL, 't' },
+		{ "warmup", required_argument, NULL, 'w' },
+		{ "hold", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static uint8_t bufs[UDPSINK_BATCH][UDPSINK_BUF];
+	struct mmsghdr msgs[UDPSINK_BATCH];
+	struct iovec iov[UDPSINK_BATCH];
+	struct timeval tv = { .tv_usec = UDPSINK_POLL_MS * 1000 };
+	struct sockaddr_in sin;
+	long seconds = 5, warmup = 0, port;
+	uint64_t frames = 0;
+	long long rb0 = -1, np0 = -1, rb1 = -1, np1 = -1;
+	int fd, c, rcvbuf = UDPSINK_RCVBUF;
+	socklen_t len = sizeof(rcvbuf);
+	enum { WARMUP, COUNTING, HOLDING } phase = WARMUP;
+	bool hold = false;
+	double t_start, t0 = 0, t, elapsed = 0;
+
+	while ((c = getopt_long(argc, argv, "t:w:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			seconds = parse_num(optarg, 1, 86400, "--seconds");
+			break;
+		case 'w':
+			warmup = parse_num(optarg, 0, 86400, "--warmup");
+			break;
+		case 'H':
+			hold = true;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		default:
+			usage(stderr, 2);
+		}
+	}
+	if (optind + 1 != argc)
+		usage(stderr, 2);
+	port = parse_num(argv[optind], 1, 65535, "PORT");
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		die("socket(AF_INET)");
+	/*
+	 * Past net.core.rmem_max if we may (root), so that the queue, not
+	 * its limit, absorbs the reader's hiccups; the kernel doubles it.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
+		die("SO_RCVBUF");
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len))
+		die("SO_RCVBUF");
+	/* Wakes the loop up to look at the clock when nothing comes. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		die("SO_RCVTIMEO");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		die("bind");
+	memset(msgs, 0, sizeof(msgs));
+	for (int i = 0; i < UDPSINK_BATCH; i++) {
+		iov[i].iov_base = bufs[i];
+		iov[i].iov_len = UDPSINK_BUF;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	t_start = now_s() + (double)warmup;
+	while (!stop) {
+		/* Blocks for the first datagram only, at most the timeout. */
+		int n = recvmmsg(fd, msgs, UDPSINK_BATCH, MSG_WAITFORONE, NULL);
+
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			die("recvmmsg");
+		if (n > 0 && phase == COUNTING)
+			frames += (uint64_t)n;
+		t = now_s();
+		if (phase == WARMUP && t >= t_start) {
+			phase = COUNTING;
+			read_udp_mib(&rb0, &np0);
+			t0 = t;
+		} else if (phase == COUNTING && t - t0 >= (double)seconds) {
+			elapsed = t - t0;
+			read_udp_mib(&rb1, &np1);
+			if (!hold)
+				break;
+			phase = HOLDING;
+		}
+	}
+	if (phase == COUNTING) { /* a signal cut the window short */
+		elapsed = now_s() - t0;
+		read_udp_mib(&rb1, &np1);
+	}
+	printf("mode=udpsink port=%ld seconds=%.3f frames=%llu pps=%.0f rcvbuf=%d rcvbuf_errors=%lld no_ports=%lld\n",
+	       port, elapsed, (unsigned long long)frames,
+	       elapsed > 0 ? (double)frames / elapsed : 0.0, rcvbuf,
+	       rb0 >= 0 && rb1 >= 0 ? rb1 - rb0 : -1LL,
+	       np0 >= 0 && np1 >= 0 ? np1 - np0 : -1LL);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -619,6 +824,8 @@ int main(int argc, char **argv)
 		return cmd_send(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "count"))
 		return cmd_count(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "udpsink"))
+		return cmd_udpsink(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
 		usage(stdout, 0);
 	usage(stderr, 2);
