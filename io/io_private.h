@@ -79,11 +79,10 @@ int ub_if_query__(int fd, const char *ifname, uint32_t *mtu,
 struct ub_xsk;
 
 /* Loads and attaches the XDP program to 'ifindex' (native, else
- * generic), and makes the AF_XDP socket it redirects to, for frames up to
- * the MTU 'mtu'. 0, or -errno with '*why' saying which step failed
- * (-EBUSY: someone else's program is attached). */
-int ub_xsk_open(int ifindex, uint32_t mtu, struct ub_xsk **out,
-		const char **why);
+ * generic; generic on a veth), and makes the AF_XDP socket it redirects
+ * to. 0, or -errno with '*why' saying which step failed (-EBUSY: someone
+ * else's program is attached); on success '*why' notes generic XDP. */
+int ub_xsk_open(int ifindex, struct ub_xsk **out, const char **why);
 /* Detaches the program and closes it all; NULL is fine. */
 void ub_xsk_free(struct ub_xsk *x);
 /* The RX chunks become an area of 'ring' (the receiving worker's). */
@@ -93,11 +92,14 @@ void ub_xsk_detach(struct ub_ring *ring, struct ub_xsk *x);
 uint32_t ub_xsk_held(const struct ub_ring *ring, const struct ub_xsk *x);
 /* The socket, to poll for frames. */
 int ub_xsk_fd(const struct ub_xsk *x);
-/* The next received frame (its checksums completed), or UB_RX_NONE. */
-enum ub_rx_status ub_xsk_rx_next(struct ub_xsk *x, struct ub_frame *f);
+/* The next received frame (its checksums completed; 'mtu': the port's),
+ * or UB_RX_NONE. */
+enum ub_rx_status ub_xsk_rx_next(struct ub_xsk *x, uint32_t mtu,
+				 struct ub_frame *f);
 /* Copies 'f' into a TX chunk for the next flush: 0, -ENOBUFS (none
- * free), -EMSGSIZE (not for the socket: GSO, or over the MTU). */
-int ub_xsk_tx_put(struct ub_xsk *x, const struct ub_frame *f);
+ * free), -EMSGSIZE (not for the socket: GSO, or over the port's MTU
+ * 'mtu'). */
+int ub_xsk_tx_put(struct ub_xsk *x, uint32_t mtu, const struct ub_frame *f);
 /* Kicks the socket for what tx_put queued: the number of sends queued
  * (each completes with 'ud'), or -EBUSY. */
 int ub_xsk_tx_flush(struct ub_ring *ring, struct ub_xsk *x, uint64_t ud);

@@ -1265,7 +1265,7 @@ static int pxdp_open__(const char *ifname, bool fallback,
 	if (ret)
 		return ret;
 	r = p->priv;
-	ret = ub_xsk_open(p->ifindex, p->mtu, &r->xsk, &p->why);
+	ret = ub_xsk_open(p->ifindex, &r->xsk, &p->why);
 	if (ret && fallback) {
 		ret = pring_tx_make__(r, p->ifindex,
 				      (r->moves ? r->idle_bytes :
@@ -1325,12 +1325,12 @@ static enum ub_rx_status pxdp_rx_next(struct ub_ring *ring,
 	enum ub_rx_status st;
 
 	r->xsk_second = !r->xsk_second;
-	if (r->xsk_second) {
+	if (r->xsk_second && (st = pring_rx_next(ring, p, f)) != UB_RX_NONE)
+		return st;
+	st = ub_xsk_rx_next(r->xsk, p->mtu, f);
+	if (st == UB_RX_NONE && !r->xsk_second)
 		st = pring_rx_next(ring, p, f);
-		return st != UB_RX_NONE ? st : ub_xsk_rx_next(r->xsk, f);
-	}
-	st = ub_xsk_rx_next(r->xsk, f);
-	return st != UB_RX_NONE ? st : pring_rx_next(ring, p, f);
+	return st;
 }
 
 static uint32_t pxdp_rx_held(struct ub_ring *ring, struct ub_port_io *p)
@@ -1353,7 +1353,7 @@ static int pxdp_tx_put(struct ub_port_io *p, const struct ub_frame *f,
 	const struct pring *r = p->priv;
 
 	(void)remote;
-	return ub_xsk_tx_put(r->xsk, f);
+	return ub_xsk_tx_put(r->xsk, p->mtu, f);
 }
 
 static int pxdp_tx_flush(struct ub_ring *ring, struct ub_port_io *p,

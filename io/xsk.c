@@ -71,7 +71,7 @@
 
 /* One of the four rings, mapped. */
 struct xq {
-	uint32_t *prod, *cons, *flags;
+	uint32_t *prod, *cons;
 	void *descs;
 	uint32_t mask;
 	uint32_t head; /* ours: the next to fill (fill, TX) or take (RX, CQ) */
@@ -86,7 +86,6 @@ struct ub_xsk {
 	uint32_t area;
 	uint32_t room;    /* the largest frame a chunk takes */
 	uint32_t budget;  /* frames a kick sends */
-	uint32_t mtu;
 	uint32_t tx_free[UB_XSK_TX]; /* TX chunks not in the kernel's hands */
 	uint32_t tx_nfree;
 	uint32_t tx_queued; /* in the TX ring since the last kick */
@@ -121,7 +120,7 @@ static int map_new__(void)
 	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
 			    .off = (o), .imm = (i) })
 
-static int prog_new__(int map_fd, uint32_t room, bool frags)
+static int prog_new__(int map_fd, uint32_t room)
 {
 	const struct bpf_insn insns[] = {
 		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0),
@@ -145,7 +144,7 @@ static int prog_new__(int map_fd, uint32_t room, bool frags)
 	a.insns = (uint64_t)(uintptr_t)insns;
 	a.insn_cnt = sizeof(insns) / sizeof(insns[0]);
 	a.license = (uint64_t)(uintptr_t)"Dual MIT/GPL";
-	a.prog_flags = frags ? BPF_F_XDP_HAS_FRAGS : 0;
+	a.prog_flags = BPF_F_XDP_HAS_FRAGS;
 	memcpy(a.prog_name, "ubridge_xsk", sizeof("ubridge_xsk"));
 	return fd_or_errno__(bpf__(BPF_PROG_LOAD, &a));
 }
@@ -215,7 +214,6 @@ static int ring_map__(struct xq *q, int fd, const struct xdp_ring_offset *o,
 	}
 	q->prod = (uint32_t *)((uint8_t *)q->map + o->producer);
 	q->cons = (uint32_t *)((uint8_t *)q->map + o->consumer);
-	q->flags = (uint32_t *)((uint8_t *)q->map + o->flags);
 	q->descs = (uint8_t *)q->map + o->desc;
 	q->mask = n - 1;
 	return 0;
@@ -319,7 +317,7 @@ void ub_xsk_free(struct ub_xsk *x)
 	free(x);
 }
 
-int ub_xsk_open(int ifindex, uint32_t mtu, struct ub_xsk **out,
+int ub_xsk_open(int ifindex, struct ub_xsk **out,
 		const char **why)
 {
 	struct ub_xsk *x = calloc(1, sizeof(*x));
@@ -328,7 +326,6 @@ int ub_xsk_open(int ifindex, uint32_t mtu, struct ub_xsk **out,
 	if (!x)
 		return -ENOMEM;
 	x->fd = x->map_fd = x->prog_fd = x->link_fd = -1;
-	x->mtu = mtu;
 	/* What the kernel can copy into a chunk: behind our headroom and
 	 * the XDP headroom it keeps. */
 	x->room = UB_XSK_CHUNK - UB_XSK_HEADROOM - 256;
@@ -336,10 +333,7 @@ int ub_xsk_open(int ifindex, uint32_t mtu, struct ub_xsk **out,
 	if ((ret = x->map_fd = map_new__()) < 0)
 		goto err;
 	*why = "cannot load the XDP program (bpf)";
-	x->prog_fd = prog_new__(x->map_fd, x->room, true);
-	if (x->prog_fd < 0) /* a kernel before 5.18 */
-		x->prog_fd = prog_new__(x->map_fd, x->room, false);
-	if ((ret = x->prog_fd) < 0)
+	if ((ret = x->prog_fd = prog_new__(x->map_fd, x->room)) < 0)
 		goto err;
 	/* Native where the driver has it, else generic. EBUSY: a program
 	 * is attached already, not ours: it stays. */
@@ -396,7 +390,8 @@ int ub_xsk_fd(const struct ub_xsk *x)
 	return x->fd;
 }
 
-enum ub_rx_status ub_xsk_rx_next(struct ub_xsk *x, struct ub_frame *f)
+enum ub_rx_status ub_xsk_rx_next(struct ub_xsk *x, uint32_t mtu,
+				 struct ub_frame *f)
 {
 	const struct xdp_desc *d;
 	uint32_t idx;
@@ -417,7 +412,7 @@ enum ub_rx_status ub_xsk_rx_next(struct ub_xsk *x, struct ub_frame *f)
 	if (d->len < UB_ETH_HLEN)
 		return UB_RX_MALFORMED;
 	x->rx_frames++;
-	ub_vxlan_rx_offload(f->data, f->len, x->mtu);
+	ub_vxlan_rx_offload(f->data, f->len, mtu);
 	return UB_RX_OK;
 }
 
@@ -435,7 +430,7 @@ static void complete__(struct ub_xsk *x)
 	__atomic_store_n(x->comp.cons, x->comp.head, __ATOMIC_RELEASE);
 }
 
-int ub_xsk_tx_put(struct ub_xsk *x, const struct ub_frame *f)
+int ub_xsk_tx_put(struct ub_xsk *x, uint32_t mtu, const struct ub_frame *f)
 {
 	const struct virtio_net_hdr *vh = (const void *)f->data;
 	uint32_t len = ub_frame_eth_len(f), idx;
@@ -445,7 +440,7 @@ int ub_xsk_tx_put(struct ub_xsk *x, const struct ub_frame *f)
 	/* GSO frames, and frames over the MTU, which send() refuses with
 	 * the kernel's own verdict. */
 	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE || len > x->room ||
-	    len > x->mtu + UB_ETH_HLEN + UB_VLAN_HLEN)
+	    len > mtu + UB_ETH_HLEN + UB_VLAN_HLEN)
 		return -EMSGSIZE;
 	if (!x->tx_nfree)
 		complete__(x);
