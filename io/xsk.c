@@ -68,6 +68,9 @@
  * socket takes a larger budget. */
 #define UB_XSK_BUDGET_DEFAULT 32U
 #define UB_XSK_BUDGET 256U
+/* How long a bind waits for an old socket to let go of the queue. */
+#define UB_XSK_BIND_TRIES 40
+#define UB_XSK_BIND_WAIT_US 50000
 
 /* One of the four rings, mapped. */
 struct xq {
@@ -290,8 +293,14 @@ static int socket_new__(struct ub_xsk *x, int ifindex)
 	/* A larger budget where the kernel has one: fewer kicks. */
 	x->budget = setsockopt(x->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget,
 			       sizeof(budget)) ? UB_XSK_BUDGET_DEFAULT : budget;
-	if (bind(x->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)))
-		return -errno;
+	/* A socket closed on the queue (a daemon killed and started again)
+	 * lets go of it a little later, in a work queue: EBUSY until then. */
+	for (int tries = 0;
+	     bind(x->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)); tries++) {
+		if (errno != EBUSY || tries == UB_XSK_BIND_TRIES)
+			return -errno;
+		usleep(UB_XSK_BIND_WAIT_US);
+	}
 	return map_set__(x->map_fd, 0, x->fd);
 }
 
@@ -351,8 +360,10 @@ int ub_xsk_open(int ifindex, struct ub_xsk **out,
 		       "cannot attach the XDP program";
 	if ((ret = x->link_fd) < 0)
 		goto err;
-	*why = "cannot set up the AF_XDP socket";
 	ret = socket_new__(x, ifindex);
+	*why = ret == -EBUSY ? "another AF_XDP socket holds the interface's "
+			       "queue 0" :
+			       "cannot set up the AF_XDP socket";
 	if (ret)
 		goto err;
 	*why = x->native ? NULL : "generic XDP";
