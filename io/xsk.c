@@ -56,7 +56,7 @@
 #include "io_private.h"
 
 #ifndef XDP_MAX_TX_SKB_BUDGET
-#define XDP_MAX_TX_SKB_BUDGET 9 /* Linux 6.17 */
+#define XDP_MAX_TX_SKB_BUDGET 9 /* recent kernels (6.18 has it) */
 #endif
 
 #define UB_XSK_CHUNK 2048U
