@@ -142,8 +142,11 @@ bool ub_dp_on_rx(struct ub_bridge *br, struct ub_worker *w,
 	bool keep = false;
 	uint16_t bid;
 
-	if (!ub_cqe_more(c))
-		p->rx_armed = false;
+	/* One of several wake-ups that ended by itself ends the others
+	 * too: they are all armed again once the last has ended. */
+	if (!ub_cqe_more(c) && p->rx_armed && --p->rx_armed &&
+	    c->res != -ECANCELED)
+		ub_port_cancel_rx(br, w, p);
 	if (c->res < 0) {
 		/* A detached port's receive may still end in an error. */
 		if (p->state == UB_PORT_FORWARDING)

@@ -57,7 +57,10 @@ int ub_port_arm_rx(struct ub_bridge *br, struct ub_worker *self,
 	ret = p->io.ops->arm_rx(self->ring, &p->io,
 				ub_ud_make(UB_OP_RX, ub_port_id(&br->ports, p),
 					   0));
-	p->rx_armed = ret == 0;
+	if (ret)
+		p->rx_armed = 0;
+	else
+		p->rx_armed = p->io.ops->rx_wakeups ? p->io.ops->rx_wakeups : 1;
 	return ret;
 }
 

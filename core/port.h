@@ -66,7 +66,9 @@ struct ub_port {
 	/* The worker that receives from the port: its ring holds the port's
 	 * receive and buffers, and only its thread queues requests there. */
 	uint32_t worker;
-	bool rx_armed;   /* a receive is pending in the ring */
+	/* Its receive's requests pending in the ring (a back end may arm
+	 * more than one: ub_port_ops.rx_wakeups); 0: not armed. */
+	uint8_t rx_armed;
 	bool reap_asked; /* CLOSING: its worker woke the control thread */
 	bool gone;       /* its worker found the interface gone */
 	bool upkeep_asked; /* its worker woke the control thread for it */

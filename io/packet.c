@@ -1306,7 +1306,7 @@ static void pxdp_detach(struct ub_ring *ring, struct ub_port_io *p)
 }
 
 /* A wake-up from either socket, with the same user_data (a cancel ends
- * both). */
+ * both): rx_wakeups 2. */
 static int pxdp_arm_rx(struct ub_ring *ring, struct ub_port_io *p,
 		       uint64_t ud)
 {
@@ -1376,6 +1376,7 @@ static uint32_t pxdp_counters(const struct ub_port_io *p,
 	const struct ub_port_ops name = { \
 		.kind = "xdp", \
 		.flags = UB_PORT_F_POLLED | UB_PORT_F_TX_PUT, \
+		.rx_wakeups = 2, \
 		.open = open_fn, \
 		.attach = pxdp_attach, \
 		.detach = pxdp_detach, \

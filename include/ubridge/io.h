@@ -299,6 +299,10 @@ struct ub_port_counter {
 struct ub_port_ops {
 	const char *kind;
 	unsigned flags; /* enum ub_port_flags */
+	/* The requests arm_rx arms, each completing with its 'ud' (0: one).
+	 * The port is armed again once all have ended; one that ends by
+	 * itself (not cancelled) has the others cancelled. */
+	uint8_t rx_wakeups;
 	/* Opens the port on interface 'ifname'; fills 'p' (p->ring_bytes
 	 * is the caller's; p->ops too, but that a back end may hand the port
 	 * to a sibling back end it falls back to). It may take a while (setting up

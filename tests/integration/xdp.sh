@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: MIT
 # AF_XDP ports (--packet-rx xdp): frames up to the MTU cross through the
 # XDP socket both ways, checksums the sender left to "hardware" arrive
-# complete, GSO and jumbo frames take the packet ring (also after an MTU
-# change), a full kernel queue is counted and forwarding goes on, someone
-# else's XDP program is neither replaced nor removed (auto falls back to
-# the ring and says why), and nothing is left on an interface once its
+# complete, GSO and jumbo frames take the packet ring (also after it
+# moved, and after an MTU change), a full kernel queue is counted and
+# forwarding goes on, someone else's XDP program is neither replaced nor
+# removed (auto falls back to the ring and says why), and nothing is left on an interface once its
 # port goes or the daemon dies.
 UBT_ID=xd
 . "$(dirname "$0")/lib.sh"
@@ -50,6 +50,25 @@ in_ns "${P}1" timeout 20 socat -u "OPEN:$UBT_TMP/data" TCP:172.16.51.2:5152 ||
 all_in() { [[ $(stat -c %s "$UBT_TMP/tcp" 2>/dev/null) == 8388608 ]]; }
 wait_until 10 "8 MiB in ns2" all_in
 cmp -s "$UBT_TMP/data" "$UBT_TMP/tcp" || fail "the 8 MiB arrived changed"
+
+step "the rings moved under TCP's super-frames; the wake-ups stay two per port"
+# polls: the poll requests pending in the daemon's io_uring instances
+# (IORING_OP_POLL_ADD is op 6 in their fdinfo), two per XDP port: its
+# ring's socket and its AF_XDP socket. A move cancels both, and arms them
+# again once both have ended.
+polls()
+{
+	local pid=${UBT_BRPID[$BR]} fd n=0
+	for fd in /proc/"$pid"/fd/*; do
+		[[ $(readlink "$fd") == *io_uring* ]] || continue
+		n=$((n + $(grep -c '^  op=6,' "/proc/$pid/fdinfo/${fd##*/}" || true)))
+	done
+	echo "$n"
+}
+moved() { [[ $(port_field "$H1" ring_kib) == 4096 ]]; }
+wait_until 5 "$H1 to move to its full ring" moved
+ping_ok 1 2
+expect_eq "poll requests for 2 XDP ports" 4 "$(polls)"
 
 step "MTU 4000 while attached: large pings take the ring, small ones XDP"
 for i in 1 2; do
