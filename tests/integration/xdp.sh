@@ -123,7 +123,8 @@ ubctl port del "$H1"
 kill -KILL "${UBT_BRPID[$BR]}"
 wait "${UBT_BRPID[$BR]}" 2>/dev/null || true
 unset "UBT_BRPID[$BR]"
-rm -f "$(sock_path "$BR")"
+# What a daemon removes as it stops: its socket, lock and claims.
+rm -rf "$(sock_path "$BR")" "/run/ubridge/$BR.lock" "/run/ubridge/$BR.ports"
 xdp_gone() { ! xdp_attached "$1"; }
 poll_until 5 xdp_gone "$H2" || fail "the XDP program stayed on $H2 after the daemon died"
 
