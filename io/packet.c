@@ -1271,6 +1271,8 @@ static int pxdp_open__(const char *ifname, bool fallback,
 				      (r->moves ? r->idle_bytes :
 						  r->full_bytes) / 4);
 		p->ops = &ub_port_packet_rings_ops;
+		if (ret)
+			p->why = "cannot make the TX ring";
 	}
 	if (ret)
 		pring_close(p);
@@ -1313,7 +1315,10 @@ static int pxdp_arm_rx(struct ub_ring *ring, struct ub_port_io *p,
 	struct pring *r = p->priv;
 	int ret = pring_arm_rx(ring, p, ud);
 
-	return ret ? ret : ub_ring_poll__(ring, ub_xsk_fd(r->xsk), ud);
+	/* Both or none: the first is cancelled when the second fails. */
+	if (!ret && (ret = ub_ring_poll__(ring, ub_xsk_fd(r->xsk), ud)))
+		ub_ring_cancel(ring, ud);
+	return ret;
 }
 
 /* The two take turns at being looked at first, so that a stream on one

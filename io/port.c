@@ -36,8 +36,10 @@ enum ub_xmit ub_port_xmit(struct ub_ring *ring, struct ub_port_io *p,
 	    !p->tx.sends_only) {
 		int ret = p->ops->tx_put(p, f, remote);
 
-		if (ret == -ENOBUFS)
+		if (ret == -ENOBUFS) {
+			p->tx.ring_full = p->tx.flush_due = true;
 			return UB_XMIT_BUSY;
+		}
 		if (ret == -EPROTO)
 			return UB_XMIT_REFUSED;
 		if (!ret) {
@@ -63,12 +65,13 @@ int ub_port_flush(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud)
 	int n;
 
 	p->tx.flush_due = p->tx.sends_only = false;
-	if (!p->tx.ring_put)
+	if (!p->tx.ring_put && !p->tx.ring_full)
 		return 0;
 	n = p->ops->tx_flush(ring, p, ud);
 	if (n < 0)
 		return -EIO;
 	p->tx.ring_put = 0;
+	p->tx.ring_full = false;
 	p->tx.inflight += (uint32_t)n;
 	return 0;
 }

@@ -91,7 +91,6 @@ struct ub_xsk {
 	uint32_t budget;  /* frames a kick sends */
 	uint32_t tx_free[UB_XSK_TX]; /* TX chunks not in the kernel's hands */
 	uint32_t tx_nfree;
-	uint32_t tx_queued; /* in the TX ring since the last kick */
 	bool native;
 	uint64_t drops_told; /* receive drops ub_xsk_rx_dropped() told of */
 	uint64_t rx_frames, tx_frames; /* through the socket */
@@ -249,7 +248,9 @@ static int socket_new__(struct ub_xsk *x, int ifindex)
 	struct sockaddr_xdp sxdp = {
 		.sxdp_family = AF_XDP,
 		.sxdp_ifindex = (uint32_t)ifindex,
-		.sxdp_flags = XDP_USE_NEED_WAKEUP,
+		/* Copy mode: a driver's zero-copy mode would need the fill
+		 * ring's wake-ups, and chunks for its largest frames. */
+		.sxdp_flags = XDP_USE_NEED_WAKEUP | XDP_COPY,
 	};
 	struct xdp_mmap_offsets off;
 	socklen_t len = sizeof(off);
@@ -350,12 +351,14 @@ int ub_xsk_open(int ifindex, struct ub_xsk **out,
 	if (x->native)
 		x->link_fd = link_new__(x->prog_fd, ifindex,
 					XDP_FLAGS_DRV_MODE);
-	if (!x->native || (x->link_fd < 0 && x->link_fd != -EBUSY)) {
+	if (!x->native || (x->link_fd < 0 && x->link_fd != -EBUSY &&
+			   x->link_fd != -EEXIST)) {
 		x->native = false;
 		x->link_fd = link_new__(x->prog_fd, ifindex,
 					XDP_FLAGS_SKB_MODE);
 	}
-	*why = x->link_fd == -EBUSY ?
+	/* EEXIST: one attached in the other mode. */
+	*why = x->link_fd == -EBUSY || x->link_fd == -EEXIST ?
 		       "an XDP program is attached already (not replaced)" :
 		       "cannot attach the XDP program";
 	if ((ret = x->link_fd) < 0)
@@ -404,23 +407,29 @@ int ub_xsk_fd(const struct ub_xsk *x)
 enum ub_rx_status ub_xsk_rx_next(struct ub_xsk *x, uint32_t mtu,
 				 struct ub_frame *f)
 {
-	const struct xdp_desc *d;
+	struct xdp_desc d;
 	uint32_t idx;
 
-	/* Acquire: the descriptor and the frame are read after the index. */
-	if (x->rx.head == __atomic_load_n(x->rx.prod, __ATOMIC_ACQUIRE))
-		return UB_RX_NONE;
-	d = (const struct xdp_desc *)x->rx.descs + (x->rx.head & x->rx.mask);
-	idx = (uint32_t)(d->addr / UB_XSK_CHUNK);
+	do {
+		/* Acquire: the descriptor and the frame are read after the
+		 * index. */
+		if (x->rx.head ==
+		    __atomic_load_n(x->rx.prod, __ATOMIC_ACQUIRE))
+			return UB_RX_NONE;
+		d = ((const struct xdp_desc *)x->rx.descs)[x->rx.head &
+							   x->rx.mask];
+		/* Release: we are done with the descriptor. */
+		__atomic_store_n(x->rx.cons, ++x->rx.head, __ATOMIC_RELEASE);
+		idx = (uint32_t)(d.addr / UB_XSK_CHUNK);
+		/* A chunk that is not an RX chunk is no buffer of ours
+		 * (never seen): skipped. */
+	} while (idx >= UB_XSK_RX);
 	f->buf = ub_buf_handle__(x->area, idx);
-	f->data = x->umem + d->addr - UB_VNET_HLEN;
-	f->len = d->len + UB_VNET_HLEN;
-	/* Release: we are done with the descriptor. */
-	__atomic_store_n(x->rx.cons, ++x->rx.head, __ATOMIC_RELEASE);
-	if (idx >= UB_XSK_RX || d->addr % UB_XSK_CHUNK < UB_VNET_HLEN ||
-	    d->addr % UB_XSK_CHUNK + d->len > UB_XSK_CHUNK)
-		return UB_RX_MALFORMED;
-	if (d->len < UB_ETH_HLEN)
+	f->data = x->umem + d.addr - UB_VNET_HLEN;
+	f->len = d.len + UB_VNET_HLEN;
+	if (d.addr % UB_XSK_CHUNK < UB_VNET_HLEN ||
+	    d.addr % UB_XSK_CHUNK + d.len > UB_XSK_CHUNK ||
+	    d.len < UB_ETH_HLEN)
 		return UB_RX_MALFORMED;
 	x->rx_frames++;
 	ub_vxlan_rx_offload(f->data, f->len, mtu);
@@ -467,28 +476,27 @@ int ub_xsk_tx_put(struct ub_xsk *x, uint32_t mtu, const struct ub_frame *f)
 	d->addr = (uint64_t)idx * UB_XSK_CHUNK;
 	d->len = len;
 	d->options = 0;
-	x->tx_queued++;
 	x->tx_frames++;
 	return 0;
 }
 
 int ub_xsk_tx_flush(struct ub_ring *ring, struct ub_xsk *x, uint64_t ud)
 {
-	uint32_t left = x->tx_queued;
+	uint32_t left;
 	int n = 0;
 
 	/* Release: the descriptors are written before the kernel reads. */
 	__atomic_store_n(x->tx.prod, x->tx.head, __ATOMIC_RELEASE);
-	/* A kick sends 'budget' frames at most (and says EAGAIN if more
-	 * wait): one per budget, in order. Those not kicked wait for the
-	 * next flush. */
+	/* Every descriptor the kernel has not taken, also those of a kick
+	 * it cut short (a busy device): a kick sends 'budget' frames at
+	 * most, so one per budget, in order. */
+	left = x->tx.head - __atomic_load_n(x->tx.cons, __ATOMIC_ACQUIRE);
 	while (left && !ub_ring_kick__(ring, x->fd, ud)) {
 		left -= left < x->budget ? left : x->budget;
 		n++;
 	}
-	x->tx_queued = left;
 	complete__(x);
-	return n ? n : -EBUSY;
+	return n || !left ? n : -EBUSY;
 }
 
 static void stats__(const struct ub_xsk *x, struct xdp_statistics *st)

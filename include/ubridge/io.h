@@ -200,6 +200,9 @@ struct ub_port_tx {
 	bool sends_only;
 	/* ub_port_flush() is owed before the batch ends. */
 	bool flush_due;
+	/* tx_put found the ring full: the flush is owed even with nothing
+	 * new in it (the kernel may have stopped short of its end). */
+	bool ring_full;
 };
 
 struct ub_port_io {

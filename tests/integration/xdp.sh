@@ -119,13 +119,14 @@ BR=$BR1
 
 step "a port's program goes with the port, and with the daemon"
 ubctl port del "$H1"
-! xdp_attached "$H1" || fail "the XDP program stayed on $H1 after port del"
+xdp_gone() { ! xdp_attached "$1"; }
+# The port closes beside the data path, after the answer.
+poll_until 5 xdp_gone "$H1" || fail "the XDP program stayed on $H1 after port del"
 kill -KILL "${UBT_BRPID[$BR]}"
 wait "${UBT_BRPID[$BR]}" 2>/dev/null || true
 unset "UBT_BRPID[$BR]"
 # What a daemon removes as it stops: its socket, lock and claims.
 rm -rf "$(sock_path "$BR")" "/run/ubridge/$BR.lock" "/run/ubridge/$BR.ports"
-xdp_gone() { ! xdp_attached "$1"; }
 poll_until 5 xdp_gone "$H2" || fail "the XDP program stayed on $H2 after the daemon died"
 
 test_done
