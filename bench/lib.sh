@@ -80,6 +80,15 @@ cleanup()
 }
 
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# Waits up to 5 s for a socket of PROTO (t: TCP, u: UDP) listening on
+# PORT in namespace NS.
+wait_listening() # NS t|u PORT
+{
+	for _ in $(seq 50); do
+		nsx "$1" ss -H"$2"ln "sport = :$3" | grep -q . && return 0
+		sleep 0.1
+	done
+}
 
 # mkns NS: a namespace, registered for cleanup, IPv6 off, lo up.
 mkns()

@@ -359,10 +359,7 @@ run_tcp()
 		-p "$IPERF_PORT" >/dev/null 2>&1 &
 	spid=$!
 	PIDS+=("$spid")
-	for _ in $(seq 50); do
-		nsx "${CONT[$t.$rcv]}" ss -Htln "sport = :$IPERF_PORT" | grep -q . && break
-		sleep 0.1
-	done
+	wait_listening "${CONT[$t.$rcv]}" t "$IPERF_PORT"
 	out=$(nsx "${CONT[$t.$snd]}" taskset -c 0 iperf3 -c "${NET[$t]}.${IDX[$rcv]}" \
 		-p "$IPERF_PORT" -t "$SECS" -J 2>&1) || true
 	wait "$spid" 2>/dev/null || true

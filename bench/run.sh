@@ -461,10 +461,7 @@ run_pps()
 			--hold >"$TMP/cnt.out" 2>&1 &
 		spid=$!
 		PIDS+=("$spid")
-		for _ in $(seq 50); do
-			nsx "$S" ss -Huln "sport = :$UDP_PORT" | grep -q . && break
-			sleep 0.1
-		done
+		wait_listening "$S" u "$UDP_PORT"
 		;;
 	drop)
 		# Classic BPF "return 2" (TC_ACT_SHOT) in direct-action mode:
@@ -599,10 +596,7 @@ run_tcp()
 	ip netns exec "$S" iperf3 -s -1 -B "${NET[$p]}.2" -p "$IPERF_PORT" >/dev/null 2>&1 &
 	spid=$!
 	PIDS+=("$spid")
-	for _ in $(seq 50); do
-		nsx "$S" ss -Htln "sport = :$IPERF_PORT" | grep -q . && break
-		sleep 0.1
-	done
+	wait_listening "$S" t "$IPERF_PORT"
 	out=$(nsx "$G" taskset -c 0 iperf3 -c "${NET[$p]}.2" -p "$IPERF_PORT" \
 		-t "$SECS" -J 2>&1) || true
 	wait "$spid" 2>/dev/null || true
