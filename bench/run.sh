@@ -262,7 +262,7 @@ peer_missing()
 		# The EAL loads every PMD in its plugin directory by itself;
 		# one found elsewhere is named with -d.
 		if ! compgen -G "/usr/lib/*/dpdk/pmds-*/$lib.so*" >/dev/null; then
-			t=$(compgen -G "/usr/lib/*/$lib.so.*" | head -n 1)
+			t=$(compgen -G "/usr/lib/*/$lib.so.*" | head -n 1 || true)
 			if [[ -n $t ]]; then
 				TP_PMDLIB[$1]=$t
 			else
