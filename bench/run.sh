@@ -374,7 +374,7 @@ peer_desc() # PEER
 		echo " one PMD thread (pmd-cpu-mask) and the process on CPU $DCPU, userspace TSO on" ;;
 	testpmd-afxdp | testpmd-afpacket)
 		v=$(dpkg-query -W -f '${Version}' dpdk-dev 2>/dev/null || true)
-		echo -n "DPDK dpdk-testpmd ${v:-(version unknown)}, --no-huge --no-pci --in-memory,"
+		echo -n "DPDK dpdk-testpmd ${v:-(version unknown)}, --no-huge --no-pci,"
 		if [[ $1 == testpmd-afxdp ]]; then
 			echo -n " --vdev net_af_xdp (AF_XDP PMD, libxdp without its dispatcher)"
 		else
@@ -479,9 +479,9 @@ ovs_start() # PEER
 
 # testpmd in the bridge namespace: its main lcore (which sleeps) and its
 # one forwarding lcore (which polls both ports without sleeping) both on
-# CPU $DCPU; no hugepages, no PCI, no shared files (--in-memory; the EAL
-# still makes a directory for its file prefix under /var/run/dpdk, which
-# peers_cleanup removes). Not interactive: it starts forwarding at once,
+# CPU $DCPU; no hugepages, no PCI (--in-memory cannot go with --no-huge
+# in DPDK 22.11, so the EAL keeps its files in a directory for its file
+# prefix under /var/run/dpdk, which peers_cleanup removes). Not interactive: it starts forwarding at once,
 # and --stats-period keeps it running (instead of reading a line from
 # stdin and exiting) until peer_stop's SIGTERM. stdbuf: its lines reach
 # the log as written.
@@ -496,7 +496,7 @@ tp_start() # PEER
 	off=$(stat -c %s "$log")
 	ip netns exec "$B" taskset -c "$DCPU" env --default-signal=INT,QUIT LIBXDP_SKIP_DISPATCHER=1 \
 		stdbuf -oL -eL "$TESTPMD" --lcores "0@$DCPU,1@$DCPU" --no-huge -m 512 --no-pci \
-		--in-memory --no-telemetry --file-prefix "$P-$p" "${eal[@]}" \
+		--no-telemetry --file-prefix "$P-$p" "${eal[@]}" \
 		--vdev "${pmd}0,iface=gp$n" --vdev "${pmd}1,iface=sp$n" -- \
 		--forward-mode=io --nb-cores=1 --total-num-mbufs=16384 --stats-period=86400 \
 		</dev/null >>"$log" 2>&1 &
