@@ -539,7 +539,8 @@ peer_stop()
 			sleep 0.1
 		done
 	fi
-	kill -TERM "$PEERPID" 2>/dev/null
+	# (Gone already after its exit, hence '|| true' under set -e.)
+	kill -TERM "$PEERPID" 2>/dev/null || true
 	for _ in $(seq 50); do
 		kill -0 "$PEERPID" 2>/dev/null || break
 		sleep 0.1
@@ -583,8 +584,8 @@ peers_cleanup()
 {
 	local p
 	for p in "${!OVSDB[@]}"; do
-		kill -TERM "${OVSDB[$p]}" 2>/dev/null
-		wait "${OVSDB[$p]}" 2>/dev/null
+		kill -TERM "${OVSDB[$p]}" 2>/dev/null || true
+		wait "${OVSDB[$p]}" 2>/dev/null || true
 	done
 	OVSDB=()
 	[[ -z $PRUN ]] || rm -rf "$PRUN"
