@@ -5,6 +5,9 @@
 # and the Linux kernel bridge on one topology it builds for itself, with
 # the runs interleaved (direct, kernel, ubridge, direct, ...) and reports
 # the median, min and max of each figure and the ratio ubridge/kernel.
+# With --peer, other userspace forwarders (Open vSwitch's userspace
+# datapath, DPDK's testpmd) are measured in the same rounds, each from
+# Debian's packages, run by hand, and skipped with a note when missing.
 # See bench/README.md for what each scenario means.
 #
 #   bench/run.sh [--rounds N] [--seconds S] [--only S1,S2,..] [--quick]
@@ -12,6 +15,7 @@
 #                [--keep-log DIR]
 #                [--variant LABEL=ARGS ...] [--variant-bin LABEL=PATH ...]
 #                [--variant-setup LABEL=COMMANDS ...]
+#                [--peer ovs|ovs-afxdp|testpmd-afxdp|testpmd-afpacket|all ...]
 #
 # Needs root, network namespaces, iproute2, ethtool, iperf3, jq, cmake.
 
@@ -71,6 +75,23 @@ Usage: $0 [OPTIONS]
                    variant LABEL's daemon is up, e.g. "set vlan-filtering
                    on; vlan add dev gu vid 10 pvid untagged" (its ports:
                    gu, su, fu1, fu2, fu3)
+  --peer NAME      (repeatable) also measure another userspace forwarder
+                   as a column of its own, interleaved with the others,
+                   on two veths of its own in the bridge namespace, pinned
+                   to the daemon's CPU, started before its runs and
+                   stopped after them (never as a system service). NAME:
+                     ovs               Open vSwitch, userspace (netdev)
+                                       datapath, NORMAL (learning) bridge,
+                                       ports as system (AF_PACKET) ports
+                     ovs-afxdp         the same with type=afxdp ports
+                     testpmd-afxdp     DPDK testpmd, io forwarding port to
+                                       port (learns nothing), AF_XDP PMD
+                     testpmd-afpacket  the same with the AF_PACKET PMD
+                     all               all four
+                   A peer whose programs are not installed is skipped
+                   with a note, as is one that fails to start (with why);
+                   the run goes on. Peers have two ports only: no flood,
+                   pps64_2in or pps64_cap rows. See bench/README.md
   -h, --help       this help
 EOF
 }
@@ -94,6 +115,8 @@ VARIANTS=()
 declare -A VARGS=()
 declare -A VBIN=()
 declare -A VSETUP=()
+ALL_PEERS="ovs ovs-afxdp testpmd-afxdp testpmd-afpacket"
+PEERS=()
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=$REPO/build
 
@@ -111,7 +134,8 @@ while (($#)); do
 	--daemon-cpu) DCPU=$2; shift 2 ;;
 	--variant)
 		[[ $2 =~ ^[a-z][a-z0-9_-]*= ]] || { echo "--variant takes LABEL=ARGS" >&2; exit 2; }
-		[[ $2 != direct=* && $2 != kernel=* ]] || { echo "--variant: reserved label" >&2; exit 2; }
+		[[ $2 != direct=* && $2 != kernel=* && " $ALL_PEERS " != *" ${2%%=*} "* ]] ||
+			{ echo "--variant: reserved label" >&2; exit 2; }
 		[[ -z ${VARGS[${2%%=*}]+set} ]] || { echo "--variant: '${2%%=*}' given twice" >&2; exit 2; }
 		VARIANTS+=("${2%%=*}")
 		VARGS[${2%%=*}]=${2#*=}
@@ -124,6 +148,19 @@ while (($#)); do
 	--variant-setup)
 		[[ $2 =~ ^[a-z][a-z0-9_-]*=. ]] || { echo "--variant-setup takes LABEL=COMMANDS" >&2; exit 2; }
 		VSETUP[${2%%=*}]=${2#*=}
+		shift 2 ;;
+	--peer)
+		if [[ $2 == all ]]; then
+			for p in $ALL_PEERS; do
+				[[ " ${PEERS[*]} " == *" $p "* ]] || PEERS+=("$p")
+			done
+			shift 2
+			continue
+		fi
+		[[ " $ALL_PEERS " == *" $2 "* ]] ||
+			{ echo "--peer: unknown peer '$2' (out of: $ALL_PEERS, all)" >&2; exit 2; }
+		[[ " ${PEERS[*]} " != *" $2 "* ]] || { echo "--peer: '$2' given twice" >&2; exit 2; }
+		PEERS+=("$2")
 		shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -148,8 +185,7 @@ for v in "${!VBIN[@]}"; do
 		{ echo "--variant-bin: '${VBIN[$v]}' (for $v) is not an executable file" >&2; exit 2; }
 	VBIN[$v]=$(realpath -e -- "${VBIN[$v]}")
 done
-TARGETS="direct kernel ${VARIANTS[*]}"
-is_ub() { [[ $1 != direct && $1 != kernel ]]; }
+is_ub() { [[ -v "VARGS[$1]" ]]; }
 SCENARIOS=$DEFAULT_SCENARIOS
 if [[ -n $ONLY ]]; then
 	SCENARIOS=${ONLY//,/ }
@@ -196,6 +232,63 @@ for v in "${VARIANTS[@]}"; do
 	[[ -n ${VBIN[$v]:-} ]] || VBIN[$v]=$DEFBIN
 done
 
+# ---- peers: what each needs -----------------------------------------------
+#
+# Each peer runs from Debian's packages, by hand (never as a service):
+# a peer whose programs are not there is skipped with a note, and so is
+# one that fails to start (peer_fail, below), and the run goes on.
+OVS_SCHEMA=/usr/share/openvswitch/vswitch.ovsschema
+declare -A TP_PMDLIB=()
+# peer_missing PEER: what PEER lacks, as a note, in PEER_WHY (empty when
+# nothing).
+PEER_WHY=
+peer_missing()
+{
+	local t lib pkg miss=()
+	PEER_WHY=
+	case $1 in
+	ovs | ovs-afxdp)
+		for t in ovsdb-tool ovsdb-server ovs-vswitchd ovs-vsctl; do
+			command -v "$t" >/dev/null || miss+=("$t")
+		done
+		[[ -f $OVS_SCHEMA ]] || miss+=("$OVS_SCHEMA")
+		((${#miss[@]} == 0)) ||
+			PEER_WHY="not installed (no ${miss[*]}; apt-get install openvswitch-switch)"
+		;;
+	testpmd-afxdp | testpmd-afpacket)
+		lib=librte_net_af_xdp pkg=librte-net-af-xdp23
+		[[ $1 == testpmd-afpacket ]] && lib=librte_net_af_packet pkg=librte-net-af-packet23
+		command -v dpdk-testpmd >/dev/null || miss+=(dpdk-testpmd)
+		# The EAL loads every PMD in its plugin directory by itself;
+		# one found elsewhere is named with -d.
+		if ! compgen -G "/usr/lib/*/dpdk/pmds-*/$lib.so*" >/dev/null; then
+			t=$(compgen -G "/usr/lib/*/$lib.so.*" | head -n 1 || true)
+			if [[ -n $t ]]; then
+				TP_PMDLIB[$1]=$t
+			else
+				miss+=("$lib.so")
+			fi
+		fi
+		((${#miss[@]} == 0)) ||
+			PEER_WHY="not installed (no ${miss[*]}; apt-get install dpdk-dev $pkg)"
+		;;
+	esac
+	return 0
+}
+PEERS_ON=()
+NOTES=()
+for p in "${PEERS[@]}"; do
+	peer_missing "$p"
+	if [[ -n $PEER_WHY ]]; then
+		NOTES+=("peer $p: skipped, $PEER_WHY")
+		echo "==> peer $p: skipped, $PEER_WHY"
+	else
+		PEERS_ON+=("$p")
+	fi
+done
+is_peer() { [[ " ${PEERS_ON[*]} " == *" $1 "* ]]; }
+TARGETS="direct kernel ${VARIANTS[*]}${PEERS_ON[*]:+ ${PEERS_ON[*]}}"
+
 # ---- topology -------------------------------------------------------------
 #
 #  gen ns ($G)            bridge ns ($B)                      sink ns ($S)
@@ -235,7 +328,275 @@ ub_stop()
 	UBVAR=
 }
 
-stop_daemons() { ub_stop; }
+# ---- the peers ------------------------------------------------------------
+#
+# One peer runs at a time, and only for its own runs: testpmd's
+# forwarding lcore and OVS's PMD thread poll without sleeping and would
+# take CPU $DCPU from every other target (ubridge is stopped for a peer's
+# runs too). Peer N has two veths of its own in the bridge namespace,
+# gpN and spN, like ubridge's gu and su. What the peers write besides
+# their logs (OVS's databases, sockets and pid files) goes under PRUN,
+# removed at exit; their logs go to TMP (kept with --keep-log).
+declare -A PEERIDX=()
+for i in "${!PEERS_ON[@]}"; do
+	PEERIDX[${PEERS_ON[i]}]=$((i + 1))
+done
+PRUN=
+((${#PEERS_ON[@]} == 0)) || PRUN=$(mktemp -d /tmp/ubpeer.XXXXXX)
+PEERPID=
+PEERNAME=
+PEERSTARTS=0
+declare -A OVSDB=()
+declare -A PEER_DEAD=()
+OVS_VSWITCHD=
+TESTPMD=
+if is_peer ovs || is_peer ovs-afxdp; then
+	OVS_VSWITCHD=$(realpath -e -- "$(command -v ovs-vswitchd)")
+fi
+if is_peer testpmd-afxdp || is_peer testpmd-afpacket; then
+	TESTPMD=$(realpath -e -- "$(command -v dpdk-testpmd)")
+fi
+
+# What a peer is, for the header.
+peer_desc() # PEER
+{
+	local n=${PEERIDX[$1]} v
+	case $1 in
+	ovs | ovs-afxdp)
+		v=$(ovs-vswitchd --version 2>/dev/null | awk 'NR == 1 { print $NF }')
+		echo -n "Open vSwitch $v (ovs-vswitchd --disable-system, own ovsdb-server), userspace"
+		echo -n " datapath (netdev), bridge ovsbr$n with its default NORMAL flow (learns),"
+		if [[ $1 == ovs ]]; then
+			echo -n " gp$n/sp$n as system ports (AF_PACKET),"
+		else
+			echo -n " gp$n/sp$n as type=afxdp ports (xdp-mode best-effort),"
+		fi
+		echo " one PMD thread (pmd-cpu-mask) and the process on CPU $DCPU, userspace TSO on" ;;
+	testpmd-afxdp | testpmd-afpacket)
+		v=$(dpkg-query -W -f '${Version}' dpdk-dev 2>/dev/null || true)
+		echo -n "DPDK dpdk-testpmd ${v:-(version unknown)}, --no-huge --no-pci,"
+		if [[ $1 == testpmd-afxdp ]]; then
+			echo -n " --vdev net_af_xdp (AF_XDP PMD, libxdp without its dispatcher)"
+		else
+			echo -n " --vdev net_af_packet (AF_PACKET PMD)"
+		fi
+		echo " on gp$n and sp$n, --forward-mode=io port to port (learns nothing), main and forwarding lcore on CPU $DCPU" ;;
+	esac
+}
+
+# PEER's last error lines (else its last lines), on one line.
+peer_lastlog() # PEER
+{
+	local f=$TMP/$1.log
+	[[ $1 == ovs* && -s $TMP/$1-ovs-vswitchd.log ]] && f=$TMP/$1-ovs-vswitchd.log
+	{ grep -E 'ERR|EMER|WARN|[Ee]rror|[Ff]ail|[Cc]annot|[Uu]nable' "$f" 2>/dev/null ||
+		tail -n 3 "$f" 2>/dev/null; } | tail -n 3 | tr -s '\n\t' '  ' | cut -c 1-400
+}
+
+# The peer started in the background as PEERPID runs BIN (the commands in
+# front of it exec in turn: its executable tells).
+peer_exe() # BIN
+{
+	for _ in $(seq 50); do
+		[[ $(readlink "/proc/$PEERPID/exe" 2>/dev/null) == "$1" ]] && return 0
+		kill -0 "$PEERPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	PEER_WHY="${1##*/} did not start: $(peer_lastlog "$PEERNAME")"
+	return 1
+}
+
+vsctl() # PEER ARGS...: ovs-vsctl on PEER's own database
+{
+	local p=$1
+	shift
+	ovs-vsctl --db="unix:$PRUN/$p/db.sock" --timeout=20 "$@"
+}
+
+# An OVS peer's database and its ovsdb-server, which runs until exit (it
+# only answers ovs-vsctl and ovs-vswitchd: idle during the runs), and in
+# it the bridge: userspace datapath (datapath_type=netdev; ovs-vswitchd
+# runs with --disable-system, so there is no other), its PMD thread on
+# CPU $DCPU, userspace TSO on, the bridge's default flow NORMAL (a
+# learning switch), and the two veths as its ports.
+ovs_setup() # PEER
+{
+	local p=$1 d=$PRUN/$1 n=${PEERIDX[$1]} ports=()
+	mkdir -p "$d"
+	ovsdb-tool create "$d/conf.db" "$OVS_SCHEMA" >>"$TMP/$p.log" 2>&1 ||
+		{ PEER_WHY="ovsdb-tool create failed: $(peer_lastlog "$p")"; return 1; }
+	taskset -c "$DCPU" ovsdb-server "$d/conf.db" --remote="punix:$d/db.sock" \
+		--pidfile="$d/ovsdb-server.pid" --unixctl="$d/ovsdb-server.ctl" \
+		--log-file="$TMP/$p-ovsdb-server.log" --no-chdir -vconsole:off -vsyslog:off \
+		>>"$TMP/$p.log" 2>&1 &
+	OVSDB[$p]=$!
+	for _ in $(seq 50); do
+		[[ -S $d/db.sock ]] && break
+		kill -0 "${OVSDB[$p]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	[[ -S $d/db.sock ]] || { PEER_WHY="ovsdb-server did not start: $(peer_lastlog "$p")"; return 1; }
+	[[ $p == ovs-afxdp ]] &&
+		ports=(-- set Interface "gp$n" type=afxdp -- set Interface "sp$n" type=afxdp)
+	vsctl "$p" --no-wait init -- set Open_vSwitch . \
+		"other_config:pmd-cpu-mask=$(printf '%x' $((1 << DCPU)))" \
+		other_config:userspace-tso-enable=true \
+		-- add-br "ovsbr$n" -- set Bridge "ovsbr$n" datapath_type=netdev \
+		-- add-port "ovsbr$n" "gp$n" -- add-port "ovsbr$n" "sp$n" "${ports[@]}" \
+		>>"$TMP/$p.log" 2>&1 ||
+		{ PEER_WHY="ovs-vsctl failed: $(tail -n 1 "$TMP/$p.log")"; return 1; }
+}
+
+# ovs-vswitchd in the bridge namespace, on CPU $DCPU, until peer_stop.
+# libxdp (type=afxdp ports) finds no BPF file system in the namespace
+# (ip netns exec mounts a sysfs of its own) to pin its dispatcher to:
+# LIBXDP_SKIP_DISPATCHER makes it attach the one program directly.
+ovs_start() # PEER
+{
+	local p=$1 d=$PRUN/$1 n=${PEERIDX[$1]} ifc ofp
+	[[ -n ${OVSDB[$p]:-} ]] || ovs_setup "$p" || return 1
+	PEERSTARTS=$((PEERSTARTS + 1))
+	echo "== start $PEERSTARTS" >>"$TMP/$p.log"
+	ip netns exec "$B" taskset -c "$DCPU" env --default-signal=INT,QUIT LIBXDP_SKIP_DISPATCHER=1 \
+		"$OVS_VSWITCHD" "unix:$d/db.sock" --pidfile="$d/ovs-vswitchd.pid" \
+		--unixctl="$d/ovs-vswitchd.ctl" --log-file="$TMP/$p-ovs-vswitchd.log" \
+		--disable-system --no-chdir -vconsole:off -vsyslog:off >>"$TMP/$p.log" 2>&1 &
+	PEERPID=$!
+	PEERNAME=$p
+	peer_exe "$OVS_VSWITCHD" || return 1
+	# A change makes ovs-vsctl wait until ovs-vswitchd has applied the
+	# whole configuration (its cur_cfg), the ports included.
+	vsctl "$p" set Open_vSwitch . "external_ids:ub-start=$PEERSTARTS" >>"$TMP/$p.log" 2>&1 ||
+		{ PEER_WHY="ovs-vswitchd did not apply its configuration: $(peer_lastlog "$p")"; return 1; }
+	for ifc in "gp$n" "sp$n"; do
+		ofp=$(vsctl "$p" get Interface "$ifc" ofport 2>&1)
+		[[ $ofp =~ ^[1-9][0-9]*$ ]] || {
+			PEER_WHY="port $ifc not attached (ofport $ofp): $(vsctl "$p" get Interface "$ifc" error 2>&1)"
+			return 1
+		}
+	done
+}
+
+# testpmd in the bridge namespace: its main lcore (which sleeps) and its
+# one forwarding lcore (which polls both ports without sleeping) both on
+# CPU $DCPU; no hugepages, no PCI (--in-memory cannot go with --no-huge
+# in DPDK 22.11, so the EAL keeps its files in a directory for its file
+# prefix under /var/run/dpdk, which peers_cleanup removes). Not interactive: it starts forwarding at once,
+# and --stats-period keeps it running (instead of reading a line from
+# stdin and exiting) until peer_stop's SIGTERM. stdbuf: its lines reach
+# the log as written.
+[[ -d /var/run/dpdk ]] && DPDK_RUNDIR_WAS=1 || DPDK_RUNDIR_WAS=0
+tp_start() # PEER
+{
+	local p=$1 n=${PEERIDX[$1]} pmd=net_af_xdp log=$TMP/$1.log off eal=()
+	[[ $p == testpmd-afpacket ]] && pmd=net_af_packet
+	[[ -z ${TP_PMDLIB[$p]:-} ]] || eal=(-d "${TP_PMDLIB[$p]}")
+	PEERSTARTS=$((PEERSTARTS + 1))
+	echo "== start $PEERSTARTS" >>"$log"
+	off=$(stat -c %s "$log")
+	ip netns exec "$B" taskset -c "$DCPU" env --default-signal=INT,QUIT LIBXDP_SKIP_DISPATCHER=1 \
+		stdbuf -oL -eL "$TESTPMD" --lcores "0@$DCPU,1@$DCPU" --no-huge -m 512 --no-pci \
+		--no-telemetry --file-prefix "$P-$p" "${eal[@]}" \
+		--vdev "${pmd}0,iface=gp$n" --vdev "${pmd}1,iface=sp$n" -- \
+		--forward-mode=io --nb-cores=1 --total-num-mbufs=16384 --stats-period=86400 \
+		</dev/null >>"$log" 2>&1 &
+	PEERPID=$!
+	PEERNAME=$p
+	peer_exe "$TESTPMD" || return 1
+	for _ in $(seq 200); do
+		tail -c +$((off + 1)) "$log" | grep -q 'packet forwarding - ports=' && return 0
+		kill -0 "$PEERPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	PEER_WHY="testpmd did not start forwarding: $(tail -c +$((off + 1)) "$log" |
+		grep -Ev '^(EAL: (Detected|Selected)|TELEMETRY)' | tail -n 4 | tr -s '\n\t' '  ' | cut -c 1-400)"
+	return 1
+}
+
+peer_start() # PEER
+{
+	PEER_WHY=
+	case $1 in
+	ovs | ovs-afxdp) ovs_start "$1" ;;
+	testpmd-*) tp_start "$1" ;;
+	esac
+}
+
+# Stops the running peer (SIGTERM, SIGKILL after 5 s), and takes off an
+# XDP program it left on its ports (killed before it could), which would
+# make its next start fail. Only this run's veths are touched.
+peer_stop()
+{
+	local n ifc
+	[[ -n $PEERPID ]] || return 0
+	# ovs-vswitchd exits cleanly (ports closed, XDP programs off) when
+	# told to; SIGTERM may leave that undone.
+	if [[ $PEERNAME == ovs* ]]; then
+		timeout 10 ovs-appctl --timeout=5 -t "$PRUN/$PEERNAME/ovs-vswitchd.ctl" exit --cleanup \
+			>/dev/null 2>&1 || true
+		for _ in $(seq 50); do
+			kill -0 "$PEERPID" 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
+	# (Gone already after its exit, hence '|| true' under set -e.)
+	kill -TERM "$PEERPID" 2>/dev/null || true
+	for _ in $(seq 50); do
+		kill -0 "$PEERPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$PEERPID" 2>/dev/null || true
+	wait "$PEERPID" 2>/dev/null || true
+	n=${PEERIDX[$PEERNAME]}
+	for ifc in "gp$n" "sp$n"; do
+		if ip -n "$B" link show dev "$ifc" 2>/dev/null | grep -q ' xdp'; then
+			echo "== $ifc: XDP program left attached, taken off" >>"$TMP/$PEERNAME.log"
+			ip -n "$B" link set dev "$ifc" xdp off 2>/dev/null || true
+			ip -n "$B" link set dev "$ifc" xdpgeneric off 2>/dev/null || true
+		fi
+	done
+	PEERPID=
+	PEERNAME=
+}
+
+# PEER runs (started now unless it already does), else a note and no
+# more runs of it.
+peer_up() # PEER
+{
+	[[ $PEERNAME == "$1" ]] && kill -0 "$PEERPID" 2>/dev/null && return 0
+	peer_stop
+	if ! peer_start "$1"; then
+		peer_fail "$1" "could not start: $PEER_WHY"
+		return 1
+	fi
+}
+peer_fail() # PEER WHY
+{
+	peer_stop
+	PEER_DEAD[$1]=$2
+	NOTES+=("peer $1: skipped from then on, $2")
+	echo "==> peer $1: skipped from now on, $2"
+	echo "    peer $1: $2" >>"$TMP/log"
+}
+
+# The OVS peers' ovsdb-servers, PRUN, and testpmd's run directories.
+peers_cleanup()
+{
+	local p
+	for p in "${!OVSDB[@]}"; do
+		kill -TERM "${OVSDB[$p]}" 2>/dev/null || true
+		wait "${OVSDB[$p]}" 2>/dev/null || true
+	done
+	OVSDB=()
+	[[ -z $PRUN ]] || rm -rf "$PRUN"
+	[[ " ${PEERS_ON[*]} " == *" testpmd-"* ]] || return 0
+	for p in "${PEERS_ON[@]}"; do
+		[[ $p != testpmd-* ]] || rm -rf "/var/run/dpdk/$P-$p"
+	done
+	((DPDK_RUNDIR_WAS)) || rmdir /var/run/dpdk 2>/dev/null || true
+}
+
+stop_daemons() { peer_stop; ub_stop; peers_cleanup; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -266,6 +627,14 @@ ip -n "$G" addr add 10.2.0.1/24 dev k0
 ip -n "$S" addr add 10.2.0.2/24 dev k0
 ip -n "$G" addr add 10.3.0.1/24 dev u0
 ip -n "$S" addr add 10.3.0.2/24 dev u0
+# (d) peer N: pN -- gpN [peer, CPU 1] spN -- pN, subnet 10.(3+N).0.0/24.
+for p in "${PEERS_ON[@]}"; do
+	n=${PEERIDX[$p]}
+	veth "$G" "p$n" "$B" "gp$n"
+	veth "$S" "p$n" "$B" "sp$n"
+	ip -n "$G" addr add "10.$((3 + n)).0.1/24" dev "p$n"
+	ip -n "$S" addr add "10.$((3 + n)).0.2/24" dev "p$n"
+done
 
 # (b) the Linux bridge: STP off (the default), so ports forward at once.
 ip -n "$B" link add kbr type bridge
@@ -311,11 +680,17 @@ ub_setup() # VARIANT
 
 declare -A IFN=([direct]=d0 [kernel]=k0 [ubridge]=u0)
 declare -A NET=([direct]=10.1.0 [kernel]=10.2.0 [ubridge]=10.3.0)
+for p in "${PEERS_ON[@]}"; do
+	IFN[$p]=p${PEERIDX[$p]}
+	NET[$p]=10.$((3 + PEERIDX[$p])).0
+done
+PATHS=(direct kernel ubridge "${PEERS_ON[@]}")
 declare -A SINKMAC
-for t in direct kernel ubridge; do
+for t in "${PATHS[@]}"; do
 	SINKMAC[$t]=$(mac_of "$S" "${IFN[$t]}")
 done
-# The path (direct, kernel, ubridge) a target's traffic takes.
+# The path (direct, kernel, ubridge, or the peer itself) a target's
+# traffic takes.
 path() { is_ub "$1" && echo ubridge || echo "$1"; }
 UNKNOWN_MAC=02:ee:ee:00:00:01
 
@@ -346,7 +721,7 @@ set_offloads() # NS DEV on|off|saved
 	done
 	nsx "$ns" ethtool -K "$dev" "${args[@]}" >/dev/null 2>&1 || true
 }
-for t in direct kernel ubridge; do
+for t in "${PATHS[@]}"; do
 	save_offloads "$G" "${IFN[$t]}"
 	save_offloads "$S" "${IFN[$t]}"
 done
@@ -367,8 +742,18 @@ prime() # TARGET [NS SRCMAC]
 	fi
 }
 
-# CPU time (user + system, clock ticks) of the daemon so far.
-ub_ticks() { awk '{ print $14 + $15 }' "/proc/$UBPID/stat"; }
+# CPU time (user + system, clock ticks, all its threads) of a daemon so far.
+proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# The process a target's CPU figures are taken from: the ubridge daemon,
+# or the peer's (ovs-vswitchd, dpdk-testpmd); none for direct and kernel.
+daemon_pid()
+{
+	if is_ub "$1"; then
+		echo "$UBPID"
+	elif is_peer "$1"; then
+		echo "$PEERPID"
+	fi
+}
 HZ=$(getconf CLK_TCK)
 
 # "busy softirq" ticks of the daemon's CPU so far (from /proc/stat).
@@ -439,8 +824,9 @@ run_pps()
 {
 	local sc=$1 t=$2 r=$3 size=$4 flows=$5 dst=$6 ns2=${7:-} ifn mac src2 net
 	local gpid gpids=() gen gen2 cnt rx tx c0 c1 k0 k1 w0 w1 ns_per kb0 ks0 kb1 ks1
-	local sink=count spid ga=() ga2=()
+	local sink=count spid ga=() ga2=() dpid
 	[[ $sc == *@* ]] && sink=${sc#*@}
+	dpid=$(daemon_pid "$t")
 	ifn=${IFN[$(path "$t")]}
 	mac=${SINKMAC[$(path "$t")]}
 	net=${NET[$(path "$t")]}
@@ -482,15 +868,17 @@ run_pps()
 	fi
 	PIDS+=("${gpids[@]}")
 	sleep 1
-	if is_ub "$t"; then
-		ub_counters >"$TMP/ubc0"
-		c0=$(ub_ticks)
+	if [[ -n $dpid ]]; then
+		if is_ub "$t"; then
+			ub_counters >"$TMP/ubc0"
+		fi
+		c0=$(proc_ticks "$dpid")
 		k0=$(cpu_ticks)
 	fi
 	local ppid=
-	if [[ -n $PERF ]] && is_ub "$t"; then
+	if [[ -n $PERF && -n $dpid ]]; then
 		mkdir -p "$PERF"
-		perf record -q -g -p "$UBPID" -o "$PERF/$sc-$t-r$r.data" \
+		perf record -q -g -p "$dpid" -o "$PERF/$sc-$t-r$r.data" \
 			-- sleep "$SECS" >/dev/null 2>&1 &
 		ppid=$!
 		PIDS+=("$ppid")
@@ -506,10 +894,12 @@ run_pps()
 	drop) drop_count "$ifn" >"$TMP/cnt.out" ;;
 	esac
 	w1=$(date +%s.%N)
-	if is_ub "$t"; then
-		c1=$(ub_ticks)
+	if [[ -n $dpid ]]; then
+		c1=$(proc_ticks "$dpid")
 		k1=$(cpu_ticks)
-		ub_counters >"$TMP/ubc1"
+		if is_ub "$t"; then
+			ub_counters >"$TMP/ubc1"
+		fi
 	fi
 	if [[ -n $ppid ]]; then
 		wait "$ppid" || true
@@ -547,7 +937,7 @@ run_pps()
 		record "$sc" "$t" "$r" rcvbuf_drop_pps "$(awk -v n="$(kv rcvbuf_errors <<<"$cnt")" \
 			-v s="$(kv seconds <<<"$cnt")" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')"
 	fi
-	if is_ub "$t"; then
+	if [[ -n $dpid ]]; then
 		# Daemon CPU (s/s) over the counting window / frames out per s.
 		ns_per=$(awk -v c0="$c0" -v c1="$c1" -v hz="$HZ" -v w0="$w0" \
 			-v w1="$w1" -v rx="$rx" 'BEGIN {
@@ -568,6 +958,8 @@ run_pps()
 		record "$sc" "$t" "$r" cpu_softirq "$(awk -v a="$ks0" -v b="$ks1" \
 			-v hz="$HZ" -v w0="$w0" -v w1="$w1" \
 			'BEGIN { printf "%.2f", (b - a) / hz / (w1 - w0) }')"
+	fi
+	if is_ub "$t"; then
 		join <(sort "$TMP/ubc0" | awk '{ print $1 "." $2, $3 }') \
 		     <(sort "$TMP/ubc1" | awk '{ print $1 "." $2, $3 }') |
 			awk '$3 != $2 { printf " %s+%.0f", $1, $3 - $2 }' |
@@ -696,6 +1088,8 @@ run_one()
 echo "==> $(nproc) CPUs, kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "==> pinning: generator (both in pps64_2in), iperf3 client and ping on CPU 0 (taskset -c 0);"
 echo "    ubridge daemon on CPU $DCPU (taskset -c $DCPU); counter, UDP reader and iperf3 server unpinned"
+((${#PEERS_ON[@]} == 0)) ||
+	echo "    peers on CPU $DCPU too, each running only for its own runs (ubridge stopped meanwhile)"
 echo "==> sinks: $SINKS (count: AF_PACKET counter; udp: a UDP socket reads, the stack runs;"
 echo "    drop: dropped at the sink's ingress hook)"
 echo "==> $ROUNDS rounds x {$RUNS} x {$TARGETS}, ${SECS}s per traffic run"
@@ -707,6 +1101,14 @@ for v in "${VARIANTS[@]}"; do
 	fi
 	[[ -z ${VSETUP[$v]:-} ]] || echo "    variant $v setup: ${VSETUP[$v]}"
 done
+for p in "${PEERS_ON[@]}"; do
+	echo "    peer $p: $(peer_desc "$p")"
+done
+((${#PEERS_ON[@]} == 0)) ||
+	echo "    peers have two ports (no flood, pps64_2in or pps64_cap rows); testpmd forwards port to port"
+for n in "${NOTES[@]}"; do
+	echo "    $n"
+done
 start=$SECONDS
 for ((r = 1; r <= ROUNDS; r++)); do
 	echo "==> round $r/$ROUNDS ($((SECONDS - start)) s so far)"
@@ -716,22 +1118,49 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			# nor a second way in.
 			[[ (${sc%@*} == flood || ${sc%@*} == pps64_2in) && $t == direct ]] && continue
 			[[ ${sc%@*} == pps64_cap ]] && ! is_ub "$t" && continue
+			# A peer has two ports: nothing to flood to, no second
+			# way in.
+			[[ ${sc%@*} == flood || ${sc%@*} == pps64_2in ]] && is_peer "$t" && continue
+			if is_peer "$t"; then
+				[[ -z ${PEER_DEAD[$t]:-} ]] || continue
+				# Only one forwarder on CPU $DCPU at a time.
+				if [[ -n $UBPID ]] && ! kill -0 "$UBPID" 2>/dev/null; then
+					echo "ubridge died:" >&2
+					cat "$TMP/ubridge.log" >&2
+					exit 1
+				fi
+				ub_stop
+				peer_up "$t" || continue
+			else
+				peer_stop
+			fi
 			if is_ub "$t"; then
 				ub_start "$t"
 				kill -0 "$UBPID" 2>/dev/null || { echo "ubridge died:" >&2; cat "$TMP/ubridge.log" >&2; exit 1; }
 			fi
 			run_one "$sc" "$t" "$r"
+			if is_peer "$t" && ! kill -0 "$PEERPID" 2>/dev/null; then
+				peer_fail "$t" "died during $sc: $(peer_lastlog "$t")"
+			fi
 		done
 	done
 done
 
-echo "==> done in $((SECONDS - start)) s; ubridge ($UBVAR) still running: $(kill -0 "$UBPID" 2>/dev/null && echo yes || echo NO)"
+peer_stop
+if [[ -n $UBPID ]]; then
+	echo "==> done in $((SECONDS - start)) s; ubridge ($UBVAR) still running: $(kill -0 "$UBPID" 2>/dev/null && echo yes || echo NO)"
+else
+	echo "==> done in $((SECONDS - start)) s; ubridge stopped for the peers' runs (it ran through its own)"
+fi
 echo
 echo "Per-run detail:"
 cat "$TMP/log"
 echo
-echo "Medians of $ROUNDS interleaved runs [min - max]; ratio = variant / kernel (medians)"
-echo "Pinning: generator(s)/iperf3 client/ping on CPU 0, ubridge daemon on CPU $DCPU."
+echo "Medians of $ROUNDS interleaved runs [min - max]; ratio = variant (or peer) / kernel (medians)"
+echo "Pinning: generator(s)/iperf3 client/ping on CPU 0, ubridge daemon${PEERS_ON[*]:+ and peers} on CPU $DCPU."
+for n in "${NOTES[@]}"; do
+	echo "Note: $n"
+done
 echo
 table "$RUNS" "$TARGETS" "kernel bridge" 3
 [[ $SINKS == count ]] ||
@@ -739,3 +1168,9 @@ table "$RUNS" "$TARGETS" "kernel bridge" 3
 echo
 echo "ubridge log (last lines):"
 tail -n 5 "$TMP/ubridge.log" || true
+for p in "${PEERS_ON[@]}"; do
+	f=$TMP/$p.log
+	[[ $p == ovs* && -s $TMP/$p-ovs-vswitchd.log ]] && f=$TMP/$p-ovs-vswitchd.log
+	echo "peer $p log, ${f##*/} (last lines):"
+	tail -n 3 "$f" 2>/dev/null || true
+done
