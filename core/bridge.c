@@ -288,6 +288,11 @@ void ub_bridge_free(struct ub_bridge *br)
 		ub_impair_free(ub_port_by_id(&br->ports, i)->impair[1]);
 	}
 	ub_mon_free(br);
+	/* The control ring's accept holds the listening socket: without its
+	 * cancel the socket would go on taking connections after the
+	 * process is gone (until the kernel tears the ring down), and a
+	 * client would read that as a busy bridge, not a stopped one. */
+	ub_ring_quiesce(ub_ctl_worker(br)->ring);
 	ub_ctl_server_close(&br->ctl);
 	if (br->sig_fd >= 0)
 		close(br->sig_fd);
