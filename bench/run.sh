@@ -314,16 +314,28 @@ PIDS=()
 UBPID=
 UBVAR=
 
+# Waits up to 5 s for process PID to end.
+wait_gone() # PID
+{
+	for _ in $(seq 50); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+}
+# Ends process PID of ours: SIGTERM, SIGKILL after 5 s (it may be gone
+# already: no failure under set -e).
+stop_pid() # PID
+{
+	kill -TERM "$1" 2>/dev/null || true
+	wait_gone "$1"
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
 ub_stop()
 {
 	[[ -n $UBPID ]] || return 0
-	kill -TERM "$UBPID" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$UBPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$UBPID" 2>/dev/null || true
-	wait "$UBPID" 2>/dev/null || true
+	stop_pid "$UBPID"
 	UBPID=
 	UBVAR=
 }
@@ -534,19 +546,9 @@ peer_stop()
 	if [[ $PEERNAME == ovs* ]]; then
 		timeout 10 ovs-appctl --timeout=5 -t "$PRUN/$PEERNAME/ovs-vswitchd.ctl" exit --cleanup \
 			>/dev/null 2>&1 || true
-		for _ in $(seq 50); do
-			kill -0 "$PEERPID" 2>/dev/null || break
-			sleep 0.1
-		done
+		wait_gone "$PEERPID"
 	fi
-	# (Gone already after its exit, hence '|| true' under set -e.)
-	kill -TERM "$PEERPID" 2>/dev/null || true
-	for _ in $(seq 50); do
-		kill -0 "$PEERPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$PEERPID" 2>/dev/null || true
-	wait "$PEERPID" 2>/dev/null || true
+	stop_pid "$PEERPID"
 	n=${PEERIDX[$PEERNAME]}
 	for ifc in "gp$n" "sp$n"; do
 		if ip -n "$B" link show dev "$ifc" 2>/dev/null | grep -q ' xdp'; then
