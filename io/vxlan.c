@@ -277,9 +277,11 @@ void ub_vxlan_rx_offload(uint8_t *frame, uint32_t len, uint32_t mtu)
 	if (proto == PROTO_TCP && iplen > mtu) {
 		/* A TSO super-frame that crossed in one datagram: it goes on
 		 * as one, cut by whoever sends it out, its checksum still the
-		 * pseudo-header's. */
+		 * pseudo-header's. Only a frame that is its datagram and
+		 * nothing after it: bytes past the IP length (which no
+		 * super-frame has) would make it one that no sender cuts. */
 		tcphlen = (eth[l4 + 12] >> 4) * 4u;
-		if (tcphlen < TCP_HLEN || tcphlen > l4len ||
+		if (iplen != len - l3 || tcphlen < TCP_HLEN || tcphlen > l4len ||
 		    mtu <= iplen - l4len + tcphlen)
 			return;
 		vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
