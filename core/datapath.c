@@ -132,6 +132,16 @@ bool ub_dp_take(struct ub_bridge *br, struct ub_worker *w, struct ub_port *p,
 	return take(br, w, p, st, rx);
 }
 
+/* Arms port p's receive again, if it forwards and has buffers; a
+ * failure leaves it to housekeeping (rx_starved). */
+static void rx_rearm(struct ub_bridge *br, struct ub_worker *w,
+		     struct ub_port *p)
+{
+	if (p->state == UB_PORT_FORWARDING && !p->rx_starved &&
+	    ub_port_arm_rx(br, w, p))
+		p->rx_starved = true;
+}
+
 /* A receive completion: a frame in a pool buffer, or (polled ports) the
  * wake-up saying frames are waiting, taken by ub_dp_poll(). */
 bool ub_dp_on_rx(struct ub_bridge *br, struct ub_worker *w,
@@ -158,31 +168,47 @@ bool ub_dp_on_rx(struct ub_bridge *br, struct ub_worker *w,
 					 &rx->f);
 		keep = ub_dp_take(br, w, p, st, rx);
 	}
-	if (!p->rx_armed && p->state == UB_PORT_FORWARDING &&
-	    !p->rx_starved && ub_port_arm_rx(br, w, p))
-		p->rx_starved = true;
+	/* A polled port is armed again by ub_dp_poll(), once empty. */
+	if (!p->rx_armed && !(p->io.ops->flags & UB_PORT_F_POLLED))
+		rx_rearm(br, w, p);
 	return keep;
 }
 
+/*
+ * Takes frames from the polled ports (and those with more to give) of
+ * worker 'w' into batch[n..]. A polled port is looked at when one of its
+ * wake-ups ended, or always while the worker polls (busy or spinning),
+ * and its wake-ups are armed again once it was found empty: until then
+ * the loop comes back to it by itself (the batch filled up, so the loop
+ * does not sleep), and frames the kernel delivers into it wake nobody.
+ */
 unsigned ub_dp_poll(struct ub_bridge *br, struct ub_worker *w,
 		    struct ub_rx *batch, unsigned n)
 {
 	struct ub_ports *t = &br->ports;
 	uint32_t first = t->n ? w->rx_next_port++ % t->n : 0;
+	bool polling = br->busy_poll ||
+		       w->mono_ns - w->last_rx_ns < br->spin_ns;
 
 	for (uint32_t k = 0; k < t->n && n < UB_BATCH_MAX; k++) {
 		struct ub_port *p = ub_port_nth(t, (first + k) % t->n);
-		enum ub_rx_status st;
+		const struct ub_port_ops *ops = p->io.ops;
+		bool polled = ops->flags & UB_PORT_F_POLLED;
+		enum ub_rx_status st = UB_RX_OK;
 
-		if (!((p->io.ops->flags & UB_PORT_F_POLLED) || p->io.rx_more) ||
-		    p->worker != w->id)
+		if (p->worker != w->id ||
+		    !(p->io.rx_more ||
+		      (polled && (polling ||
+				  p->rx_armed < ub_port_wakeups(p)))))
 			continue;
 		while (n < UB_BATCH_MAX &&
 		       (batch[n].f.remote = 0,
-			st = p->io.ops->rx_next(w->ring, &p->io,
-						&batch[n].f)) != UB_RX_NONE)
+			st = ops->rx_next(w->ring, &p->io, &batch[n].f)) !=
+			       UB_RX_NONE)
 			if (ub_dp_take(br, w, p, st, &batch[n]))
 				n++;
+		if (polled && st == UB_RX_NONE && !p->rx_armed)
+			rx_rearm(br, w, p);
 		if (ub_unlikely(p->io.rx_upkeep))
 			ub_port_upkeep_ask(br, p);
 	}

@@ -63,7 +63,8 @@ int ub_ring_sendmsg__(struct ub_ring *ring, int fd, const struct msghdr *msg,
  * (which refuses to wait). */
 int ub_ring_kick__(struct ub_ring *ring, int fd, uint64_t ud);
 
-/* Arms a multishot poll for input on 'fd'. */
+/* Arms a one-shot poll for input on 'fd' (it completes at once when
+ * input is waiting already). */
 int ub_ring_poll__(struct ub_ring *ring, int fd, uint64_t ud);
 
 /* Arms a single-shot read on 'fd' into the pool (for TAP devices). */

@@ -512,7 +512,7 @@ int ub_ring_poll__(struct ub_ring *r, int fd, uint64_t ud)
 	struct io_uring_sqe *sqe = get_sqe__(r);
 
 	if (sqe)
-		io_uring_prep_poll_multishot(sqe, fd, POLLIN);
+		io_uring_prep_poll_add(sqe, fd, POLLIN);
 	return queue__(sqe, ud);
 }
 

@@ -292,9 +292,13 @@ struct ub_port_counter {
  * - completion-driven: arm_rx queues a (multishot) receive into the pool,
  *   and each completion with a buffer becomes a frame through rx_frame;
  * - polled (UB_PORT_F_POLLED): the kernel fills memory of the back end's
- *   own; arm_rx queues a wake-up (a completion without a buffer when
- *   frames are waiting), and the loop takes frames with rx_next whenever
- *   it likes, with or without a wake-up (busy polling).
+ *   own; arm_rx queues a one-shot wake-up (a completion without a buffer
+ *   when frames are waiting, at once if some are), and the loop takes
+ *   frames with rx_next whenever it likes, with or without a wake-up
+ *   (busy polling). The loop arms it again only once rx_next found the
+ *   port empty: while the loop is busy with a port, the kernel's
+ *   deliveries into it wake nobody (each wake-up costs the sending CPU,
+ *   per frame, with a wake-up armed).
  * Either way the caller owns the frame's buffer (f->buf) afterwards, also
  * when the status is an error: it takes references for its sends, or puts
  * the buffer back at once.

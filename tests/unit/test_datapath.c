@@ -11,6 +11,7 @@
  * probe or flapping blocks, forged probes, guards turned off).
  */
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,6 +58,7 @@ struct fake {
 	uint32_t ring_n;
 	uint32_t flushes;
 	bool closed;
+	bool armed; /* its wake-up is armed */
 };
 
 /* What reached the wire, in order. */
@@ -125,6 +127,7 @@ static void fake_close(struct ub_port_io *p)
 
 static int fake_arm_rx(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud)
 {
+	fake_of(p)->armed = true;
 	return 0;
 }
 
@@ -252,12 +255,28 @@ static void inject(int in, const struct ub_mac *dst, const struct ub_mac *src,
 	inject_vlan(in, dst, src, len, -1, tag);
 }
 
-/* One turn: take what the ports hold, forward it. Returns the frames
- * that passed pass 1. */
+/* One turn: the armed wake-ups of ports with frames waiting complete,
+ * as the kernel's would; the loop takes what the ports hold, and forwards
+ * it. Returns the frames that passed pass 1. */
 static unsigned turn(void)
 {
 	struct ub_rx batch[UB_BATCH_MAX];
-	unsigned n = ub_dp_poll(br, self(), batch, 0);
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < NPORTS; i++) {
+		struct ub_cqe c = {
+			.user_data = ub_ud_make(UB_OP_RX, ub_port_id(&br->ports,
+								     ports[i]),
+						0),
+			.res = POLLIN,
+		};
+
+		if (fakes[i].armed && fakes[i].rx_head != fakes[i].rx_tail) {
+			fakes[i].armed = false;
+			assert_false(ub_dp_on_rx(br, self(), &c, &batch[0]));
+		}
+	}
+	n = ub_dp_poll(br, self(), batch, n);
 
 	ub_dp_forward(br, self(), batch, n);
 	return n;
@@ -357,6 +376,32 @@ static void test_flood_skips_ingress(void **state)
 	complete_all(0);
 	assert_int_equal(fakes[0].released[0], 1);
 	assert_int_equal(ports[1]->tx_packets, 1);
+}
+
+/* A polled port whose wake-up is armed is not looked at (the loop leaves
+ * it to the kernel to say when frames wait); once it woke, its frames
+ * are taken and the wake-up is armed again, after the port was found
+ * empty. */
+static void test_wakeup_armed_when_empty(void **state)
+{
+	struct ub_rx batch[UB_BATCH_MAX];
+	struct ub_mac a = host(0);
+
+	/* Not armed yet: looked at, found empty, armed. */
+	assert_int_equal(turn(), 0);
+	for (int i = 0; i < NPORTS; i++) {
+		assert_true(fakes[i].armed);
+		assert_int_equal(ports[i]->rx_armed, 1);
+	}
+	inject(0, &bcast, &a, 60, 1);
+	assert_int_equal(ub_dp_poll(br, self(), batch, 0), 0);
+	/* The wake-up completes: the frame is taken, and the port, empty
+	 * again, armed again. */
+	assert_int_equal(turn(), 1);
+	assert_true(fakes[0].armed);
+	assert_int_equal(ports[0]->rx_armed, 1);
+	complete_all(0);
+	assert_int_equal(wire_count(1) + wire_count(2) + wire_count(3), 3);
 }
 
 /* Once learned, unicast goes to one port only; to the ingress port's own
@@ -720,6 +765,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_flood_skips_ingress,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wakeup_armed_when_empty,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unicast_and_same_port,
 						setup, teardown),
