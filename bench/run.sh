@@ -54,10 +54,11 @@ Usage: $0 [OPTIONS]
   --no-build       use the binaries already in the build directory
   --keep-log DIR   copy the raw per-run results and logs to DIR
   --daemon-cpu N   pin ubridge to CPU N instead of 1 (for experiments)
-  --perf DIR       record the daemon with 'perf record -g' during each
-                   ubridge pps run (DIR/SCENARIO-TARGET-rROUND.data); this
-                   costs some throughput, so do not mix with figures you
-                   publish
+  --perf DIR       record with 'perf record -g' during each pps run: the
+                   daemon (DIR/SCENARIO-TARGET-rROUND.data, ubridge and
+                   peers) and CPU 0, the generators' (...-cpu0.data, every
+                   target, the kernel bridge too); this costs some
+                   throughput, so do not mix with figures you publish
   --variant LABEL=ARGS
                    (repeatable) measure ubridge started with ARGS as a
                    column of its own named LABEL, interleaved with the
@@ -877,13 +878,20 @@ run_pps()
 		c0=$(proc_ticks "$dpid")
 		k0=$(cpu_ticks)
 	fi
-	local ppid=
-	if [[ -n $PERF && -n $dpid ]]; then
+	local ppid ppids=()
+	if [[ -n $PERF ]]; then
 		mkdir -p "$PERF"
-		perf record -q -g -p "$dpid" -o "$PERF/$sc-$t-r$r.data" \
+		# The generators' CPU, for every target: the sender's side of
+		# the path (its send, and the receive into the bridge).
+		perf record -q -g -C 0 -o "$PERF/$sc-$t-r$r-cpu0.data" \
 			-- sleep "$SECS" >/dev/null 2>&1 &
-		ppid=$!
-		PIDS+=("$ppid")
+		ppids+=("$!")
+		if [[ -n $dpid ]]; then
+			perf record -q -g -p "$dpid" -o "$PERF/$sc-$t-r$r.data" \
+				-- sleep "$SECS" >/dev/null 2>&1 &
+			ppids+=("$!")
+		fi
+		PIDS+=("${ppids[@]}")
 	fi
 	w0=$(date +%s.%N)
 	case $sink in
@@ -903,10 +911,10 @@ run_pps()
 			ub_counters >"$TMP/ubc1"
 		fi
 	fi
-	if [[ -n $ppid ]]; then
+	for ppid in "${ppids[@]}"; do
 		wait "$ppid" || true
 		unset 'PIDS[-1]'
-	fi
+	done
 	for gpid in "${gpids[@]}"; do
 		wait "$gpid" || { cat "$TMP/gen.out" ${ns2:+"$TMP/gen2.out"} >&2; return 1; }
 		unset 'PIDS[-1]'
