@@ -2,6 +2,7 @@
 /* The data path of one worker's turn (see datapath.h). */
 #include <errno.h>
 #include <net/if.h>
+#include <poll.h>
 #include <string.h>
 
 #include "bridge_private.h"
@@ -161,6 +162,13 @@ bool ub_dp_on_rx(struct ub_bridge *br, struct ub_worker *w,
 		/* A detached port's receive may still end in an error. */
 		if (p->state == UB_PORT_FORWARDING)
 			rx_error(br, w, p, c->res);
+	} else if (p->io.ops->flags & UB_PORT_F_POLLED) {
+		int err = c->res & POLLERR ? p->io.ops->rx_take_error(&p->io)
+					   : 0;
+
+		/* A link down the link events report already. */
+		if (err && err != -ENETDOWN && p->state == UB_PORT_FORWARDING)
+			rx_error(br, w, p, err);
 	} else if (ub_cqe_buf(c, &bid)) {
 		rx->f.buf = bid;
 		rx->f.remote = 0;

@@ -819,6 +819,19 @@ static int pring_arm_rx(struct ub_ring *ring, struct ub_port_io *p,
 	return ub_ring_poll__(ring, r->polled->fd, ud);
 }
 
+/* The error the kernel left on the polled socket (ENETDOWN when the link
+ * went down): reading it clears it. */
+static int pring_rx_take_error(struct ub_port_io *p)
+{
+	const struct pring *r = p->priv;
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(r->polled->fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return -errno;
+	return -err;
+}
+
 /* Whether spill buffer 'i' (0 to UB_PRING_SPILL - 1) is unreferenced. */
 static bool prx_spill_unused__(struct ub_ring *ring, const struct prx *c,
 			       uint32_t i)
@@ -1145,6 +1158,7 @@ const struct ub_port_ops ub_port_packet_ring_ops = {
 	.arm_rx = pring_arm_rx,
 	.rx_next = pring_rx_next,
 	.rx_held = pring_rx_held,
+	.rx_take_error = pring_rx_take_error,
 	.rx_upkeep_begin = pring_upkeep_begin,
 	.rx_upkeep_run = pring_upkeep_run,
 	.rx_upkeep_end = pring_upkeep_end,
@@ -1231,6 +1245,7 @@ const struct ub_port_ops ub_port_packet_rings_ops = {
 	.arm_rx = pring_arm_rx,
 	.rx_next = pring_rx_next,
 	.rx_held = pring_rx_held,
+	.rx_take_error = pring_rx_take_error,
 	.rx_upkeep_begin = pring_upkeep_begin,
 	.rx_upkeep_run = pring_upkeep_run,
 	.rx_upkeep_end = pring_upkeep_end,
@@ -1389,6 +1404,7 @@ static uint32_t pxdp_counters(const struct ub_port_io *p,
 		.arm_rx = pxdp_arm_rx, \
 		.rx_next = pxdp_rx_next, \
 		.rx_held = pxdp_rx_held, \
+		.rx_take_error = pring_rx_take_error, \
 		.rx_upkeep_begin = pring_upkeep_begin, \
 		.rx_upkeep_run = pring_upkeep_run, \
 		.rx_upkeep_end = pring_upkeep_end, \

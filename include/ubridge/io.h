@@ -338,6 +338,11 @@ struct ub_port_ops {
 	/* Buffers of the port's own that sends still reference. NULL: the
 	 * back end has none (it receives into the pool). */
 	uint32_t (*rx_held)(struct ub_ring *ring, struct ub_port_io *p);
+	/* Polled ports (required): a wake-up ended with an error pending
+	 * on the socket (POLLERR: the link went down, say). Takes it, 0 or
+	 * -errno, so that the next wake-up armed waits for frames instead of
+	 * ending at once. */
+	int (*rx_take_error)(struct ub_port_io *p);
 	/*
 	 * Optional: upkeep of a receive that follows the port's traffic (a
 	 * ring that grows under load and shrinks when idle), done by the

@@ -25,7 +25,7 @@ stat()
 		done
 		fail "no thread ubridge-w0 in the daemon"
 		;;
-	cpu) awk '{print $14 + $15}' "/proc/$pid/stat" ;;
+	cpu) daemon_ticks ;;
 	esac
 }
 

@@ -491,6 +491,9 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 # Uid, "0000000000287000" for CapEff, "12345 kB" for VmRSS.
 proc_status() { awk -v f="$2:" '$1 == f { $1 = ""; print substr($0, 2) }' "$1/status"; }
 
+# daemon_ticks: the CPU ticks (utime + stime, all threads) of $BR's daemon.
+daemon_ticks() { awk '{print $14 + $15}' "/proc/${UBT_BRPID[$BR]}/stat"; }
+
 # daemon_rss [NAME]: the resident memory of the daemon for NAME (default
 # $BR), in kB.
 daemon_rss()

@@ -131,6 +131,11 @@ static int fake_arm_rx(struct ub_ring *ring, struct ub_port_io *p, uint64_t ud)
 	return 0;
 }
 
+static int fake_rx_take_error(struct ub_port_io *p)
+{
+	return 0;
+}
+
 static enum ub_rx_status fake_rx_next(struct ub_ring *ring,
 				      struct ub_port_io *p, struct ub_frame *fr)
 {
@@ -213,6 +218,7 @@ static const struct ub_port_ops fake_ops = {
 	.close = fake_close,
 	.arm_rx = fake_arm_rx,
 	.rx_next = fake_rx_next,
+	.rx_take_error = fake_rx_take_error,
 	.rx_held = fake_rx_held,
 	.send = fake_send,
 	.tx_put = fake_tx_put,
