@@ -184,19 +184,18 @@ bool ub_dp_on_rx(struct ub_bridge *br, struct ub_worker *w,
 
 /*
  * Takes frames from the polled ports (and those with more to give) of
- * worker 'w' into batch[n..]. A polled port is looked at when one of its
- * wake-ups ended, or always while the worker polls (busy or spinning),
- * and its wake-ups are armed again once it was found empty: until then
- * the loop comes back to it by itself (the batch filled up, so the loop
- * does not sleep), and frames the kernel delivers into it wake nobody.
+ * worker 'w' into batch[n..]. A polled port is looked at every turn (a
+ * port whose wake-up waits on a ring it moves to may still hold frames
+ * in the old one), and its wake-ups, once ended, are armed again only
+ * when it was found empty: until then the loop comes back to it by
+ * itself (the batch filled up, so the loop does not sleep), and frames
+ * the kernel delivers into it wake nobody.
  */
 unsigned ub_dp_poll(struct ub_bridge *br, struct ub_worker *w,
 		    struct ub_rx *batch, unsigned n)
 {
 	struct ub_ports *t = &br->ports;
 	uint32_t first = t->n ? w->rx_next_port++ % t->n : 0;
-	bool polling = br->busy_poll ||
-		       w->mono_ns - w->last_rx_ns < br->spin_ns;
 
 	for (uint32_t k = 0; k < t->n && n < UB_BATCH_MAX; k++) {
 		struct ub_port *p = ub_port_nth(t, (first + k) % t->n);
@@ -204,10 +203,7 @@ unsigned ub_dp_poll(struct ub_bridge *br, struct ub_worker *w,
 		bool polled = ops->flags & UB_PORT_F_POLLED;
 		enum ub_rx_status st = UB_RX_OK;
 
-		if (p->worker != w->id ||
-		    !(p->io.rx_more ||
-		      (polled && (polling ||
-				  p->rx_armed < ub_port_wakeups(p)))))
+		if (!(polled || p->io.rx_more) || p->worker != w->id)
 			continue;
 		while (n < UB_BATCH_MAX &&
 		       (batch[n].f.remote = 0,

@@ -60,7 +60,7 @@ int ub_port_arm_rx(struct ub_bridge *br, struct ub_worker *self,
 	if (ret)
 		p->rx_armed = 0;
 	else
-		p->rx_armed = ub_port_wakeups(p);
+		p->rx_armed = p->io.ops->rx_wakeups ? p->io.ops->rx_wakeups : 1;
 	return ret;
 }
 

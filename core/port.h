@@ -189,12 +189,6 @@ void ub_port_upkeep(struct ub_bridge *br, bool all);
 /* Closes every port, from several threads at once; the workers have
  * stopped. */
 void ub_ports_close_all(struct ub_bridge *br);
-/* The requests the port's receive arms (ub_port_ops.rx_wakeups). */
-static inline uint8_t ub_port_wakeups(const struct ub_port *p)
-{
-	return p->io.ops->rx_wakeups ? p->io.ops->rx_wakeups : 1;
-}
-
 /* (Re-)arms the port's receive: at once when 'self' is its worker, else
  * by asking that worker. */
 int ub_port_arm_rx(struct ub_bridge *br, struct ub_worker *self,

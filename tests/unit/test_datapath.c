@@ -384,30 +384,42 @@ static void test_flood_skips_ingress(void **state)
 	assert_int_equal(ports[1]->tx_packets, 1);
 }
 
-/* A polled port whose wake-up is armed is not looked at (the loop leaves
- * it to the kernel to say when frames wait); once it woke, its frames
- * are taken and the wake-up is armed again, after the port was found
- * empty. */
+/* A polled port's wake-up, once ended, is armed again only when the
+ * port was found empty: not while frames wait that the batch had no room
+ * for (the loop comes back for them by itself). */
 static void test_wakeup_armed_when_empty(void **state)
 {
 	struct ub_rx batch[UB_BATCH_MAX];
 	struct ub_mac a = host(0);
+	struct ub_cqe woke = {
+		.user_data = ub_ud_make(UB_OP_RX,
+					ub_port_id(&br->ports, ports[0]), 0),
+		.res = POLLIN,
+	};
 
-	/* Not armed yet: looked at, found empty, armed. */
+	/* Not armed yet: found empty, armed. */
 	assert_int_equal(turn(), 0);
 	for (int i = 0; i < NPORTS; i++) {
 		assert_true(fakes[i].armed);
 		assert_int_equal(ports[i]->rx_armed, 1);
 	}
 	inject(0, &bcast, &a, 60, 1);
-	assert_int_equal(ub_dp_poll(br, self(), batch, 0), 0);
-	/* The wake-up completes: the frame is taken, and the port, empty
-	 * again, armed again. */
+	inject(0, &bcast, &a, 60, 2);
+	fakes[0].armed = false;
+	assert_false(ub_dp_on_rx(br, self(), &woke, &batch[0]));
+	assert_int_equal(ports[0]->rx_armed, 0);
+	/* Room for one frame: one taken, one left, not armed. */
+	assert_int_equal(ub_dp_poll(br, self(), batch, UB_BATCH_MAX - 1),
+			 UB_BATCH_MAX);
+	ub_dp_forward(br, self(), &batch[UB_BATCH_MAX - 1], 1);
+	assert_false(fakes[0].armed);
+	assert_int_equal(ports[0]->rx_armed, 0);
+	/* The next turn takes the other and finds the port empty: armed. */
 	assert_int_equal(turn(), 1);
 	assert_true(fakes[0].armed);
 	assert_int_equal(ports[0]->rx_armed, 1);
 	complete_all(0);
-	assert_int_equal(wire_count(1) + wire_count(2) + wire_count(3), 3);
+	assert_int_equal(wire_count(1) + wire_count(2) + wire_count(3), 6);
 }
 
 /* Once learned, unicast goes to one port only; to the ingress port's own
