@@ -587,8 +587,7 @@ peers_cleanup()
 {
 	local p
 	for p in "${!OVSDB[@]}"; do
-		kill -TERM "${OVSDB[$p]}" 2>/dev/null || true
-		wait "${OVSDB[$p]}" 2>/dev/null || true
+		stop_pid "${OVSDB[$p]}"
 	done
 	OVSDB=()
 	[[ -z $PRUN ]] || rm -rf "$PRUN"

@@ -494,6 +494,18 @@ proc_status() { awk -v f="$2:" '$1 == f { $1 = ""; print substr($0, 2) }' "$1/st
 # daemon_ticks: the CPU ticks (utime + stime, all threads) of $BR's daemon.
 daemon_ticks() { awk '{print $14 + $15}' "/proc/${UBT_BRPID[$BR]}/stat"; }
 
+# expect_asleep WHILE: $BR's daemon spends at most 20 ticks in the next
+# 2 s ("while idle", "with the link down": said in the lines).
+expect_asleep()
+{
+	local c0 c1
+	c0=$(daemon_ticks)
+	sleep 2
+	c1=$(daemon_ticks)
+	info "CPU in 2 s $1: $((c1 - c0)) ticks"
+	((c1 - c0 <= 20)) || fail "the daemon spent $((c1 - c0)) ticks in 2 s $1: it did not sleep"
+}
+
 # daemon_rss [NAME]: the resident memory of the daemon for NAME (default
 # $BR), in kB.
 daemon_rss()

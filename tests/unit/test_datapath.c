@@ -261,28 +261,33 @@ static void inject(int in, const struct ub_mac *dst, const struct ub_mac *src,
 	inject_vlan(in, dst, src, len, -1, tag);
 }
 
-/* One turn: the armed wake-ups of ports with frames waiting complete,
- * as the kernel's would; the loop takes what the ports hold, and forwards
- * it. Returns the frames that passed pass 1. */
+/* Port i's armed wake-up completes (frames are waiting), as the
+ * kernel's would. */
+static void wake(int i)
+{
+	struct ub_cqe c = {
+		.user_data = ub_ud_make(UB_OP_RX,
+					ub_port_id(&br->ports, ports[i]), 0),
+		.res = POLLIN,
+	};
+	struct ub_rx rx;
+
+	fakes[i].armed = false;
+	assert_false(ub_dp_on_rx(br, self(), &c, &rx));
+}
+
+/* One turn: the armed wake-ups of ports with frames waiting complete;
+ * the loop takes what the ports hold, and forwards it. Returns the frames
+ * that passed pass 1. */
 static unsigned turn(void)
 {
 	struct ub_rx batch[UB_BATCH_MAX];
-	unsigned n = 0;
+	unsigned n;
 
-	for (uint32_t i = 0; i < NPORTS; i++) {
-		struct ub_cqe c = {
-			.user_data = ub_ud_make(UB_OP_RX, ub_port_id(&br->ports,
-								     ports[i]),
-						0),
-			.res = POLLIN,
-		};
-
-		if (fakes[i].armed && fakes[i].rx_head != fakes[i].rx_tail) {
-			fakes[i].armed = false;
-			assert_false(ub_dp_on_rx(br, self(), &c, &batch[0]));
-		}
-	}
-	n = ub_dp_poll(br, self(), batch, n);
+	for (int i = 0; i < NPORTS; i++)
+		if (fakes[i].armed && fakes[i].rx_head != fakes[i].rx_tail)
+			wake(i);
+	n = ub_dp_poll(br, self(), batch, 0);
 
 	ub_dp_forward(br, self(), batch, n);
 	return n;
@@ -391,11 +396,6 @@ static void test_wakeup_armed_when_empty(void **state)
 {
 	struct ub_rx batch[UB_BATCH_MAX];
 	struct ub_mac a = host(0);
-	struct ub_cqe woke = {
-		.user_data = ub_ud_make(UB_OP_RX,
-					ub_port_id(&br->ports, ports[0]), 0),
-		.res = POLLIN,
-	};
 
 	/* Not armed yet: found empty, armed. */
 	assert_int_equal(turn(), 0);
@@ -405,8 +405,7 @@ static void test_wakeup_armed_when_empty(void **state)
 	}
 	inject(0, &bcast, &a, 60, 1);
 	inject(0, &bcast, &a, 60, 2);
-	fakes[0].armed = false;
-	assert_false(ub_dp_on_rx(br, self(), &woke, &batch[0]));
+	wake(0);
 	assert_int_equal(ports[0]->rx_armed, 0);
 	/* Room for one frame: one taken, one left, not armed. */
 	assert_int_equal(ub_dp_poll(br, self(), batch, UB_BATCH_MAX - 1),
